@@ -1,0 +1,101 @@
+"""Break glass for one account: its password or its current code, behind a stated reason.
+
+The journal record is written *before* the secret is returned: a retrieval that
+cannot be recorded does not happen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import passwords, totp
+from .errors import InputError
+from .seeds import SeedRow
+from .vault import VaultEntry
+from .workspace import Workspace
+
+# The tasks only the root user can do (AWS documentation, as listed in the write-up).
+ROOT_TASKS = (
+    "Change account settings: account name, e-mail address, root password or root access keys",
+    "Restore IAM user permissions (the only IAM administrator revoked their own access)",
+    "Close the AWS account",
+    "Change or cancel the AWS Support plan",
+    "View certain tax invoices",
+    "Register as a seller in the Reserved Instance Marketplace",
+    "Configure MFA delete on an Amazon S3 bucket",
+    "Edit or delete an S3 bucket policy that denies everyone (invalid VPC or VPC endpoint id)",
+    "Sign up for AWS GovCloud (US)",
+)
+
+
+def check_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if len(text) < 3:
+        raise InputError("a reason is required: give --reason TEXT (what root is needed for, and a ticket)")
+    if len(text) > 500 or "\n" in text:
+        raise InputError("the reason must be one line of at most 500 characters")
+    return text
+
+
+@dataclass
+class Retrieved:
+    entry: VaultEntry
+    password: str
+    stamp: tuple[int, str]
+
+
+def retrieve_password(ws: Workspace, ref: str, reason: str, how: str) -> Retrieved:
+    reason = check_reason(reason)
+    vault = ws.vault()
+    entry = vault.find(ref)
+    password = vault.password(entry)
+    stamp = ws.record({"event": f"password.{how}", "account_id": entry.account_id,
+                       "account_name": entry.name, "reason": reason})[0]
+    return Retrieved(entry, password, stamp)
+
+
+@dataclass
+class Code:
+    row: SeedRow
+    code: str
+    seconds_left: int
+    at: float
+    stamp: tuple[int, str]
+
+
+def current_code(ws: Workspace, ref: str, reason: str, at: float) -> Code:
+    reason = check_reason(reason)
+    row = ws.seeds().find(ref)
+    code = totp.code(row.seed, at, digits=row.digits, period=row.period, algorithm=row.algorithm)
+    stamp = ws.record({"event": "code", "account_id": row.account_id, "account_name": row.account_name,
+                       "reason": reason, "at": int(at)})[0]
+    return Code(row, code, totp.seconds_left(at, row.period), at, stamp)
+
+
+def rotate(ws: Workspace, ref: str) -> tuple[VaultEntry, str]:
+    vault = ws.vault()
+    entry = vault.find(ref)
+    new = passwords.generate(ws.config.password_length, entry.name, entry.email)
+    vault.rotate(entry, new)
+    vault.save()
+    ws.record({"event": "rotate", "account_id": entry.account_id, "account_name": entry.name})
+    return entry, new
+
+
+def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> dict:
+    """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted."""
+    vault = ws.vault()
+    entry = vault.find(ref)
+    retired_rows = 0
+    store = ws.seeds() if with_seeds else None
+    if store is not None:
+        retired_rows = store.retire(entry.account_id)
+    vault.retire(entry)
+    # Seeds first: if the vault write then failed, the account would still be fully usable
+    # from the vault (password) and `retire` can simply be run again.
+    if store is not None and retired_rows:
+        store.save()
+    vault.save()
+    ws.record({"event": "retire", "account_id": entry.account_id, "account_name": entry.name,
+               "seed_rows_retired": retired_rows})
+    return {"account_id": entry.account_id, "name": entry.name, "seed_rows_retired": retired_rows}

@@ -1,0 +1,127 @@
+"""The enrollment ceremony, step by step, as the console makes an operator do it.
+
+AWS lets a root user's MFA be set up only in the console. The operator:
+
+1. requests a password reset for the root e-mail and follows the link;
+2. sets the password that rootkeeper generated (saved in the vault *before* it is shown);
+3. assigns a virtual MFA device and clicks "Show secret key";
+4. gives rootkeeper the secret key (saved in the seed store *before* any code is shown);
+5. types the two consecutive codes rootkeeper prints.
+
+Each step can be done in its own command (a reset e-mail can take a while).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from . import passwords, totp
+from .accounts import Account, render_email, validate_account_id, validate_email, validate_name
+from .errors import InputError
+from .seeds import SeedRow, check_row
+from .workspace import Workspace
+
+CONSOLE_STEPS = (
+    "Open https://signin.aws.amazon.com/console, choose 'Root user', enter {email}, "
+    "then 'Forgot password?' and follow the reset e-mail.",
+    "Set the new password to the one shown below.",
+    "Sign in as root, open 'Security credentials', 'Assign MFA device', choose "
+    "'Authenticator app', then 'Show secret key'.",
+    "Paste the secret key here.",
+    "Type the two codes shown below into 'MFA code 1' and 'MFA code 2', then 'Add MFA'.",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_device_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"
+
+
+def resolve_account(ws: Workspace, account_id: str, name: str | None, email: str | None,
+                    *, need_vault: bool) -> Account:
+    """The account to enroll, from the options and, where it exists, the vault entry."""
+    account_id = validate_account_id(account_id)
+    existing = ws.vault().get(account_id) if need_vault else None
+    if name is None:
+        if existing is None:
+            raise InputError(f"account {account_id} is not in the vault yet: give --name NAME")
+        name = existing.name
+    name = validate_name(name)
+    if existing is not None and existing.name != name:
+        raise InputError(
+            f"account {account_id} is in the vault as {existing.name!r}, not {name!r}: "
+            "give the same --name, or rename the entry in KeePassXC first"
+        )
+    if email is None:
+        email = existing.email if existing is not None and existing.email else render_email(
+            ws.config.email_template, account_id, name)
+    return Account(account_id, name, validate_email(email))
+
+
+@dataclass
+class PasswordStep:
+    account: Account
+    password: str
+    created: bool
+
+
+def save_password(ws: Workspace, account: Account) -> PasswordStep:
+    """Generate and save the root password, unless the vault already has one."""
+    vault = ws.vault()
+    existing = vault.get(account.id)
+    if existing is not None:
+        return PasswordStep(account, vault.password(existing), created=False)
+    password = passwords.generate(ws.config.password_length, account.name, account.email)
+    vault.add(account, password)
+    vault.save()
+    ws.record({"event": "enroll.password", "account_id": account.id, "account_name": account.name})
+    return PasswordStep(account, password, created=True)
+
+
+@dataclass
+class SeedStep:
+    row: SeedRow
+    codes: tuple[str, str]
+    at: float
+    warnings: list[str]
+
+
+def check_seed_input(account: Account, seed: str, device_arn: str | None) -> tuple[SeedRow, list[str]]:
+    """Validate everything about the seed before any file is touched."""
+    row = SeedRow(account.id, account.name, account.email, seed,
+                  device_arn or default_device_arn(account.id), enrolled_at=now_iso())
+    return check_row(row, f"account {account.id}")
+
+
+def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None, *,
+              replace_seed: bool = False, at: float | None = None) -> SeedStep:
+    """Save the seed, then compute the two consecutive codes for the console."""
+    row, warnings = check_seed_input(account, seed, device_arn)
+    vault_password = None
+    if ws._vault is not None and ws._vault.get(account.id) is not None:
+        vault_password = ws._vault.password(ws._vault.get(account.id))
+    if vault_password and vault_password.upper() == row.seed:
+        raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
+    store = ws.seeds()
+    existing = store.active(account.id)
+    saved = store.add(row, replace_existing=replace_seed)
+    if saved is existing:
+        raise InputError(
+            f"account {account.id} already has exactly this seed in the seed store: nothing to do "
+            f"(get a code with 'rootkeeper code {account.id} --reason ...')"
+        )
+    store.save()
+    event = {"event": "enroll.mfa", "account_id": account.id, "account_name": account.name,
+             "device_arn": row.device_arn}
+    if existing is not None:
+        event["replaced"] = existing.enrolled_at or "earlier seed"
+    ws.record(event)
+    when = time.time() if at is None else at
+    codes = totp.consecutive_codes(row.seed, when, digits=row.digits, period=row.period,
+                                   algorithm=row.algorithm)
+    return SeedStep(row, codes, when, warnings + store.warnings)

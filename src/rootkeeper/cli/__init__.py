@@ -1,0 +1,52 @@
+"""The thin command-line layer: parse, prompt, print, and map typed errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    import click
+
+    from ..errors import RootkeeperError
+    from .app import cli
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="rootkeeper", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        code = 2
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        message = exc.format_message().replace("\n", " ")
+        click.echo(f"error: {message}{hint}", err=True)
+        code = 2
+    except click.Abort:
+        click.echo("error: interrupted; nothing further was written", err=True)
+        code = 2
+    except RootkeeperError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc.message}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; nothing further was written", err=True)
+        code = 2
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"error: cannot use{where}: {exc.strerror or exc.__class__.__name__}: check the path and its permissions", err=True)
+        code = 2
+    except Exception as exc:  # never print a message that might carry a secret
+        if debug:
+            raise
+        click.echo(
+            f"error: unexpected {exc.__class__.__name__}; nothing was printed of it, to keep secrets out of "
+            "logs: run again with --debug for a traceback, and report it",
+            err=True,
+        )
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,119 @@
+"""Where secrets come from on the command line: a file (``-`` for stdin), an environment
+variable, or a hidden prompt on a terminal. Never an argument value."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InputError, NotFoundError
+
+
+class Stdin:
+    """Standard input can feed one secret (or one seed file) per command."""
+
+    used_for: str | None = None
+
+    @classmethod
+    def read(cls, what: str) -> bytes:
+        if cls.used_for is not None:
+            raise InputError(f"standard input already gave the {cls.used_for}: read the {what} from a file instead")
+        cls.used_for = what
+        return sys.stdin.buffer.read()
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _first_line(data: bytes, what: str, source: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"the {what} in {source} is not UTF-8 text") from None
+    line = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    if not line:
+        raise InputError(f"{source} gave an empty {what}: its first line must hold it")
+    return line
+
+
+def read_file_secret(path: str, what: str) -> str:
+    if path == "-":
+        return _first_line(Stdin.read(what), what, "standard input")
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{what} file {path} does not exist: check the path") from None
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {what} file {path} ({exc.strerror}): check it") from None
+    return _first_line(data, what, path)
+
+
+def secret(what: str, file_opt: str | None, file_flag: str, env: str, *, confirm: bool = False) -> str:
+    if file_opt:
+        return read_file_secret(file_opt, what)
+    value = os.environ.get(env)
+    if value:
+        return value
+    if interactive():
+        value = click.prompt(f"{what[0].upper() + what[1:]}", hide_input=True,
+                             confirmation_prompt=confirm, err=True)
+        if not value:
+            raise InputError(f"empty {what}")
+        return value
+    raise InputError(f"no {what}: give {file_flag} FILE (or - for stdin), set {env}, or run on a terminal")
+
+
+def identities(path: str | None) -> list[str] | None:
+    from ..seeds import read_identity_file
+
+    chosen = path or os.environ.get("ROOTKEEPER_SEEDS_IDENTITY")
+    if not chosen:
+        return None
+    if chosen == "-":
+        text = Stdin.read("age identity").decode("utf-8", "replace")
+        keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
+        if not keys:
+            raise InputError("standard input holds no AGE-SECRET-KEY-1 line")
+        return keys
+    return read_identity_file(Path(chosen))
+
+
+def read_input_file(path: str, what: str) -> tuple[str, str]:
+    """(text, source name) of a non-secret-by-argument input file such as a seed file."""
+    if path == "-":
+        data, source = Stdin.read(what), "standard input"
+    else:
+        try:
+            data, source = Path(path).read_bytes(), path
+        except FileNotFoundError:
+            raise NotFoundError(f"{what} {path} does not exist: check the path") from None
+        except OSError as exc:
+            raise NotFoundError(f"cannot read {what} {path} ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8"), source
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text: save it as UTF-8 (CSV UTF-8 in a spreadsheet)") from None
+
+
+def reason(given: str | None) -> str:
+    from ..breakglass import ROOT_TASKS, check_reason
+
+    if given is not None:
+        return check_reason(given)
+    if not interactive():
+        raise InputError("a reason is required: give --reason TEXT (what root is needed for, and a ticket)")
+    click.echo("Why is root needed? Only these tasks require the root user:", err=True)
+    for number, task in enumerate(ROOT_TASKS, 1):
+        click.echo(f"  {number}. {task}", err=True)
+    answer = click.prompt("Number, or your own words", err=True).strip()
+    if answer.isdigit() and 1 <= int(answer) <= len(ROOT_TASKS):
+        answer = ROOT_TASKS[int(answer) - 1]
+        ticket = click.prompt("Ticket or incident reference (Enter for none)", default="", err=True,
+                              show_default=False).strip()
+        if ticket:
+            answer = f"{answer} ({ticket})"
+    return check_reason(answer)

@@ -1,0 +1,64 @@
+"""Copy a secret to the system clipboard through the platform's own tool, and clear it later.
+
+The secret goes to the tool's standard input, never to its arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from .errors import NotFoundError
+
+
+def _commands() -> tuple[list[str], list[str]] | None:
+    """(copy command, paste command) for this platform, or None."""
+    if sys.platform == "darwin":
+        return ["pbcopy"], ["pbpaste"]
+    if os.name == "nt":
+        return ["clip.exe"], ["powershell.exe", "-NoProfile", "-Command", "Get-Clipboard"]
+    if os.environ.get("WAYLAND_DISPLAY") and shutil.which("wl-copy"):
+        return ["wl-copy"], ["wl-paste", "--no-newline"]
+    if os.environ.get("DISPLAY"):
+        if shutil.which("xclip"):
+            return ["xclip", "-selection", "clipboard"], ["xclip", "-selection", "clipboard", "-o"]
+        if shutil.which("xsel"):
+            return ["xsel", "--clipboard", "--input"], ["xsel", "--clipboard", "--output"]
+    return None
+
+
+def available() -> bool:
+    return _commands() is not None
+
+
+def require() -> None:
+    if _commands() is None:
+        raise NotFoundError(
+            "no clipboard here (needs pbcopy, clip.exe, wl-copy, xclip or xsel with a display): use --show"
+        )
+
+
+def copy(text: str) -> None:
+    commands = _commands()
+    if commands is None:
+        require()
+    subprocess.run(commands[0], input=text.encode(), check=True, timeout=10,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def clear_if_unchanged(text: str) -> bool:
+    """Clear the clipboard if it still holds ``text`` (the user may have copied something else)."""
+    commands = _commands()
+    if commands is None:
+        return False
+    try:
+        current = subprocess.run(commands[1], capture_output=True, check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        current = text.encode()
+    if current.rstrip(b"\r\n") != text.encode():
+        return False
+    subprocess.run(commands[0], input=b"", check=True, timeout=10,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return True

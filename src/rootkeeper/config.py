@@ -1,0 +1,145 @@
+"""``rootkeeper.toml``: paths and settings, never a secret.
+
+Found at ``--config FILE``, else ``$ROOTKEEPER_CONFIG``, else ``./rootkeeper.toml``.
+Relative paths in it are relative to the file's own directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .accounts import DEFAULT_EMAIL_TEMPLATE
+from .errors import ConfigError
+
+DEFAULT_NAME = "rootkeeper.toml"
+DEFAULT_JOURNAL = "rootkeeper-journal.jsonl"
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    vault: Path | None = None
+    vault_key_file: Path | None = None
+    seeds: Path | None = None
+    recipients: list[str] = field(default_factory=list)
+    journal: Path | None = None
+    email_template: str = DEFAULT_EMAIL_TEMPLATE
+    clipboard_seconds: int = 30
+    password_length: int = 32
+
+    @property
+    def base(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+def _str(table: dict, key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string")
+    return value
+
+
+def load(explicit: str | None) -> Config:
+    """Load the configuration; a missing default file gives an empty Config."""
+    chosen = explicit or os.environ.get("ROOTKEEPER_CONFIG") or None
+    path = Path(chosen) if chosen else Path(DEFAULT_NAME)
+    if not path.exists():
+        if chosen:
+            raise ConfigError(f"configuration {path} does not exist: check --config / ROOTKEEPER_CONFIG, or run 'rootkeeper init'")
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"configuration {path} is not valid TOML ({exc}): fix it") from None
+    cfg = Config(path=path.resolve())
+    base = cfg.base
+
+    def resolve(value: str | None) -> Path | None:
+        return None if value is None else (base / Path(value).expanduser())
+
+    vault = data.get("vault", {})
+    seeds = data.get("seeds", {})
+    journal = data.get("journal", {})
+    accounts = data.get("accounts", {})
+    glass = data.get("break_glass", {})
+    for name, table in (("vault", vault), ("seeds", seeds), ("journal", journal),
+                        ("accounts", accounts), ("break_glass", glass)):
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+    for forbidden in ("password", "passphrase", "master_password", "identity_key"):
+        if forbidden in vault or forbidden in seeds:
+            raise ConfigError(f"{path} holds a '{forbidden}': the configuration must never hold a secret; remove it")
+    cfg.vault = resolve(_str(vault, "path", f"{path} [vault]"))
+    cfg.vault_key_file = resolve(_str(vault, "key_file", f"{path} [vault]"))
+    cfg.seeds = resolve(_str(seeds, "path", f"{path} [seeds]"))
+    recipients = seeds.get("recipients", [])
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise ConfigError(f"{path} [seeds]: recipients must be a list of age1... strings")
+    cfg.recipients = recipients
+    cfg.journal = resolve(_str(journal, "path", f"{path} [journal]")) or base / DEFAULT_JOURNAL
+    cfg.email_template = _str(accounts, "email_template", f"{path} [accounts]") or DEFAULT_EMAIL_TEMPLATE
+    seconds = glass.get("clipboard_seconds", 30)
+    length = accounts.get("password_length", 32)
+    if not isinstance(seconds, int) or not 5 <= seconds <= 600:
+        raise ConfigError(f"{path} [break_glass]: clipboard_seconds must be 5-600")
+    if not isinstance(length, int) or not 12 <= length <= 128:
+        raise ConfigError(f"{path} [accounts]: password_length must be 12-128")
+    cfg.clipboard_seconds, cfg.password_length = seconds, length
+    return cfg
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _rel(target: Path, base: Path) -> str:
+    target = target.resolve()
+    try:
+        return target.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(target)
+
+
+def render(cfg_path: Path, vault: Path, seeds: Path, journal: Path, *, key_file: Path | None,
+           recipients: list[str], email_template: str) -> str:
+    base = cfg_path.resolve().parent
+    lines = [
+        "# rootkeeper configuration: paths and settings only. Never put a secret here.",
+        "# Relative paths are relative to this file's directory.",
+        "",
+        "[vault]",
+        "# KeePass database (KDBX 4, Argon2id) holding only AWS root passwords.",
+        f"path = {_toml_str(_rel(vault, base))}",
+    ]
+    if key_file:
+        lines.append(f"key_file = {_toml_str(_rel(key_file, base))}")
+    lines += [
+        "",
+        "[seeds]",
+        "# age-encrypted CSV holding only the root users' MFA seeds. Keep it apart from the vault.",
+        f"path = {_toml_str(_rel(seeds, base))}",
+        "# Public keys the store is encrypted to (empty: a passphrase). Changing this list changes",
+        "# who can read every seed: review it like a change to a safe's key holders.",
+        "recipients = [" + ", ".join(_toml_str(r) for r in recipients) + "]",
+        "",
+        "[journal]",
+        "# Tamper-evident record of every retrieval, enrollment, rotation and retirement.",
+        f"path = {_toml_str(_rel(journal, base))}",
+        "",
+        "[accounts]",
+        "# Root e-mail used when 'enroll' gets no --email; placeholders {name} and {id}.",
+        f"email_template = {_toml_str(email_template)}",
+        "password_length = 32",
+        "",
+        "[break_glass]",
+        "# Seconds before a password copied with --clip is cleared from the clipboard.",
+        "clipboard_seconds = 30",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Atomic, locked file writes that work on POSIX and Windows alike.
+
+A write goes to a temporary file in the target's directory, is flushed and
+fsynced, then renamed over the target with ``os.replace`` (atomic on POSIX and
+NTFS), and the directory is fsynced where the platform allows it. A crash at
+any instant leaves either the old or the new file.
+
+Locking uses a sidecar ``<file>.lock`` created with ``O_CREAT | O_EXCL`` (which
+also works on SMB shares, unlike ``flock``) and removed when the write is done.
+Writers re-check, under the lock, that the file still has the bytes they read,
+so two concurrent commands can never lose each other's changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ExistsError, LockError, NotFoundError
+
+LOCK_WAIT_SECONDS = 10.0
+
+
+def digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path, what: str) -> bytes:
+    """Read a whole file, with a clear error when it is missing or unreadable."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{what} {path} does not exist: check the path or run 'rootkeeper init'") from None
+    except IsADirectoryError:
+        raise NotFoundError(f"{what} {path} is a directory: give the path of the file") from None
+    except PermissionError:
+        raise NotFoundError(f"{what} {path} cannot be read (permission denied): check its permissions") from None
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # cannot tell cheaply; assume alive and let the user decide
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold ``<path>.lock`` for the duration of the block."""
+    lock = Path(str(path) + ".lock")
+    me = f"{socket.gethostname()} {os.getpid()}\n".encode()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            holder = b""
+            with contextlib.suppress(OSError):
+                holder = lock.read_bytes()
+            parts = holder.decode("utf-8", "replace").split()
+            if (
+                len(parts) == 2
+                and parts[0] == socket.gethostname()
+                and parts[1].isdigit()
+                and not _pid_alive(int(parts[1]))
+            ):
+                # Left behind by a process of this host that has died: break it.
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            if time.monotonic() >= deadline:
+                who = " ".join(parts) or "unknown"
+                raise LockError(
+                    f"{path} is locked by another rootkeeper ({who}); wait for it to finish, "
+                    f"or delete {lock} if that process is gone"
+                ) from None
+            time.sleep(0.05)
+            continue
+        except FileNotFoundError:
+            raise NotFoundError(f"directory {lock.parent} does not exist: create it first") from None
+        try:
+            os.write(fd, me)
+        finally:
+            os.close(fd)
+        break
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` atomically. Callers hold the lock."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(directory)
+
+
+def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Create ``path`` atomically; refuse if it exists (checked under the lock)."""
+    with file_lock(path):
+        if Path(path).exists():
+            raise ExistsError(f"{path} already exists: refusing to overwrite it; choose another path")
+        atomic_write(path, data, mode=mode)
+
+
+def replace_checked(path: Path, data: bytes, expected: bytes | None) -> None:
+    """Replace ``path`` under its lock, but only if it still holds ``expected``.
+
+    ``expected`` is what this command read (None: the file must not exist).
+    """
+    with file_lock(path):
+        try:
+            current = Path(path).read_bytes()
+        except FileNotFoundError:
+            current = None
+        if digest(current) != digest(expected):
+            raise LockError(
+                f"{path} changed while this command ran (another rootkeeper or a sync client?); "
+                "nothing was written: run the command again"
+            )
+        atomic_write(path, data)

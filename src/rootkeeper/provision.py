@@ -1,0 +1,94 @@
+"""``init``: create the vault, the seed store and ``rootkeeper.toml``, or nothing at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config as configmod
+from . import fsutil
+from .accounts import DEFAULT_EMAIL_TEMPLATE, render_email
+from .errors import ExistsError, InputError
+from .seeds import SeedStore, validate_recipient
+from .vault import KdfParams, Vault, make_key_file
+
+MIN_MASTER = 12
+
+
+@dataclass
+class InitPlan:
+    config_path: Path
+    vault: Path
+    seeds: Path
+    journal: Path
+    key_file: Path | None = None
+    recipients: list[str] = field(default_factory=list)
+    email_template: str = DEFAULT_EMAIL_TEMPLATE
+    kdf: KdfParams = field(default_factory=KdfParams)
+    allow_same_directory: bool = False
+
+    def check(self) -> list[str]:
+        """Every refusal, before anything is written. Returns warnings."""
+        warnings = self.kdf.check()
+        for label, path in (("configuration", self.config_path), ("vault", self.vault),
+                            ("seed store", self.seeds)):
+            if path.exists():
+                raise ExistsError(f"{label} {path} already exists: refusing to overwrite it; choose another path or move it away")
+            if not path.parent.is_dir():
+                raise InputError(f"directory {path.parent} for the {label} does not exist: create it first")
+        if self.vault.resolve() == self.seeds.resolve():
+            raise InputError("the vault and the seed store must be two different files")
+        if self.vault.resolve().parent == self.seeds.resolve().parent and not self.allow_same_directory:
+            raise InputError(
+                f"the vault and the seed store are both in {self.vault.resolve().parent}: whoever copies that "
+                "directory gets both factors; put them on different media (or --allow-same-directory for a test)"
+            )
+        if self.allow_same_directory and self.vault.resolve().parent == self.seeds.resolve().parent:
+            warnings.append("vault and seed store share a directory: move one before real use")
+        self.recipients = [validate_recipient(r) for r in self.recipients]
+        render_email(self.email_template, "123456789012", "example")
+        if self.key_file is not None and self.key_file.exists() and self.key_file.is_dir():
+            raise InputError(f"key file {self.key_file} is a directory")
+        if self.key_file is not None and self.key_file.resolve().parent == self.vault.resolve().parent:
+            warnings.append("the key file is next to the vault: keep it on other media, or it adds nothing")
+        return warnings
+
+
+def check_master(password: str, what: str) -> None:
+    if len(password) < MIN_MASTER:
+        raise InputError(f"the {what} has {len(password)} characters: choose at least {MIN_MASTER} (a passphrase of 5+ words is best)")
+
+
+def init(plan: InitPlan, vault_password: str, seeds_passphrase: str | None) -> list[str]:
+    """Create both stores and the configuration. On any failure, remove what this call created."""
+    warnings = plan.check()
+    check_master(vault_password, "vault password")
+    if not plan.recipients:
+        if not seeds_passphrase:
+            raise InputError("the seed store needs a passphrase or --seeds-recipient age1...")
+        check_master(seeds_passphrase, "seed-store passphrase")
+        if seeds_passphrase == vault_password:
+            raise InputError("the seed-store passphrase equals the vault password: one leak would open both; choose another")
+    created: list[Path] = []
+    try:
+        if plan.key_file is not None and not plan.key_file.exists():
+            fsutil.write_new(plan.key_file, make_key_file())
+            created.append(plan.key_file)
+        Vault.create(plan.vault, vault_password, plan.key_file, plan.kdf)
+        created.append(plan.vault)
+        SeedStore.new(plan.seeds, passphrase=None if plan.recipients else seeds_passphrase,
+                      recipients=plan.recipients).create()
+        created.append(plan.seeds)
+        text = configmod.render(plan.config_path, plan.vault, plan.seeds, plan.journal,
+                                key_file=plan.key_file, recipients=plan.recipients,
+                                email_template=plan.email_template)
+        fsutil.write_new(plan.config_path, text.encode("utf-8"), mode=0o644)
+        created.append(plan.config_path)
+    except BaseException:
+        for path in reversed(created):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise
+    return warnings

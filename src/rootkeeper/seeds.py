@@ -1,0 +1,529 @@
+"""The seed store: the root users' virtual-MFA seeds, and nothing else, in an age file.
+
+Its plaintext is the CSV such teams already keep. The first four columns are
+exactly ``Account #,Account Name,Account Email,MFA Seed``; the rest record the
+device ARN, the TOTP parameters, when the seed was enrolled and its state
+(``active``, ``replaced`` or ``retired``). ``age -d`` alone recovers it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import urllib.parse
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from . import fsutil
+from .accounts import is_account_id, render_email, validate_account_id, validate_email, validate_name
+from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
+from .totp import ALGORITHMS
+
+BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
+EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]
+HEADER = BASE_HEADER + EXTRA_HEADER
+STATES = ("active", "replaced", "retired")
+AGE_MAGIC = b"age-encryption.org/v1\n"
+AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
+_BASE32 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+_PASSWORDISH = re.compile(r"pass(word)?|pwd|secret\s*key\s*password", re.I)
+
+
+@dataclass
+class SeedRow:
+    account_id: str
+    account_name: str
+    email: str
+    seed: str
+    device_arn: str = ""
+    algorithm: str = "SHA1"
+    digits: int = 6
+    period: int = 30
+    enrolled_at: str = ""
+    state: str = "active"
+
+    def cells(self) -> list[str]:
+        return [self.account_id, self.account_name, self.email, self.seed, self.device_arn,
+                self.algorithm, str(self.digits), str(self.period), self.enrolled_at, self.state]
+
+    def public(self) -> dict:
+        """Everything but the seed."""
+        data = asdict(self)
+        del data["seed"]
+        return data
+
+
+@dataclass
+class ParseResult:
+    rows: list[SeedRow]
+    warnings: list[str] = field(default_factory=list)
+
+
+def normalize_seed(raw: str) -> str:
+    return re.sub(r"\s+", "", str(raw)).rstrip("=").upper()
+
+
+def validate_seed(raw: str, where: str = "") -> tuple[str, list[str]]:
+    """Normalise and check a base32 seed. Returns (seed, warnings)."""
+    at = f"{where}: " if where else ""
+    seed = normalize_seed(raw)
+    if not seed:
+        raise InputError(f"{at}the MFA seed is empty: paste the console's 'Show secret key' value")
+    for pos, ch in enumerate(seed, 1):
+        if ch not in _BASE32:
+            hint = " (0, 1, 8 and 9 are not base32; the console shows only A-Z and 2-7)" if ch in "0189" else ""
+            raise InputError(
+                f"{at}the MFA seed has {ch!r} at position {pos}, which is not in the base32 "
+                f"alphabet A-Z 2-7{hint}: copy the secret key again"
+            )
+    if len(seed) % 8 in (1, 3, 6):
+        raise InputError(
+            f"{at}the MFA seed has {len(seed)} characters, which no base32 value has: "
+            "it is truncated or has extra characters; copy it again"
+        )
+    bits = len(seed) * 5 // 8 * 8
+    if bits < 80:
+        raise InputError(f"{at}the MFA seed holds {bits} bits: at least 80 are required (AWS gives 320)")
+    warnings = []
+    if bits < 128:
+        warnings.append(f"{at}the MFA seed holds only {bits} bits (fewer than 128); AWS seeds hold 320")
+    return seed, warnings
+
+
+def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
+    """Validate and normalise every field of a row."""
+    account_id = validate_account_id(row.account_id, where)
+    name = validate_name(row.account_name, where)
+    email = validate_email(row.email, where)
+    seed, warnings = validate_seed(row.seed, where)
+    algorithm = (row.algorithm or "SHA1").upper().replace("-", "")
+    if algorithm not in ALGORITHMS:
+        raise InputError(f"{where}: algorithm {row.algorithm!r} is not SHA1, SHA256 or SHA512")
+    try:
+        digits = int(row.digits or 6)
+        period = int(row.period or 30)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: digits and period must be whole numbers (e.g. 6 and 30)") from None
+    if digits not in (6, 7, 8):
+        raise InputError(f"{where}: digits {digits} is not 6, 7 or 8")
+    if not 1 <= period <= 300:
+        raise InputError(f"{where}: period {period} is not 1-300 seconds (AWS uses 30)")
+    arn = (row.device_arn or "").strip()
+    if arn:
+        match = _ARN.match(arn)
+        if not match:
+            raise InputError(
+                f"{where}: device ARN {arn!r} is not an IAM MFA ARN like "
+                "arn:aws:iam::123456789012:mfa/root-account-mfa-device"
+            )
+        if match.group(1) != account_id:
+            raise InputError(f"{where}: device ARN {arn!r} belongs to account {match.group(1)}, not {account_id}")
+    enrolled = (row.enrolled_at or "").strip()
+    if enrolled and not _ISO.match(enrolled):
+        raise InputError(f"{where}: enrolled-at {enrolled!r} is not ISO 8601 like 2026-11-28T12:00:00Z")
+    state = (row.state or "active").strip().lower()
+    if state not in STATES:
+        raise InputError(f"{where}: state {row.state!r} is not one of {', '.join(STATES)}")
+    return SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state), warnings
+
+
+# ---------------------------------------------------------------- parsing
+
+def _row_from_mapping(cells: dict[str, str], where: str, email_template: str | None) -> SeedRow:
+    get = lambda key: (cells.get(key) or "").strip()  # noqa: E731
+    email = get("account email")
+    if not email and email_template:
+        email = render_email(email_template, get("account #"), get("account name"))
+    return SeedRow(
+        account_id=get("account #"), account_name=get("account name"), email=email,
+        seed=get("mfa seed"), device_arn=get("device arn"), algorithm=get("algorithm") or "SHA1",
+        digits=get("digits") or 6, period=get("period") or 30, enrolled_at=get("enrolled at"),
+        state=get("state") or "active",
+    )
+
+
+def _refuse_password_columns(header: list[str], source: str) -> None:
+    for column in header:
+        if _PASSWORDISH.search(column or ""):
+            raise SegregationError(
+                f"{source} has a column {column.strip()!r}: the seed store never holds passwords; "
+                "remove that column (passwords belong in the vault) and import again"
+            )
+
+
+def parse_csv(text: str, source: str, *, strict: bool = False,
+              email_template: str | None = None) -> ParseResult:
+    """Rows of a seed CSV. ``strict``: the store's own plaintext (exact header)."""
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{source} is empty: it needs the header {','.join(BASE_HEADER)}") from None
+    except csv.Error as exc:
+        raise InputError(f"{source} line 1 is not valid CSV ({exc}): fix the quoting") from None
+    names = [h.strip().lower() for h in header]
+    if strict:
+        if header[:4] != BASE_HEADER:
+            raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}")
+    elif names[:4] != [h.lower() for h in BASE_HEADER]:
+        raise InputError(
+            f"{source} line 1 is {','.join(header)[:80]!r}: the first four columns must be "
+            f"exactly {','.join(BASE_HEADER)}"
+        )
+    _refuse_password_columns(header, source)
+    result = ParseResult([])
+    try:
+        for line_no, cells in enumerate(reader, 2):
+            if not any(c.strip() for c in cells):
+                continue
+            where = f"{source} line {line_no}"
+            if len(cells) < 4:
+                raise InputError(f"{where} has {len(cells)} columns: it needs at least 4 ({','.join(BASE_HEADER)})")
+            row = _row_from_mapping(dict(zip(names, cells, strict=False)), where, email_template)
+            row, warnings = check_row(row, where)
+            result.rows.append(row)
+            result.warnings += warnings
+    except csv.Error as exc:
+        raise InputError(f"{source} line {reader.line_num} is not valid CSV ({exc}): fix the quoting") from None
+    return result
+
+
+def parse_pipe_table(text: str, source: str, email_template: str | None = None) -> ParseResult:
+    """The write-up's table: ``| Account # | Account Name | Account Email | MFA Seed |``."""
+    result = ParseResult([])
+    header_seen = False
+    for line_no, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or set(stripped) <= set("-|+: "):
+            continue
+        cells = [c.strip() for c in stripped.split("|")]
+        if cells and cells[0] == "":
+            cells = cells[1:]
+        if cells and cells[-1] == "":
+            cells = cells[:-1]
+        where = f"{source} line {line_no}"
+        if not header_seen and cells and cells[0].lower().startswith("account"):
+            names = [c.lower() for c in cells]
+            names = [n for n in names if n and not set(n) <= set("-")]
+            if names[:4] != [h.lower() for h in BASE_HEADER]:
+                raise InputError(f"{where}: the table header must start with {' | '.join(BASE_HEADER)}")
+            _refuse_password_columns(names, source)
+            header_seen = True
+            continue
+        if len(cells) < 4:
+            raise InputError(f"{where} has {len(cells)} cells: it needs Account # | Account Name | Account Email | MFA Seed")
+        mapping = dict(zip([h.lower() for h in HEADER], cells, strict=False))
+        row, warnings = check_row(_row_from_mapping(mapping, where, email_template), where)
+        result.rows.append(row)
+        result.warnings += warnings
+    return result
+
+
+def parse_otpauth_lines(text: str, source: str, email_template: str | None = None) -> ParseResult:
+    """``otpauth://totp/...`` URIs, one a line (AWS's, authenticator exports, or ours)."""
+    result = ParseResult([])
+    for line_no, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{source} line {line_no}"
+        row, warnings = parse_otpauth(line, where, email_template)
+        result.rows.append(row)
+        result.warnings += warnings
+    return result
+
+
+def parse_otpauth(uri: str, where: str, email_template: str | None = None) -> tuple[SeedRow, list[str]]:
+    parsed = urllib.parse.urlsplit(uri)
+    if parsed.scheme.lower() != "otpauth":
+        raise InputError(f"{where} is not an otpauth:// URI")
+    if parsed.netloc.lower() != "totp":
+        raise InputError(f"{where} is otpauth://{parsed.netloc}: only totp is supported (AWS uses TOTP)")
+    query = {k.lower(): v for k, v in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)}
+    label = urllib.parse.unquote(parsed.path.lstrip("/"))
+    if "secret" not in query:
+        raise InputError(f"{where} has no secret= parameter")
+    account_id = query.get("account_id", "")
+    if not account_id:
+        ids = re.findall(r"(?<!\d)\d{12}(?!\d)", label + " " + query.get("issuer", ""))
+        if not ids:
+            raise InputError(f"{where} names no 12-digit account id: add &account_id=123456789012 to the URI")
+        account_id = ids[-1]
+    name = query.get("account_name", "")
+    if not name:
+        tail = re.split(r"[@:]", label)[-1].strip()
+        tail = re.sub(r"\s*\(\d{12}\)$", "", tail).strip()
+        if tail and not is_account_id(tail):
+            name = tail
+        else:
+            raise InputError(f"{where} names no account: add &account_name=NAME to the URI")
+    mapping = {
+        "account #": account_id, "account name": name, "account email": query.get("email", ""),
+        "mfa seed": query["secret"], "device arn": query.get("device_arn", ""),
+        "algorithm": query.get("algorithm", "SHA1"), "digits": query.get("digits", "6"),
+        "period": query.get("period", "30"),
+    }
+    return check_row(_row_from_mapping(mapping, where, email_template), where)
+
+
+def parse_import(text: str, source: str, email_template: str | None = None) -> ParseResult:
+    """Detect the format (CSV, pipe table, otpauth lines) and parse it, all or nothing."""
+    first = next((ln.strip() for ln in text.lstrip("\ufeff").splitlines() if ln.strip()), "")
+    if not first:
+        raise InputError(f"{source} is empty: nothing to import")
+    if first.lower().startswith("otpauth://"):
+        result = parse_otpauth_lines(text, source, email_template)
+    elif "|" in first:
+        result = parse_pipe_table(text, source, email_template)
+    else:
+        result = parse_csv(text, source, email_template=email_template)
+    if not result.rows:
+        raise InputError(f"{source} holds no rows: nothing to import")
+    seen_id: dict[str, int] = {}
+    seen_seed: dict[str, int] = {}
+    for index, row in enumerate(result.rows):
+        if row.state != "active":
+            continue
+        if row.account_id in seen_id:
+            raise InputError(
+                f"{source}: account {row.account_id} appears twice (rows {seen_id[row.account_id] + 1} "
+                f"and {index + 1}): keep one row per account"
+            )
+        if row.seed in seen_seed:
+            raise InputError(
+                f"{source}: rows {seen_seed[row.seed] + 1} and {index + 1} have the same seed: "
+                "a copy-paste mistake? each account has its own"
+            )
+        seen_id[row.account_id] = index
+        seen_seed[row.seed] = index
+    return result
+
+
+# ---------------------------------------------------------------- output
+
+def to_csv(rows: list[SeedRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow(row.cells())
+    return buffer.getvalue()
+
+
+def to_otpauth(row: SeedRow) -> str:
+    label = urllib.parse.quote(f"AWS root:{row.account_name} ({row.account_id})", safe="")
+    params = {
+        "secret": row.seed, "issuer": f"AWS root {row.account_id}", "algorithm": row.algorithm,
+        "digits": str(row.digits), "period": str(row.period), "account_id": row.account_id,
+        "account_name": row.account_name, "email": row.email,
+    }
+    if row.device_arn:
+        params["device_arn"] = row.device_arn
+    return f"otpauth://totp/{label}?{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
+
+
+def to_json(rows: list[SeedRow]) -> str:
+    return json.dumps([asdict(r) for r in rows], indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- the store
+
+def _decrypt(data: bytes, path: Path, passphrase: str | None, identities: list[str] | None) -> bytes:
+    import pyrage
+
+    if not (data.startswith(AGE_MAGIC) or data.lstrip().startswith(AGE_ARMOR)):
+        raise CorruptError(f"seed store {path} is not an age file (empty, truncated or damaged): restore it from a copy")
+    header = data.split(b"\n---", 1)[0]
+    is_scrypt = b"\n-> scrypt " in header
+    if is_scrypt:
+        if passphrase is None:
+            raise AuthError(
+                f"seed store {path} is encrypted to a passphrase: give --seeds-passphrase-file "
+                "or ROOTKEEPER_SEEDS_PASSPHRASE, not an identity"
+            )
+        try:
+            return pyrage.passphrase.decrypt(data, passphrase)
+        except pyrage.DecryptError as exc:
+            if "failed" in str(exc).lower():
+                raise AuthError(f"wrong passphrase for seed store {path} (or its header is damaged): try again") from None
+            raise CorruptError(f"seed store {path} is truncated or corrupted: restore it from a copy") from None
+    if not identities:
+        raise AuthError(
+            f"seed store {path} is encrypted to age recipients: give --seeds-identity FILE "
+            "or ROOTKEEPER_SEEDS_IDENTITY"
+        )
+    keys = []
+    for text in identities:
+        try:
+            keys.append(pyrage.x25519.Identity.from_str(text))
+        except pyrage.IdentityError:
+            raise InputError("the age identity file holds no valid AGE-SECRET-KEY-1 line") from None
+    try:
+        return pyrage.decrypt(data, keys)
+    except pyrage.DecryptError as exc:
+        if "no matching keys" in str(exc).lower():
+            raise AuthError(f"the age identity given does not open seed store {path}: use a custodian's identity") from None
+        raise CorruptError(f"seed store {path} is truncated or corrupted: restore it from a copy") from None
+
+
+def read_identity_file(path: Path) -> list[str]:
+    text = fsutil.read_bytes(path, "age identity file").decode("utf-8", "replace")
+    keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
+    if not keys:
+        raise InputError(f"{path} holds no AGE-SECRET-KEY-1 line: give an identity made by age-keygen")
+    return keys
+
+
+def validate_recipient(text: str) -> str:
+    import pyrage
+
+    try:
+        pyrage.x25519.Recipient.from_str(text.strip())
+    except pyrage.RecipientError:
+        raise InputError(f"{text!r} is not an age X25519 recipient (age1...): copy it from age-keygen -y") from None
+    return text.strip()
+
+
+class SeedStore:
+    """An opened seed store. Rows live in memory; ``save()`` re-encrypts and replaces the file."""
+
+    def __init__(self, path: Path, rows: list[SeedRow], original: bytes | None, *,
+                 passphrase: str | None, recipients: list[str]) -> None:
+        self.path = Path(path)
+        self.rows = rows
+        self._original = original
+        self._passphrase = passphrase
+        self.recipients = recipients
+        self.warnings: list[str] = []
+
+    # -- lifecycle
+    @classmethod
+    def new(cls, path: Path, *, passphrase: str | None = None, recipients: list[str] | None = None) -> SeedStore:
+        if bool(passphrase) == bool(recipients):
+            raise InputError("a seed store is encrypted to a passphrase or to recipients: give exactly one")
+        return cls(path, [], None, passphrase=passphrase, recipients=[validate_recipient(r) for r in recipients or []])
+
+    @classmethod
+    def open(cls, path: Path, *, passphrase: str | None = None, identities: list[str] | None = None,
+             recipients: list[str] | None = None) -> SeedStore:
+        path = Path(path)
+        data = fsutil.read_bytes(path, "seed store")
+        plain = _decrypt(data, path, passphrase, identities)
+        try:
+            text = plain.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CorruptError(f"seed store {path} decrypted to something that is not UTF-8 CSV") from None
+        try:
+            parsed = parse_csv(text, f"seed store {path}", strict=True)
+        except InputError as exc:
+            raise CorruptError(f"seed store {path} holds a bad row ({exc}): restore it from a copy") from None
+        store = cls(path, parsed.rows, data, passphrase=passphrase if identities is None else None,
+                    recipients=list(recipients or []))
+        if identities is not None:
+            import pyrage
+
+            mine = {str(pyrage.x25519.Identity.from_str(k).to_public()) for k in identities}
+            store._identity_publics = mine
+        store._check_consistency()
+        return store
+
+    def _check_consistency(self) -> None:
+        active: dict[str, SeedRow] = {}
+        for row in self.rows:
+            if row.state == "active":
+                if row.account_id in active:
+                    raise CorruptError(f"seed store {self.path} has two active seeds for account {row.account_id}")
+                active[row.account_id] = row
+
+    def encrypt(self) -> bytes:
+        import pyrage
+
+        plain = to_csv(self.rows).encode("utf-8")
+        if self._passphrase is not None:
+            return pyrage.passphrase.encrypt(plain, self._passphrase)
+        if not self.recipients:
+            raise InputError(
+                "the configuration lists no [seeds] recipients, so the store cannot be re-encrypted: "
+                "add the custodians' age1... keys to rootkeeper.toml"
+            )
+        mine = getattr(self, "_identity_publics", None)
+        if mine is not None and not mine & set(self.recipients):
+            raise InputError(
+                "your age identity is not among the configured [seeds] recipients: saving would lock "
+                "you out; fix the recipients in rootkeeper.toml"
+            )
+        return pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(r) for r in self.recipients])
+
+    def create(self) -> None:
+        fsutil.write_new(self.path, self.encrypt())
+        self._original = self.path.read_bytes()
+
+    def save(self) -> None:
+        data = self.encrypt()
+        fsutil.replace_checked(self.path, data, self._original)
+        self._original = data
+
+    # -- queries
+    def active_rows(self) -> list[SeedRow]:
+        return [r for r in self.rows if r.state == "active"]
+
+    def active(self, account_id: str) -> SeedRow | None:
+        return next((r for r in self.rows if r.state == "active" and r.account_id == account_id), None)
+
+    def find(self, ref: str) -> SeedRow:
+        """The active row of an account given by 12-digit id or exact name."""
+        ref = ref.strip()
+        if is_account_id(ref):
+            row = self.active(ref)
+        else:
+            matches = [r for r in self.active_rows() if r.account_name == ref]
+            if len(matches) > 1:
+                raise InputError(f"more than one account is named {ref!r}: give the 12-digit account id")
+            row = matches[0] if matches else None
+        if row is None:
+            retired = [r for r in self.rows if ref in (r.account_id, r.account_name)]
+            extra = " (it is retired)" if any(r.state == "retired" for r in retired) else ""
+            raise NotFoundError(
+                f"no active seed for account {ref!r} in the seed store{extra}: check with "
+                "'rootkeeper list', or enroll it"
+            )
+        return row
+
+    # -- changes
+    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "") -> SeedRow:
+        row, warnings = check_row(row, where or f"account {row.account_id}")
+        self.warnings += warnings
+        for other in self.active_rows():
+            if other.seed == row.seed and other.account_id != row.account_id:
+                raise InputError(
+                    f"{where or 'this seed'}: account {other.account_id} already has this very seed: "
+                    "each account's seed is its own; copy the right one"
+                )
+        existing = self.active(row.account_id)
+        if existing is not None:
+            if existing.seed == row.seed:
+                return existing
+            if not replace_existing:
+                raise ExistsError(
+                    f"account {row.account_id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
+                    "give --replace-seed to replace it (the old row is kept, marked replaced)"
+                )
+            existing.state = "replaced"
+        self.rows.append(row)
+        return row
+
+    def retire(self, account_id: str) -> int:
+        count = 0
+        for row in self.rows:
+            if row.account_id == account_id and row.state == "active":
+                row.state = "retired"
+                count += 1
+        return count
+
+    def copy_rows(self) -> list[SeedRow]:
+        return [replace(r) for r in self.rows]

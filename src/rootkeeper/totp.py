@@ -1,0 +1,58 @@
+"""RFC 6238 time-based one-time passwords (pyotp), with AWS's defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import UTC, datetime
+
+from .errors import InputError
+
+ALGORITHMS = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
+DEFAULT_ALGORITHM, DEFAULT_DIGITS, DEFAULT_PERIOD = "SHA1", 6, 30
+
+
+def code(seed: str, at: float, *, digits: int = DEFAULT_DIGITS, period: int = DEFAULT_PERIOD,
+         algorithm: str = DEFAULT_ALGORITHM) -> str:
+    """The TOTP code of ``seed`` (normalised base32) at Unix time ``at``."""
+    import pyotp
+
+    totp = pyotp.TOTP(seed, digits=digits, digest=ALGORITHMS[algorithm], interval=period)
+    return totp.at(int(at))
+
+
+def seconds_left(at: float, period: int = DEFAULT_PERIOD) -> int:
+    return period - int(at) % period
+
+
+def consecutive_codes(seed: str, at: float, *, digits: int = DEFAULT_DIGITS,
+                      period: int = DEFAULT_PERIOD, algorithm: str = DEFAULT_ALGORITHM,
+                      ) -> tuple[str, str]:
+    """The codes of the time step containing ``at`` and of the next one (what AWS asks for)."""
+    first = code(seed, at, digits=digits, period=period, algorithm=algorithm)
+    second = code(seed, at + period, digits=digits, period=period, algorithm=algorithm)
+    return first, second
+
+
+def parse_time(text: str | None) -> float:
+    """``None`` (now), Unix seconds, or ISO 8601 (a time without zone is UTC)."""
+    if text is None:
+        return time.time()
+    raw = text.strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", raw):
+        value = float(raw)
+    else:
+        try:
+            when = datetime.fromisoformat(raw.replace("z", "Z").replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(
+                f"time {text!r} is neither Unix seconds nor ISO 8601: use e.g. 1700000000 "
+                "or 2026-11-28T12:00:00Z"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        value = when.timestamp()
+    if value < 0:
+        raise InputError(f"time {text!r} is before 1970: give a time after the Unix epoch")
+    return value

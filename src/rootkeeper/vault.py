@@ -1,0 +1,346 @@
+"""The password vault: a dedicated KeePass (KDBX 4, Argon2id) file of AWS root passwords.
+
+One entry per account in the group ``AWS root users``: title = account name,
+user name ``root``, the password, the console sign-in URL, and the fields
+``AccountId`` and ``Email``. Retired accounts move to ``Retired``; nothing is
+deleted, and rotation keeps the old password in the entry's history.
+
+The vault never holds an MFA seed: opening one in which any entry (or history
+item) has an ``otp`` field, a KeePass TOTP field, or an ``otpauth://`` value is
+refused, naming the entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import fsutil
+from .accounts import SIGNIN_URL, Account, is_account_id
+from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
+
+ACTIVE_GROUP = "AWS root users"
+RETIRED_GROUP = "Retired"
+DATABASE_NAME = "AWS root users (rootkeeper)"
+DATABASE_DESCRIPTION = (
+    "Root-user passwords of the AWS accounts of one organization, and nothing else. "
+    "Never store an MFA seed, a TOTP secret or an access key here: the MFA seeds live in a "
+    "separate age-encrypted seed store, so that stealing this vault never gives a working root login."
+)
+ENTRY_NOTES = (
+    "Root user password of AWS account {id} ({name}).\n"
+    "Sign in at https://signin.aws.amazon.com/console as the root user with {email}.\n"
+    "MFA is required: the seed is NOT in this vault; it is in the separate seed store "
+    "(rootkeeper code {id} --reason ...).\n"
+    "Use root only for the tasks that need it: close the account, change its e-mail or root "
+    "password, restore lost IAM administrator access, S3 MFA delete, some billing and support-plan "
+    "changes, GovCloud sign-up. Record every use (rootkeeper password {id} --reason ...)."
+)
+_OTP_KEYS = {"otp", "totp seed", "totp settings"}
+_OTP_PREFIXES = ("timeotp-", "hmacotp-")
+_RESERVED = {"Title", "UserName", "Password", "URL", "Notes"}
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    memory_mib: int = 256
+    iterations: int = 8
+    parallelism: int = 2
+
+    def check(self) -> list[str]:
+        if not 1 <= self.memory_mib <= 4096:
+            raise InputError(f"--kdf-memory-mib {self.memory_mib} is out of range: choose 1-4096")
+        if not 1 <= self.iterations <= 1000:
+            raise InputError(f"--kdf-iterations {self.iterations} is out of range: choose 1-1000")
+        if not 1 <= self.parallelism <= 64:
+            raise InputError(f"--kdf-parallelism {self.parallelism} is out of range: choose 1-64")
+        if self.memory_mib < 64 or self.iterations < 2:
+            return [
+                f"Argon2id with {self.memory_mib} MiB and {self.iterations} iterations is weak: "
+                "fine for tests, not for real root passwords (default 256 MiB, 8 iterations)"
+            ]
+        return []
+
+
+@dataclass
+class VaultEntry:
+    account_id: str
+    name: str
+    email: str
+    retired: bool
+    element: object  # lxml element of the entry
+
+    def public(self) -> dict:
+        return {"account_id": self.account_id, "name": self.name, "email": self.email,
+                "retired": self.retired}
+
+
+def _fields(element) -> dict[str, str]:
+    out = {}
+    for string in element.findall("String"):
+        key = string.findtext("Key")
+        if key is not None:
+            out[key] = string.findtext("Value") or ""
+    return out
+
+
+def make_key_file() -> bytes:
+    """A KeePass 2.0 XML key file (as KeePassXC writes): 32 random bytes and a check hash."""
+    key = secrets.token_bytes(32)
+    check = hashlib.sha256(key).digest()[:4].hex().upper()
+    hexkey = key.hex().upper()
+    groups = " ".join(hexkey[i:i + 8] for i in range(0, 64, 8))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<KeyFile>\n    <Meta>\n        <Version>2.0</Version>\n'
+        f'    </Meta>\n    <Key>\n        <Data Hash="{check}">\n            {groups}\n        </Data>\n'
+        "    </Key>\n</KeyFile>\n"
+    ).encode()
+
+
+def _key_bytes(key_file: Path | None) -> bytes | None:
+    if key_file is None:
+        return None
+    return fsutil.read_bytes(key_file, "key file")
+
+
+class Vault:
+    def __init__(self, path: Path, kp, original: bytes | None) -> None:
+        self.path = Path(path)
+        self.kp = kp
+        self._original = original
+        self._index: dict[str, VaultEntry] | None = None
+        self._retired: list[VaultEntry] = []
+
+    # ------------------------------------------------------------ lifecycle
+    @classmethod
+    def create(cls, path: Path, password: str, key_file: Path | None, kdf: KdfParams) -> Vault:
+        from pykeepass import PyKeePass
+        from pykeepass.kdbx_parsing import kdf_uuids
+        from pykeepass.pykeepass import BLANK_DATABASE_LOCATION, BLANK_DATABASE_PASSWORD
+
+        kdf.check()
+        kp = PyKeePass(BLANK_DATABASE_LOCATION, BLANK_DATABASE_PASSWORD)
+        kp.filename = None
+        kp.password = password
+        key = _key_bytes(key_file)
+        kp.keyfile = io.BytesIO(key) if key is not None else None
+        params = kp.kdbx.header.value.dynamic_header.kdf_parameters.data.dict
+        params["$UUID"].value = kdf_uuids["argon2id"]
+        params["M"].value = kdf.memory_mib * 1024 * 1024
+        params["I"].value = kdf.iterations
+        params["P"].value = kdf.parallelism
+
+        now = datetime.now(UTC)
+        root = kp.root_group
+        # pykeepass's template gives every database the same root-group UUID: make it unique.
+        root.uuid = uuid.uuid4()
+        root.name = "Root"
+        meta = kp.tree.find("Meta")
+        for tag in ("LastSelectedGroup", "LastTopVisibleGroup"):
+            if meta.find(tag) is not None:
+                meta.find(tag).text = base64.b64encode(root.uuid.bytes).decode()
+        if meta.find("RecycleBinEnabled") is not None:
+            meta.find("RecycleBinEnabled").text = "False"
+        kp.database_name = DATABASE_NAME
+        kp.database_description = DATABASE_DESCRIPTION
+        kp.default_username = "root"
+        stamp = kp._encode_time(now)
+        for tag in ("DatabaseNameChanged", "DatabaseDescriptionChanged", "DefaultUserNameChanged",
+                    "MasterKeyChanged", "SettingsChanged", "RecycleBinChanged"):
+            if meta.find(tag) is not None:
+                meta.find(tag).text = stamp
+        for times in kp.tree.iter("Times"):
+            for child in times:
+                if child.tag.endswith("Time") or child.tag == "LocationChanged":
+                    child.text = stamp
+        vault = cls(path, kp, None)
+        vault._group(ACTIVE_GROUP, create=True)
+        vault._group(RETIRED_GROUP, create=True)
+        fsutil.write_new(path, vault._build(rotate_kdf=True))
+        vault._original = Path(path).read_bytes()
+        return vault
+
+    @classmethod
+    def open(cls, path: Path, password: str, key_file: Path | None = None) -> Vault:
+        from pykeepass import PyKeePass
+        from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
+
+        path = Path(path)
+        data = fsutil.read_bytes(path, "vault")
+        key = _key_bytes(key_file)
+        if not data.startswith(b"\x03\xd9\xa2\x9a"):
+            raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
+        try:
+            kp = PyKeePass(io.BytesIO(data), password=password,
+                           keyfile=io.BytesIO(key) if key is not None else None)
+        except CredentialsError:
+            hint = " and key file" if key_file else " (does it need --vault-key-file?)"
+            raise AuthError(f"wrong vault password{hint} for {path}: try again") from None
+        except (HeaderChecksumError, PayloadChecksumError):
+            raise CorruptError(f"vault {path} is corrupted (checksum mismatch): restore it from a copy") from None
+        except AssertionError:
+            raise AuthError(f"key file {key_file} is damaged (its check hash does not match)") from None
+        except Exception:  # construct raises many kinds on truncated or damaged input
+            raise CorruptError(f"vault {path} is truncated or corrupted: restore it from a copy") from None
+        if kp.version[0] < 4:
+            raise CorruptError(
+                f"vault {path} is KDBX {kp.version[0]}.{kp.version[1]}: rootkeeper keeps KDBX 4 "
+                "(Argon2id); convert it in KeePassXC (Database settings > Encryption)"
+            )
+        vault = cls(path, kp, data)
+        vault.check_segregation()
+        return vault
+
+    def _build(self, *, rotate_kdf: bool = False) -> bytes:
+        buffer = io.BytesIO()
+        if rotate_kdf:
+            self.kp.save(buffer)
+        else:
+            # Reuse the key derived when the vault was opened: one key derivation per command.
+            self.kp.save(buffer, transformed_key=self.kp.transformed_key)
+        return buffer.getvalue()
+
+    def save(self) -> None:
+        data = self._build()
+        fsutil.replace_checked(self.path, data, self._original)
+        self._original = data
+
+    # ------------------------------------------------------------ checks
+    def check_segregation(self) -> None:
+        for string in self.kp.tree.iter("String"):
+            key = (string.findtext("Key") or "").strip()
+            value = (string.findtext("Value") or "").strip()
+            low = key.lower()
+            if low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or value.lower().startswith("otpauth://"):
+                entry = string.getparent()
+                while entry.getparent() is not None and entry.getparent().tag == "History":
+                    entry = entry.getparent().getparent()
+                title = _fields(entry).get("Title", "(untitled)")
+                raise SegregationError(
+                    f"vault entry {title!r} holds an MFA seed (field {key!r}): the vault must never "
+                    "hold seeds; move it to the seed store (rootkeeper seeds import) and delete the "
+                    "field in KeePassXC, including the entry's history"
+                )
+
+    def all_values(self) -> list[str]:
+        """Every string value in the vault (to prove no seed is in it)."""
+        return [s.findtext("Value") or "" for s in self.kp.tree.iter("String")]
+
+    def kdf(self) -> dict:
+        params = self.kp.kdbx.header.value.dynamic_header.kdf_parameters.data.dict
+        from pykeepass.kdbx_parsing import kdf_uuids
+
+        names = {v: k for k, v in kdf_uuids.items()}
+        return {"kdf": names.get(params["$UUID"].value, "unknown"),
+                "memory_mib": params["M"].value // (1024 * 1024) if "M" in params else None,
+                "iterations": params["I"].value if "I" in params else None,
+                "parallelism": params["P"].value if "P" in params else None}
+
+    # ------------------------------------------------------------ groups and entries
+    def _group(self, name: str, create: bool = False):
+        for group in self.kp.root_group._element.findall("Group"):
+            if group.findtext("Name") == name:
+                from pykeepass.group import Group
+
+                return Group(element=group, kp=self.kp)
+        if not create:
+            return None
+        return self.kp.add_group(self.kp.root_group, name,
+                                 notes="AWS root users' passwords" if name == ACTIVE_GROUP
+                                 else "Closed or retired accounts; kept, never deleted")
+
+    def _scan(self) -> dict[str, VaultEntry]:
+        """Active entries by account id (retired ones are kept in ``self._retired``)."""
+        if self._index is None:
+            active: dict[str, VaultEntry] = {}
+            retired: list[VaultEntry] = []
+            for group_name, is_retired in ((ACTIVE_GROUP, False), (RETIRED_GROUP, True)):
+                group = self._group(group_name)
+                if group is None:
+                    continue
+                for element in group._element.findall("Entry"):
+                    fields = _fields(element)
+                    account_id = fields.get("AccountId", "").strip()
+                    if not is_account_id(account_id):
+                        continue  # added by hand without an account id: not ours to manage
+                    entry = VaultEntry(account_id, fields.get("Title", ""), fields.get("Email", ""),
+                                       is_retired, element)
+                    if is_retired:
+                        retired.append(entry)
+                    elif account_id in active:
+                        raise CorruptError(
+                            f"vault {self.path} has two entries for account {account_id}: "
+                            "merge them in KeePassXC (keep one, move the other to 'Retired')"
+                        )
+                    else:
+                        active[account_id] = entry
+            self._index, self._retired = active, retired
+        return self._index
+
+    def entries(self, include_retired: bool = False) -> list[VaultEntry]:
+        active = list(self._scan().values())
+        return active + list(self._retired) if include_retired else active
+
+    def get(self, account_id: str) -> VaultEntry | None:
+        return self._scan().get(account_id)
+
+    def find(self, ref: str) -> VaultEntry:
+        ref = ref.strip()
+        if is_account_id(ref):
+            entry = self.get(ref)
+        else:
+            matches = [e for e in self.entries() if e.name == ref]
+            if len(matches) > 1:
+                raise InputError(f"more than one vault entry is named {ref!r}: give the 12-digit account id")
+            entry = matches[0] if matches else None
+        if entry is None:
+            retired = any(ref in (e.account_id, e.name) for e in self.entries(include_retired=True))
+            extra = " (it is retired)" if retired else ""
+            raise NotFoundError(
+                f"no vault entry for account {ref!r}{extra}: check with 'rootkeeper list', or enroll it"
+            )
+        return entry
+
+    def password(self, entry: VaultEntry) -> str:
+        return _fields(entry.element).get("Password", "")
+
+    def add(self, account: Account, password: str) -> VaultEntry:
+        from pykeepass.entry import Entry
+
+        if self.get(account.id) is not None:
+            raise ExistsError(f"account {account.id} already has a vault entry: use 'rootkeeper rotate' to change its password")
+        group = self._group(ACTIVE_GROUP, create=True)
+        # Built directly: pykeepass's add_entry() searches the group on every call (quadratic).
+        entry = Entry(account.name, "root", password, url=SIGNIN_URL,
+                      notes=ENTRY_NOTES.format(id=account.id, name=account.name, email=account.email),
+                      tags=["aws-root"], kp=self.kp)
+        entry.set_custom_property("AccountId", account.id)
+        entry.set_custom_property("Email", account.email)
+        group._element.append(entry._element)
+        record = VaultEntry(account.id, account.name, account.email, False, entry._element)
+        self._scan()[account.id] = record
+        return record
+
+    def rotate(self, entry: VaultEntry, new_password: str) -> None:
+        from pykeepass.entry import Entry
+
+        wrapped = Entry(element=entry.element, kp=self.kp)
+        wrapped.save_history()
+        wrapped.password = new_password
+        wrapped.touch(modify=True)
+
+    def retire(self, entry: VaultEntry) -> None:
+        from pykeepass.entry import Entry
+
+        group = self._group(RETIRED_GROUP, create=True)
+        wrapped = Entry(element=entry.element, kp=self.kp)
+        wrapped.save_history()
+        self.kp.move_entry(wrapped, group)
+        wrapped.touch(modify=True)
+        self._index = None

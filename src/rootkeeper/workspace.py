@@ -1,0 +1,94 @@
+"""Where things are and how to unlock them, for one command.
+
+A Workspace holds the resolved paths and the *providers* of secrets (callables,
+so that a prompt appears only when a store is really opened). Each store is
+opened at most once per command: one key derivation per store, never one per
+account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .errors import ConfigError
+from .journal import Journal
+from .seeds import AGE_MAGIC, SeedStore
+from .vault import Vault
+
+
+@dataclass
+class Credentials:
+    vault_password: Callable[[], str]
+    seeds_passphrase: Callable[[], str]
+    seeds_identities: Callable[[], list[str] | None]  # None: no identity was given
+
+
+@dataclass
+class Workspace:
+    config: Config
+    credentials: Credentials
+    vault_path: Path | None = None
+    seeds_path: Path | None = None
+    key_file: Path | None = None
+    journal_path: Path | None = None
+    stamps: list[tuple[int, str]] = field(default_factory=list)
+    _vault: Vault | None = None
+    _seeds: SeedStore | None = None
+
+    def __post_init__(self) -> None:
+        self.vault_path = self.vault_path or self.config.vault
+        self.seeds_path = self.seeds_path or self.config.seeds
+        self.key_file = self.key_file or self.config.vault_key_file
+        self.journal_path = self.journal_path or self.config.journal
+
+    def require_vault_path(self) -> Path:
+        if self.vault_path is None:
+            raise ConfigError(
+                "no vault given: pass --vault PATH, set ROOTKEEPER_VAULT, or run where rootkeeper.toml is "
+                "(or --config FILE)"
+            )
+        return self.vault_path
+
+    def require_seeds_path(self) -> Path:
+        if self.seeds_path is None:
+            raise ConfigError(
+                "no seed store given: pass --seeds PATH, set ROOTKEEPER_SEEDS, or run where rootkeeper.toml "
+                "is (or --config FILE)"
+            )
+        return self.seeds_path
+
+    def vault(self) -> Vault:
+        if self._vault is None:
+            path = self.require_vault_path()
+            if not path.exists():
+                raise ConfigError(f"vault {path} does not exist: check the path, or create it with 'rootkeeper init'")
+            self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file)
+        return self._vault
+
+    def seeds(self) -> SeedStore:
+        if self._seeds is None:
+            path = self.require_seeds_path()
+            if not path.exists():
+                raise ConfigError(f"seed store {path} does not exist: check the path, or create it with 'rootkeeper init'")
+            with open(path, "rb") as handle:
+                head = handle.read(4096)
+            if head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]:
+                self._seeds = SeedStore.open(path, passphrase=self.credentials.seeds_passphrase(),
+                                             recipients=self.config.recipients)
+            else:
+                identities = self.credentials.seeds_identities()
+                self._seeds = SeedStore.open(path, identities=identities or [],
+                                             recipients=self.config.recipients)
+        return self._seeds
+
+    def journal(self) -> Journal:
+        path = self.journal_path or (self.config.base / "rootkeeper-journal.jsonl")
+        return Journal(path)
+
+    def record(self, *events: dict) -> list[tuple[int, str]]:
+        stamps = self.journal().append(list(events))
+        self.stamps += stamps
+        return stamps
