@@ -30,7 +30,7 @@ ROOT_TASKS = (
 
 def check_reason(reason: str | None) -> str:
     text = (reason or "").strip()
-    if len(text) < 3:
+    if not text:
         raise InputError("a reason is required: give --reason TEXT (what root is needed for, and a ticket)")
     if len(text) > 500 or "\n" in text:
         raise InputError("the reason must be one line of at most 500 characters")

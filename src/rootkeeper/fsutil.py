@@ -27,6 +27,13 @@ from .errors import ExistsError, LockError, NotFoundError
 LOCK_WAIT_SECONDS = 10.0
 
 
+def _lock_wait() -> float:
+    try:
+        return float(os.environ.get("ROOTKEEPER_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    except ValueError:
+        return LOCK_WAIT_SECONDS
+
+
 def digest(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
@@ -56,11 +63,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
     """Hold ``<path>.lock`` for the duration of the block."""
     lock = Path(str(path) + ".lock")
     me = f"{socket.gethostname()} {os.getpid()}\n".encode()
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + (_lock_wait() if wait is None else wait)
     while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)

@@ -16,10 +16,27 @@ DEFAULT_ALGORITHM, DEFAULT_DIGITS, DEFAULT_PERIOD = "SHA1", 6, 30
 def code(seed: str, at: float, *, digits: int = DEFAULT_DIGITS, period: int = DEFAULT_PERIOD,
          algorithm: str = DEFAULT_ALGORITHM) -> str:
     """The TOTP code of ``seed`` (normalised base32) at Unix time ``at``."""
-    import pyotp
+    return _totp_class()(seed, digits=digits, digest=ALGORITHMS[algorithm], interval=period).at(int(at))
 
-    totp = pyotp.TOTP(seed, digits=digits, digest=ALGORITHMS[algorithm], interval=period)
-    return totp.at(int(at))
+
+_TOTP = None
+
+
+def _totp_class():
+    """pyotp's TOTP, accepting 80-bit seeds (pyotp 2.10+ refuses fewer than 112 bits).
+
+    16-character (80-bit) seeds are common in older authenticator exports; rootkeeper
+    accepts them with a warning rather than leave such an account without a code.
+    """
+    global _TOTP
+    if _TOTP is None:
+        import pyotp
+
+        class TOTP(pyotp.TOTP):
+            min_secret_length_bits = 80
+
+        _TOTP = TOTP
+    return _TOTP
 
 
 def seconds_left(at: float, period: int = DEFAULT_PERIOD) -> int:

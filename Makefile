@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine (see README): `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup tools demo test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+tools:
+	sh scripts/install-test-tools.sh
+
+demo: setup
+	rm -rf demo-out
+	$(BIN)/rootkeeper demo --out demo-out
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+test: setup tools lint
+	$(BIN)/pytest
+
+bench: setup tools
+	$(BIN)/python benchmarks/bench_10k.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

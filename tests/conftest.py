@@ -1,0 +1,140 @@
+"""Test harness: the CLI runs as a real subprocess; independent programs are the oracles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+VAULT_PASSWORD = "correct horse battery staple 42"
+SEEDS_PASSPHRASE = "another long passphrase for seeds"
+# Tiny Argon2id parameters keep the suite quick; benchmarks use realistic ones.
+TINY_KDF = ["--kdf-memory-mib", "1", "--kdf-iterations", "1", "--kdf-parallelism", "1"]
+
+
+def oracle(name: str) -> str:
+    """Path of an independent program; missing is a failure under CI, a skip elsewhere."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (make tools installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOTKEEPER_")}
+    env.update({"QT_QPA_PLATFORM": "offscreen", "ROOTKEEPER_LOCK_WAIT": "0.5", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def run(args, *, cwd: Path, input: bytes | str | None = None, env: dict | None = None,
+        check: bool = False) -> subprocess.CompletedProcess:
+    if isinstance(input, str):
+        input = input.encode()
+    result = subprocess.run([sys.executable, "-m", "rootkeeper", *map(str, args)], cwd=cwd,
+                            input=input if input is not None else b"", capture_output=True,
+                            env=env or base_env(), timeout=120)
+    result.out = result.stdout.decode()
+    result.err = result.stderr.decode()
+    if check and result.returncode != 0:
+        raise AssertionError(f"rootkeeper {' '.join(map(str, args))} exited {result.returncode}: {result.err}")
+    return result
+
+
+def assert_clean_failure(result, code: int = 2, contains: str | None = None) -> None:
+    """Exit status, exactly one 'error:' line, no traceback."""
+    assert result.returncode == code, (result.returncode, result.out, result.err)
+    lines = [ln for ln in result.err.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("error: ")]
+    assert len(errors) == 1, result.err
+    assert "Traceback" not in result.err and "Traceback" not in result.out
+    if contains:
+        assert contains.lower() in errors[0].lower(), errors[0]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@dataclass
+class Home:
+    """An initialised rootkeeper: vault and seed store in separate directories."""
+
+    root: Path
+    vault: Path
+    seeds: Path
+    identity: Path
+    public: str
+    password_file: Path
+    passphrase_file: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "rootkeeper.toml"
+
+    @property
+    def journal(self) -> Path:
+        return self.root / "rootkeeper-journal.jsonl"
+
+    def creds(self) -> list[str]:
+        return ["--vault-password-file", self.password_file, "--seeds-identity", self.identity,
+                "--seeds-passphrase-file", self.passphrase_file]
+
+    def rk(self, *args, input=None, env=None, creds=True, check=False):
+        extra = self.creds() if creds else []
+        return run([*args, *extra], cwd=self.root, input=input, env=env, check=check)
+
+    def age_decrypt(self) -> str:
+        age = oracle("age")
+        out = subprocess.run([age, "-d", "-i", self.identity, self.seeds], capture_output=True, check=True)
+        return out.stdout.decode()
+
+    def kpcli(self, *args, stdin: str | None = None) -> str:
+        cli = oracle("keepassxc-cli")
+        result = subprocess.run([cli, args[0], *args[1:]], input=(stdin if stdin is not None else VAULT_PASSWORD + "\n").encode(),
+                                capture_output=True, env=base_env(), timeout=60)
+        assert result.returncode == 0, result.stderr.decode()
+        return result.stdout.decode()
+
+
+def make_identity(path: Path) -> str:
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    path.write_text(f"# test custodian\n{identity}\n")
+    return str(identity.to_public())
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "seeds").mkdir()
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    identity = keys / "custodian.agekey"
+    public = make_identity(identity)
+    password_file = keys / "vault-password"
+    password_file.write_text(VAULT_PASSWORD + "\n")
+    passphrase_file = keys / "seeds-passphrase"
+    passphrase_file.write_text(SEEDS_PASSPHRASE + "\n")
+    h = Home(tmp_path, tmp_path / "vault" / "aws-root.kdbx", tmp_path / "seeds" / "mfa.csv.age", identity, public,
+             password_file, passphrase_file)
+    run(["init", "--vault", h.vault, "--seeds", h.seeds, "--seeds-recipient", public, *TINY_KDF,
+         "--vault-password-file", password_file], cwd=tmp_path, check=True)
+    return h
+
+
+def random_seed(nbytes: int = 40) -> str:
+    import base64
+
+    return base64.b32encode(os.urandom(nbytes)).decode().rstrip("=")

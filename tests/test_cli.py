@@ -1,0 +1,96 @@
+"""The command-line contract: help with examples, fast start, demo, no secrets in output or argv."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import base_env, oracle, random_seed, run
+
+COMMANDS = [[], ["init"], ["enroll"], ["code"], ["password"], ["list"], ["seeds"], ["seeds", "import"],
+            ["seeds", "export"], ["rotate"], ["retire"], ["journal"], ["journal", "show"], ["journal", "verify"], ["demo"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "rootkeeper")
+def test_every_help_has_an_example(tmp_path, command):
+    result = run([*command, "--help"], cwd=tmp_path, check=True)
+    assert "Example" in result.out
+    assert "rootkeeper " in result.out
+
+
+def test_help_does_not_import_heavy_libraries(tmp_path):
+    code = ("import sys\nfrom rootkeeper.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('boto3', 'botocore', 'pykeepass', 'pyrage', 'rich', 'pyotp') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, check=True).stdout.decode()
+    assert "HEAVY []" in out
+
+
+def test_code_does_not_import_boto3_or_pykeepass(home):
+    home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=random_seed(), check=True)
+    code = (f"import sys, runpy\nsys.argv=['rootkeeper','code','a','--reason','t','--seeds-identity',{str(home.identity)!r}]\n"
+            "try:\n    runpy.run_module('rootkeeper', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', [m for m in ('boto3', 'pykeepass', 'rich') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=home.root, env=base_env()).stdout.decode()
+    assert "HEAVY []" in out
+
+
+def test_list_json_has_no_secrets(home):
+    seed = random_seed()
+    home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=seed, check=True)
+    out = home.rk("list", "--json", check=True).out
+    data = json.loads(out)
+    assert data["accounts"][0]["state"] == "custodied" and data["problems"] == []
+    password = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/a").strip()
+    assert seed not in out and password not in out
+
+
+def test_list_only_one_store(home):
+    home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=random_seed(), check=True)
+    only_seeds = json.loads(run(["list", "--json", "--only", "seeds", "--seeds-identity", home.identity],
+                                cwd=home.root, check=True).out)
+    assert only_seeds["accounts"][0]["state"] == "password-missing"  # the vault was not opened
+
+
+def test_environment_variables_carry_secrets(home):
+    env = base_env() | {"ROOTKEEPER_VAULT_PASSWORD": (home.password_file.read_text().strip()),
+                        "ROOTKEEPER_SEEDS_IDENTITY": str(home.identity)}
+    run(["enroll", "000000000001", "--name", "a", "--seed-file", "-"], cwd=home.root, env=env, input=random_seed(),
+        check=True)
+    assert run(["password", "a", "--reason", "t", "--show"], cwd=home.root, env=env, check=True).out.strip()
+
+
+def test_no_plaintext_left_behind(home):
+    seed = random_seed()
+    home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=seed, check=True)
+    home.rk("rotate", "a", check=True)
+    home.rk("seeds", "export", check=True)
+    names = sorted(p.relative_to(home.root).as_posix() for p in home.root.rglob("*") if p.is_file())
+    assert names == ["keys/custodian.agekey", "keys/seeds-passphrase", "keys/vault-password",
+                     "rootkeeper-journal.jsonl", "rootkeeper-journal.jsonl.head", "rootkeeper.toml",
+                     "seeds/mfa.csv.age", "vault/aws-root.kdbx"]
+    password = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/a").strip()
+    for name in ("rootkeeper-journal.jsonl", "rootkeeper.toml"):
+        text = (home.root / name).read_text()
+        assert seed not in text and password not in text
+
+
+def test_demo_runs_and_its_artefacts_open_in_standard_tools(tmp_path):
+    age = oracle("age")
+    out = tmp_path / "demo"
+    result = run(["demo", "--accounts", "3", "--out", out, "--kdf-memory-mib", "8", "--kdf-iterations", "1"],
+                 cwd=tmp_path, check=True)
+    assert "Journal verified" in result.out
+    password = (out / "DEMO-ONLY-secrets" / "vault-password.txt").read_text()
+    info = subprocess.run([oracle("keepassxc-cli"), "ls", "-R", "-f", out / "vault" / "aws-root.kdbx"],
+                          input=password.encode(), capture_output=True, env=base_env(), check=True).stdout.decode()
+    assert info.count("AWS root users/") == 4  # the group and three entries
+    plain = subprocess.run([age, "-d", "-i", out / "DEMO-ONLY-secrets" / "custodian-1.agekey",
+                            out / "seeds" / "aws-root-mfa.csv.age"], capture_output=True, check=True).stdout.decode()
+    rows = plain.splitlines()
+    assert len(rows) == 4 and all(len(r.split(",")[3]) == 64 for r in rows[1:])
+    verify = run(["journal", "verify", "--config", out / "rootkeeper.toml"], cwd=tmp_path, check=True)
+    assert verify.out.startswith("ok: ")
+    assert run(["demo", "--out", out], cwd=tmp_path).returncode == 2  # never over an existing demo

@@ -1,0 +1,51 @@
+"""Atomic writes and optimistic locking, at the library level."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rootkeeper import fsutil
+from rootkeeper.errors import ExistsError, LockError
+
+
+def test_failed_replace_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "f"
+    target.write_bytes(b"old")
+
+    def boom(*_a):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        fsutil.atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_replace_checked_refuses_a_file_changed_meanwhile(tmp_path):
+    target = tmp_path / "f"
+    target.write_bytes(b"v1")
+    read = target.read_bytes()
+    target.write_bytes(b"v2 by someone else")
+    with pytest.raises(LockError):
+        fsutil.replace_checked(target, b"v3", read)
+    assert target.read_bytes() == b"v2 by someone else"
+    fsutil.replace_checked(target, b"v3", b"v2 by someone else")
+    assert target.read_bytes() == b"v3"
+    assert not (tmp_path / "f.lock").exists()
+
+
+def test_write_new_refuses_existing(tmp_path):
+    target = tmp_path / "f"
+    target.write_bytes(b"x")
+    with pytest.raises(ExistsError):
+        fsutil.write_new(target, b"y")
+    assert target.read_bytes() == b"x"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_new_files_are_private(tmp_path):
+    fsutil.write_new(tmp_path / "f", b"x")
+    assert (tmp_path / "f").stat().st_mode & 0o077 == 0

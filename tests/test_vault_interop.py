@@ -1,0 +1,137 @@
+"""The vault, checked by keepassxc-cli (KeePassXC's own reader), not by rootkeeper."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import TINY_KDF, VAULT_PASSWORD, assert_clean_failure, random_seed, run, snapshot
+
+
+def enroll(home, account_id="123456789012", name="log-archive", seed=None):
+    seed = seed or random_seed()
+    result = home.rk("enroll", account_id, "--name", name, "--seed-file", "-", input=seed + "\n", check=True)
+    return seed, result
+
+
+def test_db_info_reports_argon2id_and_our_name(home):
+    info = home.kpcli("db-info", home.vault)
+    assert "KDF: Argon2id" in info
+    assert "AWS root users (rootkeeper)" in info
+    assert "Cipher: AES 256-bit" in info
+
+
+def test_root_group_uuid_is_fresh_and_default_user_is_root(home, tmp_path_factory):
+    other = tmp_path_factory.mktemp("other")
+    (other / "v").mkdir()
+    (other / "s").mkdir()
+    pw = other / "pw"
+    pw.write_text(VAULT_PASSWORD + "\n")
+    run(["init", "--vault", other / "v" / "x.kdbx", "--seeds", other / "s" / "x.age", "--seeds-recipient", home.public,
+         *TINY_KDF, "--vault-password-file", pw], cwd=other, check=True)
+    xml_a = home.kpcli("export", "-f", "xml", home.vault)
+    xml_b = home.kpcli("export", "-f", "xml", other / "v" / "x.kdbx")
+    root = lambda xml: re.search(r"<Root>\s*<Group>\s*<UUID>([^<]+)</UUID>", xml).group(1)  # noqa: E731
+    assert root(xml_a) != root(xml_b)
+    assert root(xml_a) != "F69os494TDK6douoyK65vQ=="  # pykeepass's template root group (17af68b3-...)
+    assert "<DefaultUserName>root</DefaultUserName>" in xml_a
+
+
+def test_keepassxc_show_agrees_with_password_show(home):
+    enroll(home)
+    ours = home.rk("password", "123456789012", "--reason", "interop test", "--show", check=True).out.strip()
+    theirs = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/log-archive").strip()
+    assert ours == theirs
+    assert len(ours) == 32
+    fields = home.kpcli("show", "-s", "-a", "UserName", "-a", "URL", "-a", "AccountId", "-a", "Email",
+                        home.vault, "AWS root users/log-archive").split("\n")
+    assert fields[:4] == ["root", "https://signin.aws.amazon.com/console", "123456789012",
+                          "security+log-archive@example.com"]
+
+
+def test_entry_edited_in_keepassxc_still_reads_back(home):
+    enroll(home)
+    home.kpcli("edit", "--notes", "edited by a human in KeePassXC", "--username", "root",
+               home.vault, "AWS root users/log-archive")
+    assert "edited by a human" in home.kpcli("show", home.vault, "AWS root users/log-archive")
+    ours = home.rk("password", "log-archive", "--reason", "after edit", "--show", check=True).out.strip()
+    assert ours == home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/log-archive").strip()
+    listing = home.rk("list", "--json", check=True).out
+    assert '"state": "custodied"' in listing
+
+
+def test_password_changed_in_keepassxc_is_what_rootkeeper_returns(home):
+    enroll(home)
+    new = "Changed-By-Hand-In-KeePassXC-123!"
+    # keepassxc-cli edit -p reads the database password, then the new password twice, from stdin.
+    home.kpcli("edit", "-p", home.vault, "AWS root users/log-archive",
+               stdin=f"{VAULT_PASSWORD}\n{new}\n{new}\n")
+    assert home.rk("password", "123456789012", "--reason", "x-check", "--show", check=True).out.strip() == new
+
+
+def test_no_seed_in_the_vault_xml_export(home):
+    seeds = [enroll(home, f"{i:012d}", f"acct-{i}")[0] for i in (1, 2, 3)]
+    xml = home.kpcli("export", "-f", "xml", home.vault)
+    for seed in seeds:
+        assert seed not in xml
+        assert seed.lower() not in xml.lower()
+    assert "otpauth" not in xml.lower()
+    assert "<Key>otp</Key>" not in xml
+
+
+def test_no_password_in_the_seed_store_plaintext(home):
+    for i in (1, 2, 3):
+        enroll(home, f"{i:012d}", f"acct-{i}")
+    plain = home.age_decrypt()
+    for i in (1, 2, 3):
+        pw = home.kpcli("show", "-s", "-a", "Password", home.vault, f"AWS root users/acct-{i}").strip()
+        assert pw and pw not in plain
+
+
+def test_rotation_keeps_old_password_in_history(home):
+    enroll(home)
+    old = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/log-archive").strip()
+    home.rk("rotate", "log-archive", check=True)
+    new = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/log-archive").strip()
+    assert new != old and len(new) == 32
+    xml = home.kpcli("export", "-f", "xml", home.vault)
+    history = xml[xml.index("<History>"):xml.index("</History>")]
+    assert old.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in history
+
+
+def test_retire_moves_entry_to_retired_and_marks_seed(home):
+    enroll(home)
+    home.rk("retire", "log-archive", check=True)
+    listing = home.kpcli("ls", "-R", "-f", home.vault)
+    assert "Retired/log-archive" in listing
+    assert "AWS root users/log-archive" not in listing
+    assert ",retired" in home.age_decrypt().splitlines()[1]
+    result = home.rk("password", "log-archive", "--reason", "after retire", "--show")
+    assert_clean_failure(result, 2, "retired")
+
+
+def test_vault_holding_an_otp_field_is_refused(home):
+    enroll(home)
+    from pykeepass import PyKeePass
+
+    kp = PyKeePass(str(home.vault), password=VAULT_PASSWORD)
+    entry = kp.find_entries(title="log-archive", first=True)
+    entry.otp = "otpauth://totp/x?secret=" + random_seed()
+    kp.save()
+    before = snapshot(home.root)
+    result = home.rk("password", "log-archive", "--reason", "should refuse", "--show")
+    assert_clean_failure(result, 2, "log-archive")
+    assert "seed" in result.err
+    assert snapshot(home.root) == before
+
+
+def test_vault_holding_an_otpauth_value_in_history_is_refused(home):
+    enroll(home)
+    from pykeepass import PyKeePass
+
+    kp = PyKeePass(str(home.vault), password=VAULT_PASSWORD)
+    entry = kp.find_entries(title="log-archive", first=True)
+    entry.set_custom_property("Backup", "otpauth://totp/x?secret=" + random_seed())
+    entry.save_history()
+    entry.delete_custom_property("Backup")
+    kp.save()
+    assert_clean_failure(home.rk("list"), 2, "log-archive")
