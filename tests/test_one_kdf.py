@@ -1,0 +1,34 @@
+"""One key derivation per command, never one per account."""
+
+from __future__ import annotations
+
+import argon2.low_level
+
+from rootkeeper import breakglass, ceremony
+from rootkeeper.accounts import Account
+from rootkeeper.config import load
+from rootkeeper.workspace import Credentials, Workspace
+
+
+def test_enrolling_many_accounts_derives_the_vault_key_once(home, monkeypatch):
+    import conftest
+
+    calls = []
+    real = argon2.low_level.hash_secret_raw
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(argon2.low_level, "hash_secret_raw", counting)
+    identity = [ln for ln in home.identity.read_text().splitlines() if ln.startswith("AGE-SECRET-KEY-")]
+    ws = Workspace(load(str(home.config)), Credentials(lambda: conftest.VAULT_PASSWORD, lambda: "", lambda: identity))
+    for i in range(25):
+        account = Account(f"{i + 1:012d}", f"acct-{i}", f"a{i}@example.com")
+        ceremony.save_password(ws, account)
+        ceremony.save_seed(ws, account, conftest.random_seed(), None)
+    breakglass.rotate(ws, "acct-3")
+    breakglass.retire(ws, "acct-4")
+    assert len(calls) == 1
+    # and the vault written 52 times with the reused key still opens in KeePassXC
+    assert home.kpcli("ls", "-R", "-f", home.vault).count("AWS root users/acct-") == 24
