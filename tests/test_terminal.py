@@ -1,0 +1,106 @@
+"""The ceremony and break glass on a real terminal (a pseudo-terminal), as an operator sees them."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import VAULT_PASSWORD, base_env, oracle, random_seed
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+
+
+def _controlling_tty() -> None:
+    """Make the pty the child's controlling terminal, so that /dev/tty (getpass) is the pty."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Terminal:
+    def __init__(self, args, cwd, env):
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", *map(str, args)], cwd=cwd, env=env,
+                                     stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                                     preexec_fn=_controlling_tty)
+        os.close(slave)
+        self.screen = ""
+
+    def expect(self, text: str, timeout: float = 30, count: int = 1) -> str:
+        deadline = time.monotonic() + timeout
+        while self.screen.count(text) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {text!r}; screen:\n{self.screen}")
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 4096).decode(errors="replace")
+                except OSError:
+                    pass
+        return self.screen
+
+    def send(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def finish(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 4096).decode(errors="replace")
+                except OSError:
+                    break
+        if self.proc.poll() is None:
+            self.proc.kill()
+            raise AssertionError(f"still running; screen:\n{self.screen}")
+        code = self.proc.wait(timeout=5)
+        os.close(self.master)
+        return code
+
+
+def tty_env(home):
+    return base_env() | {"ROOTKEEPER_VAULT_PASSWORD": VAULT_PASSWORD, "ROOTKEEPER_SEEDS_IDENTITY": str(home.identity)}
+
+
+def test_interactive_enrollment(home):
+    oathtool = oracle("oathtool")
+    seed = random_seed()
+    term = Terminal(["enroll", "000000000077", "--name", "console-test"], home.root, tty_env(home))
+    term.expect("Press any key to show the password")
+    saved = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/console-test").strip()
+    assert saved  # saved before it is shown
+    assert saved not in term.screen
+    term.send("x")
+    term.expect("Paste the secret key")
+    assert saved in term.screen
+    time.sleep(0.5)  # let the hidden prompt turn echo off (it discards input typed ahead)
+    term.send("NOT-BASE32-1\n")
+    term.expect("not in the base32 alphabet")
+    term.expect("Paste the secret key", count=2)
+    time.sleep(0.5)
+    term.send(seed + "\n")
+    assert term.finish() == 0
+    assert seed not in term.screen  # the hidden prompt does not echo it
+    codes = re.findall(r"^(\d{6})\r?$", term.screen, re.M)
+    window = subprocess.run([oathtool, "--totp", "-b", seed, "-w", "2"], capture_output=True, check=True).stdout.split()
+    assert len(codes) == 2 and codes[0].encode() in window and codes[1].encode() in window
+
+
+def test_reason_menu_offers_root_only_tasks(home):
+    home.rk("enroll", "000000000077", "--name", "menu", "--seed-file", "-", input=random_seed(), check=True)
+    term = Terminal(["code", "menu"], home.root, tty_env(home))
+    term.expect("Close the AWS account")
+    term.send("3\n")
+    term.expect("Ticket or incident reference")
+    term.send("CHG-77\n")
+    assert term.finish() == 0
+    assert "Close the AWS account (CHG-77)" in home.journal.read_text()
