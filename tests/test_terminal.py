@@ -87,11 +87,12 @@ def test_interactive_enrollment(home):
     term.expect("not in the base32 alphabet")
     term.expect("Paste the secret key", count=2)
     time.sleep(0.5)
+    start = int(time.time())
     term.send(seed + "\n")
     assert term.finish() == 0
     assert seed not in term.screen  # the hidden prompt does not echo it
     codes = re.findall(r"^(\d{6})\r?$", term.screen, re.M)
-    window = subprocess.run([oathtool, "--totp", "-b", seed, "-w", "2"], capture_output=True, check=True).stdout.split()
+    window = subprocess.run([oathtool, "--totp", "-b", seed, "-N", f"@{start}", "-w", "3"], capture_output=True, check=True).stdout.split()
     assert len(codes) == 2 and codes[0].encode() in window and codes[1].encode() in window
 
 
