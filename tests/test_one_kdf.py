@@ -32,3 +32,15 @@ def test_enrolling_many_accounts_derives_the_vault_key_once(home, monkeypatch):
     assert len(calls) == 1
     # and the vault written 52 times with the reused key still opens in KeePassXC
     assert home.kpcli("ls", "-R", "-f", home.vault).count("AWS root users/acct-") == 24
+
+
+def test_a_vault_created_and_changed_in_one_process_reopens(tmp_path):
+    import conftest
+
+    from rootkeeper.vault import KdfParams, Vault
+
+    vault = Vault.create(tmp_path / "v.kdbx", conftest.VAULT_PASSWORD, None, KdfParams(1, 1, 1))
+    vault.add(Account("000000000001", "a", "a@example.com"), "Pw-0123456789-abc!")
+    vault.save()
+    again = Vault.open(tmp_path / "v.kdbx", conftest.VAULT_PASSWORD)
+    assert again.password(again.find("a")) == "Pw-0123456789-abc!"

@@ -7,12 +7,15 @@ cannot be recorded does not happen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import passwords, totp
 from .errors import InputError
 from .seeds import SeedRow
-from .vault import VaultEntry
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .vault import VaultEntry
 
 # The tasks only the root user can do (AWS documentation, as listed in the write-up).
 ROOT_TASKS = (

@@ -155,6 +155,36 @@ def _refuse_password_columns(header: list[str], source: str) -> None:
             )
 
 
+def _parse_store(text: str, source: str) -> list[SeedRow]:
+    """The store's own plaintext: exact header, rows taken as written.
+
+    Rows are fully validated when used (``find``) and before any write (``save``), so
+    that reading one code from 10,000 rows does not validate 10,000 rows.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise CorruptError(f"{source} is empty or not CSV: restore it from a copy") from None
+    if header[:4] != BASE_HEADER:
+        raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}: restore it from a copy")
+    _refuse_password_columns(header, source)
+    positions = [header.index(h) if h in header else None for h in HEADER]
+    rows = []
+    try:
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise CorruptError(f"{source} line {reader.line_num} has {len(cells)} columns, not {len(header)}: restore it from a copy")
+            values = [cells[i] if i is not None else "" for i in positions]
+            rows.append(SeedRow(values[0], values[1], values[2], values[3], values[4], values[5] or "SHA1",
+                                values[6] or 6, values[7] or 30, values[8], values[9] or "active"))
+    except csv.Error:
+        raise CorruptError(f"{source} line {reader.line_num} is not valid CSV: restore it from a copy") from None
+    return rows
+
+
 def parse_csv(text: str, source: str, *, strict: bool = False,
               email_template: str | None = None) -> ParseResult:
     """Rows of a seed CSV. ``strict``: the store's own plaintext (exact header)."""
@@ -400,6 +430,9 @@ class SeedStore:
         self._passphrase = passphrase
         self.recipients = recipients
         self.warnings: list[str] = []
+        self._by_id: dict[str, SeedRow] = {}
+        self._by_seed: dict[str, SeedRow] = {}
+        self._reindex()
 
     # -- lifecycle
     @classmethod
@@ -418,31 +451,39 @@ class SeedStore:
             text = plain.decode("utf-8")
         except UnicodeDecodeError:
             raise CorruptError(f"seed store {path} decrypted to something that is not UTF-8 CSV") from None
-        try:
-            parsed = parse_csv(text, f"seed store {path}", strict=True)
-        except InputError as exc:
-            raise CorruptError(f"seed store {path} holds a bad row ({exc}): restore it from a copy") from None
-        store = cls(path, parsed.rows, data, passphrase=passphrase if identities is None else None,
+        store = cls(path, _parse_store(text, f"seed store {path}"), data, passphrase=passphrase if identities is None else None,
                     recipients=list(recipients or []))
         if identities is not None:
             import pyrage
 
             mine = {str(pyrage.x25519.Identity.from_str(k).to_public()) for k in identities}
             store._identity_publics = mine
-        store._check_consistency()
         return store
 
-    def _check_consistency(self) -> None:
-        active: dict[str, SeedRow] = {}
+    def _reindex(self) -> None:
+        """Index the active rows by account and by seed (keeps ``add`` linear over an import)."""
+        by_id: dict[str, SeedRow] = {}
+        by_seed: dict[str, SeedRow] = {}
         for row in self.rows:
             if row.state == "active":
-                if row.account_id in active:
+                if row.account_id in by_id:
                     raise CorruptError(f"seed store {self.path} has two active seeds for account {row.account_id}")
-                active[row.account_id] = row
+                by_id[row.account_id] = row
+                by_seed[row.seed] = row
+        self._by_id, self._by_seed = by_id, by_seed
+
+    def _validated(self, row: SeedRow) -> SeedRow:
+        try:
+            checked, _ = check_row(row, f"seed store {self.path}, account {row.account_id}")
+        except InputError as exc:
+            raise CorruptError(f"{exc}: the seed store is damaged; restore it from a copy") from None
+        return checked
 
     def encrypt(self) -> bytes:
         import pyrage
 
+        self.rows = [self._validated(r) for r in self.rows]
+        self._reindex()
         plain = to_csv(self.rows).encode("utf-8")
         if self._passphrase is not None:
             return pyrage.passphrase.encrypt(plain, self._passphrase)
@@ -473,7 +514,7 @@ class SeedStore:
         return [r for r in self.rows if r.state == "active"]
 
     def active(self, account_id: str) -> SeedRow | None:
-        return next((r for r in self.rows if r.state == "active" and r.account_id == account_id), None)
+        return self._by_id.get(account_id)
 
     def find(self, ref: str) -> SeedRow:
         """The active row of an account given by 12-digit id or exact name."""
@@ -485,6 +526,8 @@ class SeedStore:
             if len(matches) > 1:
                 raise InputError(f"more than one account is named {ref!r}: give the 12-digit account id")
             row = matches[0] if matches else None
+        if row is not None:
+            return self._validated(row)
         if row is None:
             retired = [r for r in self.rows if ref in (r.account_id, r.account_name)]
             extra = " (it is retired)" if any(r.state == "retired" for r in retired) else ""
@@ -498,12 +541,12 @@ class SeedStore:
     def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "") -> SeedRow:
         row, warnings = check_row(row, where or f"account {row.account_id}")
         self.warnings += warnings
-        for other in self.active_rows():
-            if other.seed == row.seed and other.account_id != row.account_id:
-                raise InputError(
-                    f"{where or 'this seed'}: account {other.account_id} already has this very seed: "
-                    "each account's seed is its own; copy the right one"
-                )
+        other = self._by_seed.get(row.seed)
+        if other is not None and other.account_id != row.account_id:
+            raise InputError(
+                f"{where or 'this seed'}: account {other.account_id} already has this very seed: "
+                "each account's seed is its own; copy the right one"
+            )
         existing = self.active(row.account_id)
         if existing is not None:
             if existing.seed == row.seed:
@@ -514,7 +557,10 @@ class SeedStore:
                     "give --replace-seed to replace it (the old row is kept, marked replaced)"
                 )
             existing.state = "replaced"
+            self._by_seed.pop(existing.seed, None)
         self.rows.append(row)
+        self._by_id[row.account_id] = row
+        self._by_seed[row.seed] = row
         return row
 
     def retire(self, account_id: str) -> int:
@@ -523,6 +569,7 @@ class SeedStore:
             if row.account_id == account_id and row.state == "active":
                 row.state = "retired"
                 count += 1
+        self._reindex()
         return count
 
     def copy_rows(self) -> list[SeedRow]:

@@ -163,8 +163,9 @@ class Vault:
         vault._group(ACTIVE_GROUP, create=True)
         vault._group(RETIRED_GROUP, create=True)
         fsutil.write_new(path, vault._build(rotate_kdf=True))
-        vault._original = Path(path).read_bytes()
-        return vault
+        # Re-open what was written: it proves the file opens with these credentials, and it
+        # gives the key derived for *this* database (pykeepass still holds the template's).
+        return cls.open(path, password, key_file)
 
     @classmethod
     def open(cls, path: Path, password: str, key_file: Path | None = None) -> Vault:
@@ -213,7 +214,13 @@ class Vault:
 
     # ------------------------------------------------------------ checks
     def check_segregation(self) -> None:
-        for string in self.kp.tree.iter("String"):
+        # One XPath pass in C finds the few candidates (no translate(): it is slow on 100k values);
+        # Python then applies the exact, case-insensitive rule to those only.
+        candidates = self.kp.tree.xpath(
+            "//Entry/String[Key[contains(., 'tp') or contains(., 'TP') or contains(., 'Tp') or contains(., 'tP')]"
+            " or Value[contains(., 'tpauth:') or contains(., 'TPAUTH:') or contains(., 'Tpauth:')]]"
+        )
+        for string in candidates:
             key = (string.findtext("Key") or "").strip()
             value = (string.findtext("Value") or "").strip()
             low = key.lower()
@@ -264,8 +271,11 @@ class Vault:
                 group = self._group(group_name)
                 if group is None:
                     continue
-                for element in group._element.findall("Entry"):
-                    fields = _fields(element)
+                per_entry: dict = {}
+                for key in ("Title", "AccountId", "Email"):
+                    for value in group._element.xpath(f"Entry/String[Key='{key}']/Value"):
+                        per_entry.setdefault(value.getparent().getparent(), {})[key] = value.text or ""
+                for element, fields in per_entry.items():
                     account_id = fields.get("AccountId", "").strip()
                     if not is_account_id(account_id):
                         continue  # added by hand without an account id: not ours to manage
@@ -290,8 +300,26 @@ class Vault:
     def get(self, account_id: str) -> VaultEntry | None:
         return self._scan().get(account_id)
 
+    def _quick_find(self, ref: str) -> VaultEntry | None:
+        """One XPath query instead of indexing every entry (break glass touches one account)."""
+        group = self._group(ACTIVE_GROUP)
+        if group is None:
+            return None
+        key = "AccountId" if is_account_id(ref) else "Title"
+        found = group._element.xpath("Entry[String[Key=$key and Value=$ref]]", key=key, ref=ref)
+        if len(found) != 1:
+            return None  # none, or ambiguous: the full index gives the precise error
+        fields = _fields(found[0])
+        if not is_account_id(fields.get("AccountId", "").strip()):
+            return None
+        return VaultEntry(fields["AccountId"].strip(), fields.get("Title", ""), fields.get("Email", ""), False, found[0])
+
     def find(self, ref: str) -> VaultEntry:
         ref = ref.strip()
+        if self._index is None:
+            quick = self._quick_find(ref)
+            if quick is not None:
+                return quick
         if is_account_id(ref):
             entry = self.get(ref)
         else:

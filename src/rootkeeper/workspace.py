@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .errors import ConfigError
 from .journal import Journal
 from .seeds import AGE_MAGIC, SeedStore
-from .vault import Vault
+
+if TYPE_CHECKING:
+    from .vault import Vault
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Workspace:
     key_file: Path | None = None
     journal_path: Path | None = None
     stamps: list[tuple[int, str]] = field(default_factory=list)
-    _vault: Vault | None = None
+    _vault: Vault | None = None  # noqa: F821
     _seeds: SeedStore | None = None
 
     def __post_init__(self) -> None:
@@ -65,6 +68,8 @@ class Workspace:
             path = self.require_vault_path()
             if not path.exists():
                 raise ConfigError(f"vault {path} does not exist: check the path, or create it with 'rootkeeper init'")
+            from .vault import Vault
+
             self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file)
         return self._vault
 
