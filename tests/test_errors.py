@@ -206,3 +206,24 @@ def test_locked_store_is_refused_and_unchanged(enrolled):
 def test_no_traceback_without_debug_even_on_internal_failure(enrolled):
     # A directory where the vault should be is an OS error, reported in one line.
     refused(enrolled, ["password", "prod", "--reason", "t", "--show", "--vault", "vault"], "directory")
+
+
+def test_errors_never_echo_a_seed_from_a_mixed_up_column(home):
+    seed = random_seed()
+    text = f"Account #,Account Name,Account Email,MFA Seed\n{seed},name,n@example.com,{random_seed()}\n"
+    result = refused(home, ["seeds", "import", "-"], "not 12 digits", input=text)
+    assert seed not in result.err and seed[:16] not in result.err
+    text = f"Account #,Account Name,Account Email,MFA Seed\n000000000001,name,{seed},{random_seed()}\n"
+    result = refused(home, ["seeds", "import", "-"], "not a valid address", input=text)
+    assert seed[:16] not in result.err
+
+
+def test_secret_key_given_as_recipient_is_not_echoed(tmp_path):
+    import pyrage
+
+    secret = str(pyrage.x25519.Identity.generate())
+    (tmp_path / "v").mkdir()
+    (tmp_path / "s").mkdir()
+    result = run(["init", "--vault", "v/x.kdbx", "--seeds", "s/x.age", "--seeds-recipient", secret, *TINY_KDF], cwd=tmp_path)
+    assert_clean_failure(result, 2, "secret key")
+    assert secret[20:40] not in result.err

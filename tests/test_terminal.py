@@ -34,17 +34,22 @@ class Terminal:
         os.close(slave)
         self.screen = ""
 
+    def _pump(self) -> bool:
+        """Read what the program wrote, if anything; False once the terminal is closed."""
+        ready, _, _ = select.select([self.master], [], [], 0.2)
+        if ready:
+            try:
+                self.screen += os.read(self.master, 4096).decode(errors="replace")
+            except OSError:
+                return False
+        return True
+
     def expect(self, text: str, timeout: float = 30, count: int = 1) -> str:
         deadline = time.monotonic() + timeout
         while self.screen.count(text) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"never saw {text!r}; screen:\n{self.screen}")
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if ready:
-                try:
-                    self.screen += os.read(self.master, 4096).decode(errors="replace")
-                except OSError:
-                    pass
+            self._pump()
         return self.screen
 
     def send(self, text: str) -> None:
@@ -52,17 +57,13 @@ class Terminal:
 
     def finish(self, timeout: float = 30) -> int:
         deadline = time.monotonic() + timeout
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if ready:
-                try:
-                    self.screen += os.read(self.master, 4096).decode(errors="replace")
-                except OSError:
-                    break
-        if self.proc.poll() is None:
+        while self.proc.poll() is None and time.monotonic() < deadline and self._pump():
+            pass
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise AssertionError(f"still running; screen:\n{self.screen}")
-        code = self.proc.wait(timeout=5)
+            raise AssertionError(f"still running; screen:\n{self.screen}") from None
         os.close(self.master)
         return code
 

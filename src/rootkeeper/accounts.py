@@ -14,6 +14,19 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
+def shown(value: str) -> str:
+    """A value as error messages may show it: never something that could be a secret.
+
+    A column mix-up can put a seed or a password where a name, id or e-mail belongs;
+    such values are described, not printed.
+    """
+    text = str(value)
+    looks_secret = len(text) > 40 or (
+        len(text) >= 16 and re.fullmatch(r"[A-Za-z2-7= ]+", text) and not re.search(r"[a-z]{4}[-_. ]", text)
+    ) or (len(text) >= 12 and sum(not c.isalnum() for c in text) >= 3 and "@" not in text)
+    return f"<{len(text)} characters, not shown>" if looks_secret else repr(text)
+
+
 def validate_account_id(value: str, where: str = "") -> str:
     """Return a 12-digit account id, or raise InputError that says what is wrong."""
     raw = str(value).strip()
@@ -33,7 +46,7 @@ def validate_account_id(value: str, where: str = "") -> str:
         )
     if re.fullmatch(r"\d{13,}", raw):
         raise InputError(f"{at}account id {raw!r} has {len(raw)} digits: an AWS account id has exactly 12")
-    raise InputError(f"{at}account id {raw!r} is not 12 digits: give the AWS account id, e.g. 123456789012")
+    raise InputError(f"{at}account id {shown(raw)} is not 12 digits: give the AWS account id, e.g. 123456789012")
 
 
 def validate_name(value: str, where: str = "") -> str:
@@ -46,19 +59,19 @@ def validate_name(value: str, where: str = "") -> str:
     at = f"{where}: " if where else ""
     name = str(value)
     if name != name.strip() or not name:
-        raise InputError(f"{at}account name {name!r} is empty or has leading/trailing spaces: give the exact name")
+        raise InputError(f"{at}account name {shown(name)} is empty or has leading/trailing spaces: give the exact name")
     if len(name) > 50:
-        raise InputError(f"{at}account name {name[:20]!r}... is {len(name)} characters: AWS allows 50 at most")
+        raise InputError(f"{at}account name of {len(name)} characters is too long: AWS allows 50 at most")
     for ch in name:
         if not (0x20 <= ord(ch) <= 0x7E):
-            raise InputError(f"{at}account name {name!r} contains {ch!r}: use printable ASCII only")
+            raise InputError(f"{at}account name {shown(name)} contains {ch!r}: use printable ASCII only")
     if name[0] in "=+-@":
         raise InputError(
-            f"{at}account name {name!r} starts with {name[0]!r}, which spreadsheets run as a "
+            f"{at}account name {shown(name)} starts with {name[0]!r}, which spreadsheets run as a "
             "formula: rename it or drop that character"
         )
     if "|" in name:
-        raise InputError(f"{at}account name {name!r} contains '|': use another character")
+        raise InputError(f"{at}account name {shown(name)} contains '|': use another character")
     if re.fullmatch(r"\d{12}", name):
         raise InputError(f"{at}account name {name!r} looks like an account id: names must not be 12 digits")
     return name
@@ -69,11 +82,11 @@ def validate_email(value: str, where: str = "") -> str:
     email = str(value).strip()
     if len(email) > 64 or not _EMAIL.fullmatch(email):
         raise InputError(
-            f"{at}root e-mail {email!r} is not a valid address (at most 64 characters, "
+            f"{at}root e-mail {shown(email)} is not a valid address (at most 64 characters, "
             "like security+prod@example.com): correct it"
         )
     if email[0] in "=+-@":
-        raise InputError(f"{at}root e-mail {email!r} starts with {email[0]!r}: spreadsheets run that as a formula")
+        raise InputError(f"{at}root e-mail {shown(email)} starts with {email[0]!r}: spreadsheets run that as a formula")
     return email
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import fsutil
-from .accounts import is_account_id, render_email, validate_account_id, validate_email, validate_name
+from .accounts import is_account_id, render_email, shown, validate_account_id, validate_email, validate_name
 from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 from .totp import ALGORITHMS
 
@@ -102,7 +102,7 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
     seed, warnings = validate_seed(row.seed, where)
     algorithm = (row.algorithm or "SHA1").upper().replace("-", "")
     if algorithm not in ALGORITHMS:
-        raise InputError(f"{where}: algorithm {row.algorithm!r} is not SHA1, SHA256 or SHA512")
+        raise InputError(f"{where}: algorithm {shown(row.algorithm)} is not SHA1, SHA256 or SHA512")
     try:
         digits = int(row.digits or 6)
         period = int(row.period or 30)
@@ -117,17 +117,17 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
         match = _ARN.match(arn)
         if not match:
             raise InputError(
-                f"{where}: device ARN {arn!r} is not an IAM MFA ARN like "
+                f"{where}: device ARN {shown(arn)} is not an IAM MFA ARN like "
                 "arn:aws:iam::123456789012:mfa/root-account-mfa-device"
             )
         if match.group(1) != account_id:
             raise InputError(f"{where}: device ARN {arn!r} belongs to account {match.group(1)}, not {account_id}")
     enrolled = (row.enrolled_at or "").strip()
     if enrolled and not _ISO.match(enrolled):
-        raise InputError(f"{where}: enrolled-at {enrolled!r} is not ISO 8601 like 2026-11-28T12:00:00Z")
+        raise InputError(f"{where}: enrolled-at {shown(enrolled)} is not ISO 8601 like 2026-11-28T12:00:00Z")
     state = (row.state or "active").strip().lower()
     if state not in STATES:
-        raise InputError(f"{where}: state {row.state!r} is not one of {', '.join(STATES)}")
+        raise InputError(f"{where}: state {shown(row.state)} is not one of {', '.join(STATES)}")
     return SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state), warnings
 
 
@@ -202,7 +202,7 @@ def parse_csv(text: str, source: str, *, strict: bool = False,
             raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}")
     elif names[:4] != [h.lower() for h in BASE_HEADER]:
         raise InputError(
-            f"{source} line 1 is {','.join(header)[:80]!r}: the first four columns must be "
+            f"{source} line 1 is not the expected header (a file without one?): the first four columns must be "
             f"exactly {','.join(BASE_HEADER)}"
         )
     _refuse_password_columns(header, source)
@@ -415,7 +415,12 @@ def validate_recipient(text: str) -> str:
     try:
         pyrage.x25519.Recipient.from_str(text.strip())
     except pyrage.RecipientError:
-        raise InputError(f"{text!r} is not an age X25519 recipient (age1...): copy it from age-keygen -y") from None
+        if text.strip().upper().startswith("AGE-SECRET-KEY-"):
+            raise InputError(
+                "a --seeds-recipient is an age SECRET key (an identity): never pass it on the command line; "
+                "give its public key (age-keygen -y FILE), and consider that key exposed"
+            ) from None
+        raise InputError(f"{shown(text)} is not an age X25519 recipient (age1...): copy it from age-keygen -y") from None
     return text.strip()
 
 
