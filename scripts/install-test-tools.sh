@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the independent programs the tests use as oracles, if missing (Debian, as root).
 #   keepassxc-cli (keepassxc)  oathtool  age  zbarimg (zbar-tools)  pdftoppm (poppler-utils)  script (bsdutils)
+#   Xvfb (xvfb) and xclip, for the clipboard test
 set -eu
 missing=""
 need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
@@ -10,6 +11,8 @@ need age age
 need zbarimg zbar-tools
 need pdftoppm poppler-utils
 need script bsdutils
+need Xvfb xvfb
+need xclip xclip
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "install these packages by hand:$missing" >&2

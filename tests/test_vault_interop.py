@@ -135,3 +135,33 @@ def test_vault_holding_an_otpauth_value_in_history_is_refused(home):
     entry.delete_custom_property("Backup")
     kp.save()
     assert_clean_failure(home.rk("list"), 2, "log-archive")
+
+
+def test_key_file_made_by_init_opens_in_keepassxc(tmp_path):
+    (tmp_path / "v").mkdir()
+    (tmp_path / "s").mkdir()
+    (tmp_path / "k").mkdir()
+    (tmp_path / "pw").write_text(VAULT_PASSWORD + "\n")
+    from conftest import make_identity, oracle
+
+    public = make_identity(tmp_path / "id.agekey")
+    run(["init", "--vault", "v/x.kdbx", "--seeds", "s/x.age", "--seeds-recipient", public, *TINY_KDF,
+         "--vault-password-file", "pw", "--vault-key-file", "k/x.keyx"], cwd=tmp_path, check=True)
+    assert "key_file" in (tmp_path / "rootkeeper.toml").read_text()
+    creds = ["--vault-password-file", "pw", "--seeds-identity", "id.agekey"]
+    run(["enroll", "000000000001", "--name", "keyed", "--seed-file", "-", *creds], cwd=tmp_path, input=random_seed(),
+        check=True)
+    import subprocess
+
+    from conftest import base_env
+
+    shown = subprocess.run([oracle("keepassxc-cli"), "show", "-s", "-a", "Password", "--key-file", "k/x.keyx", "v/x.kdbx",
+                            "AWS root users/keyed"], input=(VAULT_PASSWORD + "\n").encode(), capture_output=True,
+                           cwd=tmp_path, env=base_env())
+    assert shown.returncode == 0, shown.stderr
+    ours = run(["password", "keyed", "--reason", "t", "--show", *creds], cwd=tmp_path, check=True).out.strip()
+    assert ours == shown.stdout.decode().strip()
+    # without the key file the password alone does not open it
+    no_key = subprocess.run([oracle("keepassxc-cli"), "ls", "v/x.kdbx"], input=(VAULT_PASSWORD + "\n").encode(),
+                            capture_output=True, cwd=tmp_path, env=base_env())
+    assert no_key.returncode != 0

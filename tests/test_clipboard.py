@@ -1,0 +1,58 @@
+"""--clip on a real X display (Xvfb) read back with xclip: copied, then cleared after the timeout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import base_env, oracle, random_seed
+
+
+@pytest.fixture
+def display(tmp_path):
+    xvfb = oracle("Xvfb")
+    oracle("xclip")
+    number = 90 + os.getpid() % 500
+    server = subprocess.Popen([xvfb, f":{number}", "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
+        if time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("Xvfb did not start")
+        time.sleep(0.1)
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def clipboard(display: str) -> str:
+    out = subprocess.run(["xclip", "-selection", "clipboard", "-o"], capture_output=True, env={**base_env(), "DISPLAY": display},
+                         timeout=10)
+    return out.stdout.decode()
+
+
+def test_clip_copies_then_clears(home, display):
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    config = home.config.read_text().replace("clipboard_seconds = 30", "clipboard_seconds = 5")
+    home.config.write_text(config)
+    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
+    env = {**base_env(), "DISPLAY": display}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
+                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    seen = ""
+    while time.monotonic() < deadline and seen != expected:
+        seen = clipboard(display)
+        time.sleep(0.2)
+    assert seen == expected
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == b""  # the password never goes to stdout with --clip
+    assert b"clipboard cleared" in err
+    assert clipboard(display) == ""
+    assert '"event":"password.clip"' in home.journal.read_text()
