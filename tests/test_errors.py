@@ -227,3 +227,7 @@ def test_secret_key_given_as_recipient_is_not_echoed(tmp_path):
     result = run(["init", "--vault", "v/x.kdbx", "--seeds", "s/x.age", "--seeds-recipient", secret, *TINY_KDF], cwd=tmp_path)
     assert_clean_failure(result, 2, "secret key")
     assert secret[20:40] not in result.err
+
+
+def test_enroll_without_seed_off_a_terminal_writes_nothing(home):
+    refused(home, ["enroll", "000000000005", "--name", "five"], "no secret key")

@@ -218,6 +218,11 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
         text, source = inputs.read_input_file(seed_file, "seed file")
         seed, seed_warnings = validate_seed(text.strip(), source)
         warn_all(seed_warnings)
+    if step in ("all", "mfa") and seed is None and not inputs.interactive():
+        raise InputError(
+            "no secret key: give --seed-file F (or - for stdin), run on a terminal, or use --step password "
+            "to save only the password now"
+        )
     ws = workspace()
     need_vault = step in ("all", "password") or name is None
     account = ceremony.resolve_account(ws, account_id, name, email, need_vault=need_vault)
