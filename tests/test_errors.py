@@ -231,3 +231,15 @@ def test_secret_key_given_as_recipient_is_not_echoed(tmp_path):
 
 def test_enroll_without_seed_off_a_terminal_writes_nothing(home):
     refused(home, ["enroll", "000000000005", "--name", "five"], "no secret key")
+
+
+def test_retire_with_seed_store_locked_changes_neither_store(enrolled):
+    import os
+    import socket
+
+    lock = enrolled.seeds.with_name(enrolled.seeds.name + ".lock")
+    lock.write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    try:
+        refused(enrolled, ["retire", "prod"], "locked")
+    finally:
+        lock.unlink()

@@ -49,3 +49,16 @@ def test_write_new_refuses_existing(tmp_path):
 def test_new_files_are_private(tmp_path):
     fsutil.write_new(tmp_path / "f", b"x")
     assert (tmp_path / "f").stat().st_mode & 0o077 == 0
+
+
+def test_replace_all_writes_nothing_if_one_file_changed(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"a1")
+    b.write_bytes(b"b1")
+    b.write_bytes(b"b2 by someone else")
+    with pytest.raises(LockError):
+        fsutil.replace_all([(a, b"a-new", b"a1"), (b, b"b-new", b"b1")])
+    assert a.read_bytes() == b"a1" and b.read_bytes() == b"b2 by someone else"
+    fsutil.replace_all([(a, b"a-new", b"a1"), (b, b"b-new", b"b2 by someone else")])
+    assert a.read_bytes() == b"a-new" and b.read_bytes() == b"b-new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]

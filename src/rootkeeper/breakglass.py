@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import passwords, totp
+from . import fsutil, passwords, totp
 from .errors import InputError
 from .seeds import SeedRow
 from .workspace import Workspace
@@ -94,11 +94,12 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> dict:
     if store is not None:
         retired_rows = store.retire(entry.account_id)
     vault.retire(entry)
-    # Seeds first: if the vault write then failed, the account would still be fully usable
-    # from the vault (password) and `retire` can simply be run again.
-    if store is not None and retired_rows:
-        store.save()
-    vault.save()
+    # Both files or neither: every lock is taken and both files re-checked before either is written.
+    stores = [vault] + ([store] if store is not None and retired_rows else [])
+    changes = [s.prepare() for s in stores]
+    fsutil.replace_all(changes)
+    for s, (_path, data, _old) in zip(stores, changes, strict=True):
+        s.committed(data)
     ws.record({"event": "retire", "account_id": entry.account_id, "account_name": entry.name,
                "seed_rows_retired": retired_rows})
     return {"account_id": entry.account_id, "name": entry.name, "seed_rows_retired": retired_rows}

@@ -149,6 +149,25 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         atomic_write(path, data, mode=mode)
 
 
+def replace_all(changes: list[tuple[Path, bytes, bytes | None]]) -> None:
+    """Replace several files: every lock is taken and every file checked before any is written."""
+    with contextlib.ExitStack() as stack:
+        for path, _data, _expected in changes:
+            stack.enter_context(file_lock(path))
+        for path, _data, expected in changes:
+            try:
+                current = Path(path).read_bytes()
+            except FileNotFoundError:
+                current = None
+            if digest(current) != digest(expected):
+                raise LockError(
+                    f"{path} changed while this command ran (another rootkeeper or a sync client?); "
+                    "nothing was written: run the command again"
+                )
+        for path, data, _expected in changes:
+            atomic_write(path, data)
+
+
 def replace_checked(path: Path, data: bytes, expected: bytes | None) -> None:
     """Replace ``path`` under its lock, but only if it still holds ``expected``.
 

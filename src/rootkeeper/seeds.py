@@ -514,6 +514,13 @@ class SeedStore:
         fsutil.replace_checked(self.path, data, self._original)
         self._original = data
 
+    def prepare(self) -> tuple[Path, bytes, bytes | None]:
+        """(path, new bytes, bytes read) for ``fsutil.replace_all``; call ``committed`` after."""
+        return self.path, self.encrypt(), self._original
+
+    def committed(self, data: bytes) -> None:
+        self._original = data
+
     # -- queries
     def active_rows(self) -> list[SeedRow]:
         return [r for r in self.rows if r.state == "active"]

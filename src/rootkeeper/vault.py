@@ -212,6 +212,13 @@ class Vault:
         fsutil.replace_checked(self.path, data, self._original)
         self._original = data
 
+    def prepare(self) -> tuple[Path, bytes, bytes | None]:
+        """(path, new bytes, bytes read) for ``fsutil.replace_all``; call ``committed`` after."""
+        return self.path, self._build(), self._original
+
+    def committed(self, data: bytes) -> None:
+        self._original = data
+
     # ------------------------------------------------------------ checks
     def check_segregation(self) -> None:
         # One XPath pass in C finds the few candidates (no translate(): it is slow on 100k values);
