@@ -103,6 +103,10 @@ def main() -> None:
     rows.append(("rootkeeper code (X25519 store)", t_rk, None))
     rows.append(("age -d -i | grep | oathtool", t_age, t_rk / t_age))
 
+    t, out = timed(lambda: rk("list", "--json", *creds, cwd=work), max(1, opts.runs // 2))
+    assert out.stdout.count(b'"custodied"') == n
+    rows.append(("rootkeeper list --json (both stores, segregation cross-check)", t, None))
+
     # The same with a passphrase store (age's scrypt dominates both).
     (work / "pp").write_text("benchmark seed-store passphrase\n")
     (work / "p").mkdir()

@@ -62,3 +62,12 @@ def test_replace_all_writes_nothing_if_one_file_changed(tmp_path):
     fsutil.replace_all([(a, b"a-new", b"a1"), (b, b"b-new", b"b2 by someone else")])
     assert a.read_bytes() == b"a-new" and b.read_bytes() == b"b-new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_replacing_keeps_the_files_permissions(tmp_path):
+    target = tmp_path / "f"
+    target.write_bytes(b"x")
+    target.chmod(0o640)
+    fsutil.replace_checked(target, b"y", b"x")
+    assert target.stat().st_mode & 0o777 == 0o640

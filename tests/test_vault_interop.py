@@ -165,3 +165,15 @@ def test_key_file_made_by_init_opens_in_keepassxc(tmp_path):
     no_key = subprocess.run([oracle("keepassxc-cli"), "ls", "v/x.kdbx"], input=(VAULT_PASSWORD + "\n").encode(),
                             capture_output=True, cwd=tmp_path, env=base_env())
     assert no_key.returncode != 0
+
+
+def test_list_finds_a_seed_pasted_into_the_vault_by_hand(home):
+    seed, _ = enroll(home)
+    home.kpcli("edit", "--notes", f"backup of the MFA secret: {seed}", home.vault, "AWS root users/log-archive")
+    result = home.rk("list")
+    assert result.returncode == 1
+    assert "also in the vault" in result.err
+
+
+def test_version(home):
+    assert home.rk("--version", creds=False, check=True).out.startswith("rootkeeper 0.1.0")

@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,6 +124,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions someone chose for the file
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), mode)
     try:
         try:
@@ -131,6 +134,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
                 written = os.write(fd, view)
                 view = view[written:]
             os.fsync(fd)
+            if os.name == "posix":
+                os.fchmod(fd, mode)  # os.open's mode is filtered by the umask
         finally:
             os.close(fd)
         os.replace(tmp, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .seeds import SeedStore
@@ -44,6 +45,21 @@ class Inventory:
     problems: list[str]
 
 
+_TOKEN = re.compile(r"(?:[A-Z2-7]{4}[ -]){3,}[A-Z2-7]{2,}|[A-Z2-7]{16,}")
+
+
+def _holds_seed(value: str, seeds: set[str], lengths: set[int]) -> bool:
+    """Does ``value`` contain one of ``seeds``, written whole or in spaced groups of four?"""
+    if len(value) < 16:
+        return False
+    for token in _TOKEN.findall(value.upper()):
+        token = token.replace(" ", "").replace("-", "").rstrip("=")
+        for length in lengths:
+            if any(token[i:i + length] in seeds for i in range(len(token) - length + 1)):
+                return True
+    return False
+
+
 def inventory(vault: Vault | None, store: SeedStore | None) -> Inventory:
     states: dict[str, AccountState] = {}
     problems: list[str] = []
@@ -71,15 +87,14 @@ def inventory(vault: Vault | None, store: SeedStore | None) -> Inventory:
     if vault is not None and store is not None:
         # The segregation rule, checked across both stores.
         seeds = {r.seed for r in store.rows}
-        for value in vault.all_values():
-            cleaned = value.replace(" ", "").rstrip("=").upper()
-            if cleaned and cleaned in seeds:
-                problems.append("an MFA seed from the seed store is also in the vault: delete it from the vault")
-                break
-        plain = "\n".join(",".join(r.cells()) for r in store.rows)
+        lengths = {len(seed) for seed in seeds}
+        if any(_holds_seed(value, seeds, lengths) for value in vault.all_values()):
+            problems.append("an MFA seed from the seed store is also in the vault: delete it from the vault "
+                            "(and from the entry's history) in KeePassXC")
+        cells = {cell for row in store.rows for cell in row.cells()}
         for entry in vault.entries(include_retired=True):
             pw = vault.password(entry)
-            if len(pw) >= 8 and pw in plain:
-                problems.append(f"the password of account {entry.account_id} appears in the seed store: remove it")
+            if len(pw) >= 8 and pw in cells:
+                problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")
     ordered = sorted(states.values(), key=lambda s: (s.name.lower(), s.account_id))
     return Inventory(ordered, problems)
