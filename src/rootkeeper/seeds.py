@@ -185,9 +185,8 @@ def _parse_store(text: str, source: str) -> list[SeedRow]:
     return rows
 
 
-def parse_csv(text: str, source: str, *, strict: bool = False,
-              email_template: str | None = None) -> ParseResult:
-    """Rows of a seed CSV. ``strict``: the store's own plaintext (exact header)."""
+def parse_csv(text: str, source: str, *, email_template: str | None = None) -> ParseResult:
+    """Rows of a seed CSV to import: the first four columns named as in the store, any case."""
     text = text.lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -197,10 +196,7 @@ def parse_csv(text: str, source: str, *, strict: bool = False,
     except csv.Error as exc:
         raise InputError(f"{source} line 1 is not valid CSV ({exc}): fix the quoting") from None
     names = [h.strip().lower() for h in header]
-    if strict:
-        if header[:4] != BASE_HEADER:
-            raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}")
-    elif names[:4] != [h.lower() for h in BASE_HEADER]:
+    if names[:4] != [h.lower() for h in BASE_HEADER]:
         raise InputError(
             f"{source} line 1 is not the expected header (a file without one?): the first four columns must be "
             f"exactly {','.join(BASE_HEADER)}"
