@@ -102,3 +102,14 @@ def test_bad_anchor_syntax(journaled):
 def test_garbage_line(journaled):
     journaled.journal.write_text(journaled.journal.read_text() + "not json\n")
     check_fails(journaled, "not a journal record")
+
+
+def test_damaged_journal_blocks_changes_before_any_store_is_written(journaled):
+    from conftest import snapshot
+
+    journaled.journal.write_text(journaled.journal.read_text() + "{damaged\n")
+    before = snapshot(journaled.root)
+    assert_clean_failure(journaled.rk("rotate", "prod"), 2, "damaged record")
+    assert_clean_failure(journaled.rk("enroll", "000000000009", "--name", "nine", "--seed-file", "-",
+                                      input=random_seed()), 2, "damaged record")
+    assert snapshot(journaled.root) == before

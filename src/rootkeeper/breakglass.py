@@ -78,6 +78,7 @@ def current_code(ws: Workspace, ref: str, reason: str, at: float) -> Code:
 def rotate(ws: Workspace, ref: str) -> tuple[VaultEntry, str]:
     vault = ws.vault()
     entry = vault.find(ref)
+    ws.journal_ready()
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
     vault.save()
@@ -89,6 +90,7 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> dict:
     """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted."""
     vault = ws.vault()
     entry = vault.find(ref)
+    ws.journal_ready()
     retired_rows = 0
     store = ws.seeds() if with_seeds else None
     if store is not None:

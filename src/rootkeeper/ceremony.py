@@ -76,6 +76,7 @@ def save_password(ws: Workspace, account: Account) -> PasswordStep:
     existing = vault.get(account.id)
     if existing is not None:
         return PasswordStep(account, vault.password(existing), created=False)
+    ws.journal_ready()
     password = passwords.generate(ws.config.password_length, account.name, account.email)
     vault.add(account, password)
     vault.save()
@@ -108,6 +109,7 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
     if vault_password and vault_password.upper() == row.seed:
         raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
     store = ws.seeds()
+    ws.journal_ready()
     existing = store.active(account.id)
     saved = store.add(row, replace_existing=replace_seed)
     if saved is existing:

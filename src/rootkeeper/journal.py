@@ -80,6 +80,28 @@ class Journal:
                 out.append({"seq": None, "event": f"(line {number} is not JSON)"})
         return out
 
+    def _tail(self, existing: bytes) -> tuple[int, str]:
+        lines = [ln for ln in existing.splitlines() if ln.strip()]
+        if not lines:
+            return 0, GENESIS
+        try:
+            last = json.loads(lines[-1])
+            return int(last["seq"]), str(last["hash"])
+        except (ValueError, KeyError, TypeError):
+            raise InputError(
+                f"journal {self.path} ends with a damaged record: run 'rootkeeper journal verify' "
+                "and restore the journal from a copy before recording more"
+            ) from None
+
+    def ready(self) -> None:
+        """Refuse early (before a store is changed) if a record could not be appended."""
+        try:
+            self._tail(self.path.read_bytes())
+        except FileNotFoundError:
+            pass
+        if self.path.is_dir():
+            raise InputError(f"journal {self.path} is a directory: give a file path in [journal] path")
+
     def append(self, events: list[dict]) -> list[tuple[int, str]]:
         """Append records for ``events`` atomically; returns (seq, hash) of each."""
         if not events:
@@ -90,17 +112,7 @@ class Journal:
                 existing = self.path.read_bytes()
             except FileNotFoundError:
                 existing = b""
-            lines = [ln for ln in existing.splitlines() if ln.strip()]
-            seq, prev = 0, GENESIS
-            if lines:
-                try:
-                    last = json.loads(lines[-1])
-                    seq, prev = int(last["seq"]), str(last["hash"])
-                except (ValueError, KeyError, TypeError):
-                    raise InputError(
-                        f"journal {self.path} ends with a damaged record: run 'rootkeeper journal verify' "
-                        "and restore the journal from a copy before recording more"
-                    ) from None
+            seq, prev = self._tail(existing)
             stamped = []
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             who = actor()

@@ -93,6 +93,10 @@ class Workspace:
         path = self.journal_path or (self.config.base / "rootkeeper-journal.jsonl")
         return Journal(path)
 
+    def journal_ready(self) -> None:
+        """Call before changing a store: a change must never go unrecorded."""
+        self.journal().ready()
+
     def record(self, *events: dict) -> list[tuple[int, str]]:
         stamps = self.journal().append(list(events))
         self.stamps += stamps

@@ -463,6 +463,7 @@ def seeds_import(file, replace):
     if not added:
         note(f"nothing to import: all {len(parsed.rows)} seeds are already in the store")
         return
+    ws.journal_ready()
     store.save()
     ws.record({"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
                "accounts": added})
