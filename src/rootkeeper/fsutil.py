@@ -178,14 +178,4 @@ def replace_checked(path: Path, data: bytes, expected: bytes | None) -> None:
 
     ``expected`` is what this command read (None: the file must not exist).
     """
-    with file_lock(path):
-        try:
-            current = Path(path).read_bytes()
-        except FileNotFoundError:
-            current = None
-        if digest(current) != digest(expected):
-            raise LockError(
-                f"{path} changed while this command ran (another rootkeeper or a sync client?); "
-                "nothing was written: run the command again"
-            )
-        atomic_write(path, data)
+    replace_all([(path, data, expected)])

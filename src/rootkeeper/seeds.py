@@ -506,9 +506,9 @@ class SeedStore:
         self._original = self.path.read_bytes()
 
     def save(self) -> None:
-        data = self.encrypt()
-        fsutil.replace_checked(self.path, data, self._original)
-        self._original = data
+        path, data, original = self.prepare()
+        fsutil.replace_checked(path, data, original)
+        self.committed(data)
 
     def prepare(self) -> tuple[Path, bytes, bytes | None]:
         """(path, new bytes, bytes read) for ``fsutil.replace_all``; call ``committed`` after."""
