@@ -103,9 +103,9 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
               replace_seed: bool = False, at: float | None = None) -> SeedStep:
     """Save the seed, then compute the two consecutive codes for the console."""
     row, warnings = check_seed_input(account, seed, device_arn)
-    vault_password = None
-    if ws._vault is not None and ws._vault.get(account.id) is not None:
-        vault_password = ws._vault.password(ws._vault.get(account.id))
+    vault, vault_password = ws.opened_vault(), None
+    if vault is not None and vault.get(account.id) is not None:
+        vault_password = vault.password(vault.get(account.id))
     if vault_password and vault_password.upper() == row.seed:
         raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
     store = ws.seeds()

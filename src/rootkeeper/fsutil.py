@@ -179,3 +179,28 @@ def replace_checked(path: Path, data: bytes, expected: bytes | None) -> None:
     ``expected`` is what this command read (None: the file must not exist).
     """
     replace_all([(path, data, expected)])
+
+
+class StoredFile:
+    """A file this command read and may write back: checked replace, alone or with others.
+
+    Subclasses set ``path`` and ``_original`` (the bytes read) and give ``payload()``.
+    """
+
+    path: Path
+    _original: bytes | None
+
+    def payload(self) -> bytes:
+        raise NotImplementedError
+
+    def prepare(self) -> tuple[Path, bytes, bytes | None]:
+        """(path, new bytes, bytes read) for ``replace_all``; call ``committed`` after."""
+        return self.path, self.payload(), self._original
+
+    def committed(self, data: bytes) -> None:
+        self._original = data
+
+    def save(self) -> None:
+        path, data, original = self.prepare()
+        replace_checked(path, data, original)
+        self.committed(data)

@@ -420,7 +420,7 @@ def validate_recipient(text: str) -> str:
     return text.strip()
 
 
-class SeedStore:
+class SeedStore(fsutil.StoredFile):
     """An opened seed store. Rows live in memory; ``save()`` re-encrypts and replaces the file."""
 
     def __init__(self, path: Path, rows: list[SeedRow], original: bytes | None, *,
@@ -505,17 +505,8 @@ class SeedStore:
         fsutil.write_new(self.path, self.encrypt())
         self._original = self.path.read_bytes()
 
-    def save(self) -> None:
-        path, data, original = self.prepare()
-        fsutil.replace_checked(path, data, original)
-        self.committed(data)
-
-    def prepare(self) -> tuple[Path, bytes, bytes | None]:
-        """(path, new bytes, bytes read) for ``fsutil.replace_all``; call ``committed`` after."""
-        return self.path, self.encrypt(), self._original
-
-    def committed(self, data: bytes) -> None:
-        self._original = data
+    def payload(self) -> bytes:
+        return self.encrypt()
 
     # -- queries
     def active_rows(self) -> list[SeedRow]:

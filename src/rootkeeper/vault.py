@@ -109,7 +109,7 @@ def _key_bytes(key_file: Path | None) -> bytes | None:
     return fsutil.read_bytes(key_file, "key file")
 
 
-class Vault:
+class Vault(fsutil.StoredFile):
     def __init__(self, path: Path, kp, original: bytes | None) -> None:
         self.path = Path(path)
         self.kp = kp
@@ -207,17 +207,8 @@ class Vault:
             self.kp.save(buffer, transformed_key=self.kp.transformed_key)
         return buffer.getvalue()
 
-    def save(self) -> None:
-        path, data, original = self.prepare()
-        fsutil.replace_checked(path, data, original)
-        self.committed(data)
-
-    def prepare(self) -> tuple[Path, bytes, bytes | None]:
-        """(path, new bytes, bytes read) for ``fsutil.replace_all``; call ``committed`` after."""
-        return self.path, self._build(), self._original
-
-    def committed(self, data: bytes) -> None:
-        self._original = data
+    def payload(self) -> bytes:
+        return self._build()
 
     # ------------------------------------------------------------ checks
     def check_segregation(self) -> None:

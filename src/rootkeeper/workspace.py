@@ -73,6 +73,10 @@ class Workspace:
             self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file)
         return self._vault
 
+    def opened_vault(self) -> Vault | None:
+        """The vault if this command already opened it (never prompts)."""
+        return self._vault
+
     def seeds(self) -> SeedStore:
         if self._seeds is None:
             path = self.require_seeds_path()
