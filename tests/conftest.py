@@ -138,3 +138,34 @@ def random_seed(nbytes: int = 40) -> str:
     import base64
 
     return base64.b32encode(os.urandom(nbytes)).decode().rstrip("=")
+
+
+# ---------------------------------------------------------------- the simulated organization
+@pytest.fixture(scope="session")
+def sim_server():
+    """moto's server, extended with root-user state and AssumeRoot, on 127.0.0.1 (one per session)."""
+    from rootkeeper.simorg import SimOrg
+
+    sim = SimOrg()
+    url, server = sim.serve()
+    yield sim, url
+    server.shutdown()
+
+
+@pytest.fixture
+def sim(sim_server):
+    """A fresh simulated organization for one test."""
+    sim, url = sim_server
+    sim.reset()
+    sim.url = url
+    return sim
+
+
+def aws_env(url: str, **extra: str) -> dict[str, str]:
+    """The CLI's environment: unmodified boto3, pointed at the simulator, no real AWS configuration."""
+    env = {k: v for k, v in base_env().items() if not k.startswith("AWS_")}
+    env.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "AKIDMANAGEMENT", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_MAX_ATTEMPTS": "4", "AWS_EC2_METADATA_DISABLED": "true"})
+    env.update(extra)
+    return env

@@ -9,6 +9,7 @@ def main(argv: list[str] | None = None) -> None:
     import click
 
     from ..errors import RootkeeperError
+    from . import org  # noqa: F401  (registers the org group)
     from .app import cli
 
     args = sys.argv[1:] if argv is None else argv
