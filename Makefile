@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test lint bench clean
+.PHONY: setup tools demo test lint bench bench-org clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ test: setup tools lint
 
 bench: setup tools
 	$(BIN)/python benchmarks/bench_10k.py
+
+bench-org: setup
+	$(BIN)/python benchmarks/bench_org.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

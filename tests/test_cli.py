@@ -10,7 +10,9 @@ import pytest
 from conftest import base_env, oracle, random_seed, run
 
 COMMANDS = [[], ["init"], ["enroll"], ["code"], ["password"], ["list"], ["seeds"], ["seeds", "import"],
-            ["seeds", "export"], ["rotate"], ["retire"], ["journal"], ["journal", "show"], ["journal", "verify"], ["demo"]]
+            ["seeds", "export"], ["rotate"], ["retire"], ["journal"], ["journal", "show"], ["journal", "verify"], ["demo"],
+            ["org"], ["org", "accounts"], ["org", "reconcile"], ["org", "audit"], ["org", "delete-root"],
+            ["org", "allow-recovery"], ["org", "enable-central-root"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "rootkeeper")
@@ -80,17 +82,22 @@ def test_no_plaintext_left_behind(home):
 def test_demo_runs_and_its_artefacts_open_in_standard_tools(tmp_path):
     age = oracle("age")
     out = tmp_path / "demo"
-    result = run(["demo", "--accounts", "3", "--out", out, "--kdf-memory-mib", "8", "--kdf-iterations", "1"],
-                 cwd=tmp_path, check=True)
+    result = run(["demo", "--out", out, "--kdf-memory-mib", "8", "--kdf-iterations", "1"], cwd=tmp_path, check=True)
     assert "Journal verified" in result.out
+    assert result.out.count("accepted by the console") == 4  # the management account and three members
+    assert "root sign-in to the simulated console succeeded" in result.out
+    assert "ROOT_ACCESS_KEYS" in result.out and "NO_MFA" in result.out  # the planted findings, found
+    assert "exit status 0: every account is ROOTLESS or CUSTODIED" in result.out  # after delete-root
     password = (out / "DEMO-ONLY-secrets" / "vault-password.txt").read_text()
     info = subprocess.run([oracle("keepassxc-cli"), "ls", "-R", "-f", out / "vault" / "aws-root.kdbx"],
                           input=password.encode(), capture_output=True, env=base_env(), check=True).stdout.decode()
-    assert info.count("AWS root users/") == 4  # the group and three entries
+    assert info.count("AWS root users/") == 4  # the group and three custodied entries
+    assert "Retired/backup" in info  # its root credentials were deleted: retired, not deleted
     plain = subprocess.run([age, "-d", "-i", out / "DEMO-ONLY-secrets" / "custodian-1.agekey",
                             out / "seeds" / "aws-root-mfa.csv.age"], capture_output=True, check=True).stdout.decode()
     rows = plain.splitlines()
-    assert len(rows) == 4 and all(len(r.split(",")[3]) == 64 for r in rows[1:])
+    assert len(rows) == 5 and all(len(r.split(",")[3]) == 64 for r in rows[1:])
+    assert [r.split(",")[1] for r in rows[1:] if r.endswith(",retired")] == ["backup"]
     verify = run(["journal", "verify", "--config", out / "rootkeeper.toml"], cwd=tmp_path, check=True)
     assert verify.out.startswith("ok: ")
     assert run(["demo", "--out", out], cwd=tmp_path).returncode == 2  # never over an existing demo

@@ -1,9 +1,15 @@
-"""The whole job, end to end, on a made-up organization: no AWS account needed.
+"""The whole job, end to end, on a simulated AWS Organization: no AWS account needed.
 
 Creates a fresh directory with a vault, a seed store (encrypted to a demo
-custodian's age key), a configuration and a journal; enrolls every account as
-the console ceremony would (the console's secret made as AWS makes it: 40
-random bytes, 64 base32 characters); breaks glass once; verifies the journal.
+custodian's age key), a configuration and a journal. Starts the simulated
+organization (moto's server, extended with root users and AssumeRoot) with
+accounts in OUs: some rootless, some with root passwords, one with a root
+access key, one with a password nobody enrolled. Enrolls the root users with
+passwords through the simulated console (the console issues a virtual MFA seed
+and checks the two codes); breaks glass once and signs in with what came out;
+enables centralized root access; audits every account with the real CLI;
+deletes root credentials through AssumeRoot (dry run first); audits again;
+verifies the journal.
 
 The demo writes its own master password and age identity into
 ``DEMO-ONLY-secrets/`` so that you can try the commands it prints. Real
@@ -14,12 +20,13 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import breakglass, ceremony, fsutil, passwords, totp
+from . import breakglass, ceremony, fsutil, passwords
 from .accounts import Account
 from .config import load
 from .errors import ExistsError, InputError
@@ -44,9 +51,45 @@ def account_names(count: int) -> list[str]:
     return names
 
 
+KINDS_EXPLAINED = {
+    "enroll": "root password and virtual MFA, enrolled through the console ceremony",
+    "rootless": "created by AWS Organizations with no root credentials",
+    "keys": "no password, but a root access key someone made years ago",
+    "password-only": "a root password someone set, no MFA, nothing in the vault",
+}
+OUS = {"Security": ["log-archive", "audit", "security-tooling"], "Infrastructure": ["network-hub", "shared-services",
+       "identity"], "Workloads/Prod": ["workloads-prod", "backup"], "Workloads/Dev": ["workloads-dev"],
+       "Sandbox": ["sandbox"]}
+
+
+def member_kinds(count: int) -> list[str]:
+    """Which state each member account starts in: every kind appears from 6 accounts up."""
+    kinds = []
+    for index in range(count):
+        if index == 3:
+            kinds.append("keys")
+        elif index == 5:
+            kinds.append("password-only")
+        elif index % 3 == 1:
+            kinds.append("rootless")
+        else:
+            kinds.append("enroll")
+    return kinds
+
+
+def _ou_of(name: str) -> str:
+    base = name.rsplit("-", 1)[0] if name not in sum(OUS.values(), []) else name
+    return next((ou for ou, names in OUS.items() if base in names or name in names), "Sandbox")
+
+
 def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None = None) -> dict:
-    if not 1 <= count <= 10000:
-        raise InputError(f"--accounts {count} is out of range: choose 1-10000")
+    if not 1 <= count <= 1000:
+        raise InputError(f"--accounts {count} is out of range: choose 1-1000")
+    try:
+        from .simorg import SimOrg
+    except ImportError:
+        raise InputError("the demo runs on a simulated organization and needs moto: "
+                         "pip install 'rootkeeper[sim]' (make demo does this)") from None
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ExistsError(f"{out} exists and is not empty: give --out a new directory")
@@ -70,35 +113,109 @@ def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None
     say(f"   vault:      {plan.vault}  (KeePass KDBX 4, Argon2id {plan.kdf.memory_mib} MiB x {plan.kdf.iterations})")
     say(f"   seed store: {plan.seeds}  (age, to 1 custodian key)")
 
-    ws = Workspace(load(str(plan.config_path)),
-                   Credentials(lambda: master, lambda: "", lambda: [str(identity)]))
-    org_ids = set()
-    say(f"2. Enrolling {count} accounts as the console ceremony does:")
-    for name in account_names(count):
-        account_id = f"{secrets.randbelow(10**12):012d}"
-        while account_id in org_ids:
-            account_id = f"{secrets.randbelow(10**12):012d}"
-        org_ids.add(account_id)
-        account = Account(account_id, name, f"security+{name}@example.com")
-        ceremony.save_password(ws, account)          # saved before the operator sees it
-        shown = console_secret()                     # the console's "Show secret key"
-        step = ceremony.save_seed(ws, account, shown, None)  # saved before any code is shown
-        # The simulated console checks the two consecutive codes, as AWS does.
-        expected = totp.consecutive_codes(shown, step.at)
-        if step.codes != expected:
-            raise RuntimeError("demo console rejected the codes")
-        if count <= 12:
-            say(f"   {account_id} {name:<18} password saved, seed saved, codes {step.codes[0]} {step.codes[1]} accepted")
-    if count > 12:
-        say(f"   ... {count} accounts enrolled")
+    # The simulated organization: moto's server with root users, AssumeRoot and a console.
+    sim = SimOrg()
+    url, server = sim.serve()
+    try:
+        return _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start)
+    finally:
+        server.shutdown()
 
-    first = ws.vault().entries()[0]
-    code = breakglass.current_code(ws, first.account_id, "demo: restore IAM administrator access", time.time())
-    breakglass.retrieve_password(ws, first.account_id, "demo: restore IAM administrator access", "show")
-    say(f"3. Broke glass for {first.account_id} ({first.name}): password retrieved, code {code.code} "
-        f"({code.seconds_left}s left); both recorded in the journal")
+
+def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start) -> dict:
+    sim.create_organization()
+    ou_ids: dict[str, str] = {}
+    for path in OUS:
+        parent = None
+        for depth, part in enumerate(path.split("/")):
+            key = "/".join(path.split("/")[:depth + 1])
+            if key not in ou_ids:
+                ou_ids[key] = sim.add_ou(part, parent)
+            parent = ou_ids[key]
+    management = "123456789012"
+    members = []
+    for name, kind in zip(account_names(count), member_kinds(count), strict=True):
+        ou = _ou_of(name)
+        account_id = sim.add_account(name, f"aws+{name}@example.com", ou_ids[ou])
+        members.append((account_id, name, kind, ou))
+        if kind == "keys":
+            sim.plant_access_key(account_id)
+        elif kind == "password-only":
+            sim.console_set_password(account_id, passwords.generate(24))
+    say(f"2. A simulated AWS Organization on {url} (moto, extended with root users and AssumeRoot):")
+    say(f"   {management}  {'(management)':<18} /Root                 root password + MFA, to be enrolled")
+    for account_id, name, kind, ou in members:
+        say(f"   {account_id}  {name:<18} /Root/{ou:<16} {KINDS_EXPLAINED[kind]}")
+
+    ws = Workspace(load(str(plan.config_path)), Credentials(lambda: master, lambda: "", lambda: [str(identity)]))
+    mgmt_account = sim.accounts()[management]
+    to_enroll = [(management, mgmt_account.name, mgmt_account.email)] + [
+        (a, n, f"aws+{n}@example.com") for a, n, k, _ou in members if k == "enroll"]
+    say(f"3. Enrolling {len(to_enroll)} root users through the simulated console:")
+    for account_id, name, email in to_enroll:
+        account = Account(account_id, name, email)
+        step = ceremony.save_password(ws, account)              # saved before the operator sees it
+        sim.console_set_password(account_id, step.password)     # 'Forgot password?', then the new one
+        serial, shown = sim.console_create_virtual_mfa(account_id)  # 'Assign MFA device', 'Show secret key'
+        mfa = ceremony.save_seed(ws, account, shown, serial)    # saved before any code is shown
+        sim.console_enable_mfa(account_id, serial, *mfa.codes)  # the console checks both codes against the seed
+        say(f"   {account_id} {name:<18} password saved, seed saved, codes {mfa.codes[0]} {mfa.codes[1]} "
+            f"accepted by the console")
+
+    first_id, first_name = to_enroll[min(1, len(to_enroll) - 1)][:2]
+    code = breakglass.current_code(ws, first_id, "demo: restore IAM administrator access", time.time())
+    got = breakglass.retrieve_password(ws, first_id, "demo: restore IAM administrator access", "show")
+    signed_in = sim.console_sign_in(first_id, got.password, code.code)
+    say(f"4. Broke glass for {first_id} ({first_name}): password and code {code.code} retrieved and recorded; "
+        f"root sign-in to the simulated console {'succeeded' if signed_in else 'FAILED'}")
+    if not signed_in:
+        raise RuntimeError("demo: the simulated console refused the retrieved credentials")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ROOTKEEPER_"))}
+    env.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "AKIADEMOMANAGEMENT", "AWS_SECRET_ACCESS_KEY": "demo",
+                "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true", "ROOTKEEPER_CONFIG": str(plan.config_path),
+                "ROOTKEEPER_VAULT_PASSWORD": master, "ROOTKEEPER_SEEDS_IDENTITY": str(secrets_dir / "custodian-1.agekey")})
+
+    def cli(*args: str) -> int:
+        say(f"   $ rootkeeper {' '.join(args)}")
+        done = subprocess.run([sys.executable, "-m", "rootkeeper", *args], env=env, capture_output=True, text=True)
+        for line in (done.stdout + done.stderr).splitlines():
+            say(f"     {line}")
+        return done.returncode
+
+    say("5. Centralized root access (the organization's management account):")
+    if cli("org", "enable-central-root") != 0:
+        raise RuntimeError("demo: enable-central-root failed")
+    say("6. The audit of every account's root user, joined with the vault and the seed store:")
+    first_audit = cli("org", "audit")
+    say(f"   exit status {first_audit}: 1 because of the planted findings:")
+    for _account_id, name, kind, _ou in members:
+        if kind == "keys":
+            say(f"   - {name}: ROOT_ACCESS_KEYS, a root access key exists; delete it (org delete-root does)")
+        elif kind == "password-only":
+            say(f"   - {name}: NO_MFA, someone set a root password with no MFA and it is not in the vault")
+    rootless = [n for _a, n, k, _o in members if k == "rootless"]
+    if rootless:
+        say(f"   - {', '.join(rootless)}: ROOTLESS, nothing to keep; every enrolled account: CUSTODIED")
+
+    victims = [(a, n) for a, n, k, _o in members if k in ("keys", "password-only")]
+    enrolled = [(a, n) for a, n, k, _o in members if k == "enroll"]
+    if enrolled:
+        victims.append(enrolled[-1])
+    if victims:
+        say("7. Deleting root credentials through AssumeRoot: first a dry run, then for real "
+            f"({', '.join(n for _a, n in victims)}):")
+        ids = [a for a, _n in victims]
+        cli("org", "delete-root", *ids, "--dry-run")
+        if cli("org", "delete-root", *ids, "--yes") != 0:
+            raise RuntimeError("demo: delete-root failed")
+        say("8. The audit again:")
+        second_audit = cli("org", "audit")
+        say(f"   exit status {second_audit}: " + ("every account is ROOTLESS or CUSTODIED" if second_audit == 0
+                                                   else "findings remain"))
     check = ws.journal().verify()
-    say(f"4. Journal verified: {check.count} records, chain intact, head {check.head[:16]}...")
+    say(f"9. Journal verified: {check.count} records, chain intact, head {check.head[:16]}...")
 
     cfg = f"--config {plan.config_path}"
     creds = (f"--vault-password-file {secrets_dir / 'vault-password.txt'} "
@@ -107,14 +224,15 @@ def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None
     say("Where everything is:")
     say(f"  {plan.vault}   root passwords only; open it in KeePassXC with DEMO-ONLY-secrets/vault-password.txt")
     say(f"  {plan.seeds}   MFA seeds only; age -d -i {secrets_dir / 'custodian-1.agekey'} {plan.seeds}")
-    say(f"  {plan.journal}   every enrollment and retrieval, hash-chained")
+    say(f"  {plan.journal}   every enrollment, retrieval and deletion, hash-chained")
     say(f"  {plan.config_path}   paths and settings, no secret")
     say(f"  {secrets_dir}   DEMO ONLY: real master passwords and identities never sit beside the stores")
     say("")
-    say("Try next:")
+    say("Try next (the simulated organization stopped with the demo; org commands need real AWS credentials):")
     say(f"  rootkeeper list {cfg} {creds}")
-    say(f"  rootkeeper code {first.name} --reason 'close the account' {cfg} {creds}")
-    say(f"  rootkeeper password {first.account_id} --reason 'close the account' --show {cfg} {creds}")
-    say(f"  rootkeeper journal verify {cfg}")
+    say(f"  rootkeeper code {first_name} --reason 'close the account' {cfg} {creds}")
+    say(f"  rootkeeper password {first_id} --reason 'close the account' --show {cfg} {creds}")
+    say(f"  rootkeeper journal show {cfg}")
+    say("  AWS_PROFILE=management rootkeeper org audit " + cfg)
     say(f"Done in {time.perf_counter() - start:.1f}s.")
-    return {"out": str(out), "accounts": count, "journal_records": check.count, "journal_ok": check.ok}
+    return {"out": str(out), "accounts": count + 1, "journal_records": check.count, "journal_ok": check.ok}

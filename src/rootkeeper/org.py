@@ -144,6 +144,7 @@ class Aws:
         self._clients: dict[str, object] = {}
         self._lock = threading.Lock()
         self._switch = _switchable()
+        self._switch_core = None
         self._local = threading.local()
         self.calls = 0
 
@@ -157,20 +158,25 @@ class Aws:
         """This thread's IAM client, signing with ``creds`` (an AssumeRoot or AssumeRole result)."""
         client = getattr(self._local, "iam", None)
         if client is None:
-            import botocore.session
-            from botocore.credentials import CredentialProvider
+            with self._lock:
+                if self._switch_core is None:
+                    import botocore.session
+                    from botocore.credentials import CredentialProvider
 
-            switch = self._switch
+                    switch = self._switch
 
-            class Provider(CredentialProvider):
-                METHOD = switch.method
+                    class Provider(CredentialProvider):
+                        METHOD = switch.method
 
-                def load(self):
-                    return switch
+                        def load(self):
+                            return switch
 
-            core = botocore.session.Session(profile=self.profile)
-            core.get_component("credential_provider").insert_before("env", Provider())
-            client = core.create_client("iam", region_name=self.region, config=self.config)
+                    core = botocore.session.Session(profile=self.profile)
+                    core.set_config_variable("sts_regional_endpoints", "regional")
+                    core.get_component("credential_provider").insert_before("env", Provider())
+                    self._switch_core = core
+                # One session (one copy of the IAM model), one client per worker thread.
+                client = self._switch_core.create_client("iam", region_name=self.region, config=self.config)
             self._local.iam = client
         self._switch.use(creds)
         return client
@@ -270,6 +276,25 @@ def resolve(accounts: list[OrgAccount], refs: Iterable[str]) -> list[OrgAccount]
         if found not in out:
             out.append(found)
     return out
+
+
+class Selection:
+    """ACCOUNT arguments matched while the listing streams in; ``check()`` afterwards says what was not found."""
+
+    def __init__(self, refs: Iterable[str]) -> None:
+        self.refs = list(refs)
+        self._ids = {r for r in self.refs if is_account_id(r)}
+        self._names = {r for r in self.refs if not is_account_id(r)}
+        self.matched: list[OrgAccount] = []
+
+    def __call__(self, accounts: Iterable[OrgAccount]) -> Iterator[OrgAccount]:
+        for account in accounts:
+            if account.account_id in self._ids or account.name in self._names:
+                self.matched.append(account)
+                yield account
+
+    def check(self) -> None:
+        resolve(self.matched, self.refs)
 
 
 # ------------------------------------------------------------------ the audit

@@ -128,6 +128,7 @@ class SimOrg:
             self.sessions: dict[str, _Session] = {}
             self.features: set[str] = set()
             self.calls: Counter[str] = Counter()
+            self._order: list | None = None
             self.actions: Counter[str] = Counter()
             self._clock = _now().replace(tzinfo=None) - timedelta(days=400)  # moto keeps naive UTC
 
@@ -252,6 +253,8 @@ class SimOrg:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class Quiet(WSGIRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as AWS endpoints do
+
             def log_request(self, *args, **kwargs) -> None:
                 pass
 
@@ -420,6 +423,26 @@ class SimOrg:
         if not self.trusted_access():
             self._org.services.append({"ServicePrincipal": "iam.amazonaws.com", "DateEnabled": time.time()})
         return reply.json({})
+
+    def _organizations_ListAccounts(self, account_id, session, params, reply, environ):
+        """moto re-describes and re-sorts every account for every page (quadratic at 10,000 accounts);
+        the same answer, paged from a cached order."""
+        if self._org.org is None:
+            return self.moto(environ, reply.start_response)
+        accounts = self._org.accounts
+        with self.lock:
+            if self._order is None or len(self._order) != len(accounts):
+                self._order = sorted(accounts, key=lambda a: a.create_time)
+            order = self._order
+        try:
+            start = int(base64.b64decode(params.get("NextToken") or "MA==").decode())
+        except ValueError:
+            return reply.error("InvalidInputException", "invalid NextToken", 400)
+        size = max(1, min(int(params.get("MaxResults") or 20), 20))
+        page = {"Accounts": [a.describe() for a in order[start:start + size]]}
+        if start + size < len(order):
+            page["NextToken"] = base64.b64encode(str(start + size).encode()).decode()
+        return reply.json(page)
 
     # ------------------------------------------------------------- a root session
     def _root_session_call(self, session: _Session, action: str, params: dict, reply: _Reply):

@@ -625,14 +625,18 @@ def journal_verify(anchors):
 # ------------------------------------------------------------------ demo
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--accounts", "count", type=int, default=5, show_default=True, help="How many made-up accounts.")
+@click.option("--accounts", "count", type=int, default=8, show_default=True,
+              help="How many member accounts (every planted state appears from 6 up).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="A new directory for everything [default ./rootkeeper-demo-<time>].")
 @click.option("--kdf-memory-mib", type=int, default=256, show_default=True, help="Argon2id memory of the demo vault.")
 @click.option("--kdf-iterations", type=int, default=8, show_default=True, help="Argon2id iterations.")
 @click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store, help="Show tracebacks.")
 def demo(count, out, kdf_memory_mib, kdf_iterations):
-    """Run the whole job end to end on a made-up organization; no AWS account needed.
+    """Run the whole job end to end on a simulated AWS Organization; no AWS account needed.
+
+    Enrollment through a simulated console, break glass, centralized root
+    access, the audit, delete-root through AssumeRoot, the audit again.
 
     \b
     Examples:

@@ -154,7 +154,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
       rootkeeper org audit 111122223333 log-archive
     """
     from ..errors import InputError
-    from ..org import EXPLAIN, Auditor, Custody, audit_outcome, resolve
+    from ..org import EXPLAIN, Auditor, Custody, Selection, audit_outcome
 
     if as_json and as_csv:
         raise InputError("--json and --csv exclude each other: choose one")
@@ -165,9 +165,12 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
     _org_id, management = aws.organization()
     caller = aws.caller_account()
     listing = aws.iter_accounts(management)
-    if accounts:
-        listing = resolve(list(listing), accounts)
+    selection = Selection(accounts) if accounts else None
+    if selection is not None:
+        listing = selection(listing)  # audited as the pages arrive
     rows = _run_with_progress(auditor, listing, caller)
+    if selection is not None:
+        selection.check()
     if as_json:
         click.echo(json.dumps({"accounts": [r.as_dict() for r in rows],
                                "summary": _counts(rows)}, indent=2))
