@@ -106,3 +106,25 @@ def test_reason_menu_offers_root_only_tasks(home):
     term.send("CHG-77\n")
     assert term.finish() == 0
     assert "Close the AWS account (CHG-77)" in home.journal.read_text()
+
+
+def test_org_audit_on_a_terminal_shows_progress_and_a_table(home, sim):
+    """On a terminal: a progress bar while accounts are audited, then the table (rich)."""
+    from conftest import aws_env
+
+    sim.create_organization()
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    for i in range(30):
+        sim.add_account(f"acct-{i:02d}", f"aws+acct-{i:02d}@example.com")
+    sim.latency = 0.05
+    try:
+        env = aws_env(sim.url, TERM="xterm", COLUMNS="160")
+        term = Terminal(["org", "audit", "--concurrency", "2", *home.creds()], home.root, env)
+        term.expect("auditing")
+        code = term.finish(timeout=60)
+    finally:
+        sim.latency = 0
+    assert code == 0, term.screen  # every account rootless
+    assert re.search(r"\d+/31", term.screen)  # the bar counts accounts, once all pages are listed
+    assert "ACCOUNT" in term.screen and "VERDICT" in term.screen
+    assert term.screen.count("ROOTLESS") >= 31

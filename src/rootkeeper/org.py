@@ -217,25 +217,39 @@ class Aws:
                 raise _describe(exc, "organizations:ListAccounts") from exc
             raise
 
-    def accounts_with_paths(self) -> list[OrgAccount]:
-        """Every account with its OU path: the tree walked from the root, every page of every level."""
+    def accounts_with_paths(self, workers: int = 8) -> list[OrgAccount]:
+        """Every account with its OU path: the tree walked from the root, every page of every level,
+        OUs visited concurrently (each OU's pages are sequential by nature)."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
         _org_id, management = self.organization()
         orgs = self.client("organizations")
+
+        def visit(parent: str, path: str) -> tuple[list[OrgAccount], list[tuple[str, str]]]:
+            found = []
+            for page in orgs.get_paginator("list_accounts_for_parent").paginate(
+                    ParentId=parent, PaginationConfig={"PageSize": 20}):
+                for a in page["Accounts"]:
+                    account = _account(a, management)
+                    account.ou_path = path
+                    found.append(account)
+            children = [(ou["Id"], f"{path}/{ou['Name']}")
+                        for page in orgs.get_paginator("list_organizational_units_for_parent").paginate(
+                            ParentId=parent, PaginationConfig={"PageSize": 20})
+                        for ou in page["OrganizationalUnits"]]
+            return found, children
+
         out: list[OrgAccount] = []
         try:
             roots = [r for page in orgs.get_paginator("list_roots").paginate() for r in page["Roots"]]
-            todo = [(r["Id"], "/" + r.get("Name", "Root")) for r in roots]
-            while todo:
-                parent, path = todo.pop(0)
-                for page in orgs.get_paginator("list_accounts_for_parent").paginate(
-                        ParentId=parent, PaginationConfig={"PageSize": 20}):
-                    for a in page["Accounts"]:
-                        account = _account(a, management)
-                        account.ou_path = path
-                        out.append(account)
-                for page in orgs.get_paginator("list_organizational_units_for_parent").paginate(
-                        ParentId=parent, PaginationConfig={"PageSize": 20}):
-                    todo += [(ou["Id"], f"{path}/{ou['Name']}") for ou in page["OrganizationalUnits"]]
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk") as pool:
+                pending = {pool.submit(visit, r["Id"], "/" + r.get("Name", "Root")) for r in roots}
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        found, children = future.result()
+                        out += found
+                        pending |= {pool.submit(visit, child, path) for child, path in children}
         except Exception as exc:
             if self.failed(exc):
                 raise _describe(exc, "listing the organization") from exc
