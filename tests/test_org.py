@@ -387,3 +387,14 @@ def test_audit_reads_custody_through_independent_tools(org):
     assert f",{serial}," in org.home.age_decrypt()
     code, report, _ = audit_json(org, "a")
     assert report["accounts"][0]["seed_device_arn"] == serial and code == 0
+
+
+def test_credentials_from_a_profile(org, tmp_path):
+    (tmp_path / "aws-credentials").write_text("[mgmt]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = x\n")
+    (tmp_path / "aws-config").write_text("[profile mgmt]\nregion = eu-west-1\n")
+    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+           "AWS_CONFIG_FILE": str(tmp_path / "aws-config")}
+    assert_clean_failure(org.rk("org", "accounts", **env), 2, "no AWS credentials")
+    assert org.rk("org", "accounts", "--profile", "mgmt", **env).returncode == 0
+    assert org.rk("org", "accounts", **env, AWS_PROFILE="mgmt").returncode == 0
+    assert org.rk("org", "accounts", "--profile", "mgmt", "--region", "ap-south-1", **env).returncode == 0

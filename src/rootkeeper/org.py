@@ -138,7 +138,7 @@ class Aws:
             raise _describe(exc, "reading the AWS configuration") from exc
         retries: dict = {"mode": "adaptive"}
         if not os.environ.get("AWS_MAX_ATTEMPTS"):
-            retries["max_attempts"] = 8
+            retries["total_max_attempts"] = 8  # AWS_MAX_ATTEMPTS counts the same way
         self.config = Config(retries=retries, max_pool_connections=max(10, concurrency + 2), connect_timeout=10,
                              read_timeout=60, user_agent_extra="rootkeeper")
         self._clients: dict[str, object] = {}

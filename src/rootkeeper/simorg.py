@@ -98,6 +98,7 @@ class RootUser:
 class Faults:
     deny: bool = False  # AssumeRoot / AssumeRole into the account answer AccessDenied
     throttle: int = 0  # the next N calls attributed to the account answer Throttling; -1: every call
+    latency: float | None = None  # seconds added to each of its calls, instead of the global latency
 
 
 @dataclass
@@ -292,8 +293,9 @@ class SimOrg:
             throttled = bool(faults and faults.throttle)
             if throttled and faults.throttle > 0:
                 faults.throttle -= 1
-        if self.latency:
-            time.sleep(self.latency)
+        delay = faults.latency if faults and faults.latency is not None else self.latency
+        if delay:
+            time.sleep(delay)
         reply = _Reply(service, action, start_response)
         if throttled:
             return reply.error("Throttling", "Rate exceeded")
