@@ -118,6 +118,9 @@ def plant_every_verdict(org) -> None:
     org.account("seed-mismatch")
     org.enroll_password("seed-mismatch")
     org.enroll_mfa("seed-mismatch", recorded_arn=f"arn:aws:iam::{org.ids['seed-mismatch']}:mfa/old-phone")
+    org.account("extra-device")
+    org.enroll("extra-device")
+    org.sim.plant_mfa(org.ids["extra-device"], "someone-elses-key")  # a second device, not ours
     org.account("not-in-vault")
     org.sim.console_set_password(org.ids["not-in-vault"], "Set-by-someone-else-1")
     org.enroll_mfa("not-in-vault")                             # seed here, password nowhere
@@ -132,7 +135,7 @@ def plant_every_verdict(org) -> None:
 
 EXPECTED = {"management": "CUSTODIED", "custodied": "CUSTODIED", "rootless": "ROOTLESS", "no-mfa": "NO_MFA",
             "root-keys": "ROOT_ACCESS_KEYS", "root-cert": "ROOT_ACCESS_KEYS", "seed-missing": "SEED_MISSING",
-            "seed-mismatch": "SEED_MISMATCH", "not-in-vault": "NOT_IN_VAULT", "denied": "UNREACHABLE",
+            "seed-mismatch": "SEED_MISMATCH", "extra-device": "SEED_MISMATCH", "not-in-vault": "NOT_IN_VAULT", "denied": "UNREACHABLE",
             "throttled": "CUSTODIED"}
 
 
@@ -143,7 +146,7 @@ def test_audit_every_verdict_from_planted_state(org):
     code, report, err = audit_json(org)
     assert code == 1, err
     rows = {r["account_id"]: r for r in report["accounts"]}
-    assert len(rows) == 25  # every account, the management account included
+    assert len(rows) == 26  # every account, the management account included
     for name, verdict in EXPECTED.items():
         assert rows[org.ids[name]]["verdict"] == verdict, (name, rows[org.ids[name]])
     assert all(rows[org.ids[f"filler-{i:02d}"]]["verdict"] == "ROOTLESS" for i in range(14))
@@ -157,7 +160,7 @@ def test_audit_every_verdict_from_planted_state(org):
     # The fewest calls: AssumeRoot + GetAccountSummary for a rootless account, + ListMFADevices with MFA.
     assert rows[org.ids["rootless"]]["calls"] == 2 and custodied["calls"] == 3
     assert org.sim.actions["organizations:ListAccounts"] >= 2
-    assert org.sim.actions["sts:AssumeRoot"] >= 24
+    assert org.sim.actions["sts:AssumeRoot"] >= 25
     assert org.sim.calls[org.ids["throttled"]] == 2 + 3  # two throttled attempts, then three answers
     assert report["summary"]["CUSTODIED"] == 3
     # Read-only: the organization is exactly as it was.

@@ -33,7 +33,7 @@ EXPLAIN = {
     "NO_MFA": "the root user has a password and no MFA device",
     "ROOT_ACCESS_KEYS": "the root user has access keys or signing certificates: delete them",
     "SEED_MISSING": "AWS has a root MFA device, the seed store has no seed for the account",
-    "SEED_MISMATCH": "the root MFA device in AWS is not the device recorded with the seed",
+    "SEED_MISMATCH": "the root MFA device in AWS is not the seed's device, or another device sits beside it",
     "NOT_IN_VAULT": "the root user has a password (or MFA), the vault has no entry for the account",
     "UNREACHABLE": "the account could not be audited: see the error code",
 }
@@ -379,7 +379,8 @@ def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None) -> tuple[s
         if has_mfa:
             if device_arn is None:
                 findings.append("SEED_MISSING")
-            elif device_arn not in facts.mfa:
+            elif device_arn not in facts.mfa or len(set(facts.mfa)) > 1:
+                # Not our device, or ours plus another one: someone else can also pass root's MFA.
                 findings.append("SEED_MISMATCH")
     if not findings:
         return "CUSTODIED", []
@@ -480,7 +481,8 @@ class Auditor:
             on_done: Callable[[AuditRow], None] | None = None) -> list[AuditRow]:
         """Audit while the listing goes on: pages keep arriving as the first accounts are audited."""
         futures = []
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="audit") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="audit")
+        try:
             for account in accounts:
                 if account.status != "ACTIVE":
                     continue
@@ -491,6 +493,11 @@ class Auditor:
                 if on_listed is not None:
                     on_listed(len(futures))
             rows = [f.result() for f in futures]
+        except BaseException:
+            # A listing that failed, an unexpected error, or Ctrl-C: do not wait for thousands of queued accounts.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return sorted(rows, key=lambda r: (not r.account.management, r.account.name.lower(), r.account.account_id))
 
 

@@ -254,8 +254,6 @@ class SimOrg:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class Quiet(WSGIRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as AWS endpoints do
-
             def log_request(self, *args, **kwargs) -> None:
                 pass
 

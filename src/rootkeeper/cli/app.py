@@ -101,6 +101,7 @@ def cli() -> None:
       rootkeeper enroll 123456789012 --name log-archive
       rootkeeper code log-archive --reason "close the account (CHG-1234)"
       rootkeeper password 123456789012 --reason "restore IAM admin (INC-42)" --clip
+      AWS_PROFILE=management rootkeeper org audit
       rootkeeper demo
 
     Exit status: 0 success; 1 a check found problems; 2 the command stopped
