@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -401,3 +402,35 @@ def test_credentials_from_a_profile(org, tmp_path):
     assert org.rk("org", "accounts", "--profile", "mgmt", **env).returncode == 0
     assert org.rk("org", "accounts", **env, AWS_PROFILE="mgmt").returncode == 0
     assert org.rk("org", "accounts", "--profile", "mgmt", "--region", "ap-south-1", **env).returncode == 0
+
+
+def test_delete_root_stopped_half_way_is_journaled_and_custody_kept(org):
+    """An SCP denies DeleteAccessKey: what was deleted is recorded, custody stays, a re-run finishes."""
+    org.enable_central_root()
+    org.account("victim")
+    org.enroll("victim")
+    org.sim.plant_access_key(org.ids["victim"])
+    org.sim.fault(org.ids["victim"]).errors["DeleteAccessKey"] = "AccessDenied"
+    result = org.rk("org", "delete-root", "victim", "--yes")
+    assert_clean_failure(result, 2, "not finished")
+    root = org.sim.root(org.ids["victim"])
+    assert root.password_created is None and not root.mfa and root.access_keys  # half done in AWS
+    records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    stopped = [r for r in records if r.get("event") == "org.delete-root"][-1]
+    assert stopped["error"].startswith("AccessDenied") and len(stopped["deleted"]) == 2
+    assert "AWS root users/victim" in org.home.kpcli("ls", "-R", "-f", str(org.home.vault))  # custody untouched
+    org.sim.fault(org.ids["victim"]).errors.clear()
+    again = org.rk("org", "delete-root", "victim", "--yes")
+    assert again.returncode == 0, again.err
+    assert not root.access_keys and "Retired/victim" in org.home.kpcli("ls", "-R", "-f", str(org.home.vault))
+
+
+def test_assume_root_goes_to_the_regional_sts_endpoint(monkeypatch):
+    """AssumeRoot is served by regional STS endpoints only; no call is made here."""
+    from rootkeeper.org import Aws
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_STS_REGIONAL_ENDPOINTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    assert Aws(region="eu-west-1").client("sts").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+    assert Aws().client("sts").meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"

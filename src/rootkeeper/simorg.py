@@ -99,6 +99,7 @@ class Faults:
     deny: bool = False  # AssumeRoot / AssumeRole into the account answer AccessDenied
     throttle: int = 0  # the next N calls attributed to the account answer Throttling; -1: every call
     latency: float | None = None  # seconds added to each of its calls, instead of the global latency
+    errors: dict[str, str] = field(default_factory=dict)  # action -> error code it answers (e.g. an SCP's AccessDenied)
 
 
 @dataclass
@@ -297,6 +298,8 @@ class SimOrg:
         reply = _Reply(service, action, start_response)
         if throttled:
             return reply.error("Throttling", "Rate exceeded")
+        if faults and action in faults.errors:
+            return reply.error(faults.errors[action], f"{action} refused for account {account} (injected)")
         if faults and faults.deny and action in ("AssumeRoot", "AssumeRole"):
             return reply.error("AccessDenied", f"User is not authorized to perform: sts:{action} on resource: {account}")
         handler = getattr(self, f"_{service}_{action}", None)
