@@ -326,10 +326,9 @@ def test_reconcile_findings(org):
     org.enroll("renamed")
     org.account("closed")
     org.enroll("closed")
-    org.sim._org.close_account(AccountId=org.ids["closed"])
+    org.sim.close(org.ids["closed"])
     org.home.rk("enroll", "210987654321", "--name", "gone", "--step", "password", check=True)
-    account = org.sim._org.get_account_by_id(org.ids["renamed"])
-    account.name, account.email = "renamed-2", "new@example.com"
+    org.sim.rename(org.ids["renamed"], "renamed-2", "new@example.com")
     result = org.rk("org", "reconcile", "--json")
     assert result.returncode == 1, result.err
     findings = {(f["kind"], f["account_id"]): f for f in json.loads(result.out)["findings"]}

@@ -52,7 +52,7 @@ def error_code(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else ""
 
 
-def _describe(exc: BaseException, doing: str) -> AwsError:
+def describe_error(exc: BaseException, doing: str) -> AwsError:
     code, message = error_code(exc)
     hints = {
         "NoCredentialsError": "no AWS credentials found: set AWS_PROFILE or pass --profile, or export AWS credentials",
@@ -135,7 +135,7 @@ class Aws:
             self.session = boto3.session.Session(botocore_session=core)
             self.region = region or self.session.region_name or "us-east-1"
         except BotoCoreError as exc:
-            raise _describe(exc, "reading the AWS configuration") from exc
+            raise describe_error(exc, "reading the AWS configuration") from exc
         retries: dict = {"mode": "adaptive"}
         if not os.environ.get("AWS_MAX_ATTEMPTS"):
             retries["total_max_attempts"] = 8  # AWS_MAX_ATTEMPTS counts the same way
@@ -193,7 +193,7 @@ class Aws:
             org = self.client("organizations").describe_organization()["Organization"]
         except Exception as exc:
             if self.failed(exc):
-                raise _describe(exc, "organizations:DescribeOrganization") from exc
+                raise describe_error(exc, "organizations:DescribeOrganization") from exc
             raise
         return org["Id"], org["MasterAccountId"]
 
@@ -202,7 +202,7 @@ class Aws:
             return self.client("sts").get_caller_identity()["Account"]
         except Exception as exc:
             if self.failed(exc):
-                raise _describe(exc, "sts:GetCallerIdentity") from exc
+                raise describe_error(exc, "sts:GetCallerIdentity") from exc
             raise
 
     def iter_accounts(self, management: str) -> Iterator[OrgAccount]:
@@ -214,7 +214,7 @@ class Aws:
                     yield _account(a, management)
         except Exception as exc:
             if self.failed(exc):
-                raise _describe(exc, "organizations:ListAccounts") from exc
+                raise describe_error(exc, "organizations:ListAccounts") from exc
             raise
 
     def accounts_with_paths(self, workers: int = 8) -> list[OrgAccount]:
@@ -252,7 +252,7 @@ class Aws:
                         pending |= {pool.submit(visit, child, path) for child, path in children}
         except Exception as exc:
             if self.failed(exc):
-                raise _describe(exc, "listing the organization") from exc
+                raise describe_error(exc, "listing the organization") from exc
             raise
         return sorted(out, key=lambda a: (not a.management, a.name.lower(), a.account_id))
 
@@ -643,7 +643,7 @@ def enable_central_root(aws: Aws, *, dry_run: bool) -> CentralRoot:
         raise
     except Exception as exc:
         if aws.failed(exc):
-            raise _describe(exc, "enabling centralized root access") from exc
+            raise describe_error(exc, "enabling centralized root access") from exc
         raise
     return state
 

@@ -173,6 +173,14 @@ class SimOrg:
         self.root(account_id)
         return account_id
 
+    def close(self, account_id: str) -> None:
+        self._org.close_account(AccountId=account_id)
+
+    def rename(self, account_id: str, name: str, email: str) -> None:
+        """What changing the account name and root e-mail in the console does."""
+        account = self._org.get_account_by_id(account_id)
+        account.name, account.email = name, email
+
     def accounts(self) -> dict[str, object]:
         return {a.id: a for a in self._org.accounts}
 

@@ -354,10 +354,10 @@ def org_allow_recovery(account):
     try:
         created = allow_recovery(aws, target)
     except Exception as exc:
-        from ..org import _describe
+        from ..org import describe_error
 
         if aws.failed(exc):
-            raise _describe(exc, f"allowing password recovery for {target.account_id}") from exc
+            raise describe_error(exc, f"allowing password recovery for {target.account_id}") from exc
         raise
     if created:
         ws.record({"event": "org.allow-recovery", "account_id": target.account_id, "account_name": target.name})
