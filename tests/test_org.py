@@ -419,8 +419,11 @@ def test_delete_root_stopped_half_way_is_journaled_and_custody_kept(org):
     assert stopped["error"].startswith("AccessDenied") and len(stopped["deleted"]) == 2
     assert "AWS root users/victim" in org.home.kpcli("ls", "-R", "-f", str(org.home.vault))  # custody untouched
     org.sim.fault(org.ids["victim"]).errors.clear()
-    again = org.rk("org", "delete-root", "victim", "--yes")
+    org.sim.actions.clear()
+    again = org.rk("org", "delete-root", org.ids["victim"], "--yes")
     assert again.returncode == 0, again.err
+    assert org.sim.actions["organizations:DescribeAccount"] == 1  # an id needs no listing of the organization
+    assert org.sim.actions["organizations:ListAccounts"] == 0
     assert not root.access_keys and "Retired/victim" in org.home.kpcli("ls", "-R", "-f", str(org.home.vault))
 
 

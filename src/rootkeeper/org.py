@@ -256,6 +256,23 @@ class Aws:
             raise
         return sorted(out, key=lambda a: (not a.management, a.name.lower(), a.account_id))
 
+    def find_accounts(self, refs: list[str], management: str) -> list[OrgAccount]:
+        """ACCOUNT arguments to accounts: one DescribeAccount per id, the whole listing only for names."""
+        if not all(is_account_id(r) for r in refs):
+            return resolve(list(self.iter_accounts(management)), refs)
+        found = []
+        for ref in dict.fromkeys(refs):
+            try:
+                found.append(_account(self.client("organizations").describe_account(AccountId=ref)["Account"], management))
+            except Exception as exc:
+                if error_code(exc)[0] == "AccountNotFoundException":
+                    raise NotFoundError(f"account {ref} is not in the organization: check the id with "
+                                        "'rootkeeper org accounts'") from None
+                if self.failed(exc):
+                    raise describe_error(exc, "organizations:DescribeAccount") from exc
+                raise
+        return found
+
     def assume_root(self, account_id: str, task_arn: str) -> dict:
         return self.client("sts").assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": task_arn},
                                               DurationSeconds=900)["Credentials"]

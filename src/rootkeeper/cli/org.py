@@ -261,13 +261,13 @@ def org_delete_root(accounts, dry_run, yes):
     """
     from .. import breakglass
     from ..errors import InputError, RootkeeperError
-    from ..org import delete_root_credentials, error_code, resolve
+    from ..org import delete_root_credentials, error_code
 
     ws = workspace()
     vault, store = ws.vault(), ws.seeds()
     aws = _aws()
     _org_id, management = aws.organization()
-    targets = resolve(list(aws.iter_accounts(management)), accounts)
+    targets = aws.find_accounts(list(accounts), management)
     for target in targets:
         if target.management:
             raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it; "
@@ -342,12 +342,12 @@ def org_allow_recovery(account):
       rootkeeper org allow-recovery sandbox
     """
     from ..errors import InputError
-    from ..org import allow_recovery, resolve
+    from ..org import allow_recovery
 
     ws = workspace()
     aws = _aws()
     _org_id, management = aws.organization()
-    (target,) = resolve(list(aws.iter_accounts(management)), [account])
+    (target,) = aws.find_accounts([account], management)
     if target.management:
         raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it")
     ws.journal_ready()
