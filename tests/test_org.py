@@ -436,3 +436,17 @@ def test_assume_root_goes_to_the_regional_sts_endpoint(monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     assert Aws(region="eu-west-1").client("sts").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
     assert Aws().client("sts").meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
+
+
+def test_delete_root_of_an_account_with_a_seed_and_no_vault_entry(org):
+    org.enable_central_root()
+    org.account("seed-only")
+    org.sim.console_set_password(org.ids["seed-only"], "Set-by-someone-else-1")
+    org.enroll_mfa("seed-only")
+    result = org.rk("org", "delete-root", "seed-only", "--yes")
+    assert result.returncode == 0, result.err
+    assert "retired its seed row(s)" in result.out and "vault entry" not in result.out
+    rows = [r for r in org.home.age_decrypt().splitlines() if r.startswith(org.ids["seed-only"])]
+    assert len(rows) == 1 and rows[0].endswith(",retired")
+    events = [json.loads(line)["event"] for line in org.home.journal.read_text().splitlines()]
+    assert events[-2:] == ["org.delete-root", "retire"]

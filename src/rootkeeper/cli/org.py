@@ -284,8 +284,6 @@ def org_delete_root(accounts, dry_run, yes):
         entry, seed = vault.get(target.account_id), store.active(target.account_id)
         try:
             result = delete_root_credentials(aws, target, dry_run=dry_run)
-        except RootkeeperError:
-            raise
         except Exception as exc:
             if not aws.failed(exc):
                 raise
@@ -314,10 +312,10 @@ def org_delete_root(accounts, dry_run, yes):
         if entry is not None:
             breakglass.retire(ws, target.account_id)
         elif seed is not None:
-            store.retire(target.account_id)
+            retired = store.retire(target.account_id)
             store.save()
             ws.record({"event": "retire", "account_id": target.account_id, "account_name": target.name,
-                       "seed_rows_retired": 1})
+                       "seed_rows_retired": retired})
         for item in custody:
             click.echo(f"{label}: {item.replace('retire', 'retired', 1)}")
         click.echo(f"{label}: rootless")
