@@ -15,14 +15,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
-MASTER = "benchmark master password, realistic KDF"
+from _workdir import MASTER, new_workdir  # noqa: E402
+
 ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 
 
@@ -50,17 +51,11 @@ def main() -> None:
     for tool in ("keepassxc-cli", "age", "oathtool", "script"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run make tools")
-    import pyrage
 
     from rootkeeper.accounts import Account
     from rootkeeper.vault import Vault
 
-    work = Path(tempfile.mkdtemp(prefix="rk-bench-"))
-    (work / "v").mkdir()
-    (work / "s").mkdir()
-    (work / "pw").write_text(MASTER + "\n")
-    identity = pyrage.x25519.Identity.generate()
-    (work / "id.agekey").write_text(f"{identity}\n")
+    work, identity = new_workdir("rk-bench-")
     n = opts.accounts
     ids = [f"{100000000000 + i * 7919:012d}" for i in range(n)]
     seeds = [base64.b32encode(os.urandom(40)).decode() for _ in range(n)]

@@ -19,14 +19,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
-MASTER = "benchmark master password, realistic KDF"
+from _workdir import MASTER, new_workdir  # noqa: E402
 
 
 def audit(work: Path, env: dict, *args: str) -> tuple[float, int, dict]:
@@ -53,19 +53,13 @@ def main() -> None:
     parser.add_argument("--kdf-memory-mib", type=int, default=256)
     parser.add_argument("--kdf-iterations", type=int, default=8)
     opts = parser.parse_args()
-    import pyrage
 
     from rootkeeper.accounts import Account
     from rootkeeper.seeds import SeedRow, SeedStore
     from rootkeeper.simorg import MfaDevice, SimOrg
     from rootkeeper.vault import Vault
 
-    work = Path(tempfile.mkdtemp(prefix="rk-bench-org-"))
-    (work / "v").mkdir()
-    (work / "s").mkdir()
-    (work / "pw").write_text(MASTER + "\n")
-    identity = pyrage.x25519.Identity.generate()
-    (work / "id.agekey").write_text(f"{identity}\n")
+    work, identity = new_workdir("rk-bench-org-")
     subprocess.run([sys.executable, "-m", "rootkeeper", "init", "--vault", "v/vault.kdbx", "--seeds", "s/seeds.age",
                     "--seeds-recipient", str(identity.to_public()), "--kdf-memory-mib", str(opts.kdf_memory_mib),
                     "--kdf-iterations", str(opts.kdf_iterations), "--vault-password-file", str(work / "pw")],

@@ -254,7 +254,7 @@ class Aws:
             if self.failed(exc):
                 raise describe_error(exc, "listing the organization") from exc
             raise
-        return sorted(out, key=lambda a: (not a.management, a.name.lower(), a.account_id))
+        return sorted(out, key=_listed_order)
 
     def find_accounts(self, refs: list[str], management: str) -> list[OrgAccount]:
         """ACCOUNT arguments to accounts: one DescribeAccount per id, the whole listing only for names."""
@@ -266,8 +266,7 @@ class Aws:
                 found.append(_account(self.client("organizations").describe_account(AccountId=ref)["Account"], management))
             except Exception as exc:
                 if error_code(exc)[0] == "AccountNotFoundException":
-                    raise NotFoundError(f"account {ref} is not in the organization: check the id with "
-                                        "'rootkeeper org accounts'") from None
+                    raise _not_in_org(ref) from None
                 if self.failed(exc):
                     raise describe_error(exc, "organizations:DescribeAccount") from exc
                 raise
@@ -278,10 +277,19 @@ class Aws:
                                               DurationSeconds=900)["Credentials"]
 
 
+def _listed_order(account: OrgAccount) -> tuple:
+    """The management account first, then by name."""
+    return (not account.management, account.name.lower(), account.account_id)
+
+
 def _account(a: dict, management: str) -> OrgAccount:
     joined = a.get("JoinedTimestamp")
     return OrgAccount(a["Id"], a.get("Name", ""), a.get("Email", ""), a.get("Status", ""),
                       joined.strftime("%Y-%m-%dT%H:%M:%SZ") if joined else "", "", a["Id"] == management)
+
+
+def _not_in_org(ref: str) -> NotFoundError:
+    return NotFoundError(f"account {ref} is not in the organization: check the id with 'rootkeeper org accounts'")
 
 
 def resolve(accounts: list[OrgAccount], refs: Iterable[str]) -> list[OrgAccount]:
@@ -294,7 +302,7 @@ def resolve(accounts: list[OrgAccount], refs: Iterable[str]) -> list[OrgAccount]
     for ref in refs:
         if is_account_id(ref):
             if ref not in by_id:
-                raise NotFoundError(f"account {ref} is not in the organization: check the id with 'rootkeeper org accounts'")
+                raise _not_in_org(ref)
             found = by_id[ref]
         else:
             matches = by_name.get(ref, [])
@@ -326,6 +334,32 @@ class Selection:
 
     def check(self) -> None:
         resolve(self.matched, self.refs)
+
+
+# ------------------------------------------------------------------ reading the root user
+# (operation, result key, id field): every list call the audit and delete-root make.
+MFA_DEVICES = ("list_mfa_devices", "MFADevices", "SerialNumber")
+ACCESS_KEYS = ("list_access_keys", "AccessKeyMetadata", "AccessKeyId")
+CERTIFICATES = ("list_signing_certificates", "Certificates", "CertificateId")
+
+
+def _ids(iam, listing: tuple[str, str, str], **params) -> tuple[list[str], int]:
+    """Every id of a paged IAM list call, and how many pages (calls) it took."""
+    operation, key, id_field = listing
+    ids, pages = [], 0
+    for page in iam.get_paginator(operation).paginate(**params):
+        pages += 1
+        ids += [item[id_field] for item in page[key]]
+    return ids, pages
+
+
+def _has_login_profile(iam) -> bool:
+    """NoSuchEntity here means "no root password", the one place where an error is an answer."""
+    try:
+        iam.get_login_profile()
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ the audit
@@ -443,32 +477,25 @@ class Auditor:
             facts.password = bool(summary["AccountPasswordPresent"])
         elif root_session:
             facts.calls += 1
-            try:
-                iam.get_login_profile()
-                facts.password = True
-            except iam.exceptions.NoSuchEntityException:
-                facts.password = False
+            facts.password = _has_login_profile(iam)
         facts.mfa_enabled = bool(summary.get("AccountMFAEnabled"))
         facts.access_keys_present = bool(summary.get("AccountAccessKeysPresent"))
         facts.certificates_present = bool(summary.get("AccountSigningCertificatesPresent"))
         if facts.mfa_enabled:
             if root_session:
-                for page in iam.get_paginator("list_mfa_devices").paginate():
-                    facts.calls += 1
-                    facts.mfa += [d["SerialNumber"] for d in page["MFADevices"]]
+                facts.mfa, pages = _ids(iam, MFA_DEVICES)
+                facts.calls += pages
             else:  # a role sees the root's virtual devices only, through their assignment
                 for page in iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Assigned"):
                     facts.calls += 1
                     facts.mfa += [d["SerialNumber"] for d in page["VirtualMFADevices"]
                                   if d.get("User", {}).get("Arn", "").endswith(":root")]
         if root_session and facts.access_keys_present:
-            for page in iam.get_paginator("list_access_keys").paginate():
-                facts.calls += 1
-                facts.access_keys += [k["AccessKeyId"] for k in page["AccessKeyMetadata"]]
+            facts.access_keys, pages = _ids(iam, ACCESS_KEYS)
+            facts.calls += pages
         if root_session and facts.certificates_present:
-            for page in iam.get_paginator("list_signing_certificates").paginate():
-                facts.calls += 1
-                facts.certificates += [c["CertificateId"] for c in page["Certificates"]]
+            facts.certificates, pages = _ids(iam, CERTIFICATES)
+            facts.calls += pages
         return facts
 
     def audit_one(self, account: OrgAccount, caller: str | None = None) -> AuditRow:
@@ -515,7 +542,7 @@ class Auditor:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown()
-        return sorted(rows, key=lambda r: (not r.account.management, r.account.name.lower(), r.account.account_id))
+        return sorted(rows, key=lambda r: _listed_order(r.account))
 
 
 def audit_fields() -> list[str]:
@@ -548,26 +575,11 @@ class RootCredentials:
         out += [f"delete signing certificate {c}" for c in self.certificates]
         return out
 
-    def as_dict(self) -> dict:
-        return {"login_profile": self.login_profile, "mfa": self.mfa, "access_keys": self.access_keys,
-                "signing_certificates": self.certificates}
-
 
 def list_root_credentials(iam) -> RootCredentials:
     """Read-only: every call here is allowed by both the audit and the delete task policies."""
-    found = RootCredentials()
-    try:
-        iam.get_login_profile()
-        found.login_profile = True
-    except iam.exceptions.NoSuchEntityException:
-        found.login_profile = False
-    for page in iam.get_paginator("list_mfa_devices").paginate():
-        found.mfa += [d["SerialNumber"] for d in page["MFADevices"]]
-    for page in iam.get_paginator("list_access_keys").paginate():
-        found.access_keys += [k["AccessKeyId"] for k in page["AccessKeyMetadata"]]
-    for page in iam.get_paginator("list_signing_certificates").paginate():
-        found.certificates += [c["CertificateId"] for c in page["Certificates"]]
-    return found
+    return RootCredentials(_has_login_profile(iam), _ids(iam, MFA_DEVICES)[0], _ids(iam, ACCESS_KEYS)[0],
+                           _ids(iam, CERTIFICATES)[0])
 
 
 @dataclass

@@ -392,10 +392,8 @@ def list_(as_json, only):
         raise CheckFailed("; ".join(inv.problems))
 
 
-def _table(accounts) -> None:
-    headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED")
-    rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,
-             a.device_arn.rsplit("/", 1)[-1] if a.device_arn else "", a.enrolled_at[:10]) for a in accounts]
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A rich table on a terminal; aligned plain columns for pipes and logs."""
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
@@ -404,10 +402,17 @@ def _table(accounts) -> None:
         for row in rows:
             table.add_row(*row)
         Console().print(table)
-    else:
-        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-        for row in [headers, *rows]:
-            click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        return
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _table(accounts) -> None:
+    headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED")
+    rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,
+             a.device_arn.rsplit("/", 1)[-1] if a.device_arn else "", a.enrolled_at[:10]) for a in accounts]
+    print_table(headers, rows)
     for account in accounts:
         for drift in account.drift:
             note(f"drift: {account.account_id}: {drift}")

@@ -9,7 +9,7 @@ import sys
 import click
 
 from . import inputs
-from .app import CONTEXT, _get, _store, cli, common, note, stamps, workspace
+from .app import CONTEXT, _get, _store, cli, common, note, print_table, stamps, workspace
 
 
 def aws_options(func):
@@ -24,21 +24,6 @@ def _aws(concurrency: int = 16):
     from ..org import Aws
 
     return Aws(_get("profile"), _get("region"), concurrency)
-
-
-def _print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(*headers)
-        for row in rows:
-            table.add_row(*row)
-        Console().print(table)
-        return
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    for row in [headers, *rows]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 @cli.group(context_settings=CONTEXT)
@@ -75,7 +60,7 @@ def org_accounts(as_json):
     if as_json:
         click.echo(json.dumps({"accounts": [a.as_dict() for a in accounts]}, indent=2))
     else:
-        _print_table(("ACCOUNT", "NAME", "STATUS", "OU PATH", "ROOT E-MAIL"),
+        print_table(("ACCOUNT", "NAME", "STATUS", "OU PATH", "ROOT E-MAIL"),
                      [(a.account_id + (" *" if a.management else ""), a.name, a.status, a.ou_path, a.email)
                       for a in accounts])
         note(f"{len(accounts)} accounts (* the management account)")
@@ -177,7 +162,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
     elif as_csv:
         _write_csv(rows)
     else:
-        _print_table(("ACCOUNT", "NAME", "VERDICT", "PASSWORD", "MFA", "KEYS/CERTS", "VAULT", "SEED", "DETAIL"),
+        print_table(("ACCOUNT", "NAME", "VERDICT", "PASSWORD", "MFA", "KEYS/CERTS", "VAULT", "SEED", "DETAIL"),
                      [_audit_cells(r) for r in rows])
     counts = _counts(rows)
     for name, count in counts.items():
