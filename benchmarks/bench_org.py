@@ -56,7 +56,8 @@ def main() -> None:
 
     from rootkeeper.accounts import Account
     from rootkeeper.seeds import SeedRow, SeedStore
-    from rootkeeper.simorg import MfaDevice, SimOrg
+    from rootkeeper.sim.org import SimOrg
+    from rootkeeper.sim.state import MfaDevice
     from rootkeeper.vault import Vault
 
     work, identity = new_workdir("rk-bench-org-")

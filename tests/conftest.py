@@ -144,7 +144,7 @@ def random_seed(nbytes: int = 40) -> str:
 @pytest.fixture(scope="session")
 def sim_server():
     """moto's server, extended with root-user state and AssumeRoot, on 127.0.0.1 (one per session)."""
-    from rootkeeper.simorg import SimOrg
+    from rootkeeper.sim.org import SimOrg
 
     sim = SimOrg()
     url, server = sim.serve()

@@ -429,7 +429,7 @@ def test_delete_root_stopped_half_way_is_journaled_and_custody_kept(org):
 
 def test_assume_root_goes_to_the_regional_sts_endpoint(monkeypatch):
     """AssumeRoot is served by regional STS endpoints only; no call is made here."""
-    from rootkeeper.org import Aws
+    from rootkeeper.org.aws import Aws
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_STS_REGIONAL_ENDPOINTS"):
         monkeypatch.delenv(name, raising=False)

@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from rootkeeper import totp
-from rootkeeper.simorg import SimError
+from rootkeeper.sim.state import SimError
 
 TASK = "arn:aws:iam::aws:policy/root-task/"
 

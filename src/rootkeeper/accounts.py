@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import InputError
+
+T = TypeVar("T")
 
 DEFAULT_EMAIL_TEMPLATE = "security+{name}@example.com"
 SIGNIN_URL = "https://signin.aws.amazon.com/console"
@@ -118,3 +122,19 @@ class Account:
 
 def is_account_id(ref: str) -> bool:
     return bool(re.fullmatch(r"\d{12}", ref.strip()))
+
+
+def lookup(ref: str, by_id: Mapping[str, T], name_of: Callable[[T], str], what: str) -> T | None:
+    """The one item an ACCOUNT argument names: a 12-digit id (a key of ``by_id``), else an exact
+    name among its items. None when nothing matches; InputError when a name matches several.
+
+    The vault, the seed store and the organization all resolve ACCOUNT this way; each says
+    in its own words what to do when nothing matches.
+    """
+    ref = ref.strip()
+    if is_account_id(ref):
+        return by_id.get(ref)
+    matches = [item for item in by_id.values() if name_of(item) == ref]
+    if len(matches) > 1:
+        raise InputError(f"more than one {what} is named {ref!r}: give the 12-digit account id instead")
+    return matches[0] if matches else None

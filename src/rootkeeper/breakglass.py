@@ -105,3 +105,13 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> dict:
     ws.record({"event": "retire", "account_id": entry.account_id, "account_name": entry.name,
                "seed_rows_retired": retired_rows})
     return {"account_id": entry.account_id, "name": entry.name, "seed_rows_retired": retired_rows}
+
+
+def retire_seeds(ws: Workspace, account_id: str, name: str) -> int:
+    """Mark an account's seed rows retired when it has no vault entry (custody of the seed only)."""
+    store = ws.seeds()
+    ws.journal_ready()
+    retired_rows = store.retire(account_id)
+    store.save()
+    ws.record({"event": "retire", "account_id": account_id, "account_name": name, "seed_rows_retired": retired_rows})
+    return retired_rows

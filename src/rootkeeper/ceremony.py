@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from . import passwords, totp
 from .accounts import Account, render_email, validate_account_id, validate_email, validate_name
-from .errors import InputError
+from .errors import ExistsError, InputError
 from .seeds import SeedRow, check_row
 from .workspace import Workspace
 
@@ -40,6 +40,44 @@ def now_iso() -> str:
 
 def default_device_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"
+
+
+STEPS = ("all", "password", "mfa")
+
+
+def wants_password(step: str) -> bool:
+    return step in ("all", "password")
+
+
+def wants_seed(step: str) -> bool:
+    return step in ("all", "mfa")
+
+
+def check_fields(account_id: str, name: str | None, email: str | None) -> str:
+    """The options checked before any file is opened; returns the account id."""
+    account_id = validate_account_id(account_id)
+    if name is not None:
+        validate_name(name)
+    if email is not None:
+        validate_email(email)
+    return account_id
+
+
+def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *, step: str,
+          seed: str | None, device_arn: str | None, replace_seed: bool) -> Account:
+    """Every refusal before anything is written: the account (from the options and, where it
+    exists, the vault entry), the device ARN, and for the MFA step an existing seed."""
+    account = resolve_account(ws, account_id, name, email, need_vault=wants_password(step) or name is None)
+    if device_arn is not None:
+        check_seed_input(account, seed or "A" * 32, device_arn)
+    if wants_seed(step):
+        existing = ws.seeds().active(account.id)  # opened now: refuse before anything is written
+        if existing is not None and not replace_seed:
+            raise ExistsError(
+                f"account {account.id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
+                "give --replace-seed to replace it (the old row is kept, marked replaced)"
+            )
+    return account
 
 
 def resolve_account(ws: Workspace, account_id: str, name: str | None, email: str | None,

@@ -56,3 +56,15 @@ class CheckFailed(RootkeeperError):
     """A check ran and found problems (exit status 1)."""
 
     exit_code = 1
+
+
+class AwsError(RootkeeperError):
+    """AWS refused or could not be reached (exit status 2).
+
+    ``code`` is AWS's error code (``AccessDenied``, ``Throttling``...) or botocore's
+    exception name, ``detail`` AWS's own message; the message says what to do.
+    """
+
+    def __init__(self, message: str, code: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.code, self.detail = code, detail

@@ -1,12 +1,43 @@
-"""What is in custody: every account the vault or the seed store knows, and its state."""
+"""What is in custody: every account the vault or the seed store knows, and its state.
+
+``CustodyIndex`` is built once per command from the opened stores (account id ->
+vault entry, seed rows) and serves ``list``, ``org reconcile`` and ``org audit``.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .seeds import SeedStore
-from .vault import Vault
+if TYPE_CHECKING:
+    from .seeds import SeedRow, SeedStore
+    from .vault import Vault, VaultEntry
+
+
+@dataclass
+class CustodyIndex:
+    """What the vault and the seed store hold, per account id. A store not opened is ``None``
+    (``list --only``): its maps are empty."""
+
+    vault: Vault | None
+    store: SeedStore | None
+    entries: dict[str, VaultEntry]  # active vault entries
+    retired: list[VaultEntry]  # entries in the 'Retired' group
+    seeds: dict[str, SeedRow]  # the active seed row of each account
+    rows: list[SeedRow]  # every seed row: active, replaced and retired
+
+    @classmethod
+    def build(cls, vault: Vault | None, store: SeedStore | None) -> CustodyIndex:
+        entries = {e.account_id: e for e in vault.entries()} if vault is not None else {}
+        retired = [e for e in vault.entries(include_retired=True) if e.retired] if vault is not None else []
+        seeds = {r.account_id: r for r in store.active_rows()} if store is not None else {}
+        return cls(vault, store, entries, retired, seeds, list(store.rows) if store is not None else [])
+
+    def device_arn(self, account_id: str) -> str | None:
+        """The device ARN recorded with the account's active seed; None when it has no seed."""
+        row = self.seeds.get(account_id)
+        return None if row is None else row.device_arn
 
 
 @dataclass
@@ -60,39 +91,39 @@ def _holds_seed(value: str, seeds: set[str], lengths: set[int]) -> bool:
     return False
 
 
-def inventory(vault: Vault | None, store: SeedStore | None) -> Inventory:
+def inventory(index: CustodyIndex) -> Inventory:
+    """Every account either store knows, its custody state, and any breach of the segregation rule."""
+    vault, store = index.vault, index.store
     states: dict[str, AccountState] = {}
     problems: list[str] = []
-    if vault is not None:
-        for entry in vault.entries(include_retired=True):
-            state = states.setdefault(entry.account_id, AccountState(entry.account_id, entry.name, entry.email))
-            if entry.retired:
-                state.retired = True
-            else:
-                state.password = True
-                state.name, state.email = entry.name, entry.email
-    if store is not None:
-        for row in store.rows:
-            state = states.setdefault(row.account_id, AccountState(row.account_id, row.account_name, row.email))
-            if row.state == "retired":
-                state.retired = True
-            elif row.state == "active":
-                state.seed = True
-                state.device_arn, state.enrolled_at = row.device_arn, row.enrolled_at
-                if vault is not None and state.password:
-                    if row.account_name != state.name:
-                        state.drift.append(f"name: vault {state.name!r}, seed store {row.account_name!r}")
-                    if row.email.lower() != state.email.lower():
-                        state.drift.append(f"e-mail: vault {state.email!r}, seed store {row.email!r}")
+    for entry in [*index.entries.values(), *index.retired]:
+        state = states.setdefault(entry.account_id, AccountState(entry.account_id, entry.name, entry.email))
+        if entry.retired:
+            state.retired = True
+        else:
+            state.password = True
+            state.name, state.email = entry.name, entry.email
+    for row in index.rows:
+        state = states.setdefault(row.account_id, AccountState(row.account_id, row.account_name, row.email))
+        if row.state == "retired":
+            state.retired = True
+        elif row.state == "active":
+            state.seed = True
+            state.device_arn, state.enrolled_at = row.device_arn, row.enrolled_at
+            if vault is not None and state.password:
+                if row.account_name != state.name:
+                    state.drift.append(f"name: vault {state.name!r}, seed store {row.account_name!r}")
+                if row.email.lower() != state.email.lower():
+                    state.drift.append(f"e-mail: vault {state.email!r}, seed store {row.email!r}")
     if vault is not None and store is not None:
         # The segregation rule, checked across both stores.
-        seeds = {r.seed for r in store.rows}
+        seeds = {r.seed for r in index.rows}
         lengths = {len(seed) for seed in seeds}
         if any(_holds_seed(value, seeds, lengths) for value in vault.all_values()):
             problems.append("an MFA seed from the seed store is also in the vault: delete it from the vault "
                             "(and from the entry's history) in KeePassXC")
-        cells = {cell for row in store.rows for cell in row.cells()}
-        for entry in vault.entries(include_retired=True):
+        cells = {cell for row in index.rows for cell in row.cells()}
+        for entry in [*index.entries.values(), *index.retired]:
             pw = vault.password(entry)
             if len(pw) >= 8 and pw in cells:
                 problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")

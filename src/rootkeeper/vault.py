@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import fsutil
-from .accounts import SIGNIN_URL, Account, is_account_id
+from .accounts import SIGNIN_URL, Account, is_account_id, lookup
 from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 
 ACTIVE_GROUP = "AWS root users"
@@ -318,13 +318,7 @@ class Vault(fsutil.StoredFile):
             quick = self._quick_find(ref)
             if quick is not None:
                 return quick
-        if is_account_id(ref):
-            entry = self.get(ref)
-        else:
-            matches = [e for e in self.entries() if e.name == ref]
-            if len(matches) > 1:
-                raise InputError(f"more than one vault entry is named {ref!r}: give the 12-digit account id")
-            entry = matches[0] if matches else None
+        entry = lookup(ref, self._scan(), lambda e: e.name, "vault entry")
         if entry is None:
             retired = any(ref in (e.account_id, e.name) for e in self.entries(include_retired=True))
             extra = " (it is retired)" if retired else ""

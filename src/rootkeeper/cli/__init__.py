@@ -1,16 +1,36 @@
-"""The thin command-line layer: parse, prompt, print, and map typed errors to exit codes."""
+"""The thin command-line layer: parse, prompt, print, and map typed errors to exit codes.
+
+- ``common``: the options every command shares, the workspace, table printing, revealing a secret;
+- ``inputs``: where secrets and input files come from (a file, ``-`` for stdin, the environment, a prompt);
+- ``app``: the root group and the top-level commands;
+- one file per command group: ``seeds``, ``journal``, ``org``, ``demo``.
+
+Every command is registered here, in one list. The commands only ask, confirm and print;
+every decision and every write is a library call.
+"""
 
 from __future__ import annotations
 
 import sys
 
 
+def build():
+    """The ``rootkeeper`` group with every command registered."""
+    from . import app, demo, journal, org, seeds
+
+    commands = [app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire,
+                seeds.seeds, journal.journal, org.org, demo.demo]
+    for command in commands:
+        app.cli.add_command(command)
+    return app.cli
+
+
 def main(argv: list[str] | None = None) -> None:
     import click
 
     from ..errors import RootkeeperError
-    from . import org  # noqa: F401  (registers the org group)
-    from .app import cli
+
+    cli = build()
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args

@@ -1,87 +1,19 @@
-"""Commands. Each parses its options, gets secrets the safe way, calls the core, prints."""
+"""The root group and the top-level commands: init, enroll, code, password, list, rotate, retire.
+
+Each parses its options, gets secrets the safe way, calls one library workflow, prints.
+The command groups live in their own files; ``cli/__init__.py`` registers them all.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 from pathlib import Path
 
 import click
 
 from . import inputs
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-COMMON = [
-    ("config", "--config", "FILE", "Configuration file [env ROOTKEEPER_CONFIG; default ./rootkeeper.toml]."),
-    ("vault", "--vault", "PATH", "Vault file, overriding the config [env ROOTKEEPER_VAULT]."),
-    ("seeds", "--seeds", "PATH", "Seed store file, overriding the config [env ROOTKEEPER_SEEDS]."),
-    ("vault_password_file", "--vault-password-file", "FILE",
-     "Read the vault password from FILE's first line ('-': stdin) [env ROOTKEEPER_VAULT_PASSWORD]."),
-    ("vault_key_file", "--vault-key-file", "FILE", "KeePass key file of the vault (init creates it if missing)."),
-    ("seeds_passphrase_file", "--seeds-passphrase-file", "FILE",
-     "Read the seed-store passphrase from FILE ('-': stdin) [env ROOTKEEPER_SEEDS_PASSPHRASE]."),
-    ("seeds_identity", "--seeds-identity", "FILE",
-     "age identity file that opens the seed store [env ROOTKEEPER_SEEDS_IDENTITY]."),
-    ("journal", "--journal", "PATH", "Journal file, overriding the config [env ROOTKEEPER_JOURNAL]."),
-]
-
-
-def _store(ctx: click.Context, param: click.Parameter, value):
-    if value not in (None, False):
-        ctx.meta[f"rk.{param.name}"] = value
-    return value
-
-
-def common(func):
-    func = click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store,
-                        help="Show a traceback on failure (may reveal file contents; never use in CI logs).")(func)
-    for name, flag, metavar, text in reversed(COMMON):
-        func = click.option(flag, name, metavar=metavar, help=text, expose_value=False, callback=_store)(func)
-    return func
-
-
-def _get(name: str):
-    return click.get_current_context().meta.get(f"rk.{name}")
-
-
-def _path(name: str, env: str) -> Path | None:
-    value = _get(name) or os.environ.get(env)
-    return Path(value) if value else None
-
-
-def workspace():
-    from ..config import load
-    from ..workspace import Credentials, Workspace
-
-    cfg = load(_get("config"))
-    creds = Credentials(
-        vault_password=lambda: inputs.secret("vault password", _get("vault_password_file"),
-                                             "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD"),
-        seeds_passphrase=lambda: inputs.secret("seed-store passphrase", _get("seeds_passphrase_file"),
-                                               "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE"),
-        seeds_identities=lambda: inputs.identities(_get("seeds_identity")),
-    )
-    return Workspace(cfg, creds, vault_path=_path("vault", "ROOTKEEPER_VAULT"),
-                     seeds_path=_path("seeds", "ROOTKEEPER_SEEDS"),
-                     key_file=_path("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
-                     journal_path=_path("journal", "ROOTKEEPER_JOURNAL"))
-
-
-def note(text: str) -> None:
-    click.echo(text, err=True)
-
-
-def stamps(ws) -> None:
-    for seq, digest in ws.stamps:
-        note(f"journal: record {seq} sha256:{digest}")
-
-
-def warn_all(messages) -> None:
-    for message in messages:
-        note(f"warning: {message}")
+from .common import CONTEXT, common, given, note, path_of, print_table, reveal, stamps, warn_all, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -111,7 +43,7 @@ def cli() -> None:
 
 # ------------------------------------------------------------------ init
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @common
 @click.option("--seeds-recipient", "recipients", multiple=True, metavar="AGE1...",
               help="Encrypt the seed store to this age X25519 public key (repeat per custodian); "
@@ -145,24 +77,24 @@ def init(recipients, email_template, kdf_memory_mib, kdf_iterations, kdf_paralle
     from ..provision import init as do_init
     from ..vault import KdfParams
 
-    vault = _path("vault", "ROOTKEEPER_VAULT")
-    seeds = _path("seeds", "ROOTKEEPER_SEEDS")
+    vault = path_of("vault", "ROOTKEEPER_VAULT")
+    seeds = path_of("seeds", "ROOTKEEPER_SEEDS")
     if vault is None or seeds is None:
         raise InputError("init needs both --vault PATH and --seeds PATH (on different media)")
-    config_path = Path(_get("config") or os.environ.get("ROOTKEEPER_CONFIG") or DEFAULT_NAME)
-    journal = _path("journal", "ROOTKEEPER_JOURNAL") or config_path.parent / DEFAULT_JOURNAL
-    key_file = _path("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE")
+    config_path = Path(given("config") or os.environ.get("ROOTKEEPER_CONFIG") or DEFAULT_NAME)
+    journal = path_of("journal", "ROOTKEEPER_JOURNAL") or config_path.parent / DEFAULT_JOURNAL
+    key_file = path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE")
     plan = InitPlan(config_path=config_path, vault=vault, seeds=seeds, journal=journal, key_file=key_file,
                     recipients=list(recipients), email_template=email_template or DEFAULT_EMAIL_TEMPLATE,
                     kdf=KdfParams(kdf_memory_mib, kdf_iterations, kdf_parallelism),
                     allow_same_directory=allow_same_directory)
     warnings = plan.check()  # refuse before asking for any secret
-    password = inputs.secret("new vault password", _get("vault_password_file"), "--vault-password-file",
+    password = inputs.secret("new vault password", given("vault_password_file"), "--vault-password-file",
                              "ROOTKEEPER_VAULT_PASSWORD", confirm=True)
     check_master(password, "vault password")
     passphrase = None
     if not recipients:
-        passphrase = inputs.secret("new seed-store passphrase", _get("seeds_passphrase_file"),
+        passphrase = inputs.secret("new seed-store passphrase", given("seeds_passphrase_file"),
                                    "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE", confirm=True)
     do_init(plan, password, passphrase)
     warn_all(warnings)
@@ -177,7 +109,7 @@ def init(recipients, email_template, kdf_memory_mib, kdf_iterations, kdf_paralle
 
 # ------------------------------------------------------------------ enroll
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @common
 @click.argument("account_id")
 @click.option("--name", metavar="NAME", help="Account name (required the first time).")
@@ -203,15 +135,10 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
       pbpaste | rootkeeper enroll 123456789012 --step mfa --seed-file -
     """
     from .. import ceremony
-    from ..accounts import Account, validate_account_id, validate_email, validate_name
-    from ..errors import ExistsError, InputError
+    from ..errors import InputError
     from ..seeds import validate_seed
 
-    account_id = validate_account_id(account_id)
-    if name is not None:
-        validate_name(name)
-    if email is not None:
-        validate_email(email)
+    account_id = ceremony.check_fields(account_id, name, email)
     seed = None
     if seed_file is not None:
         if step == "password":
@@ -219,28 +146,18 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
         text, source = inputs.read_input_file(seed_file, "seed file")
         seed, seed_warnings = validate_seed(text.strip(), source)
         warn_all(seed_warnings)
-    if step in ("all", "mfa") and seed is None and not inputs.interactive():
+    if ceremony.wants_seed(step) and seed is None and not inputs.interactive():
         raise InputError(
             "no secret key: give --seed-file F (or - for stdin), run on a terminal, or use --step password "
             "to save only the password now"
         )
     ws = workspace()
-    need_vault = step in ("all", "password") or name is None
-    account = ceremony.resolve_account(ws, account_id, name, email, need_vault=need_vault)
-    if device_arn is not None:
-        ceremony.check_seed_input(account, seed or "A" * 32, device_arn)
-    if step in ("all", "mfa"):
-        store = ws.seeds()  # opened now: refuse before anything is written
-        existing = store.active(account.id)
-        if existing is not None and not replace_seed:
-            raise ExistsError(
-                f"account {account.id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
-                "give --replace-seed to replace it (the old row is kept, marked replaced)"
-            )
+    account = ceremony.begin(ws, account_id, name, email, step=step, seed=seed, device_arn=device_arn,
+                             replace_seed=replace_seed)
     tty = inputs.interactive()
     if tty:
         note(f"Enrolling {account.id} ({account.name}, {account.email}).")
-    if step in ("all", "password"):
+    if ceremony.wants_password(step):
         result = ceremony.save_password(ws, account)
         if result.created:
             note(f"password: generated and saved in the vault ({len(result.password)} characters)")
@@ -253,7 +170,7 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
             note(f"     {result.password}")
         else:
             note(f"  show it when setting it: rootkeeper password {account.id} --reason 'enrollment' --show")
-    if step in ("all", "mfa"):
+    if ceremony.wants_seed(step):
         if seed is None:
             if not tty:
                 raise InputError("no secret key: give --seed-file F (or - for stdin), or run on a terminal")
@@ -268,8 +185,7 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
                     note(f"error: {exc.message}")
                     if attempt == 2:
                         raise
-        result = ceremony.save_seed(ws, Account(account.id, account.name, account.email), seed, device_arn,
-                                    replace_seed=replace_seed)
+        result = ceremony.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed)
         warn_all(result.warnings)
         left = result.row.period - int(result.at) % result.row.period
         note(f"seed: saved in the seed store ({result.row.device_arn})")
@@ -281,7 +197,7 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
 
 # ------------------------------------------------------------------ break glass
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @common
 @click.argument("account")
 @click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")
@@ -308,7 +224,7 @@ def code(account, reason, at):
     stamps(ws)
 
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @common
 @click.argument("account")
 @click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")
@@ -335,32 +251,14 @@ def password(account, reason, how):
     why = inputs.reason(reason)
     ws = workspace()
     result = breakglass.retrieve_password(ws, account, why, how)
-    _reveal(result.password, how, ws.config.clipboard_seconds,
+    reveal(result.password, how, ws.config.clipboard_seconds,
             f"{result.entry.account_id} {result.entry.name}, sign in as {result.entry.email}")
     stamps(ws)
 
 
-def _reveal(secret: str, how: str, seconds: int, label: str) -> None:
-    from .. import clipboard
-
-    if how == "show":
-        click.echo(secret)
-        note(label)
-        return
-    clipboard.copy(secret)
-    note(f"copied to the clipboard ({label}); clearing it in {seconds}s (Ctrl-C clears it now)")
-    try:
-        time.sleep(seconds)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        cleared = clipboard.clear_if_unchanged(secret)
-        note("clipboard cleared" if cleared else "clipboard already holds something else; left alone")
-
-
 # ------------------------------------------------------------------ list
 
-@cli.command(name="list", context_settings=CONTEXT)
+@click.command(name="list", context_settings=CONTEXT)
 @common
 @click.option("--json", "as_json", is_flag=True, help="JSON for pipelines.")
 @click.option("--only", type=click.Choice(["vault", "seeds"]),
@@ -378,34 +276,18 @@ def list_(as_json, only):
       rootkeeper list --json | jq '.accounts[] | select(.state != "custodied")'
     """
     from ..errors import CheckFailed
-    from ..inventory import inventory
+    from ..inventory import CustodyIndex, inventory
 
     ws = workspace()
     vault = ws.vault() if only in (None, "vault") else None
     store = ws.seeds() if only in (None, "seeds") else None
-    inv = inventory(vault, store)
+    inv = inventory(CustodyIndex.build(vault, store))
     if as_json:
         click.echo(json.dumps({"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems}, indent=2))
     else:
         _table(inv.accounts)
     if inv.problems:
         raise CheckFailed("; ".join(inv.problems))
-
-
-def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """A rich table on a terminal; aligned plain columns for pipes and logs."""
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(*headers)
-        for row in rows:
-            table.add_row(*row)
-        Console().print(table)
-        return
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    for row in [headers, *rows]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _table(accounts) -> None:
@@ -419,95 +301,9 @@ def _table(accounts) -> None:
     click.echo(f"{len(accounts)} accounts", err=True)
 
 
-# ------------------------------------------------------------------ seeds
-
-@cli.group(context_settings=CONTEXT)
-@common
-def seeds():
-    """Import and export the seed store.
-
-    \b
-    Examples:
-      rootkeeper seeds import mfa-seeds.csv
-      rootkeeper seeds export --format otpauth > /dev/shm/uris.txt
-    """
-
-
-@seeds.command(name="import", context_settings=CONTEXT)
-@common
-@click.argument("file")
-@click.option("--replace", is_flag=True, help="Replace seeds of accounts that already have a different one.")
-def seeds_import(file, replace):
-    """Import seeds from FILE ('-': stdin), all or nothing.
-
-    Formats, detected: a CSV whose first four columns are exactly
-    Account #,Account Name,Account Email,MFA Seed (more may follow); the
-    write-up's pipe-separated table; otpauth:// URIs one a line. One bad row and
-    nothing is imported; the error names the row.
-
-    \b
-    Examples:
-      rootkeeper seeds import legacy-mfa.csv
-      rootkeeper seeds import - < otpauth-uris.txt
-    """
-    from ..seeds import parse_import
-
-    text, source = inputs.read_input_file(file, "import file")
-    ws = workspace()
-    parsed = parse_import(text, source, ws.config.email_template)
-    store = ws.seeds()
-    before = len(store.active_rows())
-    added = []
-    for index, row in enumerate(parsed.rows, 1):
-        if row.state != "active":
-            continue
-        existing = store.active(row.account_id)
-        saved = store.add(row, replace_existing=replace, where=f"{source} row {index}")
-        if saved is not existing:
-            added.append(row.account_id)
-    warn_all(parsed.warnings)
-    if not added:
-        note(f"nothing to import: all {len(parsed.rows)} seeds are already in the store")
-        return
-    ws.journal_ready()
-    store.save()
-    ws.record({"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
-               "accounts": added})
-    note(f"imported {len(added)} seeds ({before} active before, {len(store.active_rows())} now) into {store.path}")
-    stamps(ws)
-
-
-@seeds.command(name="export", context_settings=CONTEXT)
-@common
-@click.option("--format", "fmt", type=click.Choice(["csv", "otpauth", "json"]), default="csv", show_default=True)
-@click.option("--all", "include_all", is_flag=True, help="Include replaced and retired rows.")
-def seeds_export(fmt, include_all):
-    """Write the seeds in plaintext to stdout (an export you asked for; it is journaled).
-
-    \b
-    Examples:
-      rootkeeper seeds export > /media/usb-mfa/plain.csv   (only onto encrypted media)
-      rootkeeper seeds export --format otpauth | qrencode ...
-    """
-    from ..seeds import to_csv, to_json, to_otpauth
-
-    ws = workspace()
-    store = ws.seeds()
-    rows = store.rows if include_all else store.active_rows()
-    ws.record({"event": "seeds.export", "format": fmt, "count": len(rows)})
-    if fmt == "csv":
-        click.echo(to_csv(rows), nl=False)
-    elif fmt == "json":
-        click.echo(to_json(rows), nl=False)
-    else:
-        for row in rows:
-            click.echo(to_otpauth(row))
-    stamps(ws)
-
-
 # ------------------------------------------------------------------ rotate / retire
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @common
 @click.argument("account")
 @click.option("--show", "how", flag_value="show", help="Print the new password alone on stdout.")
@@ -530,13 +326,13 @@ def rotate(account, how):
     entry, new = breakglass.rotate(ws, account)
     note(f"rotated {entry.account_id} ({entry.name}); the old password is in the entry's history")
     if how:
-        _reveal(new, how, ws.config.clipboard_seconds, f"{entry.account_id} {entry.name}")
+        reveal(new, how, ws.config.clipboard_seconds, f"{entry.account_id} {entry.name}")
     else:
         note(f"set it in the console: rootkeeper password {entry.account_id} --reason 'rotation' --clip")
     stamps(ws)
 
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @common
 @click.argument("account")
 @click.option("--vault-only", is_flag=True, help="Retire the vault entry only (the seed custodian does the seeds).")
@@ -561,96 +357,3 @@ def retire(account, vault_only, yes):
     note(f"retired {result['account_id']} ({result['name']}): vault entry moved to 'Retired', "
          f"{result['seed_rows_retired']} seed row(s) marked retired")
     stamps(ws)
-
-
-# ------------------------------------------------------------------ journal
-
-@cli.group(context_settings=CONTEXT)
-@common
-def journal():
-    """The break-glass record.
-
-    \b
-    Examples:
-      rootkeeper journal show
-      rootkeeper journal verify --anchor 42:3f1c...
-    """
-
-
-@journal.command(name="show", context_settings=CONTEXT)
-@common
-@click.option("--json", "as_json", is_flag=True, help="The records as JSON Lines, as stored.")
-def journal_show(as_json):
-    """Print the journal's records (no secret is ever in them).
-
-    \b
-    Example:
-      rootkeeper journal show
-    """
-    ws = workspace()
-    records = ws.journal().records()
-    for record in records:
-        if as_json:
-            click.echo(json.dumps(record, sort_keys=True))
-            continue
-        who = record.get("account_id", "")
-        name = record.get("account_name", "")
-        reason = record.get("reason", "")
-        extra = f"  reason: {reason}" if reason else ""
-        if record.get("count") is not None:
-            extra += f"  count: {record['count']}"
-        click.echo(f"{record.get('seq')!s:>5}  {record.get('time', '')}  {record.get('actor', '')}  "
-                   f"{record.get('event', '')}  {who} {name}{extra}".rstrip())
-    note(f"{len(records)} records in {ws.journal().path}")
-
-
-@journal.command(name="verify", context_settings=CONTEXT)
-@common
-@click.option("--anchor", "anchors", multiple=True, metavar="N:HASH",
-              help="A record number and hash noted elsewhere (printed as 'journal: record N sha256:HASH').")
-def journal_verify(anchors):
-    """Check the hash chain: exit 1 if a record was edited, removed, reordered or cut off.
-
-    \b
-    Examples:
-      rootkeeper journal verify
-      rootkeeper journal verify --anchor 17:9b2e...   (a hash pasted into a ticket)
-    """
-    from ..errors import CheckFailed
-
-    ws = workspace()
-    result = ws.journal().verify(list(anchors))
-    for problem in result.problems:
-        note(f"problem: {problem}")
-    warn_all(result.notes)
-    if not result.ok:
-        raise CheckFailed(f"journal {ws.journal().path} failed verification ({len(result.problems)} problem(s))")
-    click.echo(f"ok: {result.count} records, head sha256:{result.head}")
-
-
-# ------------------------------------------------------------------ demo
-
-@cli.command(context_settings=CONTEXT)
-@click.option("--accounts", "count", type=int, default=8, show_default=True,
-              help="How many member accounts (every planted state appears from 6 up).")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="A new directory for everything [default ./rootkeeper-demo-<time>].")
-@click.option("--kdf-memory-mib", type=int, default=256, show_default=True, help="Argon2id memory of the demo vault.")
-@click.option("--kdf-iterations", type=int, default=8, show_default=True, help="Argon2id iterations.")
-@click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store, help="Show tracebacks.")
-def demo(count, out, kdf_memory_mib, kdf_iterations):
-    """Run the whole job end to end on a simulated AWS Organization; no AWS account needed.
-
-    Enrollment through a simulated console, break glass, centralized root
-    access, the audit, delete-root through AssumeRoot, the audit again.
-
-    \b
-    Examples:
-      rootkeeper demo
-      rootkeeper demo --accounts 50 --out /tmp/rk-demo
-    """
-    from ..demo import run
-    from ..vault import KdfParams
-
-    target = Path(out) if out else Path(f"rootkeeper-demo-{time.strftime('%Y%m%d-%H%M%S')}")
-    run(target, count, click.echo, KdfParams(kdf_memory_mib, kdf_iterations, 2))

@@ -9,24 +9,24 @@ import sys
 import click
 
 from . import inputs
-from .app import CONTEXT, _get, _store, cli, common, note, print_table, stamps, workspace
+from .common import CONTEXT, common, given, note, print_table, remember, stamps, workspace
 
 
 def aws_options(func):
-    func = click.option("--region", "region", metavar="REGION", expose_value=False, callback=_store,
+    func = click.option("--region", "region", metavar="REGION", expose_value=False, callback=remember,
                         help="AWS region of the STS endpoint [env AWS_REGION; default: the profile's, else us-east-1].")(func)
-    func = click.option("--profile", "profile", metavar="NAME", expose_value=False, callback=_store,
+    func = click.option("--profile", "profile", metavar="NAME", expose_value=False, callback=remember,
                         help="AWS profile [env AWS_PROFILE; default: the standard credential chain].")(func)
     return common(func)
 
 
 def _aws(concurrency: int = 16):
-    from ..org import Aws
+    from ..org.aws import Aws
 
-    return Aws(_get("profile"), _get("region"), concurrency)
+    return Aws(given("profile"), given("region"), concurrency)
 
 
-@cli.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 @aws_options
 def org():
     """The AWS Organization: accounts, reconciliation, the root audit, centralized root access.
@@ -56,19 +56,16 @@ def org_accounts(as_json):
       rootkeeper org accounts
       rootkeeper org accounts --json | jq -r '.accounts[] | select(.status=="ACTIVE") | .account_id'
     """
-    accounts = _aws().accounts_with_paths()
+    from ..org.accounts import accounts_with_paths
+
+    accounts = accounts_with_paths(_aws())
     if as_json:
         click.echo(json.dumps({"accounts": [a.as_dict() for a in accounts]}, indent=2))
     else:
         print_table(("ACCOUNT", "NAME", "STATUS", "OU PATH", "ROOT E-MAIL"),
-                     [(a.account_id + (" *" if a.management else ""), a.name, a.status, a.ou_path, a.email)
-                      for a in accounts])
+                    [(a.account_id + (" *" if a.management else ""), a.name, a.status, a.ou_path, a.email)
+                     for a in accounts])
         note(f"{len(accounts)} accounts (* the management account)")
-
-
-def _rootless_by_record(ws) -> set[str]:
-    return {r["account_id"] for r in ws.journal().records()
-            if r.get("event") == "org.delete-root" and not r.get("error")}
 
 
 @org.command(name="reconcile", context_settings=CONTEXT)
@@ -88,15 +85,18 @@ def org_reconcile(as_json):
       rootkeeper org reconcile --json | jq '.findings[] | .fix'
     """
     from ..errors import CheckFailed
-    from ..org import reconcile
+    from ..inventory import CustodyIndex
+    from ..org.accounts import iter_accounts
+    from ..org.reconcile import reconcile
+    from ..org.rootops import rootless_by_record
 
     ws = workspace()
-    vault, store = ws.vault(), ws.seeds()
-    rootless = _rootless_by_record(ws)
+    custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
+    rootless = rootless_by_record(ws.journal())
     aws = _aws()
     _org_id, management = aws.organization()
-    accounts = list(aws.iter_accounts(management))
-    findings = reconcile(accounts, vault, store, rootless)
+    accounts = list(iter_accounts(aws, management))
+    findings = reconcile(accounts, custody, rootless)
     if as_json:
         click.echo(json.dumps({"accounts": len(accounts), "findings": [f.as_dict() for f in findings]}, indent=2))
     else:
@@ -139,41 +139,26 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
       rootkeeper org audit 111122223333 log-archive
     """
     from ..errors import InputError
-    from ..org import EXPLAIN, Auditor, Custody, Selection, audit_outcome
+    from ..inventory import CustodyIndex
+    from ..org import audit
 
     if as_json and as_csv:
         raise InputError("--json and --csv exclude each other: choose one")
+    audit.check_options(via, concurrency)
     ws = workspace()
-    custody = Custody.load(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
-    aws = _aws(concurrency)
-    auditor = Auditor(aws, custody, via, concurrency)
-    _org_id, management = aws.organization()
-    caller = aws.caller_account()
-    listing = aws.iter_accounts(management)
-    selection = Selection(accounts) if accounts else None
-    if selection is not None:
-        listing = selection(listing)  # audited as the pages arrive
-    rows = _run_with_progress(auditor, listing, caller)
-    if selection is not None:
-        selection.check()
+    custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
+    auditor = audit.Auditor(_aws(concurrency), custody, via, concurrency)
+    rows = _audit_with_progress(auditor, accounts)
     if as_json:
-        click.echo(json.dumps({"accounts": [r.as_dict() for r in rows],
-                               "summary": _counts(rows)}, indent=2))
+        click.echo(json.dumps({"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)}, indent=2))
     elif as_csv:
-        _write_csv(rows)
+        _write_csv(rows, audit.FIELDS)
     else:
         print_table(("ACCOUNT", "NAME", "VERDICT", "PASSWORD", "MFA", "KEYS/CERTS", "VAULT", "SEED", "DETAIL"),
-                     [_audit_cells(r) for r in rows])
-    counts = _counts(rows)
-    for name, count in counts.items():
-        note(f"{name:<16} {count:>6}  {EXPLAIN[name]}")
-    audit_outcome(rows)
-
-
-def _counts(rows) -> dict[str, int]:
-    from ..org import VERDICTS
-
-    return {v: n for v in VERDICTS if (n := sum(r.verdict == v for r in rows))}
+                    [_audit_cells(r) for r in rows])
+    for name, count in audit.summary(rows).items():
+        note(f"{name:<16} {count:>6}  {audit.EXPLAIN[name]}")
+    audit.outcome(rows)
 
 
 def _yes(value) -> str:
@@ -191,27 +176,25 @@ def _audit_cells(r) -> tuple[str, ...]:
             r.seed_device_arn.rsplit("/", 1)[-1] if r.seed_device_arn else "no", detail)
 
 
-def _write_csv(rows) -> None:
-    from ..org import audit_fields
-
-    writer = csv.DictWriter(sys.stdout, fieldnames=audit_fields(), lineterminator="\n")
+def _write_csv(rows, fields: list[str]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for r in rows:
         d = r.as_dict()
         writer.writerow({k: ";".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in d.items()})
 
 
-def _run_with_progress(auditor, listing, caller):
+def _audit_with_progress(auditor, refs):
     if not sys.stderr.isatty():
-        return auditor.run(listing, caller)
+        return auditor.audit(refs)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("audit", total=None)
-        return auditor.run(listing, caller, on_listed=lambda n: progress.update(task, total=n),
-                           on_done=lambda _row: progress.advance(task))
+        return auditor.audit(refs, on_listed=lambda n: progress.update(task, total=n),
+                             on_done=lambda _row: progress.advance(task))
 
 
 def _confirm(what: str, yes: bool, dry_run: bool) -> None:
@@ -244,70 +227,24 @@ def org_delete_root(accounts, dry_run, yes):
       rootkeeper org delete-root sandbox --dry-run
       rootkeeper org delete-root 111122223333 444455556666 --yes
     """
-    from .. import breakglass
-    from ..errors import InputError, RootkeeperError
-    from ..org import delete_root_credentials, error_code
+    from ..org import rootops
 
     ws = workspace()
-    vault, store = ws.vault(), ws.seeds()
     aws = _aws()
-    _org_id, management = aws.organization()
-    targets = aws.find_accounts(list(accounts), management)
-    for target in targets:
-        if target.management:
-            raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it; "
-                             "delete its root credentials signed in as root")
-        if target.status != "ACTIVE":
-            raise InputError(f"{target.account_id} is {target.status}: only active accounts can be changed")
+    targets = rootops.delete_root_targets(ws, aws, list(accounts))
     _confirm(f"Delete the root credentials of {len(targets)} account(s): "
              + ", ".join(f"{t.account_id} ({t.name})" for t in targets), yes, dry_run)
-    if not dry_run:
-        ws.journal_ready()
-    failed = []
-    for target in targets:
-        label = f"{target.account_id} ({target.name})"
-        entry, seed = vault.get(target.account_id), store.active(target.account_id)
-        try:
-            result = delete_root_credentials(aws, target, dry_run=dry_run)
-        except Exception as exc:
-            if not aws.failed(exc):
-                raise
-            code, message = error_code(exc)
-            note(f"{label}: nothing changed: {code}: {message}")
-            failed.append(target.account_id)
-            continue
-        custody = []
-        if entry is not None:
-            custody.append(f"retire vault entry {entry.name!r}")
-        if seed is not None:
-            custody.append("retire its seed row(s)")
-        if dry_run:
-            steps = result.planned.steps() or ["nothing to delete in AWS: the root user has no credentials"]
-            for step in steps + custody:
-                click.echo(f"{label}: would {step}" if not step.startswith("nothing") else f"{label}: {step}")
-            continue
-        ws.record({"event": "org.delete-root", "account_id": target.account_id, "account_name": target.name,
-                   "deleted": result.done, "error": result.error})
-        for done in result.done or ["nothing to delete: the root user had no credentials"]:
-            click.echo(f"{label}: {done}")
-        if result.error:
-            note(f"{label}: stopped: {result.error}; custody left as it was; re-run to finish")
-            failed.append(target.account_id)
-            continue
-        if entry is not None:
-            breakglass.retire(ws, target.account_id)
-        elif seed is not None:
-            retired = store.retire(target.account_id)
-            store.save()
-            ws.record({"event": "retire", "account_id": target.account_id, "account_name": target.name,
-                       "seed_rows_retired": retired})
-        for item in custody:
-            click.echo(f"{label}: {item.replace('retire', 'retired', 1)}")
-        click.echo(f"{label}: rootless")
-    stamps(ws)
-    if failed:
-        raise RootkeeperError(f"{len(failed)} account(s) not finished: {', '.join(failed)}: see the lines above, "
-                              "fix the cause and re-run for them")
+
+    def show(outcome: rootops.Deletion) -> None:
+        for line in outcome.lines():
+            click.echo(line)
+        if outcome.problem():
+            note(outcome.problem())
+
+    try:
+        rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show)
+    finally:
+        stamps(ws)
 
 
 @org.command(name="allow-recovery", context_settings=CONTEXT)
@@ -324,26 +261,12 @@ def org_allow_recovery(account):
     Example:
       rootkeeper org allow-recovery sandbox
     """
-    from ..errors import InputError
-    from ..org import allow_recovery
+    from ..org.rootops import allow_recovery
 
     ws = workspace()
-    aws = _aws()
-    _org_id, management = aws.organization()
-    (target,) = aws.find_accounts([account], management)
-    if target.management:
-        raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it")
-    ws.journal_ready()
-    try:
-        created = allow_recovery(aws, target)
-    except Exception as exc:
-        from ..org import describe_error
-
-        if aws.failed(exc):
-            raise describe_error(exc, f"allowing password recovery for {target.account_id}") from exc
-        raise
-    if created:
-        ws.record({"event": "org.allow-recovery", "account_id": target.account_id, "account_name": target.name})
+    result = allow_recovery(ws, _aws(), account)
+    target = result.account
+    if result.created:
         click.echo(f"{target.account_id} ({target.name}): root password recovery allowed")
     else:
         click.echo(f"{target.account_id} ({target.name}): the root user already has a password; nothing changed")
@@ -367,12 +290,10 @@ def org_enable_central_root(dry_run):
       rootkeeper org enable-central-root --dry-run
       rootkeeper org enable-central-root
     """
-    from ..org import FEATURES, enable_central_root
+    from ..org.rootops import enable_central_root
 
     state = enable_central_root(_aws(), dry_run=dry_run)
-    items = [("trusted access for iam.amazonaws.com", state.trusted_access)] + [
-        (feature, feature in state.features) for feature in FEATURES]
-    for name, was_on in items:
+    for name, was_on in state.report():
         if was_on:
             click.echo(f"already on: {name}")
         else:

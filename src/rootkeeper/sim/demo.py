@@ -7,9 +7,10 @@ accounts in OUs: some rootless, some with root passwords, one with a root
 access key, one with a password nobody enrolled. Enrolls the root users with
 passwords through the simulated console (the console issues a virtual MFA seed
 and checks the two codes); breaks glass once and signs in with what came out;
-enables centralized root access; audits every account with the real CLI;
-deletes root credentials through AssumeRoot (dry run first); audits again;
-verifies the journal.
+enables centralized root access; audits every account; deletes root
+credentials through AssumeRoot (dry run first); audits again; verifies the
+journal. Each step calls the same library workflow as the command it names,
+with boto3 pointed at the simulator the way a user would (``AWS_ENDPOINT_URL``).
 
 The demo writes its own master password and age identity into
 ``DEMO-ONLY-secrets/`` so that you can try the commands it prints. Real
@@ -19,20 +20,20 @@ secrets never go in a file next to the stores.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import breakglass, ceremony, fsutil, passwords
-from .accounts import Account
-from .config import load
-from .errors import ExistsError, InputError
-from .provision import InitPlan, init
-from .vault import KdfParams
-from .workspace import Credentials, Workspace
+from .. import breakglass, ceremony, fsutil, passwords
+from ..accounts import Account
+from ..config import load
+from ..errors import ExistsError, InputError, RootkeeperError
+from ..provision import InitPlan, init
+from ..vault import KdfParams
+from ..workspace import Credentials, Workspace
+from . import missing
 
 DEMO_NAMES = ["log-archive", "audit", "security-tooling", "network-hub", "shared-services",
               "identity", "backup", "sandbox", "workloads-prod", "workloads-dev"]
@@ -85,11 +86,11 @@ def _ou_of(name: str) -> str:
 def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None = None) -> dict:
     if not 1 <= count <= 1000:
         raise InputError(f"--accounts {count} is out of range: choose 1-1000")
-    try:
-        from .simorg import SimOrg
-    except ImportError:
-        raise InputError("the demo runs on a simulated organization and needs moto: "
-                         "pip install 'rootkeeper[sim]' (make demo does this)") from None
+    if missing():
+        raise InputError(f"the demo runs on a simulated organization and needs {', '.join(missing())}: "
+                         "pip install 'rootkeeper[sim]' (make demo does this)")
+    from .org import SimOrg
+
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ExistsError(f"{out} exists and is not empty: give --out a new directory")
@@ -171,49 +172,8 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     if not signed_in:
         raise RuntimeError("demo: the simulated console refused the retrieved credentials")
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ROOTKEEPER_"))}
-    env.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "AKIADEMOMANAGEMENT", "AWS_SECRET_ACCESS_KEY": "demo",
-                "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true", "ROOTKEEPER_CONFIG": str(plan.config_path),
-                "ROOTKEEPER_VAULT_PASSWORD": master, "ROOTKEEPER_SEEDS_IDENTITY": str(secrets_dir / "custodian-1.agekey")})
-
-    def cli(*args: str) -> int:
-        say(f"   $ rootkeeper {' '.join(args)}")
-        done = subprocess.run([sys.executable, "-m", "rootkeeper", *args], env=env, capture_output=True, text=True)
-        for line in (done.stdout + done.stderr).splitlines():
-            say(f"     {line}")
-        return done.returncode
-
-    say("5. Centralized root access (the organization's management account):")
-    if cli("org", "enable-central-root") != 0:
-        raise RuntimeError("demo: enable-central-root failed")
-    say("6. The audit of every account's root user, joined with the vault and the seed store:")
-    first_audit = cli("org", "audit")
-    say(f"   exit status {first_audit}: 1 because of the planted findings:")
-    for _account_id, name, kind, _ou in members:
-        if kind == "keys":
-            say(f"   - {name}: ROOT_ACCESS_KEYS, a root access key exists; delete it (org delete-root does)")
-        elif kind == "password-only":
-            say(f"   - {name}: NO_MFA, someone set a root password with no MFA and it is not in the vault")
-    rootless = [n for _a, n, k, _o in members if k == "rootless"]
-    if rootless:
-        say(f"   - {', '.join(rootless)}: ROOTLESS, nothing to keep; every enrolled account: CUSTODIED")
-
-    victims = [(a, n) for a, n, k, _o in members if k in ("keys", "password-only")]
-    enrolled = [(a, n) for a, n, k, _o in members if k == "enroll"]
-    if enrolled:
-        victims.append(enrolled[-1])
-    if victims:
-        say("7. Deleting root credentials through AssumeRoot: first a dry run, then for real "
-            f"({', '.join(n for _a, n in victims)}):")
-        ids = [a for a, _n in victims]
-        cli("org", "delete-root", *ids, "--dry-run")
-        if cli("org", "delete-root", *ids, "--yes") != 0:
-            raise RuntimeError("demo: delete-root failed")
-        say("8. The audit again:")
-        second_audit = cli("org", "audit")
-        say(f"   exit status {second_audit}: " + ("every account is ROOTLESS or CUSTODIED" if second_audit == 0
-                                                   else "findings remain"))
+    with simulator_environment(url):
+        _org_steps(ws, members, say)
     check = ws.journal().verify()
     say(f"9. Journal verified: {check.count} records, chain intact, head {check.head[:16]}...")
 
@@ -236,3 +196,84 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say("  AWS_PROFILE=management rootkeeper org audit " + cfg)
     say(f"Done in {time.perf_counter() - start:.1f}s.")
     return {"out": str(out), "accounts": count + 1, "journal_records": check.count, "journal_ok": check.ok}
+
+
+@contextlib.contextmanager
+def simulator_environment(url: str) -> Iterator[None]:
+    """boto3 pointed at the simulator, as a user would with AWS_ENDPOINT_URL, and nothing of the real
+    AWS configuration (profile, credentials, config files) in reach; restored afterwards."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    for key in saved:
+        del os.environ[key]
+    os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "AKIADEMOMANAGEMENT",
+                       "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+                       "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"})
+    try:
+        yield
+    finally:
+        for key in [k for k in os.environ if k.startswith("AWS_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Callable[[str], None]) -> None:
+    """Steps 5-8 through the org workflows, each shown with the command that runs it."""
+    from ..inventory import CustodyIndex
+    from ..org import audit, rootops
+    from ..org.aws import Aws
+
+    aws = Aws(region="us-east-1")
+    say("5. Centralized root access (the organization's management account):")
+    say("   $ rootkeeper org enable-central-root")
+    for name, was_on in rootops.enable_central_root(aws, dry_run=False).report():
+        say(f"     {'already on' if was_on else 'enabled'}: {name}")
+
+    def run_audit() -> int:
+        say("   $ rootkeeper org audit")
+        rows = audit.Auditor(aws, CustodyIndex.build(ws.vault(), ws.seeds())).audit()
+        for row in rows:
+            detail = f" ({', '.join(row.findings[1:])})" if row.findings[1:] else ""
+            say(f"     {row.account.account_id}  {row.account.name:<18} {row.verdict}{detail}")
+        for name, count in audit.summary(rows).items():
+            say(f"     {name:<16} {count:>3}  {audit.EXPLAIN[name]}")
+        try:
+            audit.outcome(rows)
+        except RootkeeperError as exc:
+            return exc.exit_code
+        return 0
+
+    say("6. The audit of every account's root user, joined with the vault and the seed store:")
+    first_audit = run_audit()
+    say(f"   exit status {first_audit}: 1 because of the planted findings:")
+    for _account_id, name, kind, _ou in members:
+        if kind == "keys":
+            say(f"   - {name}: ROOT_ACCESS_KEYS, a root access key exists; delete it (org delete-root does)")
+        elif kind == "password-only":
+            say(f"   - {name}: NO_MFA, someone set a root password with no MFA and it is not in the vault")
+    rootless = [n for _a, n, k, _o in members if k == "rootless"]
+    if rootless:
+        say(f"   - {', '.join(rootless)}: ROOTLESS, nothing to keep; every enrolled account: CUSTODIED")
+
+    victims = [(a, n) for a, n, k, _o in members if k in ("keys", "password-only")]
+    enrolled = [(a, n) for a, n, k, _o in members if k == "enroll"]
+    if enrolled:
+        victims.append(enrolled[-1])
+    if not victims:
+        return
+    say("7. Deleting root credentials through AssumeRoot: first a dry run, then for real "
+        f"({', '.join(n for _a, n in victims)}):")
+    ids = [a for a, _n in victims]
+    targets = rootops.delete_root_targets(ws, aws, ids)
+
+    def show(outcome: rootops.Deletion) -> None:
+        for line in [*outcome.lines(), outcome.problem()]:
+            if line:
+                say(f"     {line}")
+
+    for dry_run in (True, False):
+        say(f"   $ rootkeeper org delete-root {' '.join(ids)} {'--dry-run' if dry_run else '--yes'}")
+        rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show)
+    say("8. The audit again:")
+    second_audit = run_audit()
+    say(f"   exit status {second_audit}: " + ("every account is ROOTLESS or CUSTODIED" if second_audit == 0
+                                               else "findings remain"))

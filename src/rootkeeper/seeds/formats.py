@@ -1,9 +1,10 @@
-"""The seed store: the root users' virtual-MFA seeds, and nothing else, in an age file.
+"""The seed store's plaintext and the files teams import: rows, validation, parsers, output.
 
-Its plaintext is the CSV such teams already keep. The first four columns are
-exactly ``Account #,Account Name,Account Email,MFA Seed``; the rest record the
-device ARN, the TOTP parameters, when the seed was enrolled and its state
-(``active``, ``replaced`` or ``retired``). ``age -d`` alone recovers it.
+The plaintext is the CSV such teams already keep. The first four columns are exactly
+``Account #,Account Name,Account Email,MFA Seed``; the rest record the device ARN,
+the TOTP parameters, when the seed was enrolled and its state (``active``,
+``replaced`` or ``retired``). Imports also read the write-up's pipe-separated table
+and ``otpauth://`` URIs. Every parser is all or nothing and names the bad line.
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ import io
 import json
 import re
 import urllib.parse
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
-from . import fsutil
-from .accounts import is_account_id, render_email, shown, validate_account_id, validate_email, validate_name
-from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
-from .totp import ALGORITHMS
+from ..accounts import is_account_id, render_email, shown, validate_account_id, validate_email, validate_name
+from ..errors import CorruptError, InputError, SegregationError
+from ..totp import ALGORITHMS
 
 BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
 EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]
 HEADER = BASE_HEADER + EXTRA_HEADER
 STATES = ("active", "replaced", "retired")
-AGE_MAGIC = b"age-encryption.org/v1\n"
-AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
 _BASE32 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -155,7 +152,7 @@ def _refuse_password_columns(header: list[str], source: str) -> None:
             )
 
 
-def _parse_store(text: str, source: str) -> list[SeedRow]:
+def parse_store(text: str, source: str) -> list[SeedRow]:
     """The store's own plaintext: exact header, rows taken as written.
 
     Rows are fully validated when used (``find``) and before any write (``save``), so
@@ -355,221 +352,3 @@ def to_otpauth(row: SeedRow) -> str:
 
 def to_json(rows: list[SeedRow]) -> str:
     return json.dumps([asdict(r) for r in rows], indent=2) + "\n"
-
-
-# ---------------------------------------------------------------- the store
-
-def _decrypt(data: bytes, path: Path, passphrase: str | None, identities: list[str] | None) -> bytes:
-    import pyrage
-
-    if not (data.startswith(AGE_MAGIC) or data.lstrip().startswith(AGE_ARMOR)):
-        raise CorruptError(f"seed store {path} is not an age file (empty, truncated or damaged): restore it from a copy")
-    header = data.split(b"\n---", 1)[0]
-    is_scrypt = b"\n-> scrypt " in header
-    if is_scrypt:
-        if passphrase is None:
-            raise AuthError(
-                f"seed store {path} is encrypted to a passphrase: give --seeds-passphrase-file "
-                "or ROOTKEEPER_SEEDS_PASSPHRASE, not an identity"
-            )
-        try:
-            return pyrage.passphrase.decrypt(data, passphrase)
-        except pyrage.DecryptError as exc:
-            if "failed" in str(exc).lower():
-                raise AuthError(f"wrong passphrase for seed store {path} (or its header is damaged): try again") from None
-            raise CorruptError(f"seed store {path} is truncated or corrupted: restore it from a copy") from None
-    if not identities:
-        raise AuthError(
-            f"seed store {path} is encrypted to age recipients: give --seeds-identity FILE "
-            "or ROOTKEEPER_SEEDS_IDENTITY"
-        )
-    keys = []
-    for text in identities:
-        try:
-            keys.append(pyrage.x25519.Identity.from_str(text))
-        except pyrage.IdentityError:
-            raise InputError("the age identity file holds no valid AGE-SECRET-KEY-1 line") from None
-    try:
-        return pyrage.decrypt(data, keys)
-    except pyrage.DecryptError as exc:
-        if "no matching keys" in str(exc).lower():
-            raise AuthError(f"the age identity given does not open seed store {path}: use a custodian's identity") from None
-        raise CorruptError(f"seed store {path} is truncated or corrupted: restore it from a copy") from None
-
-
-def read_identity_file(path: Path) -> list[str]:
-    text = fsutil.read_bytes(path, "age identity file").decode("utf-8", "replace")
-    keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
-    if not keys:
-        raise InputError(f"{path} holds no AGE-SECRET-KEY-1 line: give an identity made by age-keygen")
-    return keys
-
-
-def validate_recipient(text: str) -> str:
-    import pyrage
-
-    try:
-        pyrage.x25519.Recipient.from_str(text.strip())
-    except pyrage.RecipientError:
-        if text.strip().upper().startswith("AGE-SECRET-KEY-"):
-            raise InputError(
-                "a --seeds-recipient is an age SECRET key (an identity): never pass it on the command line; "
-                "give its public key (age-keygen -y FILE), and consider that key exposed"
-            ) from None
-        raise InputError(f"{shown(text)} is not an age X25519 recipient (age1...): copy it from age-keygen -y") from None
-    return text.strip()
-
-
-class SeedStore(fsutil.StoredFile):
-    """An opened seed store. Rows live in memory; ``save()`` re-encrypts and replaces the file."""
-
-    def __init__(self, path: Path, rows: list[SeedRow], original: bytes | None, *,
-                 passphrase: str | None, recipients: list[str]) -> None:
-        self.path = Path(path)
-        self.rows = rows
-        self._original = original
-        self._passphrase = passphrase
-        self.recipients = recipients
-        self.warnings: list[str] = []
-        self._by_id: dict[str, SeedRow] = {}
-        self._by_seed: dict[str, SeedRow] = {}
-        self._reindex()
-
-    # -- lifecycle
-    @classmethod
-    def new(cls, path: Path, *, passphrase: str | None = None, recipients: list[str] | None = None) -> SeedStore:
-        if bool(passphrase) == bool(recipients):
-            raise InputError("a seed store is encrypted to a passphrase or to recipients: give exactly one")
-        return cls(path, [], None, passphrase=passphrase, recipients=[validate_recipient(r) for r in recipients or []])
-
-    @classmethod
-    def open(cls, path: Path, *, passphrase: str | None = None, identities: list[str] | None = None,
-             recipients: list[str] | None = None) -> SeedStore:
-        path = Path(path)
-        data = fsutil.read_bytes(path, "seed store")
-        plain = _decrypt(data, path, passphrase, identities)
-        try:
-            text = plain.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CorruptError(f"seed store {path} decrypted to something that is not UTF-8 CSV") from None
-        store = cls(path, _parse_store(text, f"seed store {path}"), data, passphrase=passphrase if identities is None else None,
-                    recipients=list(recipients or []))
-        if identities is not None:
-            import pyrage
-
-            mine = {str(pyrage.x25519.Identity.from_str(k).to_public()) for k in identities}
-            store._identity_publics = mine
-        return store
-
-    def _reindex(self) -> None:
-        """Index the active rows by account and by seed (keeps ``add`` linear over an import)."""
-        by_id: dict[str, SeedRow] = {}
-        by_seed: dict[str, SeedRow] = {}
-        for row in self.rows:
-            if row.state == "active":
-                if row.account_id in by_id:
-                    raise CorruptError(f"seed store {self.path} has two active seeds for account {row.account_id}")
-                by_id[row.account_id] = row
-                by_seed[row.seed] = row
-        self._by_id, self._by_seed = by_id, by_seed
-
-    def _validated(self, row: SeedRow) -> SeedRow:
-        try:
-            checked, _ = check_row(row, f"seed store {self.path}, account {row.account_id}")
-        except InputError as exc:
-            raise CorruptError(f"{exc}: the seed store is damaged; restore it from a copy") from None
-        return checked
-
-    def encrypt(self) -> bytes:
-        import pyrage
-
-        self.rows = [self._validated(r) for r in self.rows]
-        self._reindex()
-        plain = to_csv(self.rows).encode("utf-8")
-        if self._passphrase is not None:
-            return pyrage.passphrase.encrypt(plain, self._passphrase)
-        if not self.recipients:
-            raise InputError(
-                "the configuration lists no [seeds] recipients, so the store cannot be re-encrypted: "
-                "add the custodians' age1... keys to rootkeeper.toml"
-            )
-        mine = getattr(self, "_identity_publics", None)
-        if mine is not None and not mine & set(self.recipients):
-            raise InputError(
-                "your age identity is not among the configured [seeds] recipients: saving would lock "
-                "you out; fix the recipients in rootkeeper.toml"
-            )
-        return pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(r) for r in self.recipients])
-
-    def create(self) -> None:
-        fsutil.write_new(self.path, self.encrypt())
-        self._original = self.path.read_bytes()
-
-    def payload(self) -> bytes:
-        return self.encrypt()
-
-    # -- queries
-    def active_rows(self) -> list[SeedRow]:
-        return [r for r in self.rows if r.state == "active"]
-
-    def active(self, account_id: str) -> SeedRow | None:
-        return self._by_id.get(account_id)
-
-    def find(self, ref: str) -> SeedRow:
-        """The active row of an account given by 12-digit id or exact name."""
-        ref = ref.strip()
-        if is_account_id(ref):
-            row = self.active(ref)
-        else:
-            matches = [r for r in self.active_rows() if r.account_name == ref]
-            if len(matches) > 1:
-                raise InputError(f"more than one account is named {ref!r}: give the 12-digit account id")
-            row = matches[0] if matches else None
-        if row is not None:
-            return self._validated(row)
-        if row is None:
-            retired = [r for r in self.rows if ref in (r.account_id, r.account_name)]
-            extra = " (it is retired)" if any(r.state == "retired" for r in retired) else ""
-            raise NotFoundError(
-                f"no active seed for account {ref!r} in the seed store{extra}: check with "
-                "'rootkeeper list', or enroll it"
-            )
-        return row
-
-    # -- changes
-    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "") -> SeedRow:
-        row, warnings = check_row(row, where or f"account {row.account_id}")
-        self.warnings += warnings
-        other = self._by_seed.get(row.seed)
-        if other is not None and other.account_id != row.account_id:
-            raise InputError(
-                f"{where or 'this seed'}: account {other.account_id} already has this very seed: "
-                "each account's seed is its own; copy the right one"
-            )
-        existing = self.active(row.account_id)
-        if existing is not None:
-            if existing.seed == row.seed:
-                return existing
-            if not replace_existing:
-                raise ExistsError(
-                    f"account {row.account_id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
-                    "give --replace-seed to replace it (the old row is kept, marked replaced)"
-                )
-            existing.state = "replaced"
-            self._by_seed.pop(existing.seed, None)
-        self.rows.append(row)
-        self._by_id[row.account_id] = row
-        self._by_seed[row.seed] = row
-        return row
-
-    def retire(self, account_id: str) -> int:
-        count = 0
-        for row in self.rows:
-            if row.account_id == account_id and row.state == "active":
-                row.state = "retired"
-                count += 1
-        self._reindex()
-        return count
-
-    def copy_rows(self) -> list[SeedRow]:
-        return [replace(r) for r in self.rows]

@@ -1,261 +1,33 @@
-"""A simulated AWS Organization for the tests and the demo: moto's server, extended.
+"""The simulator's AWS API: a WSGI application in front of moto's own server.
 
-moto 5 serves Organizations, STS AssumeRole and per-account IAM over HTTP, but has
-no ``sts:AssumeRoot``, no ``iam:ListOrganizationsFeatures`` or
-``iam:EnableOrganizationsRoot*``, and no root-user state at all. ``SimOrg`` is a
-WSGI layer in front of moto's own application that answers those operations in
-AWS's wire format (query-protocol XML for STS and IAM, JSON for Organizations),
-keeps each account's root user (password, MFA devices with their seeds, access
-keys, signing certificates), enforces the root-task policies, checks the two
-consecutive codes when a console enables a virtual MFA device, and can inject
-latency, throttling and AccessDenied per account. Everything else goes to moto
-untouched. Clients are unmodified boto3 pointed at ``http://127.0.0.1:PORT``.
-
-This module is for tests and the demo only; it needs ``moto[server]``.
+Requests are told apart by their SigV4 credential scope. IAM, STS and Organizations
+operations that moto lacks (AssumeRoot, the root-user calls of a root session,
+ListOrganizationsFeatures, Enable/DisableOrganizationsRoot*, trusted access for IAM)
+or gets wrong for this purpose (GetAccountSummary, ListVirtualMFADevices, AssumeRole
+into a missing role, quadratic ListAccounts) are answered here, in AWS's wire format;
+everything else goes to moto untouched. Faults injected per account (latency,
+throttling, AccessDenied, any action's error) apply to every call attributed to it.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import re
 import secrets
 import threading
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from . import totp
-
-IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
-STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
-MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the caller's default credentials land here
-TASK_POLICY_PREFIX = "arn:aws:iam::aws:policy/root-task/"
-# What each root-task policy allows (AWS documentation; DeleteVirtualMFADevice left the delete policy in 2025).
-TASK_POLICIES = {
-    "IAMAuditRootUserCredentials": {"GetAccountSummary", "GetLoginProfile", "ListMFADevices", "ListAccessKeys",
-                                    "ListSigningCertificates", "GetUser", "GetAccessKeyLastUsed"},
-    "IAMCreateRootUserPassword": {"CreateLoginProfile", "GetLoginProfile"},
-    "IAMDeleteRootUserCredentials": {"DeleteLoginProfile", "DeactivateMFADevice", "DeleteAccessKey",
-                                     "DeleteSigningCertificate", "GetLoginProfile", "ListMFADevices",
-                                     "ListAccessKeys", "ListSigningCertificates", "GetUser", "GetAccessKeyLastUsed"},
-}
-CREDENTIAL_TASKS = set(TASK_POLICIES)  # all three also need RootCredentialsManagement
-_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
-_STATUS = {"AccessDenied": 403, "NoSuchEntity": 404, "EntityAlreadyExists": 409, "Throttling": 400,
-           "LimitExceeded": 409, "InvalidAuthenticationCode": 403, "ValidationError": 400, "RegionDisabledException": 403}
+from .state import CREDENTIAL_TASKS, MANAGEMENT_ACCOUNT, TASK_POLICIES, TASK_POLICY_PREFIX, RootUser, Session, iso, utc_now
+from .wire import SCOPE, Reply, call_app
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class SimError(Exception):
-    """A simulated console refused something (wrong code, too many devices...)."""
-
-
-@dataclass
-class MfaDevice:
-    serial: str
-    seed: str
-    enabled_at: str | None = None  # None: created, not (or no longer) assigned to root
-
-
-@dataclass
-class RootUser:
-    account_id: str
-    password_sha256: str | None = None
-    password_created: str | None = None
-    password_reset_required: bool = False
-    devices: dict[str, MfaDevice] = field(default_factory=dict)
-    access_keys: dict[str, dict] = field(default_factory=dict)
-    certificates: dict[str, dict] = field(default_factory=dict)
-
-    @property
-    def mfa(self) -> list[MfaDevice]:
-        return [d for d in self.devices.values() if d.enabled_at]
-
-    def snapshot(self) -> dict:
-        """Everything observable, for before/after comparisons (seeds as digests)."""
-        return {"password": self.password_created is not None, "password_sha256": self.password_sha256,
-                "reset_required": self.password_reset_required,
-                "devices": {s: [hashlib.sha256(d.seed.encode()).hexdigest(), d.enabled_at] for s, d in self.devices.items()},
-                "access_keys": {k: dict(v) for k, v in self.access_keys.items()},
-                "certificates": {k: dict(v) for k, v in self.certificates.items()}}
-
-
-@dataclass
-class Faults:
-    deny: bool = False  # AssumeRoot / AssumeRole into the account answer AccessDenied
-    throttle: int = 0  # the next N calls attributed to the account answer Throttling; -1: every call
-    latency: float | None = None  # seconds added to each of its calls, instead of the global latency
-    errors: dict[str, str] = field(default_factory=dict)  # action -> error code it answers (e.g. an SCP's AccessDenied)
-
-
-@dataclass
-class _Session:
-    account_id: str
-    task: str | None  # a root-task policy name for AssumeRoot sessions, None for role sessions
-
-
-class SimOrg:
-    """The WSGI application: call ``serve()`` for a threaded server on 127.0.0.1."""
-
-    def __init__(self, latency: float = 0.0) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        self.moto = DomainDispatcherApplication(create_backend_app)
-        self.latency = latency
-        self.lock = threading.RLock()
-        self.reset()
-
-    # ------------------------------------------------------------------ state
-    def reset(self) -> None:
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()
-        with self.lock:
-            self.roots: dict[str, RootUser] = {}
-            self.faults: dict[str, Faults] = {}
-            self.sessions: dict[str, _Session] = {}
-            self.features: set[str] = set()
-            self.calls: Counter[str] = Counter()
-            self._order: list | None = None
-            self.actions: Counter[str] = Counter()
-            self._clock = _now().replace(tzinfo=None) - timedelta(days=400)  # moto keeps naive UTC
-
-    def root(self, account_id: str) -> RootUser:
-        with self.lock:
-            return self.roots.setdefault(account_id, RootUser(account_id))
-
-    def fault(self, account_id: str) -> Faults:
-        with self.lock:
-            return self.faults.setdefault(account_id, Faults())
-
-    @property
-    def _org(self):
-        from moto.organizations.models import organizations_backends
-
-        return organizations_backends[MANAGEMENT_ACCOUNT]["aws"]
-
-    def create_organization(self) -> str:
-        backend = self._org
-        backend.create_organization(region="us-east-1", FeatureSet="ALL")
-        return backend.org.root_id
-
-    def add_ou(self, name: str, parent_id: str | None = None) -> str:
-        backend = self._org
-        return backend.create_organizational_unit(Name=name, ParentId=parent_id or backend.org.root_id)[
-            "OrganizationalUnit"]["Id"]
-
-    def add_account(self, name: str, email: str, ou_id: str | None = None, *, closed: bool = False) -> str:
-        backend = self._org
-        account_id = backend.create_account(AccountName=name, Email=email)["CreateAccountStatus"]["AccountId"]
-        account = backend.get_account_by_id(account_id)
-        # Distinct, increasing join times: moto pages ListAccounts by this value.
-        with self.lock:
-            self._clock += timedelta(seconds=1)
-            account.create_time = self._clock
-        if ou_id:
-            backend.move_account(AccountId=account_id, SourceParentId=backend.org.root_id, DestinationParentId=ou_id)
-        if closed:
-            backend.close_account(AccountId=account_id)
-        self.root(account_id)
-        return account_id
-
-    def close(self, account_id: str) -> None:
-        self._org.close_account(AccountId=account_id)
-
-    def rename(self, account_id: str, name: str, email: str) -> None:
-        """What changing the account name and root e-mail in the console does."""
-        account = self._org.get_account_by_id(account_id)
-        account.name, account.email = name, email
-
-    def accounts(self) -> dict[str, object]:
-        return {a.id: a for a in self._org.accounts}
-
-    def trusted_access(self) -> bool:
-        return any(s["ServicePrincipal"] == "iam.amazonaws.com" for s in self._org.services)
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            return {"roots": {a: r.snapshot() for a, r in sorted(self.roots.items())},
-                    "features": sorted(self.features), "trusted_access": self.trusted_access(),
-                    "accounts": {a.id: [a.name, a.email, a.status, a.parent_id] for a in self._org.accounts}}
-
-    # ------------------------------------------------------------- the console
-    def console_set_password(self, account_id: str, password: str) -> None:
-        root = self.root(account_id)
-        with self.lock:
-            root.password_sha256 = hashlib.sha256(password.encode()).hexdigest()
-            root.password_created = _iso(_now())
-            root.password_reset_required = False
-
-    def console_create_virtual_mfa(self, account_id: str, name: str = "root-mfa") -> tuple[str, str]:
-        """What the console shows after 'Assign MFA device': the serial and the secret key."""
-        root = self.root(account_id)
-        serial = f"arn:aws:iam::{account_id}:mfa/{name}"
-        with self.lock:
-            if serial in root.devices and root.devices[serial].enabled_at:
-                raise SimError(f"an MFA device named {name} is already assigned")
-            if len(root.mfa) >= 8:
-                raise SimError("a root user can have at most 8 MFA devices")
-            seed = base64.b32encode(secrets.token_bytes(40)).decode()
-            root.devices[serial] = MfaDevice(serial, seed)
-        return serial, seed
-
-    def console_enable_mfa(self, account_id: str, serial: str, code1: str, code2: str, at: float | None = None) -> None:
-        """Enable a virtual device as the console does: two consecutive codes, checked against the seed."""
-        root = self.root(account_id)
-        device = root.devices.get(serial)
-        if device is None:
-            raise SimError(f"no virtual MFA device {serial}")
-        now = time.time() if at is None else at
-        for step in (-2, -1, 0, 1):
-            first = now + step * 30
-            if (totp.code(device.seed, first) == code1.strip() and totp.code(device.seed, first + 30) == code2.strip()):
-                with self.lock:
-                    device.enabled_at = _iso(_now())
-                return
-        raise SimError("InvalidAuthenticationCode: the two codes are not consecutive codes of this device")
-
-    def console_sign_in(self, account_id: str, password: str, code: str | None) -> bool:
-        root = self.root(account_id)
-        if root.password_sha256 != hashlib.sha256(password.encode()).hexdigest():
-            return False
-        if not root.mfa:
-            return True
-        now = time.time()
-        return any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa for s in (-1, 0, 1))
-
-    def plant_access_key(self, account_id: str) -> str:
-        key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
-        with self.lock:
-            self.root(account_id).access_keys[key_id] = {"Status": "Active", "CreateDate": _iso(_now())}
-        return key_id
-
-    def plant_certificate(self, account_id: str) -> str:
-        cert_id = secrets.token_hex(16).upper()
-        with self.lock:
-            self.root(account_id).certificates[cert_id] = {"Status": "Active", "UploadDate": _iso(_now())}
-        return cert_id
-
-    def plant_mfa(self, account_id: str, name: str = "root-mfa") -> tuple[str, str]:
-        """A virtual device enabled out of band (someone else enrolled it): the seed is not ours."""
-        serial, seed = self.console_create_virtual_mfa(account_id, name)
-        now = time.time()
-        self.console_enable_mfa(account_id, serial, totp.code(seed, now), totp.code(seed, now + 30), at=now)
-        return serial, seed
+class AwsApi:
+    """Mixed into ``SimOrg``: its state (``roots``, ``sessions``, ``features``, ``faults``...) answers here."""
 
     # ------------------------------------------------------------------- serve
     def serve(self, port: int = 0) -> tuple[str, object]:
@@ -275,7 +47,7 @@ class SimOrg:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if not scope:
             return self.moto(environ, start_response)
         key_id, region, service = scope.groups()
@@ -303,7 +75,7 @@ class SimOrg:
         delay = faults.latency if faults and faults.latency is not None else self.latency
         if delay:
             time.sleep(delay)
-        reply = _Reply(service, action, start_response)
+        reply = Reply(service, action, start_response)
         if throttled:
             return reply.error("Throttling", "Rate exceeded")
         if faults and action in faults.errors:
@@ -340,8 +112,8 @@ class SimOrg:
             return reply.error("ValidationError", "DurationSeconds must be at most 900")
         key_id = "ASIA" + secrets.token_hex(8).upper()
         with self.lock:
-            self.sessions[key_id] = _Session(target, task)
-        expires = _iso(_now() + timedelta(seconds=duration))
+            self.sessions[key_id] = Session(target, task)
+        expires = iso(utc_now() + timedelta(seconds=duration))
         return reply.ok(f"<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secrets.token_hex(20)}"
                         f"</SecretAccessKey><SessionToken>{secrets.token_hex(32)}</SessionToken>"
                         f"<Expiration>{expires}</Expiration></Credentials><SourceIdentity></SourceIdentity>")
@@ -354,11 +126,11 @@ class SimOrg:
                 r.name == name for r in iam_backends[account_id]["global"].roles.values()):
             return reply.error("AccessDenied", f"User is not authorized to perform: sts:AssumeRole on resource: "
                                                f"{params.get('RoleArn', '')}")
-        status, headers, body = _call(self.moto, environ)
+        status, headers, body = call_app(self.moto, environ)
         found = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", body)
         if found:
             with self.lock:
-                self.sessions[found.group(1).decode()] = _Session(account_id, None)
+                self.sessions[found.group(1).decode()] = Session(account_id, None)
         reply.start(status, headers)
         return [body]
 
@@ -384,7 +156,7 @@ class SimOrg:
             assigned = device.enabled_at is not None
             if wanted == "Any" or (wanted == "Assigned") == assigned:
                 user = (f"<User><Path>/</Path><UserName>{account_id}</UserName><UserId>{account_id}</UserId>"
-                        f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{_iso(_now())}</CreateDate></User>"
+                        f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{iso(utc_now())}</CreateDate></User>"
                         f"<EnableDate>{device.enabled_at}</EnableDate>") if assigned else ""
                 members.append(f"<member><SerialNumber>{escape(device.serial)}</SerialNumber>{user}</member>")
         return reply.ok(f"<VirtualMFADevices>{''.join(members)}</VirtualMFADevices><IsTruncated>false</IsTruncated>")
@@ -456,7 +228,7 @@ class SimOrg:
         return reply.json(page)
 
     # ------------------------------------------------------------- a root session
-    def _root_session_call(self, session: _Session, action: str, params: dict, reply: _Reply):
+    def _root_session_call(self, session: Session, action: str, params: dict, reply: Reply):
         account_id, root = session.account_id, self.root(session.account_id)
         if action not in TASK_POLICIES[session.task]:
             return reply.error("AccessDenied", f"User: arn:aws:sts::{account_id}:root is not authorized to perform: "
@@ -468,7 +240,7 @@ class SimOrg:
                 return reply.ok(self._summary(account_id))
             if action == "GetUser":
                 return reply.ok(f"<User><Path>/</Path><UserName>{account_id}</UserName><UserId>{account_id}</UserId>"
-                                f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{_iso(_now())}</CreateDate></User>")
+                                f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{iso(utc_now())}</CreateDate></User>")
             if action == "GetLoginProfile":
                 if root.password_created is None:
                     return reply.error("NoSuchEntity", "Login Profile for User root cannot be found.")
@@ -476,7 +248,7 @@ class SimOrg:
             if action == "CreateLoginProfile":
                 if root.password_created is not None:
                     return reply.error("EntityAlreadyExists", "Login Profile for User root already exists.")
-                root.password_created, root.password_reset_required = _iso(_now()), True
+                root.password_created, root.password_reset_required = iso(utc_now()), True
                 root.password_sha256 = None  # unknown to anyone: it must be reset through e-mail
                 return reply.ok(self._login_profile(root))
             if action == "DeleteLoginProfile":
@@ -518,51 +290,3 @@ class SimOrg:
         reset = "true" if root.password_reset_required else "false"
         return (f"<LoginProfile><CreateDate>{root.password_created}</CreateDate>"
                 f"<PasswordResetRequired>{reset}</PasswordResetRequired></LoginProfile>")
-
-
-class _Reply:
-    def __init__(self, service: str, action: str, start_response) -> None:
-        self.service, self.action, self.start_response = service, action, start_response
-
-    def start(self, status: str, headers: list) -> None:
-        self.start_response(status, headers)
-
-    def _send(self, status: int, body: str, content_type: str) -> list[bytes]:
-        data = body.encode()
-        reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}.get(status, "Error")
-        self.start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(data))),
-                                                   ("x-amzn-RequestId", str(uuid.uuid4()))])
-        return [data]
-
-    def ok(self, result: str) -> list[bytes]:
-        ns = STS_NS if self.service == "sts" else IAM_NS
-        inner = f"<{self.action}Result>{result}</{self.action}Result>" if result else ""
-        return self._send(200, f'<{self.action}Response xmlns="{ns}">{inner}<ResponseMetadata><RequestId>'
-                               f"{uuid.uuid4()}</RequestId></ResponseMetadata></{self.action}Response>", "text/xml")
-
-    def json(self, payload: dict) -> list[bytes]:
-        return self._send(200, json.dumps(payload), "application/x-amz-json-1.1")
-
-    def error(self, code: str, message: str, status: int | None = None) -> list[bytes]:
-        status = status or _STATUS.get(code, 400)
-        if self.service == "organizations":
-            name = code if code.endswith("Exception") else f"{code}Exception"
-            return self._send(status, json.dumps({"__type": name, "Message": message}), "application/x-amz-json-1.1")
-        ns = STS_NS if self.service == "sts" else IAM_NS
-        return self._send(status, f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
-                                  f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId>"
-                                  f"</ErrorResponse>", "text/xml")
-
-
-def _call(app, environ) -> tuple[str, list, bytes]:
-    captured: list = []
-
-    def start_response(status, headers, exc_info=None):
-        captured[:] = [status, headers]
-
-    chunks = app(environ, start_response)
-    body = b"".join(chunks)
-    if hasattr(chunks, "close"):
-        chunks.close()
-    return captured[0], [(k, v) for k, v in captured[1] if k.lower() != "content-length"] + [
-        ("Content-Length", str(len(body)))], body

@@ -1,0 +1,130 @@
+"""What every command-line file shares: the common options, the workspace, printing, revealing a secret."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import inputs
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+COMMON = [
+    ("config", "--config", "FILE", "Configuration file [env ROOTKEEPER_CONFIG; default ./rootkeeper.toml]."),
+    ("vault", "--vault", "PATH", "Vault file, overriding the config [env ROOTKEEPER_VAULT]."),
+    ("seeds", "--seeds", "PATH", "Seed store file, overriding the config [env ROOTKEEPER_SEEDS]."),
+    ("vault_password_file", "--vault-password-file", "FILE",
+     "Read the vault password from FILE's first line ('-': stdin) [env ROOTKEEPER_VAULT_PASSWORD]."),
+    ("vault_key_file", "--vault-key-file", "FILE", "KeePass key file of the vault (init creates it if missing)."),
+    ("seeds_passphrase_file", "--seeds-passphrase-file", "FILE",
+     "Read the seed-store passphrase from FILE ('-': stdin) [env ROOTKEEPER_SEEDS_PASSPHRASE]."),
+    ("seeds_identity", "--seeds-identity", "FILE",
+     "age identity file that opens the seed store [env ROOTKEEPER_SEEDS_IDENTITY]."),
+    ("journal", "--journal", "PATH", "Journal file, overriding the config [env ROOTKEEPER_JOURNAL]."),
+]
+
+
+# ------------------------------------------------------------------ options given anywhere on the line
+def remember(ctx: click.Context, param: click.Parameter, value):
+    """Callback of options that may come before or after the command name: kept in the context's meta."""
+    if value not in (None, False):
+        ctx.meta[f"rk.{param.name}"] = value
+    return value
+
+
+def debug_option(func):
+    return click.option("--debug", "debug", is_flag=True, expose_value=False, callback=remember,
+                        help="Show a traceback on failure (may reveal file contents; never use in CI logs).")(func)
+
+
+def common(func):
+    """The options of every command: configuration, store paths, where secrets come from, --debug."""
+    func = debug_option(func)
+    for name, flag, metavar, text in reversed(COMMON):
+        func = click.option(flag, name, metavar=metavar, help=text, expose_value=False, callback=remember)(func)
+    return func
+
+
+def given(name: str):
+    """The value of a remembered option (None when not given)."""
+    return click.get_current_context().meta.get(f"rk.{name}")
+
+
+def path_of(name: str, env: str) -> Path | None:
+    """A path option, else its environment variable."""
+    value = given(name) or os.environ.get(env)
+    return Path(value) if value else None
+
+
+def workspace():
+    """The stores and the journal of this command; secrets are asked for only when a store is opened."""
+    from ..config import load
+    from ..workspace import Credentials, Workspace
+
+    cfg = load(given("config"))
+    creds = Credentials(
+        vault_password=lambda: inputs.secret("vault password", given("vault_password_file"),
+                                             "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD"),
+        seeds_passphrase=lambda: inputs.secret("seed-store passphrase", given("seeds_passphrase_file"),
+                                               "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE"),
+        seeds_identities=lambda: inputs.identities(given("seeds_identity")),
+    )
+    return Workspace(cfg, creds, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
+                     seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),
+                     key_file=path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
+                     journal_path=path_of("journal", "ROOTKEEPER_JOURNAL"))
+
+
+# ------------------------------------------------------------------ printing
+def note(text: str) -> None:
+    """A line for the person (stderr); stdout carries only what a pipeline reads."""
+    click.echo(text, err=True)
+
+
+def stamps(ws) -> None:
+    for seq, digest in ws.stamps:
+        note(f"journal: record {seq} sha256:{digest}")
+
+
+def warn_all(messages) -> None:
+    for message in messages:
+        note(f"warning: {message}")
+
+
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A rich table on a terminal; aligned plain columns for pipes and logs."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*headers)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def reveal(secret: str, how: str, seconds: int, label: str) -> None:
+    """``show``: the secret alone on stdout. ``clip``: on the clipboard, cleared after ``seconds``."""
+    from .. import clipboard
+
+    if how == "show":
+        click.echo(secret)
+        note(label)
+        return
+    clipboard.copy(secret)
+    note(f"copied to the clipboard ({label}); clearing it in {seconds}s (Ctrl-C clears it now)")
+    try:
+        time.sleep(seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cleared = clipboard.clear_if_unchanged(secret)
+        note("clipboard cleared" if cleared else "clipboard already holds something else; left alone")

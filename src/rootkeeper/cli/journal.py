@@ -1,0 +1,72 @@
+"""The ``journal`` command group: show and verify the break-glass record."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .common import CONTEXT, common, note, warn_all, workspace
+
+
+@click.group(context_settings=CONTEXT)
+@common
+def journal():
+    """The break-glass record.
+
+    \b
+    Examples:
+      rootkeeper journal show
+      rootkeeper journal verify --anchor 42:3f1c...
+    """
+
+
+@journal.command(name="show", context_settings=CONTEXT)
+@common
+@click.option("--json", "as_json", is_flag=True, help="The records as JSON Lines, as stored.")
+def journal_show(as_json):
+    """Print the journal's records (no secret is ever in them).
+
+    \b
+    Example:
+      rootkeeper journal show
+    """
+    ws = workspace()
+    records = ws.journal().records()
+    for record in records:
+        if as_json:
+            click.echo(json.dumps(record, sort_keys=True))
+            continue
+        who = record.get("account_id", "")
+        name = record.get("account_name", "")
+        reason = record.get("reason", "")
+        extra = f"  reason: {reason}" if reason else ""
+        if record.get("count") is not None:
+            extra += f"  count: {record['count']}"
+        click.echo(f"{record.get('seq')!s:>5}  {record.get('time', '')}  {record.get('actor', '')}  "
+                   f"{record.get('event', '')}  {who} {name}{extra}".rstrip())
+    note(f"{len(records)} records in {ws.journal().path}")
+
+
+@journal.command(name="verify", context_settings=CONTEXT)
+@common
+@click.option("--anchor", "anchors", multiple=True, metavar="N:HASH",
+              help="A record number and hash noted elsewhere (printed as 'journal: record N sha256:HASH').")
+def journal_verify(anchors):
+    """Check the hash chain: exit 1 if a record was edited, removed, reordered or cut off.
+
+    \b
+    Examples:
+      rootkeeper journal verify
+      rootkeeper journal verify --anchor 17:9b2e...   (a hash pasted into a ticket)
+    """
+    from ..errors import CheckFailed
+
+    ws = workspace()
+    result = ws.journal().verify(list(anchors))
+    for problem in result.problems:
+        note(f"problem: {problem}")
+    warn_all(result.notes)
+    if not result.ok:
+        raise CheckFailed(f"journal {ws.journal().path} failed verification ({len(result.problems)} problem(s))")
+    click.echo(f"ok: {result.count} records, head sha256:{result.head}")

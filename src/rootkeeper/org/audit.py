@@ -1,0 +1,235 @@
+"""The audit of every account's root user, joined with custody.
+
+Member accounts are reached through ``sts:AssumeRoot`` with the read-only task policy
+``IAMAuditRootUserCredentials`` (or a cross-account role); the management account with
+the caller's own credentials. ``verdict()`` is the pure rule; ``Auditor`` gathers the
+facts, concurrently, while the account listing is still being paged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..errors import AwsError, CheckFailed, InputError
+from ..inventory import CustodyIndex
+from .accounts import OrgAccount, Selection, iter_accounts, listed_order
+from .aws import ACCESS_KEYS, AUDIT_TASK, CERTIFICATES, MFA_DEVICES, Aws, aws_errors, has_login_profile, paged_ids
+
+VERDICTS = ("ROOTLESS", "CUSTODIED", "NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "SEED_MISMATCH",
+            "NOT_IN_VAULT", "UNREACHABLE")
+GOOD = {"ROOTLESS", "CUSTODIED"}
+EXPLAIN = {
+    "ROOTLESS": "no root password, MFA, access key or certificate: nothing to keep",
+    "CUSTODIED": "password in the vault, seed in the store, and AWS's MFA serial is the seed's device",
+    "NO_MFA": "the root user has a password and no MFA device",
+    "ROOT_ACCESS_KEYS": "the root user has access keys or signing certificates: delete them",
+    "SEED_MISSING": "AWS has a root MFA device, the seed store has no seed for the account",
+    "SEED_MISMATCH": "the root MFA device in AWS is not the seed's device, or another device sits beside it",
+    "NOT_IN_VAULT": "the root user has a password (or MFA), the vault has no entry for the account",
+    "UNREACHABLE": "the account could not be audited: see the error code",
+}
+FIELDS = ["account_id", "name", "email", "management", "verdict", "error", "message", "password", "mfa",
+          "mfa_enabled", "access_keys", "signing_certificates", "vault", "seed_device_arn", "findings", "calls"]
+
+
+@dataclass
+class RootFacts:
+    password: bool = False
+    mfa_enabled: bool = False
+    mfa: list[str] = field(default_factory=list)  # serial numbers
+    access_keys: list[str] = field(default_factory=list)
+    access_keys_present: bool = False
+    certificates: list[str] = field(default_factory=list)
+    certificates_present: bool = False
+    calls: int = 0
+
+
+@dataclass
+class AuditRow:
+    account: OrgAccount
+    verdict: str
+    facts: RootFacts | None = None
+    error: str = ""
+    message: str = ""
+    vault: bool = False
+    seed_device_arn: str = ""
+    findings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        f = self.facts
+        return {"account_id": self.account.account_id, "name": self.account.name, "email": self.account.email,
+                "management": self.account.management, "verdict": self.verdict, "error": self.error,
+                "message": self.message,
+                "password": None if f is None else f.password,
+                "mfa": None if f is None else f.mfa,
+                "mfa_enabled": None if f is None else f.mfa_enabled,
+                "access_keys": None if f is None else (f.access_keys or (["present"] if f.access_keys_present else [])),
+                "signing_certificates": None if f is None else (
+                    f.certificates or (["present"] if f.certificates_present else [])),
+                "vault": self.vault, "seed_device_arn": self.seed_device_arn, "findings": self.findings,
+                "calls": 0 if f is None else f.calls}
+
+
+def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None) -> tuple[str, list[str]]:
+    """One verdict per account (the most severe finding), and every finding.
+
+    ``device_arn`` is the device recorded with the account's seed, None when there is no seed.
+    """
+    findings = []
+    if facts.access_keys_present or facts.access_keys or facts.certificates_present or facts.certificates:
+        findings.append("ROOT_ACCESS_KEYS")
+    has_mfa = facts.mfa_enabled or bool(facts.mfa)
+    if not facts.password and not has_mfa and not findings:
+        return "ROOTLESS", []
+    if facts.password or has_mfa:
+        if facts.password and not has_mfa:
+            findings.append("NO_MFA")
+        if not in_vault:
+            findings.append("NOT_IN_VAULT")
+        if has_mfa:
+            if device_arn is None:
+                findings.append("SEED_MISSING")
+            elif device_arn not in facts.mfa or len(set(facts.mfa)) > 1:
+                # Not our device, or ours plus another one: someone else can also pass root's MFA.
+                findings.append("SEED_MISMATCH")
+    if not findings:
+        return "CUSTODIED", []
+    return findings[0], findings
+
+
+def summary(rows: list[AuditRow]) -> dict[str, int]:
+    """How many accounts got each verdict (only the verdicts that occur, in VERDICTS order)."""
+    return {v: n for v in VERDICTS if (n := sum(r.verdict == v for r in rows))}
+
+
+def outcome(rows: list[AuditRow]) -> None:
+    """Raise CheckFailed (exit 1) unless every account is ROOTLESS or CUSTODIED."""
+    bad = [r for r in rows if r.verdict not in GOOD]
+    if bad:
+        raise CheckFailed(f"{len(bad)} of {len(rows)} accounts are neither ROOTLESS nor CUSTODIED")
+
+
+def check_options(via: str, concurrency: int) -> None:
+    if via != "assume-root" and not (via.startswith("role:") and len(via) > 5):
+        raise InputError(f"--via {via!r} is not understood: use 'assume-root' or 'role:NAME'")
+    if not 1 <= concurrency <= 256:
+        raise InputError(f"--concurrency {concurrency} is out of range: choose 1-256")
+
+
+class Auditor:
+    """Audits accounts concurrently; one failing account never stops the others."""
+
+    def __init__(self, aws: Aws, custody: CustodyIndex, via: str = "assume-root", concurrency: int = 16) -> None:
+        check_options(via, concurrency)
+        self.aws, self.custody, self.via, self.concurrency = aws, custody, via, concurrency
+
+    # ------------------------------------------------------------ one account
+    def _probe_root_session(self, account: OrgAccount) -> RootFacts:
+        facts = RootFacts(calls=1)
+        iam = self.aws.root_iam(account.account_id, AUDIT_TASK)
+        return self._summarize(iam, facts, root_session=True)
+
+    def _probe_identity(self, account: OrgAccount) -> RootFacts:
+        facts = RootFacts()
+        if account.management:
+            iam = self.aws.client("iam")
+        else:
+            role = self.via.removeprefix("role:")
+            creds = self.aws.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account.account_id}:role/{role}", RoleSessionName="rootkeeper-audit",
+                DurationSeconds=900)["Credentials"]
+            iam = self.aws.session_iam(creds)
+            facts.calls = 1
+        return self._summarize(iam, facts, root_session=False)
+
+    @staticmethod
+    def _summarize(iam, facts: RootFacts, *, root_session: bool) -> RootFacts:
+        """GetAccountSummary answers all four questions in one call; lists only where it says yes."""
+        summary = iam.get_account_summary()["SummaryMap"]
+        facts.calls += 1
+        if "AccountPasswordPresent" in summary:
+            facts.password = bool(summary["AccountPasswordPresent"])
+        elif root_session:
+            facts.calls += 1
+            facts.password = has_login_profile(iam)
+        facts.mfa_enabled = bool(summary.get("AccountMFAEnabled"))
+        facts.access_keys_present = bool(summary.get("AccountAccessKeysPresent"))
+        facts.certificates_present = bool(summary.get("AccountSigningCertificatesPresent"))
+        if facts.mfa_enabled:
+            if root_session:
+                facts.mfa, pages = paged_ids(iam, MFA_DEVICES)
+                facts.calls += pages
+            else:  # a role sees the root's virtual devices only, through their assignment
+                for page in iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Assigned"):
+                    facts.calls += 1
+                    facts.mfa += [d["SerialNumber"] for d in page["VirtualMFADevices"]
+                                  if d.get("User", {}).get("Arn", "").endswith(":root")]
+        if root_session and facts.access_keys_present:
+            facts.access_keys, pages = paged_ids(iam, ACCESS_KEYS)
+            facts.calls += pages
+        if root_session and facts.certificates_present:
+            facts.certificates, pages = paged_ids(iam, CERTIFICATES)
+            facts.calls += pages
+        return facts
+
+    def audit_one(self, account: OrgAccount, caller: str | None = None) -> AuditRow:
+        device = self.custody.device_arn(account.account_id)
+        in_vault = account.account_id in self.custody.entries
+        row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device or "")
+        if account.management and caller is not None and caller != account.account_id:
+            row.error, row.message = "NotManagementCredentials", (
+                "the management account's root user is audited with its own credentials: run with them")
+            return row
+        try:
+            with aws_errors(f"auditing {account.account_id}"):
+                if account.management or self.via != "assume-root":
+                    facts = self._probe_identity(account)
+                else:
+                    facts = self._probe_root_session(account)
+        except AwsError as exc:
+            row.error, row.message = exc.code, exc.detail
+            return row
+        row.facts = facts
+        row.verdict, row.findings = verdict(facts, in_vault, device)
+        return row
+
+    # ------------------------------------------------------------ many accounts
+    def run(self, accounts: Iterable[OrgAccount], caller: str | None,
+            on_listed: Callable[[int], None] | None = None,
+            on_done: Callable[[AuditRow], None] | None = None) -> list[AuditRow]:
+        """Audit while the listing goes on: pages keep arriving as the first accounts are audited."""
+        futures = []
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="audit")
+        try:
+            for account in accounts:
+                if account.status != "ACTIVE":
+                    continue
+                future = pool.submit(self.audit_one, account, caller)
+                if on_done is not None:
+                    future.add_done_callback(lambda f: on_done(f.result()) if f.exception() is None else None)
+                futures.append(future)
+                if on_listed is not None:
+                    on_listed(len(futures))
+            rows = [f.result() for f in futures]
+        except BaseException:
+            # A listing that failed, an unexpected error, or Ctrl-C: do not wait for thousands of queued accounts.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return sorted(rows, key=lambda r: listed_order(r.account))
+
+    def audit(self, refs: Iterable[str] = (), on_listed: Callable[[int], None] | None = None,
+              on_done: Callable[[AuditRow], None] | None = None) -> list[AuditRow]:
+        """The whole organization, or the accounts ``refs`` names (ids or exact names), in listed order."""
+        _org_id, management = self.aws.organization()
+        caller = self.aws.caller_account()
+        listing = iter_accounts(self.aws, management)
+        selection = Selection(refs) if refs else None
+        if selection is not None:
+            listing = selection(listing)  # audited as the pages arrive
+        rows = self.run(listing, caller, on_listed, on_done)
+        if selection is not None:
+            selection.check()
+        return rows

@@ -1,0 +1,78 @@
+"""The organization against the vault and the seed store: a pure rule, no AWS and no files.
+
+The caller gives the organization's accounts (``accounts.iter_accounts``), the custody
+index of the opened stores, and the accounts that are rootless by record
+(``rootops.rootless_by_record``).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from ..inventory import CustodyIndex
+from .accounts import OrgAccount
+
+
+@dataclass
+class Finding:
+    kind: str
+    account_id: str
+    name: str
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "account_id": self.account_id, "name": self.name, "detail": self.detail, "fix": self.fix}
+
+
+KINDS = ("not-enrolled", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
+
+
+def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[str]) -> list[Finding]:
+    """Findings, account by account in the organization's order, then custody of accounts not in it.
+
+    ``rootless``: accounts whose root credentials the journal says were deleted
+    (``org delete-root``); with no custody, they need none.
+    """
+    out: list[Finding] = []
+    by_id = {a.account_id: a for a in accounts}
+    entries, seeds = custody.entries, custody.seeds
+    for a in accounts:
+        entry, seed = entries.get(a.account_id), seeds.get(a.account_id)
+        if a.status != "ACTIVE":
+            continue
+        enroll = f"rootkeeper enroll {a.account_id} --name {shlex.quote(a.name)} --email {shlex.quote(a.email)}"
+        if entry is None and seed is None:
+            if a.account_id in rootless:
+                continue
+            out.append(Finding("not-enrolled", a.account_id, a.name, "no vault entry and no seed", enroll))
+            continue
+        if entry is None:
+            out.append(Finding("no-password", a.account_id, a.name, "a seed but no vault entry", f"{enroll} --step password"))
+        elif seed is None:
+            out.append(Finding("no-seed", a.account_id, a.name, "a vault entry but no seed",
+                               f"rootkeeper enroll {a.account_id} --step mfa"))
+        for where, held in (("vault", entry), ("seed store", seed)):
+            if held is None:
+                continue
+            held_name, held_email = (held.name if where == "vault" else held.account_name), held.email
+            if held_name != a.name:
+                out.append(Finding("name-drift", a.account_id, a.name,
+                                   f"the {where} says {held_name!r}, the organization {a.name!r}",
+                                   "rename the entry in KeePassXC" if where == "vault" else "re-import the seed row"))
+            if held_email.lower() != a.email.lower():
+                out.append(Finding("email-drift", a.account_id, a.name,
+                                   f"the {where} says {held_email!r}, the organization {a.email!r}",
+                                   "correct the e-mail in KeePassXC" if where == "vault" else "re-import the seed row"))
+    for account_id in sorted(set(entries) | set(seeds)):
+        a = by_id.get(account_id)
+        name = entries[account_id].name if account_id in entries else seeds[account_id].account_name
+        if a is None:
+            out.append(Finding("gone", account_id, name, "custodied, but not in the organization",
+                               f"rootkeeper retire {account_id}"))
+        elif a.status != "ACTIVE":
+            out.append(Finding("closed", account_id, name, f"custodied, but the account is {a.status}",
+                               f"rootkeeper retire {account_id}"))
+    return out
+

@@ -1,0 +1,272 @@
+"""Acting on member accounts' root users through centralized root access (``sts:AssumeRoot``).
+
+Each workflow here is whole: it checks, calls AWS, keeps the vault and the seed store
+in step, journals, and returns outcome records for the caller to show. The command
+line only asks, confirms and prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import breakglass
+from ..errors import AwsError, InputError, RootkeeperError
+from ..journal import Journal
+from ..workspace import Workspace
+from .accounts import OrgAccount, find_accounts
+from .aws import (
+    ACCESS_KEYS,
+    AUDIT_TASK,
+    CERTIFICATES,
+    DELETE_TASK,
+    MFA_DEVICES,
+    RECOVERY_TASK,
+    Aws,
+    aws_errors,
+    has_login_profile,
+    paged_ids,
+)
+
+DELETE_ROOT_EVENT = "org.delete-root"
+
+
+@dataclass
+class RootCredentials:
+    login_profile: bool = False
+    mfa: list[str] = field(default_factory=list)
+    access_keys: list[str] = field(default_factory=list)
+    certificates: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.login_profile or self.mfa or self.access_keys or self.certificates)
+
+    def steps(self) -> list[str]:
+        out = ["delete the root password (login profile)"] if self.login_profile else []
+        out += [f"deactivate MFA device {s}" for s in self.mfa]
+        out += [f"delete access key {k}" for k in self.access_keys]
+        out += [f"delete signing certificate {c}" for c in self.certificates]
+        return out
+
+
+def list_root_credentials(iam) -> RootCredentials:
+    """Read-only: every call here is allowed by both the audit and the delete task policies."""
+    return RootCredentials(has_login_profile(iam), paged_ids(iam, MFA_DEVICES)[0], paged_ids(iam, ACCESS_KEYS)[0],
+                           paged_ids(iam, CERTIFICATES)[0])
+
+
+# ------------------------------------------------------------------ delete-root
+@dataclass
+class Deletion:
+    """What delete-root did (or, in a dry run, would do) for one account."""
+
+    account: OrgAccount
+    dry_run: bool
+    reached: bool = True  # False: AssumeRoot or the first listing failed, nothing changed
+    planned: list[str] = field(default_factory=list)  # AWS steps (a dry run's answer)
+    done: list[str] = field(default_factory=list)  # AWS steps taken
+    custody: list[str] = field(default_factory=list)  # what of custody is (or would be) retired
+    error: str = ""  # AWS's code and message where it stopped
+
+    @property
+    def finished(self) -> bool:
+        return not self.error
+
+    @property
+    def label(self) -> str:
+        return f"{self.account.account_id} ({self.account.name})"
+
+    def lines(self) -> list[str]:
+        """What was done (or would be), one step a line."""
+        label = self.label
+        if not self.reached:
+            return []
+        if self.dry_run:
+            if not self.planned:
+                return [f"{label}: nothing to delete in AWS: the root user has no credentials"] + [
+                    f"{label}: would retire {item}" for item in self.custody]
+            return [f"{label}: would {step}" for step in self.planned] + [
+                f"{label}: would retire {item}" for item in self.custody]
+        out = [f"{label}: {done}" for done in self.done or ["nothing to delete: the root user had no credentials"]]
+        if self.error:
+            return out
+        return out + [f"{label}: retired {item}" for item in self.custody] + [f"{label}: rootless"]
+
+    def problem(self) -> str:
+        """Why the account is not finished ("" when it is)."""
+        if not self.error:
+            return ""
+        if not self.reached:
+            return f"{self.label}: nothing changed: {self.error}"
+        return f"{self.label}: stopped: {self.error}; custody left as it was; re-run to finish"
+
+
+def rootless_by_record(journal: Journal) -> set[str]:
+    """Accounts whose root credentials the journal says were deleted: they need no custody."""
+    return {r["account_id"] for r in journal.records() if r.get("event") == DELETE_ROOT_EVENT and not r.get("error")}
+
+
+def delete_root_targets(ws: Workspace, aws: Aws, refs: list[str]) -> list[OrgAccount]:
+    """Open both stores (a wrong password stops here, before any AWS call), then find and check the accounts."""
+    ws.vault(), ws.seeds()
+    _org_id, management = aws.organization()
+    targets = find_accounts(aws, refs, management)
+    for target in targets:
+        if target.management:
+            raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it; "
+                             "delete its root credentials signed in as root")
+        if target.status != "ACTIVE":
+            raise InputError(f"{target.account_id} is {target.status}: only active accounts can be changed")
+    return targets
+
+
+def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion) -> None:
+    """List, then (unless dry-run) delete, then list again to prove nothing is left.
+
+    A dry run assumes root with the *audit* task policy: it could not change anything
+    even by mistake.
+    """
+    with aws_errors(f"assuming root in {account.account_id}"):
+        iam = aws.root_iam(account.account_id, AUDIT_TASK if result.dry_run else DELETE_TASK)
+        planned = list_root_credentials(iam)
+    result.planned = planned.steps()
+    if result.dry_run:
+        return
+    try:
+        with aws_errors(f"deleting root credentials in {account.account_id}"):
+            if planned.login_profile:
+                iam.delete_login_profile()
+                result.done.append("deleted the root password (login profile)")
+            for serial in planned.mfa:
+                iam.deactivate_mfa_device(SerialNumber=serial)
+                result.done.append(f"deactivated MFA device {serial}")
+            for key in planned.access_keys:
+                iam.delete_access_key(AccessKeyId=key)
+                result.done.append(f"deleted access key {key}")
+            for cert in planned.certificates:
+                iam.delete_signing_certificate(CertificateId=cert)
+                result.done.append(f"deleted signing certificate {cert}")
+            left = list_root_credentials(iam)
+        if not left.empty:
+            result.error = "still present after deletion: " + "; ".join(left.steps())
+    except AwsError as exc:
+        result.error = f"{exc.code}: {exc.detail}"
+
+
+def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool) -> Deletion:
+    entry, seed = ws.vault().get(target.account_id), ws.seeds().active(target.account_id)
+    result = Deletion(target, dry_run)
+    custody = ([f"vault entry {entry.name!r}"] if entry is not None else []) + (
+        ["its seed row(s)"] if seed is not None else [])
+    try:
+        _delete_in_aws(aws, target, result)
+    except AwsError as exc:
+        result.reached, result.error = False, f"{exc.code}: {exc.detail}"
+        return result
+    if dry_run:
+        result.custody = custody
+        return result
+    # AWS has changed (or had nothing to change): the record must exist, also when it stopped half-way.
+    ws.record({"event": DELETE_ROOT_EVENT, "account_id": target.account_id, "account_name": target.name,
+               "deleted": result.done, "error": result.error})
+    if result.error:
+        return result  # custody stays as it was until AWS is clean; a re-run finishes
+    if entry is not None:
+        breakglass.retire(ws, target.account_id)
+    elif seed is not None:
+        breakglass.retire_seeds(ws, target.account_id, target.name)
+    result.custody = custody
+    return result
+
+
+def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: bool,
+                report: Callable[[Deletion], None] | None = None) -> list[Deletion]:
+    """Delete the targets' root credentials through AssumeRoot, then retire their custody and journal it.
+
+    ``report`` sees each account's outcome as soon as it is known. Raises RootkeeperError
+    naming the accounts not finished (their outcomes say why); a re-run finishes them.
+    An account left with no root credentials is *rootless by record* (``rootless_by_record``).
+    """
+    if not dry_run:
+        ws.journal_ready()
+    outcomes = []
+    for target in targets:
+        outcome = _delete_one(ws, aws, target, dry_run)
+        outcomes.append(outcome)
+        if report is not None:
+            report(outcome)
+    failed = [o.account.account_id for o in outcomes if not o.finished]
+    if failed:
+        raise RootkeeperError(f"{len(failed)} account(s) not finished: {', '.join(failed)}: see the lines above, "
+                              "fix the cause and re-run for them")
+    return outcomes
+
+
+# ------------------------------------------------------------------ allow-recovery
+@dataclass
+class Recovery:
+    account: OrgAccount
+    created: bool  # False: the root user already had a password; nothing changed
+
+
+def allow_recovery(ws: Workspace, aws: Aws, ref: str) -> Recovery:
+    """CreateLoginProfile for root with no password (AssumeRoot, IAMCreateRootUserPassword): the root
+    e-mail's owner can then reset it. Journaled when something changed."""
+    _org_id, management = aws.organization()
+    (target,) = find_accounts(aws, [ref], management)
+    if target.management:
+        raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it")
+    ws.journal_ready()
+    with aws_errors(f"allowing password recovery for {target.account_id}"):
+        iam = aws.root_iam(target.account_id, RECOVERY_TASK)
+        try:
+            iam.create_login_profile()
+            created = True
+        except iam.exceptions.EntityAlreadyExistsException:
+            created = False
+    if created:
+        ws.record({"event": "org.allow-recovery", "account_id": target.account_id, "account_name": target.name})
+    return Recovery(target, created)
+
+
+# ------------------------------------------------------------------ enable-central-root
+FEATURES = {"RootCredentialsManagement": "enable_organizations_root_credentials_management",
+            "RootSessions": "enable_organizations_root_sessions"}
+
+
+@dataclass
+class CentralRoot:
+    trusted_access: bool
+    features: list[str]  # the features that were on before
+    changed: list[str] = field(default_factory=list)
+
+    def report(self) -> list[tuple[str, bool]]:
+        """(what, was it already on) for trusted access and each feature, in the order they are enabled."""
+        return [("trusted access for iam.amazonaws.com", self.trusted_access)] + [
+            (feature, feature in self.features) for feature in FEATURES]
+
+
+def enable_central_root(aws: Aws, *, dry_run: bool) -> CentralRoot:
+    """Trusted access for iam.amazonaws.com, then RootCredentialsManagement and RootSessions."""
+    orgs, iam = aws.client("organizations"), aws.client("iam")
+    with aws_errors("enabling centralized root access"):
+        org = orgs.describe_organization()["Organization"]
+        if org.get("FeatureSet") != "ALL":
+            raise AwsError("the organization does not have all features enabled: enable them in AWS Organizations "
+                           "first (centralized root access needs them)")
+        principals = [s["ServicePrincipal"] for page in orgs.get_paginator(
+            "list_aws_service_access_for_organization").paginate() for s in page["EnabledServicePrincipals"]]
+        state = CentralRoot("iam.amazonaws.com" in principals, [])
+        if state.trusted_access:
+            state.features = iam.list_organizations_features().get("EnabledFeatures", [])
+        else:
+            state.changed.append("trusted access for iam.amazonaws.com")
+            if not dry_run:
+                orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+        for feature, method in FEATURES.items():
+            if feature not in state.features:
+                state.changed.append(feature)
+                if not dry_run:
+                    getattr(iam, method)()
+    return state

@@ -1,0 +1,64 @@
+"""``seeds import`` and ``seeds export``: seeds into and out of the store, journaled.
+
+An import is all or nothing: every row is parsed and checked against the store before
+the store is written. An export is recorded in the journal before its plaintext is
+returned: an export that cannot be recorded does not happen.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .formats import parse_import, to_csv, to_json, to_otpauth
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+FORMATS = ("csv", "otpauth", "json")
+
+
+@dataclass
+class Imported:
+    path: Path  # the seed store
+    rows: int  # rows in the file
+    added: list[str]  # account ids whose seed was added (or replaced)
+    before: int  # active seeds before
+    after: int  # active seeds after
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False) -> Imported:
+    """Parse ``text`` (CSV, the write-up's pipe table or otpauth lines) and add its seeds; a seed
+    already in the store is skipped; another seed for an account that has one needs ``replace``."""
+    parsed = parse_import(text, source, ws.config.email_template)
+    store = ws.seeds()
+    before = len(store.active_rows())
+    added = []
+    for index, row in enumerate(parsed.rows, 1):
+        if row.state != "active":
+            continue
+        existing = store.active(row.account_id)
+        saved = store.add(row, replace_existing=replace, where=f"{source} row {index}")
+        if saved is not existing:
+            added.append(row.account_id)
+    if added:
+        ws.journal_ready()
+        store.save()
+        ws.record({"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
+                   "accounts": added})
+    return Imported(store.path, len(parsed.rows), added, before, len(store.active_rows()), parsed.warnings)
+
+
+def export_seeds(ws: Workspace, fmt: str, *, include_all: bool = False) -> str:
+    """The seeds in plaintext (csv, otpauth lines or json): active rows, or every row with ``include_all``."""
+    store = ws.seeds()
+    rows = store.rows if include_all else store.active_rows()
+    ws.record({"event": "seeds.export", "format": fmt, "count": len(rows)})
+    if fmt == "csv":
+        return to_csv(rows)
+    if fmt == "json":
+        return to_json(rows)
+    return "".join(to_otpauth(row) + "\n" for row in rows)

@@ -1,0 +1,19 @@
+"""The simulated AWS Organization and the demo that drives it: for the tests, the demo and the
+benchmarks only. Nothing in the product imports this package except the ``demo`` command.
+
+- ``org``: ``SimOrg``, the organization, its root users and a console;
+- ``server``: its AWS API, a WSGI layer in front of moto's server;
+- ``state`` and ``wire``: the records it keeps and AWS's wire format;
+- ``demo``: the whole job, end to end, on a simulated organization.
+
+Needs moto's server (``pip install 'rootkeeper[sim]'``); ``missing()`` says what is absent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+
+def missing() -> list[str]:
+    """The modules the simulator needs and this Python lacks (empty: it can run)."""
+    return [name for name in ("moto", "werkzeug", "flask", "flask_cors") if importlib.util.find_spec(name) is None]

@@ -1,0 +1,177 @@
+"""A simulated AWS Organization for the tests, the demo and the benchmarks: moto's server, extended.
+
+moto 5 serves Organizations, STS AssumeRole and per-account IAM over HTTP, but has
+no ``sts:AssumeRoot``, no ``iam:ListOrganizationsFeatures`` or
+``iam:EnableOrganizationsRoot*``, and no root-user state at all. ``SimOrg`` keeps
+each account's root user (password, MFA devices with their seeds, access keys,
+signing certificates), builds the organization (OUs, accounts, closed accounts),
+plays the console (set a password, show a secret key, check the two consecutive
+codes, sign in as root), and serves the AWS API (``server.AwsApi``) on 127.0.0.1.
+Clients are unmodified boto3 pointed at ``http://127.0.0.1:PORT``.
+
+Needs ``moto[server]`` (the ``sim`` extra).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+from .. import totp
+from .server import AwsApi
+from .state import MANAGEMENT_ACCOUNT, Faults, MfaDevice, RootUser, Session, SimError, iso, utc_now
+
+
+class SimOrg(AwsApi):
+    """The WSGI application: call ``serve()`` for a threaded server on 127.0.0.1."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.latency = latency
+        self.lock = threading.RLock()
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        with self.lock:
+            self.roots: dict[str, RootUser] = {}
+            self.faults: dict[str, Faults] = {}
+            self.sessions: dict[str, Session] = {}
+            self.features: set[str] = set()
+            self.calls: Counter[str] = Counter()
+            self._order: list | None = None
+            self.actions: Counter[str] = Counter()
+            self._clock = utc_now().replace(tzinfo=None) - timedelta(days=400)  # moto keeps naive UTC
+
+    def root(self, account_id: str) -> RootUser:
+        with self.lock:
+            return self.roots.setdefault(account_id, RootUser(account_id))
+
+    def fault(self, account_id: str) -> Faults:
+        with self.lock:
+            return self.faults.setdefault(account_id, Faults())
+
+    @property
+    def _org(self):
+        from moto.organizations.models import organizations_backends
+
+        return organizations_backends[MANAGEMENT_ACCOUNT]["aws"]
+
+    def create_organization(self) -> str:
+        backend = self._org
+        backend.create_organization(region="us-east-1", FeatureSet="ALL")
+        return backend.org.root_id
+
+    def add_ou(self, name: str, parent_id: str | None = None) -> str:
+        backend = self._org
+        return backend.create_organizational_unit(Name=name, ParentId=parent_id or backend.org.root_id)[
+            "OrganizationalUnit"]["Id"]
+
+    def add_account(self, name: str, email: str, ou_id: str | None = None, *, closed: bool = False) -> str:
+        backend = self._org
+        account_id = backend.create_account(AccountName=name, Email=email)["CreateAccountStatus"]["AccountId"]
+        account = backend.get_account_by_id(account_id)
+        # Distinct, increasing join times: moto pages ListAccounts by this value.
+        with self.lock:
+            self._clock += timedelta(seconds=1)
+            account.create_time = self._clock
+        if ou_id:
+            backend.move_account(AccountId=account_id, SourceParentId=backend.org.root_id, DestinationParentId=ou_id)
+        if closed:
+            backend.close_account(AccountId=account_id)
+        self.root(account_id)
+        return account_id
+
+    def close(self, account_id: str) -> None:
+        self._org.close_account(AccountId=account_id)
+
+    def rename(self, account_id: str, name: str, email: str) -> None:
+        """What changing the account name and root e-mail in the console does."""
+        account = self._org.get_account_by_id(account_id)
+        account.name, account.email = name, email
+
+    def accounts(self) -> dict[str, object]:
+        return {a.id: a for a in self._org.accounts}
+
+    def trusted_access(self) -> bool:
+        return any(s["ServicePrincipal"] == "iam.amazonaws.com" for s in self._org.services)
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {"roots": {a: r.snapshot() for a, r in sorted(self.roots.items())},
+                    "features": sorted(self.features), "trusted_access": self.trusted_access(),
+                    "accounts": {a.id: [a.name, a.email, a.status, a.parent_id] for a in self._org.accounts}}
+
+    # ------------------------------------------------------------- the console
+    def console_set_password(self, account_id: str, password: str) -> None:
+        root = self.root(account_id)
+        with self.lock:
+            root.password_sha256 = hashlib.sha256(password.encode()).hexdigest()
+            root.password_created = iso(utc_now())
+            root.password_reset_required = False
+
+    def console_create_virtual_mfa(self, account_id: str, name: str = "root-mfa") -> tuple[str, str]:
+        """What the console shows after 'Assign MFA device': the serial and the secret key."""
+        root = self.root(account_id)
+        serial = f"arn:aws:iam::{account_id}:mfa/{name}"
+        with self.lock:
+            if serial in root.devices and root.devices[serial].enabled_at:
+                raise SimError(f"an MFA device named {name} is already assigned")
+            if len(root.mfa) >= 8:
+                raise SimError("a root user can have at most 8 MFA devices")
+            seed = base64.b32encode(secrets.token_bytes(40)).decode()
+            root.devices[serial] = MfaDevice(serial, seed)
+        return serial, seed
+
+    def console_enable_mfa(self, account_id: str, serial: str, code1: str, code2: str, at: float | None = None) -> None:
+        """Enable a virtual device as the console does: two consecutive codes, checked against the seed."""
+        root = self.root(account_id)
+        device = root.devices.get(serial)
+        if device is None:
+            raise SimError(f"no virtual MFA device {serial}")
+        now = time.time() if at is None else at
+        for step in (-2, -1, 0, 1):
+            first = now + step * 30
+            if (totp.code(device.seed, first) == code1.strip() and totp.code(device.seed, first + 30) == code2.strip()):
+                with self.lock:
+                    device.enabled_at = iso(utc_now())
+                return
+        raise SimError("InvalidAuthenticationCode: the two codes are not consecutive codes of this device")
+
+    def console_sign_in(self, account_id: str, password: str, code: str | None) -> bool:
+        root = self.root(account_id)
+        if root.password_sha256 != hashlib.sha256(password.encode()).hexdigest():
+            return False
+        if not root.mfa:
+            return True
+        now = time.time()
+        return any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa for s in (-1, 0, 1))
+
+    def plant_access_key(self, account_id: str) -> str:
+        key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+        with self.lock:
+            self.root(account_id).access_keys[key_id] = {"Status": "Active", "CreateDate": iso(utc_now())}
+        return key_id
+
+    def plant_certificate(self, account_id: str) -> str:
+        cert_id = secrets.token_hex(16).upper()
+        with self.lock:
+            self.root(account_id).certificates[cert_id] = {"Status": "Active", "UploadDate": iso(utc_now())}
+        return cert_id
+
+    def plant_mfa(self, account_id: str, name: str = "root-mfa") -> tuple[str, str]:
+        """A virtual device enabled out of band (someone else enrolled it): the seed is not ours."""
+        serial, seed = self.console_create_virtual_mfa(account_id, name)
+        now = time.time()
+        self.console_enable_mfa(account_id, serial, totp.code(seed, now), totp.code(seed, now + 30), at=now)
+        return serial, seed
