@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test lint bench bench-org clean
+.PHONY: setup tools demo test unit lint bench bench-org clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,9 @@ lint: setup
 
 test: setup tools lint
 	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
 
 bench: setup tools
 	$(BIN)/python benchmarks/bench_10k.py

@@ -65,6 +65,14 @@ def read_identity_file(path: Path) -> list[str]:
     return keys
 
 
+def generate_identity() -> tuple[str, str]:
+    """A new age X25519 identity: (secret ``AGE-SECRET-KEY-1...``, public ``age1...``)."""
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
+
+
 def validate_recipient(text: str) -> str:
     import pyrage
 

@@ -31,6 +31,7 @@ from ..accounts import Account
 from ..config import load
 from ..errors import ExistsError, InputError, RootkeeperError
 from ..provision import InitPlan, init
+from ..seeds.store import generate_identity
 from ..vault import KdfParams
 from ..workspace import Credentials, Workspace
 from . import missing
@@ -99,16 +100,14 @@ def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None
         directory.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
 
-    import pyrage
-
     master = passwords.generate(32)
-    identity = pyrage.x25519.Identity.generate()
+    identity, public = generate_identity()
     fsutil.write_new(secrets_dir / "vault-password.txt", (master + "\n").encode())
     fsutil.write_new(secrets_dir / "custodian-1.agekey",
-                     f"# demo custodian\n# public key: {identity.to_public()}\n{identity}\n".encode())
+                     f"# demo custodian\n# public key: {public}\n{identity}\n".encode())
     plan = InitPlan(config_path=out / "rootkeeper.toml", vault=out / "vault" / "aws-root.kdbx",
                     seeds=out / "seeds" / "aws-root-mfa.csv.age", journal=out / "rootkeeper-journal.jsonl",
-                    recipients=[str(identity.to_public())], kdf=kdf or KdfParams())
+                    recipients=[public], kdf=kdf or KdfParams())
     init(plan, master, None)
     say(f"1. Created the vault, the seed store and the configuration in {out}")
     say(f"   vault:      {plan.vault}  (KeePass KDBX 4, Argon2id {plan.kdf.memory_mib} MiB x {plan.kdf.iterations})")
@@ -148,7 +147,7 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     for account_id, name, kind, ou in members:
         say(f"   {account_id}  {name:<18} /Root/{ou:<16} {KINDS_EXPLAINED[kind]}")
 
-    ws = Workspace(load(str(plan.config_path)), Credentials(lambda: master, lambda: "", lambda: [str(identity)]))
+    ws = Workspace(load(str(plan.config_path)), Credentials(lambda: master, lambda: "", lambda: [identity]))
     mgmt_account = sim.accounts()[management]
     to_enroll = [(management, mgmt_account.name, mgmt_account.email)] + [
         (a, n, f"aws+{n}@example.com") for a, n, k, _ou in members if k == "enroll"]

@@ -1,0 +1,98 @@
+"""The layout's import rules, read from the source (every import, including those inside functions).
+
+- the core never imports click or rich: those are the command line's;
+- boto3 and botocore belong to ``org/aws.py``; moto, werkzeug and flask to ``sim/``;
+  pykeepass to ``vault.py``, pyrage to ``seeds/store.py``, pyotp to ``totp.py``;
+  each is imported inside a function, so that a command that does not need it never loads it;
+- nothing in the product imports ``rootkeeper.sim`` except ``sim/`` itself and the ``demo``
+  command; nothing outside ``cli/`` imports ``rootkeeper.cli``.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "rootkeeper"
+
+# module (or package) -> where it may be imported (paths relative to src/rootkeeper; a trailing / is a package)
+OWNERS = {
+    "click": ["cli/"],
+    "rich": ["cli/"],
+    "boto3": ["org/aws.py"],
+    "botocore": ["org/aws.py"],
+    "moto": ["sim/"],
+    "werkzeug": ["sim/"],
+    "flask": ["sim/"],
+    "pykeepass": ["vault.py"],
+    "pyrage": ["seeds/store.py"],
+    "pyotp": ["totp.py"],
+    "rootkeeper.sim": ["sim/", "cli/demo.py"],
+    "rootkeeper.cli": ["cli/", "__main__.py"],
+}
+LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "pyrage", "pyotp"}
+
+
+def modules() -> dict[str, Path]:
+    return {p.relative_to(SRC).as_posix(): p for p in sorted(SRC.rglob("*.py"))}
+
+
+def imports(rel: str, path: Path) -> list[tuple[str, bool]]:
+    """(absolute module name, imported at module level?) of every import in the file."""
+    package = ["rootkeeper", *rel.split("/")[:-1]]
+    tree = ast.parse(path.read_text(), str(path))
+    top = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, id(node) in top) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+                if not node.module:  # from . import x, y: each is a module of that package
+                    found += [(f"{name}.{alias.name}", id(node) in top) for alias in node.names]
+                    continue
+            else:
+                name = node.module or ""
+            found.append((name, id(node) in top))
+    return found
+
+
+def owner_allows(owner: str, rel: str) -> bool:
+    return rel.startswith(owner) if owner.endswith("/") else rel == owner
+
+
+def test_every_import_respects_its_owner():
+    breaches = []
+    for rel, path in modules().items():
+        for name, at_top in imports(rel, path):
+            for module, owners in OWNERS.items():
+                if name != module and not name.startswith(module + "."):
+                    continue
+                if not any(owner_allows(o, rel) for o in owners):
+                    breaches.append(f"{rel} imports {name} (only {', '.join(owners)} may)")
+                elif module in LAZY and at_top:
+                    breaches.append(f"{rel} imports {name} at module level (import it where it is used)")
+    assert breaches == []
+
+
+def test_the_rules_see_what_they_guard():
+    """The scanner itself: it finds the imports the rules are about (a rule that can see nothing cannot fail)."""
+    found = {rel: {n for n, _top in imports(rel, p)} for rel, p in modules().items()}
+    assert "click" in found["cli/common.py"] and "boto3" in found["org/aws.py"]
+    assert "rootkeeper.sim.demo" in found["cli/demo.py"] and "rootkeeper.org.aws" in found["org/audit.py"]
+    assert "rootkeeper.errors" in found["vault.py"] and "pykeepass" in found["vault.py"]
+
+
+def test_importing_the_whole_core_loads_no_heavy_dependency():
+    core = sorted("rootkeeper." + rel[:-3].replace("/", ".").removesuffix(".__init__")
+                  for rel in modules() if not rel.startswith(("cli/", "sim/")) and rel != "__main__.py")
+    code = (f"import sys\nfor m in {core!r}:\n    __import__(m)\n"
+            "print(sorted(m for m in ('click', 'rich', 'boto3', 'botocore', 'moto', 'pykeepass', 'pyrage', 'pyotp')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert len(core) > 20

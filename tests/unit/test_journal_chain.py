@@ -1,0 +1,89 @@
+"""The journal's hash chain, checked by recomputing SHA-256 here, and what verify says of each tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from rootkeeper.errors import InputError
+from rootkeeper.journal import GENESIS, Journal
+
+
+def canonical_hash(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+@pytest.fixture
+def journal(tmp_path):
+    j = Journal(tmp_path / "journal.jsonl")
+    j.append([{"event": "code", "account_id": "111122223333", "reason": "drill ü"}])
+    j.append([{"event": "rotate", "account_id": "111122223333"}, {"event": "retire", "account_id": "444455556666"}])
+    return j
+
+
+def lines(j: Journal) -> list[bytes]:
+    return j.path.read_bytes().splitlines()
+
+
+def test_chain_is_sha256_of_canonical_json_linked_to_the_previous(journal):
+    records = [json.loads(line) for line in lines(journal)]
+    assert [r["seq"] for r in records] == [1, 2, 3]
+    prev = GENESIS
+    for record in records:
+        assert record["prev"] == prev and record["hash"] == canonical_hash(record)
+        prev = record["hash"]
+    assert journal.head_path.read_text() == f"3 {prev}\n"
+    result = journal.verify([f"2:{records[1]['hash']}"])
+    assert result.ok and result.count == 3 and result.head == prev
+
+
+def test_append_returns_the_stamps_it_wrote(journal):
+    stamps = journal.append([{"event": "code"}])
+    last = json.loads(lines(journal)[-1])
+    assert stamps == [(4, last["hash"])]
+
+
+def rewrite(j: Journal, new_lines: list[bytes]) -> None:
+    j.path.write_bytes(b"\n".join(new_lines) + b"\n")
+
+
+def test_edit_is_found(journal):
+    body = lines(journal)
+    body[1] = body[1].replace(b"rotate", b"rotaTE")
+    rewrite(journal, body)
+    assert any("edited" in p for p in journal.verify().problems)
+
+
+def test_removal_and_reordering_are_found(journal):
+    body = lines(journal)
+    rewrite(journal, [body[0], body[2]])
+    assert any("removed, inserted or reordered" in p for p in journal.verify().problems)
+    rewrite(journal, [body[1], body[0], body[2]])
+    assert not journal.verify().ok
+
+
+def test_truncation_is_found_by_the_head_file(journal):
+    rewrite(journal, lines(journal)[:2])
+    assert any("removed from the end" in p for p in journal.verify().problems)
+
+
+def test_anchor_catches_a_rewritten_chain(journal):
+    first = json.loads(lines(journal)[0])
+    # Someone rewrites the whole chain consistently (head file included): only an anchor kept elsewhere notices.
+    forged = dict(first, reason="something else")
+    forged["hash"] = canonical_hash(forged)
+    rewrite(journal, [json.dumps(forged, sort_keys=True, separators=(",", ":")).encode()])
+    journal.head_path.write_text(f"1 {forged['hash']}\n")
+    assert journal.verify().ok
+    assert not journal.verify([f"1:{first['hash']}"]).ok
+
+
+def test_bad_anchor_and_damaged_tail(journal):
+    with pytest.raises(InputError):
+        journal.verify(["seventeen"])
+    journal.path.write_bytes(journal.path.read_bytes() + b"{not json\n")
+    with pytest.raises(InputError, match="damaged record"):
+        journal.ready()

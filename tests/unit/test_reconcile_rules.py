@@ -1,0 +1,90 @@
+"""``org reconcile``'s rule: the organization against custody, every finding kind (no AWS, no files)."""
+
+from __future__ import annotations
+
+import shlex
+
+from rootkeeper.inventory import CustodyIndex
+from rootkeeper.org.accounts import OrgAccount
+from rootkeeper.org.reconcile import KINDS, reconcile
+from rootkeeper.seeds import SeedRow
+from rootkeeper.vault import VaultEntry
+
+
+def org(account_id: str, name: str, status: str = "ACTIVE", email: str | None = None) -> OrgAccount:
+    return OrgAccount(account_id, name, email or f"aws+{name}@example.com", status)
+
+
+def custody(entries=(), seeds=()) -> CustodyIndex:
+    entry_map = {e.account_id: e for e in entries}
+    seed_map = {s.account_id: s for s in seeds}
+    return CustodyIndex(None, None, entry_map, [], seed_map, list(seeds))
+
+
+def entry(account_id: str, name: str, email: str | None = None) -> VaultEntry:
+    return VaultEntry(account_id, name, email or f"aws+{name}@example.com", False, None)
+
+
+def seed(account_id: str, name: str, email: str | None = None) -> SeedRow:
+    return SeedRow(account_id, name, email or f"aws+{name}@example.com", "A" * 32)
+
+
+def kinds(findings) -> list[tuple[str, str]]:
+    return [(f.kind, f.account_id) for f in findings]
+
+
+def test_fully_custodied_and_rootless_by_record_are_clean():
+    accounts = [org("111111111111", "prod"), org("222222222222", "sandbox")]
+    held = custody([entry("111111111111", "prod")], [seed("111111111111", "prod")])
+    assert reconcile(accounts, held, rootless={"222222222222"}) == []
+
+
+def test_not_enrolled_gives_an_enroll_line_a_shell_reads_back():
+    name, email = "team's app & co", "aws+odd@example.com"
+    (finding,) = reconcile([org("333333333333", name, email=email)], custody(), rootless=set())
+    assert finding.kind == "not-enrolled"
+    assert shlex.split(finding.fix) == ["rootkeeper", "enroll", "333333333333", "--name", name, "--email", email]
+
+
+def test_one_store_missing():
+    accounts = [org("111111111111", "a"), org("222222222222", "b")]
+    held = custody([entry("111111111111", "a")], [seed("222222222222", "b")])
+    findings = reconcile(accounts, held, set())
+    assert kinds(findings) == [("no-seed", "111111111111"), ("no-password", "222222222222")]
+    assert findings[0].fix == "rootkeeper enroll 111111111111 --step mfa"
+    assert shlex.split(findings[1].fix)[-2:] == ["--step", "password"]
+
+
+def test_rootless_by_record_does_not_hide_half_custody():
+    held = custody([entry("111111111111", "a")], [])
+    assert kinds(reconcile([org("111111111111", "a")], held, {"111111111111"})) == [("no-seed", "111111111111")]
+
+
+def test_drift_in_either_store_and_case_of_email_ignored():
+    account = org("111111111111", "prod", email="Aws+Prod@Example.com")
+    held = custody([entry("111111111111", "prod-old", "aws+prod@example.com")],
+                   [seed("111111111111", "prod", "other@example.com")])
+    findings = reconcile([account], held, set())
+    assert kinds(findings) == [("name-drift", "111111111111"), ("email-drift", "111111111111")]
+    assert "the vault says 'prod-old'" in findings[0].detail and "the seed store" in findings[1].detail
+
+
+def test_gone_and_closed_accounts_with_custody():
+    accounts = [org("111111111111", "closed", "SUSPENDED"), org("444444444444", "leaving", "PENDING_CLOSURE")]
+    held = custody([entry("111111111111", "closed"), entry("222222222222", "gone")], [seed("333333333333", "seed-only")])
+    findings = reconcile(accounts, held, set())
+    assert kinds(findings) == [("closed", "111111111111"), ("gone", "222222222222"), ("gone", "333333333333")]
+    assert all(f.fix == f"rootkeeper retire {f.account_id}" for f in findings)
+    assert "SUSPENDED" in findings[0].detail
+
+
+def test_inactive_account_without_custody_is_not_a_finding():
+    assert reconcile([org("111111111111", "x", "SUSPENDED")], custody(), set()) == []
+
+
+def test_every_kind_is_declared():
+    accounts = [org("100000000001", "n"), org("100000000002", "p"), org("100000000003", "s", email="s@x.example"),
+                org("100000000004", "c", "SUSPENDED")]
+    held = custody([entry("100000000002", "p-renamed"), entry("100000000004", "c"), entry("100000000005", "gone")],
+                   [seed("100000000003", "s")])
+    assert {f.kind for f in reconcile(accounts, held, set())} == set(KINDS)
