@@ -137,3 +137,23 @@ def test_list_accounts_pages_like_aws(org):
     pages = list(client(sim, "organizations").get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 20}))
     ids = [a["Id"] for p in pages for a in p["Accounts"]]
     assert len(pages) == 3 and len(ids) == len(set(ids)) == 46 and set(ids) == set(sim.accounts())
+
+
+def test_root_long_term_credentials_listed_and_deleted_as_aws_answers(org):
+    sim, member = org
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    key, cert = sim.plant_access_key(member), sim.plant_certificate(member)
+    creds = client(sim, "sts").assume_root(TargetPrincipal=member, TaskPolicyArn={
+        "arn": TASK + "IAMDeleteRootUserCredentials"})["Credentials"]
+    iam = client(sim, "iam", creds)
+    (listed_key,) = iam.list_access_keys()["AccessKeyMetadata"]
+    (listed_cert,) = iam.list_signing_certificates()["Certificates"]
+    assert (listed_key["AccessKeyId"], listed_key["Status"]) == (key, "Active")
+    assert (listed_cert["CertificateId"], listed_cert["Status"]) == (cert, "Active") and listed_cert["UploadDate"]
+    iam.delete_access_key(AccessKeyId=key)
+    iam.delete_signing_certificate(CertificateId=cert)
+    assert iam.list_access_keys()["AccessKeyMetadata"] == [] and iam.list_signing_certificates()["Certificates"] == []
+    for call, args in ((iam.delete_access_key, {"AccessKeyId": key}), (iam.delete_signing_certificate, {"CertificateId": cert})):
+        with pytest.raises(ClientError) as exc:
+            call(**args)
+        assert code_of(exc) == "NoSuchEntity"

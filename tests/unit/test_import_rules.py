@@ -96,3 +96,11 @@ def test_importing_the_whole_core_loads_no_heavy_dependency():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert len(core) > 20
+
+
+def test_help_loads_no_heavy_dependency():
+    code = ("import sys\nfrom rootkeeper.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('rich', 'boto3', 'botocore', 'moto', 'werkzeug', 'pykeepass', 'pyrage', 'pyotp')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -25,6 +25,16 @@ from xml.sax.saxutils import escape
 from .state import CREDENTIAL_TASKS, MANAGEMENT_ACCOUNT, TASK_POLICIES, TASK_POLICY_PREFIX, RootUser, Session, iso, utc_now
 from .wire import SCOPE, Reply, call_app
 
+# A root user's long-term API credentials, listed and deleted alike:
+# kind -> (RootUser attribute, id element, list result element, what it is, the rest of a member's XML)
+LONG_TERM = {
+    "AccessKey": ("access_keys", "AccessKeyId", "AccessKeyMetadata", "Access Key",
+                  lambda v: f"<Status>{v['Status']}</Status><CreateDate>{v['CreateDate']}</CreateDate>"),
+    "SigningCertificate": ("certificates", "CertificateId", "Certificates", "Certificate",
+                           lambda v: f"<CertificateBody>-----BEGIN CERTIFICATE-----</CertificateBody>"
+                                     f"<Status>{v['Status']}</Status><UploadDate>{v['UploadDate']}</UploadDate>"),
+}
+
 
 class AwsApi:
     """Mixed into ``SimOrg``: its state (``roots``, ``sessions``, ``features``, ``faults``...) answers here."""
@@ -266,22 +276,15 @@ class AwsApi:
                     return reply.error("NoSuchEntity", f"MFA device {params.get('SerialNumber', '')} is not assigned to root")
                 device.enabled_at = None
                 return reply.ok("")
-            if action == "ListAccessKeys":
-                members = "".join(f"<member><AccessKeyId>{k}</AccessKeyId><Status>{v['Status']}</Status>"
-                                  f"<CreateDate>{v['CreateDate']}</CreateDate></member>" for k, v in root.access_keys.items())
-                return reply.ok(f"<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>")
-            if action == "DeleteAccessKey":
-                if root.access_keys.pop(params.get("AccessKeyId", ""), None) is None:
-                    return reply.error("NoSuchEntity", "The Access Key with id given cannot be found.")
-                return reply.ok("")
-            if action == "ListSigningCertificates":
-                members = "".join(f"<member><CertificateId>{k}</CertificateId><CertificateBody>-----BEGIN CERTIFICATE-----"
-                                  f"</CertificateBody><Status>{v['Status']}</Status><UploadDate>{v['UploadDate']}</UploadDate>"
-                                  f"</member>" for k, v in root.certificates.items())
-                return reply.ok(f"<Certificates>{members}</Certificates><IsTruncated>false</IsTruncated>")
-            if action == "DeleteSigningCertificate":
-                if root.certificates.pop(params.get("CertificateId", ""), None) is None:
-                    return reply.error("NoSuchEntity", "The Certificate with id given cannot be found.")
+            kind = action.removeprefix("List").removesuffix("s") if action.startswith("List") else action.removeprefix("Delete")
+            if kind in LONG_TERM:
+                attribute, id_tag, list_tag, what, details = LONG_TERM[kind]
+                held = getattr(root, attribute)
+                if action.startswith("List"):
+                    members = "".join(f"<member><{id_tag}>{k}</{id_tag}>{details(v)}</member>" for k, v in held.items())
+                    return reply.ok(f"<{list_tag}>{members}</{list_tag}><IsTruncated>false</IsTruncated>")
+                if held.pop(params.get(id_tag, ""), None) is None:
+                    return reply.error("NoSuchEntity", f"The {what} with id given cannot be found.")
                 return reply.ok("")
         return reply.error("AccessDenied", f"iam:{action} is not simulated for root sessions")
 
