@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import inputs
-from .common import CONTEXT, common, given, note, path_of, print_table, reveal, stamps, warn_all, workspace
+from .common import CONTEXT, common, given, json_flag, note, path_of, print_table, reveal, stamps, warn_all, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -197,10 +197,14 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
 
 # ------------------------------------------------------------------ break glass
 
+def retrieval(func):
+    """ACCOUNT and --reason, besides the common options: what every break-glass retrieval takes."""
+    func = click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")(func)
+    return common(click.argument("account")(func))
+
+
 @click.command(context_settings=CONTEXT)
-@common
-@click.argument("account")
-@click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")
+@retrieval
 @click.option("--at", "at", metavar="TIME", help="Code at this time: Unix seconds or ISO 8601 (default now).")
 def code(account, reason, at):
     """Print the current MFA code of ACCOUNT (12-digit id or exact name).
@@ -225,9 +229,7 @@ def code(account, reason, at):
 
 
 @click.command(context_settings=CONTEXT)
-@common
-@click.argument("account")
-@click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")
+@retrieval
 @click.option("--show", "how", flag_value="show", help="Print the password alone on stdout.")
 @click.option("--clip", "how", flag_value="clip",
               help="Copy it to the clipboard and clear it after the configured seconds (default 30).")
@@ -260,7 +262,7 @@ def password(account, reason, how):
 
 @click.command(name="list", context_settings=CONTEXT)
 @common
-@click.option("--json", "as_json", is_flag=True, help="JSON for pipelines.")
+@json_flag()
 @click.option("--only", type=click.Choice(["vault", "seeds"]),
               help="Open only one store (for a custodian who holds only one).")
 def list_(as_json, only):

@@ -49,6 +49,11 @@ def common(func):
     return func
 
 
+def json_flag(text: str = "JSON for pipelines."):
+    """``--json``, passed to the command as ``as_json``."""
+    return click.option("--json", "as_json", is_flag=True, help=text)
+
+
 def given(name: str):
     """The value of a remembered option (None when not given)."""
     return click.get_current_context().meta.get(f"rk.{name}")

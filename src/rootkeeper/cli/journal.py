@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .common import CONTEXT, common, note, warn_all, workspace
+from .common import CONTEXT, common, json_flag, note, warn_all, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -23,7 +23,7 @@ def journal():
 
 @journal.command(name="show", context_settings=CONTEXT)
 @common
-@click.option("--json", "as_json", is_flag=True, help="The records as JSON Lines, as stored.")
+@json_flag("The records as JSON Lines, as stored.")
 def journal_show(as_json):
     """Print the journal's records (no secret is ever in them).
 

@@ -9,7 +9,7 @@ import sys
 import click
 
 from . import inputs
-from .common import CONTEXT, common, given, note, print_table, remember, stamps, workspace
+from .common import CONTEXT, common, given, json_flag, note, print_table, remember, stamps, workspace
 
 
 def aws_options(func):
@@ -47,7 +47,7 @@ def org():
 
 @org.command(name="accounts", context_settings=CONTEXT)
 @aws_options
-@click.option("--json", "as_json", is_flag=True, help="JSON for pipelines.")
+@json_flag()
 def org_accounts(as_json):
     """Every account of the organization (every page), with OU path, status and root e-mail.
 
@@ -70,7 +70,7 @@ def org_accounts(as_json):
 
 @org.command(name="reconcile", context_settings=CONTEXT)
 @aws_options
-@click.option("--json", "as_json", is_flag=True, help="JSON for pipelines.")
+@json_flag()
 def org_reconcile(as_json):
     """The organization against the vault and the seed store; exit 1 on findings.
 
@@ -115,7 +115,7 @@ def org_reconcile(as_json):
 @click.option("--via", default="assume-root", show_default=True, metavar="assume-root|role:NAME",
               help="How to reach member accounts: centralized root access, or a cross-account role.")
 @click.option("--concurrency", type=int, default=16, show_default=True, help="Accounts audited at once.")
-@click.option("--json", "as_json", is_flag=True, help="JSON for pipelines.")
+@json_flag()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
 def org_audit(accounts, via, concurrency, as_json, as_csv):
     """Audit every account's root user against custody; exit 1 unless all are ROOTLESS or CUSTODIED.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import InputError
 from .formats import parse_import, to_csv, to_json, to_otpauth
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
 
 def export_seeds(ws: Workspace, fmt: str, *, include_all: bool = False) -> str:
     """The seeds in plaintext (csv, otpauth lines or json): active rows, or every row with ``include_all``."""
+    if fmt not in FORMATS:
+        raise InputError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     store = ws.seeds()
     rows = store.rows if include_all else store.active_rows()
     ws.record({"event": "seeds.export", "format": fmt, "count": len(rows)})
