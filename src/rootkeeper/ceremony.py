@@ -42,9 +42,6 @@ def default_device_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"
 
 
-STEPS = ("all", "password", "mfa")
-
-
 def wants_password(step: str) -> bool:
     return step in ("all", "password")
 

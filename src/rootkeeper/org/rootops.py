@@ -83,11 +83,8 @@ class Deletion:
         if not self.reached:
             return []
         if self.dry_run:
-            if not self.planned:
-                return [f"{label}: nothing to delete in AWS: the root user has no credentials"] + [
-                    f"{label}: would retire {item}" for item in self.custody]
-            return [f"{label}: would {step}" for step in self.planned] + [
-                f"{label}: would retire {item}" for item in self.custody]
+            steps = [f"would {step}" for step in self.planned] or ["nothing to delete in AWS: the root user has no credentials"]
+            return [f"{label}: {step}" for step in steps + [f"would retire {item}" for item in self.custody]]
         out = [f"{label}: {done}" for done in self.done or ["nothing to delete: the root user had no credentials"]]
         if self.error:
             return out
