@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import fsutil, passwords, totp
+from . import passwords, totp
 from .errors import InputError
 from .seeds import SeedRow
 from .workspace import Workspace
@@ -81,30 +81,44 @@ def rotate(ws: Workspace, ref: str) -> tuple[VaultEntry, str]:
     ws.journal_ready()
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
-    vault.save()
-    ws.record({"event": "rotate", "account_id": entry.account_id, "account_name": entry.name})
+    ws.commit([vault], {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name})
     return entry, new
 
 
-def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> dict:
-    """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted."""
+@dataclass
+class Retirement:
+    account_id: str
+    name: str
+    vault_entry: bool  # the vault entry was moved to 'Retired' by this call
+    seed_rows_retired: int
+
+    def public(self) -> dict:
+        return {"account_id": self.account_id, "name": self.name, "vault_entry_retired": self.vault_entry,
+                "seed_rows_retired": self.seed_rows_retired}
+
+
+def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
+    """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted.
+
+    Idempotent per store: what an earlier (interrupted, or ``--vault-only``) retirement left is
+    finished; an account already retired in every store given is refused, saying so.
+    """
     vault = ws.vault()
-    entry = vault.find(ref)
-    ws.journal_ready()
-    retired_rows = 0
+    entry = vault.find_any(ref)  # active, else retired (finishing an earlier retirement)
     store = ws.seeds() if with_seeds else None
-    if store is not None:
-        retired_rows = store.retire(entry.account_id)
-    vault.retire(entry)
-    # Both files or neither: every lock is taken and both files re-checked before either is written.
-    stores = [vault] + ([store] if store is not None and retired_rows else [])
-    changes = [s.prepare() for s in stores]
-    fsutil.replace_all(changes)
-    for s, (_path, data, _old) in zip(stores, changes, strict=True):
-        s.committed(data)
-    ws.record({"event": "retire", "account_id": entry.account_id, "account_name": entry.name,
-               "seed_rows_retired": retired_rows})
-    return {"account_id": entry.account_id, "name": entry.name, "seed_rows_retired": retired_rows}
+    rows = store.retire(entry.account_id) if store is not None else 0
+    if entry.retired and not rows:
+        where = "the vault and the seed store" if with_seeds else "the vault"
+        raise InputError(f"account {entry.account_id} ({entry.name}) is already retired in {where}: nothing to do")
+    ws.journal_ready()
+    changed = [] if entry.retired else [vault]
+    if not entry.retired:
+        vault.retire(entry)
+    if rows:
+        changed.append(store)
+    ws.commit(changed, {"event": "retire", "account_id": entry.account_id, "account_name": entry.name,
+                        "vault_entry_retired": not entry.retired, "seed_rows_retired": rows})
+    return Retirement(entry.account_id, entry.name, not entry.retired, rows)
 
 
 def retire_seeds(ws: Workspace, account_id: str, name: str) -> int:
@@ -112,6 +126,6 @@ def retire_seeds(ws: Workspace, account_id: str, name: str) -> int:
     store = ws.seeds()
     ws.journal_ready()
     retired_rows = store.retire(account_id)
-    store.save()
-    ws.record({"event": "retire", "account_id": account_id, "account_name": name, "seed_rows_retired": retired_rows})
+    ws.commit([store], {"event": "retire", "account_id": account_id, "account_name": name,
+                        "seed_rows_retired": retired_rows})
     return retired_rows

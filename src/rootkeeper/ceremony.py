@@ -114,8 +114,7 @@ def save_password(ws: Workspace, account: Account) -> PasswordStep:
     ws.journal_ready()
     password = passwords.generate(ws.config.password_length, account.name, account.email)
     vault.add(account, password)
-    vault.save()
-    ws.record({"event": "enroll.password", "account_id": account.id, "account_name": account.name})
+    ws.commit([vault], {"event": "enroll.password", "account_id": account.id, "account_name": account.name})
     return PasswordStep(account, password, created=True)
 
 
@@ -152,12 +151,11 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
             f"account {account.id} already has exactly this seed in the seed store: nothing to do "
             f"(get a code with 'rootkeeper code {account.id} --reason ...')"
         )
-    store.save()
     event = {"event": "enroll.mfa", "account_id": account.id, "account_name": account.name,
              "device_arn": row.device_arn}
     if existing is not None:
         event["replaced"] = existing.enrolled_at or "earlier seed"
-    ws.record(event)
+    ws.commit([store], event)
     when = time.time() if at is None else at
     codes = totp.consecutive_codes(row.seed, when, digits=row.digits, period=row.period,
                                    algorithm=row.algorithm)

@@ -5,6 +5,10 @@ fsynced, then renamed over the target with ``os.replace`` (atomic on POSIX and
 NTFS), and the directory is fsynced where the platform allows it. A crash at
 any instant leaves either the old or the new file.
 
+A path that is a symbolic link is resolved once, and the lock, the temporary file
+and the rename all happen at its target: a write never replaces the link itself with
+a regular file (which would leave the real file, and every other link, stale).
+
 Locking uses a sidecar ``<file>.lock`` created with ``O_CREAT | O_EXCL`` (which
 also works on SMB shares, unlike ``flock``) and removed when the write is done.
 Writers re-check, under the lock, that the file still has the bytes they read,
@@ -33,6 +37,11 @@ def _lock_wait() -> float:
         return float(os.environ.get("ROOTKEEPER_LOCK_WAIT", LOCK_WAIT_SECONDS))
     except ValueError:
         return LOCK_WAIT_SECONDS
+
+
+def real(path: Path) -> Path:
+    """The file a path names, following symbolic links (also a dangling one, to where it points)."""
+    return Path(os.path.realpath(path))
 
 
 def digest(data: bytes | None) -> str | None:
@@ -65,7 +74,8 @@ def _pid_alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold ``<path>.lock`` for the duration of the block."""
+    """Hold ``<path>.lock`` (beside the link's target) for the duration of the block."""
+    path = real(path)
     lock = Path(str(path) + ".lock")
     me = f"{socket.gethostname()} {os.getpid()}\n".encode()
     deadline = time.monotonic() + (_lock_wait() if wait is None else wait)
@@ -120,8 +130,8 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data`` atomically. Callers hold the lock."""
-    path = Path(path)
+    """Replace ``path`` (a link's target) with ``data`` atomically. Callers hold the lock."""
+    path = real(path)
     directory = path.parent if str(path.parent) else Path(".")
     tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
     with contextlib.suppress(FileNotFoundError):
@@ -148,14 +158,16 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
 
 def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Create ``path`` atomically; refuse if it exists (checked under the lock)."""
+    path = real(path)
     with file_lock(path):
-        if Path(path).exists():
+        if path.exists():
             raise ExistsError(f"{path} already exists: refusing to overwrite it; choose another path")
         atomic_write(path, data, mode=mode)
 
 
 def replace_all(changes: list[tuple[Path, bytes, bytes | None]]) -> None:
     """Replace several files: every lock is taken and every file checked before any is written."""
+    changes = [(real(path), data, expected) for path, data, expected in changes]
     with contextlib.ExitStack() as stack:
         for path, _data, _expected in changes:
             stack.enter_context(file_lock(path))

@@ -48,6 +48,7 @@ class AccountState:
     password: bool = False
     seed: bool = False
     retired: bool = False
+    vault_retired: bool = False  # a vault entry of this account is in 'Retired'
     device_arn: str = ""
     enrolled_at: str = ""
     drift: list[str] = field(default_factory=list)
@@ -56,6 +57,8 @@ class AccountState:
     def state(self) -> str:
         if self.retired and not (self.password or self.seed):
             return "retired"
+        if self.vault_retired and self.seed and not self.password:
+            return "half-retired"  # a retirement stopped half-way (or was done with --vault-only)
         if self.password and self.seed:
             return "custodied"
         if self.password:
@@ -99,7 +102,7 @@ def inventory(index: CustodyIndex) -> Inventory:
     for entry in [*index.entries.values(), *index.retired]:
         state = states.setdefault(entry.account_id, AccountState(entry.account_id, entry.name, entry.email))
         if entry.retired:
-            state.retired = True
+            state.retired = state.vault_retired = True
         else:
             state.password = True
             state.name, state.email = entry.name, entry.email
@@ -127,5 +130,9 @@ def inventory(index: CustodyIndex) -> Inventory:
             pw = vault.password(entry)
             if len(pw) >= 8 and pw in cells:
                 problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")
+    for state in states.values():
+        if state.state == "half-retired":
+            problems.append(f"account {state.account_id} is half-retired (vault entry retired, seed still active): "
+                            f"finish it with 'rootkeeper retire {state.account_id}'")
     ordered = sorted(states.values(), key=lambda s: (s.name.lower(), s.account_id))
     return Inventory(ordered, problems)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import fsutil
-from .errors import InputError
+from .errors import CorruptError, InputError
 
 GENESIS = "0" * 64
 
@@ -57,17 +57,45 @@ class Verification:
         return not self.problems
 
 
+@dataclass
+class Pending:
+    """An interrupted change: its events, and which of its files hold the new bytes."""
+
+    events: list[dict]
+    written: list[str] = field(default_factory=list)
+    not_written: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # neither the old nor the new bytes
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.unknown)
+
+
 class Journal:
+    """The journal file, its head file and, while a change is being written, its pending marker.
+
+    Every writer holds the journal's lock, verifies the whole chain against the head file and
+    refuses on any mismatch, so a journal edited behind its back is never extended (and its
+    head never rewritten to match). A store change goes through ``commit``: its record is
+    written as a pending marker *before* the store is replaced, so a command killed between
+    the two leaves a marker that the next writer (and ``verify``) finds and settles.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.head_path = Path(str(self.path) + ".head")
+        self.pending_path = Path(str(self.path) + ".pending")
+
+    def _read_bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        except IsADirectoryError:
+            raise InputError(f"journal {self.path} is a directory: give a file path in [journal] path") from None
 
     def _read_lines(self) -> list[bytes]:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        return data.splitlines()
+        return self._read_bytes().splitlines()
 
     def records(self) -> list[dict]:
         out = []
@@ -75,32 +103,31 @@ class Journal:
             if not line.strip():
                 continue
             try:
-                out.append(json.loads(line))
+                record = json.loads(line)
             except ValueError:
-                out.append({"seq": None, "event": f"(line {number} is not JSON)"})
+                record = None
+            out.append(record if isinstance(record, dict) else {"seq": None, "event": f"(line {number} is not a record)"})
         return out
 
-    def _tail(self, existing: bytes) -> tuple[int, str]:
-        lines = [ln for ln in existing.splitlines() if ln.strip()]
-        if not lines:
-            return 0, GENESIS
-        try:
-            last = json.loads(lines[-1])
-            return int(last["seq"]), str(last["hash"])
-        except (ValueError, KeyError, TypeError):
-            raise InputError(
-                f"journal {self.path} ends with a damaged record: run 'rootkeeper journal verify' "
-                "and restore the journal from a copy before recording more"
-            ) from None
+    def _checked(self) -> tuple[bytes, int, str]:
+        """The journal's bytes and its last (seq, hash), after verifying the whole chain and the
+        head file; refuses to go on from a journal that does not verify."""
+        existing = self._read_bytes()
+        result = Verification()
+        self._verify_lines(existing.splitlines(), result)
+        if result.problems:
+            raise CorruptError(
+                f"journal {self.path} does not verify ({result.problems[0]}"
+                f"{f'; {len(result.problems) - 1} more' if len(result.problems) > 1 else ''}): nothing was "
+                "changed; see 'rootkeeper journal verify', and restore the journal and its .head file from a copy"
+            )
+        return existing, result.count, result.head
 
     def ready(self) -> None:
-        """Refuse early (before a store is changed) if a record could not be appended."""
-        try:
-            self._tail(self.path.read_bytes())
-        except FileNotFoundError:
-            pass
+        """Refuse early (before a store is changed or AWS is called) if a record could not be appended."""
         if self.path.is_dir():
             raise InputError(f"journal {self.path} is a directory: give a file path in [journal] path")
+        self._checked()
 
     def append(self, events: list[dict]) -> list[tuple[int, str]]:
         """Append records for ``events`` atomically; returns (seq, hash) of each."""
@@ -108,33 +135,123 @@ class Journal:
             return []
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with fsutil.file_lock(self.path):
+            existing, seq, prev = self._checked()
+            existing, seq, prev = self._settle(existing, seq, prev)
+            return self._write(existing, seq, prev, events)
+
+    def commit(self, changes: list[tuple[Path, bytes, bytes | None]], events: list[dict]) -> list[tuple[int, str]]:
+        """Replace the stores in ``changes`` (see ``fsutil.replace_all``) and record ``events``.
+
+        Under the journal's lock: verify, write the pending marker (the events and each file's
+        digest before and after), replace the files, append the records, remove the marker.
+        A failure before the files are replaced removes the marker: nothing changed.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with fsutil.file_lock(self.path):
+            existing, seq, prev = self._checked()
+            existing, seq, prev = self._settle(existing, seq, prev)
+            marker = {"events": events, "files": [
+                {"path": str(fsutil.real(path)), "before": fsutil.digest(old), "after": fsutil.digest(data)}
+                for path, data, old in changes]}
+            fsutil.atomic_write(self.pending_path, _canonical(marker) + b"\n")
             try:
-                existing = self.path.read_bytes()
-            except FileNotFoundError:
-                existing = b""
-            seq, prev = self._tail(existing)
-            stamped = []
-            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            who = actor()
-            new_lines = []
-            for event in events:
-                seq += 1
-                record = {"seq": seq, "time": now, "actor": who, **event, "prev": prev}
-                record["hash"] = record_hash(record)
-                prev = record["hash"]
-                new_lines.append(_canonical(record))
-                stamped.append((seq, prev))
-            body = existing
-            if body and not body.endswith(b"\n"):
-                body += b"\n"
-            body += b"\n".join(new_lines) + b"\n"
-            fsutil.atomic_write(self.path, body)
-            fsutil.atomic_write(self.head_path, f"{seq} {prev}\n".encode())
+                fsutil.replace_all(changes)
+            except BaseException:
+                self.pending_path.unlink(missing_ok=True)
+                raise
+            stamps = self._write(existing, seq, prev, events)
+            self.pending_path.unlink(missing_ok=True)
+            return stamps
+
+    def _write(self, existing: bytes, seq: int, prev: str, events: list[dict]) -> list[tuple[int, str]]:
+        stamped = []
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        who = actor()
+        new_lines = []
+        for event in events:
+            seq += 1
+            record = {"seq": seq, "time": now, "actor": who, **event, "prev": prev}
+            record["hash"] = record_hash(record)
+            prev = record["hash"]
+            new_lines.append(_canonical(record))
+            stamped.append((seq, prev))
+        body = existing
+        if body and not body.endswith(b"\n"):
+            body += b"\n"
+        body += b"\n".join(new_lines) + b"\n"
+        fsutil.atomic_write(self.path, body)
+        fsutil.atomic_write(self.head_path, f"{seq} {prev}\n".encode())
         return stamped
+
+    # ------------------------------------------------------------ interrupted changes
+    def pending(self) -> Pending | None:
+        """The change an interrupted command left unrecorded, classified by the files' digests now."""
+        try:
+            data = self.pending_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            marker = json.loads(data)
+            events = [dict(e) for e in marker["events"]]
+            files = [(str(f["path"]), f["before"], f["after"]) for f in marker["files"]]
+            if not all(isinstance(e.get("event"), str) for e in events):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise CorruptError(
+                f"{self.pending_path} is damaged: compare the stores with their copies, then delete it"
+            ) from None
+        out = Pending(events)
+        for path, before, after in files:
+            try:
+                now = fsutil.digest(Path(path).read_bytes())
+            except FileNotFoundError:
+                now = None
+            (out.written if now == after else out.not_written if now == before else out.unknown).append(path)
+        return out
+
+    def _settle(self, existing: bytes, seq: int, prev: str) -> tuple[bytes, int, str]:
+        """Record what an interrupted command changed (caller holds the lock); drop a marker of a
+        change that never reached the disk."""
+        pending = self.pending()
+        if pending is None:
+            return existing, seq, prev
+        if pending.changed:
+            late = [{**event, "interrupted": "recorded by a later command: the command that made this change "
+                     "stopped before recording it", "written": pending.written,
+                     "not_written": pending.not_written, "changed_since": pending.unknown}
+                    for event in pending.events]
+            self._write(existing, seq, prev, late)
+            existing, seq, prev = self._checked()
+        self.pending_path.unlink(missing_ok=True)
+        return existing, seq, prev
 
     def verify(self, anchors: list[str] | None = None) -> Verification:
         result = Verification()
-        lines = self._read_lines()
+        hashes = self._verify_lines(self._read_lines(), result)
+        pending = self.pending()
+        if pending is not None and pending.changed:
+            result.problems.append(
+                f"a change was written but not recorded ({', '.join(e['event'] for e in pending.events)} "
+                f"to {', '.join(pending.written + pending.unknown)}): the command was interrupted; "
+                "the next command that records settles it"
+            )
+        elif pending is not None:
+            result.notes.append("an interrupted command left a pending marker but changed nothing")
+        for anchor in anchors or []:
+            try:
+                seq_text, want = anchor.replace("sha256:", "").split(":", 1)
+                seq = int(seq_text)
+            except ValueError:
+                raise InputError(f"anchor {anchor!r} is not N:HASH (as printed after 'journal: record')") from None
+            if hashes.get(seq) != want.strip().lower():
+                result.problems.append(
+                    f"anchor {seq}: record {seq} is {'missing' if seq not in hashes else 'different'}: "
+                    "the journal was altered or cut after that record was written"
+                )
+        return result
+
+    def _verify_lines(self, lines: list[bytes], result: Verification) -> dict[int, str]:
+        """Check the chain and the head file into ``result``; returns each record's hash by number."""
         prev, expected_seq = GENESIS, 1
         hashes: dict[int, str] = {}
         for number, line in enumerate(lines, 1):
@@ -162,18 +279,7 @@ class Journal:
             result.count += 1
         result.head = prev or ""
         self._check_head(result, hashes)
-        for anchor in anchors or []:
-            try:
-                seq_text, want = anchor.replace("sha256:", "").split(":", 1)
-                seq = int(seq_text)
-            except ValueError:
-                raise InputError(f"anchor {anchor!r} is not N:HASH (as printed after 'journal: record')") from None
-            if hashes.get(seq) != want.strip().lower():
-                result.problems.append(
-                    f"anchor {seq}: record {seq} is {'missing' if seq not in hashes else 'different'}: "
-                    "the journal was altered or cut after that record was written"
-                )
-        return result
+        return hashes
 
     def _check_head(self, result: Verification, hashes: dict[int, str]) -> None:
         try:

@@ -34,24 +34,26 @@ class InitPlan:
         warnings = self.kdf.check()
         for label, path in (("configuration", self.config_path), ("vault", self.vault),
                             ("seed store", self.seeds)):
-            if path.exists():
+            target = fsutil.real(path)  # a symbolic link is followed: the file is created at its target
+            if path.exists() or target.exists():
                 raise ExistsError(f"{label} {path} already exists: refusing to overwrite it; choose another path or move it away")
-            if not path.parent.is_dir():
-                raise InputError(f"directory {path.parent} for the {label} does not exist: create it first")
-        if self.vault.resolve() == self.seeds.resolve():
+            if not target.parent.is_dir():
+                raise InputError(f"directory {target.parent} for the {label} does not exist: create it first")
+        vault, seeds = fsutil.real(self.vault), fsutil.real(self.seeds)
+        if vault == seeds:
             raise InputError("the vault and the seed store must be two different files")
-        if self.vault.resolve().parent == self.seeds.resolve().parent and not self.allow_same_directory:
+        if vault.parent == seeds.parent and not self.allow_same_directory:
             raise InputError(
-                f"the vault and the seed store are both in {self.vault.resolve().parent}: whoever copies that "
+                f"the vault and the seed store are both in {vault.parent}: whoever copies that "
                 "directory gets both factors; put them on different media (or --allow-same-directory for a test)"
             )
-        if self.allow_same_directory and self.vault.resolve().parent == self.seeds.resolve().parent:
+        if self.allow_same_directory and vault.parent == seeds.parent:
             warnings.append("vault and seed store share a directory: move one before real use")
         self.recipients = [validate_recipient(r) for r in self.recipients]
         render_email(self.email_template, "123456789012", "example")
         if self.key_file is not None and self.key_file.exists() and self.key_file.is_dir():
             raise InputError(f"key file {self.key_file} is a directory")
-        if self.key_file is not None and self.key_file.resolve().parent == self.vault.resolve().parent:
+        if self.key_file is not None and fsutil.real(self.key_file).parent == vault.parent:
             warnings.append("the key file is next to the vault: keep it on other media, or it adds nothing")
         return warnings
 
@@ -89,6 +91,6 @@ def init(plan: InitPlan, vault_password: str, seeds_passphrase: str | None) -> l
     except BaseException:
         for path in reversed(created):
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                os.unlink(fsutil.real(path))
         raise
     return warnings

@@ -327,6 +327,17 @@ class Vault(fsutil.StoredFile):
             )
         return entry
 
+    def find_any(self, ref: str) -> VaultEntry:
+        """The active entry of an account, else its (latest) retired one."""
+        try:
+            return self.find(ref)
+        except NotFoundError:
+            ref = ref.strip()
+            retired = [e for e in self.entries(include_retired=True) if e.retired and ref in (e.account_id, e.name)]
+            if len({e.account_id for e in retired}) == 1:
+                return retired[-1]
+            raise
+
     def password(self, entry: VaultEntry) -> str:
         return _fields(entry.element).get("Password", "")
 

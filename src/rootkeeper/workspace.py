@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .config import Config
 from .errors import ConfigError
+from .fsutil import StoredFile
 from .journal import Journal
 from .seeds import AGE_MAGIC, SeedStore
 
@@ -100,6 +101,16 @@ class Workspace:
     def journal_ready(self) -> None:
         """Call before changing a store: a change must never go unrecorded."""
         self.journal().ready()
+
+    def commit(self, stores: list[StoredFile], *events: dict) -> list[tuple[int, str]]:
+        """Write the changed stores and record ``events``, so that no change goes unrecorded
+        (``Journal.commit``): both stores or neither, each checked against what was read."""
+        changes = [store.prepare() for store in stores]
+        stamps = self.journal().commit(changes, list(events))
+        for store, (_path, data, _old) in zip(stores, changes, strict=True):
+            store.committed(data)
+        self.stamps += stamps
+        return stamps
 
     def record(self, *events: dict) -> list[tuple[int, str]]:
         stamps = self.journal().append(list(events))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from rootkeeper.errors import InputError
+from rootkeeper.errors import CorruptError, InputError
 from rootkeeper.journal import GENESIS, Journal
 
 
@@ -85,5 +85,5 @@ def test_bad_anchor_and_damaged_tail(journal):
     with pytest.raises(InputError):
         journal.verify(["seventeen"])
     journal.path.write_bytes(journal.path.read_bytes() + b"{not json\n")
-    with pytest.raises(InputError, match="damaged record"):
+    with pytest.raises(CorruptError, match="does not verify"):
         journal.ready()

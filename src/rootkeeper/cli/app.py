@@ -269,8 +269,9 @@ def list_(as_json, only):
     """List accounts and their custody state; no secrets.
 
     States: custodied (password and seed), mfa-pending (password only),
-    password-missing (seed only), retired. Exit 1 if a seed is found in the vault
-    or a password in the seed store.
+    password-missing (seed only), retired, half-retired (the vault entry is retired
+    but the seed is not: finish with 'rootkeeper retire'). Exit 1 on a half-retired
+    account, a seed found in the vault or a password in the seed store.
 
     \b
     Examples:
@@ -342,7 +343,8 @@ def rotate(account, how):
 def retire(account, vault_only, yes):
     """Retire ACCOUNT (closed or rootless): vault entry to 'Retired', seed rows marked retired.
 
-    Nothing is deleted.
+    Nothing is deleted. Running it again finishes a retirement that was interrupted
+    or done with --vault-only.
 
     \b
     Examples:
@@ -352,10 +354,10 @@ def retire(account, vault_only, yes):
     from .. import breakglass
 
     ws = workspace()
-    entry = ws.vault().find(account)
+    entry = ws.vault().find_any(account)
     if inputs.interactive() and not yes:
         click.confirm(f"Retire {entry.account_id} ({entry.name})?", abort=True, err=True)
     result = breakglass.retire(ws, entry.account_id, with_seeds=not vault_only)
-    note(f"retired {result['account_id']} ({result['name']}): vault entry moved to 'Retired', "
-         f"{result['seed_rows_retired']} seed row(s) marked retired")
+    done = "vault entry moved to 'Retired'" if result.vault_entry else "vault entry was already retired"
+    note(f"retired {result.account_id} ({result.name}): {done}, {result.seed_rows_retired} seed row(s) marked retired")
     stamps(ws)

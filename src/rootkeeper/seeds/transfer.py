@@ -47,9 +47,8 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
             added.append(row.account_id)
     if added:
         ws.journal_ready()
-        store.save()
-        ws.record({"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
-                   "accounts": added})
+        ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
+                            "accounts": added})
     return Imported(store.path, len(parsed.rows), added, before, len(store.active_rows()), parsed.warnings)
 
 

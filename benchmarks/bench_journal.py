@@ -1,0 +1,53 @@
+"""Journal verification cost: every writer verifies the whole chain before it appends.
+
+Builds journals of N records (code-retrieval records, as break glass writes them) and
+times ``journal verify`` (the library call) and one append (verify + settle + write),
+min of 5 runs. Also times ``sha256sum`` over the same file, the floor of any check that
+reads every byte.
+
+    python benchmarks/bench_journal.py --records 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from rootkeeper.journal import Journal
+
+
+def best(fn, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args()
+    print("| records | journal size | verify | append one | sha256sum (floor) |")
+    print("|---|---|---|---|---|")
+    for n in args.records:
+        with tempfile.TemporaryDirectory() as tmp:
+            journal = Journal(Path(tmp) / "journal.jsonl")
+            event = {"event": "code", "account_id": "123456789012", "account_name": "prod-payments",
+                     "reason": "close the account (CHG-1234)", "at": 1764000000}
+            journal.append([dict(event) for _ in range(n)])
+            result = journal.verify()
+            assert result.ok and result.count == n, result.problems
+            verify = best(journal.verify)
+            append = best(lambda j=journal, e=event: j.append([dict(e)]))
+            floor = best(lambda p=journal.path: subprocess.run(["sha256sum", p], capture_output=True, check=True))
+            size = journal.path.stat().st_size / 1e6
+            print(f"| {n:,} | {size:.1f} MB | {verify:.3f} s | {append:.3f} s | {floor:.3f} s |")
+
+
+if __name__ == "__main__":
+    main()
