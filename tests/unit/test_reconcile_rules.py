@@ -87,4 +87,11 @@ def test_every_kind_is_declared():
                 org("100000000004", "c", "SUSPENDED")]
     held = custody([entry("100000000002", "p-renamed"), entry("100000000004", "c"), entry("100000000005", "gone")],
                    [seed("100000000003", "s")])
-    assert {f.kind for f in reconcile(accounts, held, set())} == set(KINDS)
+    assert {f.kind for f in reconcile(accounts, held, set())} | {"journal-unverified"} == set(KINDS)
+
+
+def test_item12_an_unverified_journal_counts_for_nothing_and_is_a_finding():
+    accounts = [org("100000000001", "deleted-by-record")]
+    assert reconcile(accounts, custody(), {"100000000001"}) == []
+    findings = reconcile(accounts, custody(), None)
+    assert kinds(findings) == [("journal-unverified", ""), ("not-enrolled", "100000000001")]

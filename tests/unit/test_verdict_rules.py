@@ -40,6 +40,16 @@ CASES = [
     (facts(password=True, mfa=[OURS, THEIRS]), True, OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),
     # Through a role a hardware key shows as MFA with no serial: not provably ours.
     (facts(password=True, mfa_enabled=True), True, OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),
+    # Item 15: a seed kept without its device ARN, one device in AWS: not a mismatch, nothing to remove.
+    (facts(password=True, mfa=[OURS]), True, "", "DEVICE_UNRECORDED", ["DEVICE_UNRECORDED"]),
+    (facts(mfa=[OURS]), True, "", "DEVICE_UNRECORDED", ["DEVICE_UNRECORDED"]),
+    (facts(password=True, mfa=[OURS, THEIRS]), True, "", "SEED_MISMATCH", ["SEED_MISMATCH"]),
+    # Item 16: a fact AWS did not give is unknown, never absent: no ROOTLESS, no CUSTODIED.
+    (facts(password=None), True, None, "INCOMPLETE", ["INCOMPLETE"]),
+    (facts(password=None, mfa=[OURS]), True, OURS, "INCOMPLETE", ["INCOMPLETE"]),
+    (facts(password=None, keys=True), True, None, "ROOT_ACCESS_KEYS", ["ROOT_ACCESS_KEYS", "INCOMPLETE"]),
+    (RootFacts(password=False, mfa_enabled=False, access_keys_present=None, certificates_present=False), True, None,
+     "INCOMPLETE", ["INCOMPLETE"]),
 ]
 
 

@@ -117,7 +117,9 @@ def org_reconcile(as_json):
 @click.option("--concurrency", type=int, default=16, show_default=True, help="Accounts audited at once.")
 @json_flag()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
-def org_audit(accounts, via, concurrency, as_json, as_csv):
+@click.option("--record-devices", is_flag=True,
+              help="For DEVICE_UNRECORDED accounts, record the root MFA device AWS answered in the seed store.")
+def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
     """Audit every account's root user against custody; exit 1 unless all are ROOTLESS or CUSTODIED.
 
     Member accounts are reached through sts:AssumeRoot with the read-only task
@@ -128,8 +130,10 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
 
     \b
     Verdicts: ROOTLESS, CUSTODIED, NO_MFA, ROOT_ACCESS_KEYS (keys or signing
-    certificates), SEED_MISSING, SEED_MISMATCH, NOT_IN_VAULT, UNREACHABLE (with
-    AWS's error code: AccessDenied, Throttling after retries, ...).
+    certificates), SEED_MISSING, SEED_MISMATCH, DEVICE_UNRECORDED (a seed kept
+    without its device ARN: --record-devices records AWS's), NOT_IN_VAULT,
+    INCOMPLETE (AWS's answer lacked a fact), UNREACHABLE (with AWS's error code:
+    AccessDenied, Throttling after retries, ...).
 
     \b
     Examples:
@@ -137,6 +141,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
       rootkeeper org audit --json | jq '.accounts[] | select(.verdict != "CUSTODIED")'
       rootkeeper org audit --via role:OrganizationAccountAccessRole --csv > audit.csv
       rootkeeper org audit 111122223333 log-archive
+      rootkeeper org audit --record-devices
     """
     from ..errors import InputError
     from ..inventory import CustodyIndex
@@ -149,6 +154,9 @@ def org_audit(accounts, via, concurrency, as_json, as_csv):
     custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
     auditor = audit.Auditor(_aws(concurrency), custody, via, concurrency)
     rows = _audit_with_progress(auditor, accounts)
+    if record_devices:
+        for row in audit.record_devices(ws, rows):
+            note(f"recorded {row.seed_device_arn} as the MFA device of {row.account.account_id} ({row.account.name})")
     if as_json:
         click.echo(json.dumps({"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)}, indent=2))
     elif as_csv:
@@ -169,11 +177,11 @@ def _audit_cells(r) -> tuple[str, ...]:
     f = r.facts
     mfa = "-" if f is None else (", ".join(s.rsplit("/", 1)[-1] for s in f.mfa) or ("yes" if f.mfa_enabled else "no"))
     keys = "-" if f is None else str(len(f.access_keys) + len(f.certificates)
-                                     or int(f.access_keys_present) + int(f.certificates_present))
+                                     or int(bool(f.access_keys_present)) + int(bool(f.certificates_present)))
     detail = f"{r.error}: {r.message}"[:120] if r.error else ", ".join(r.findings[1:])
     return (r.account.account_id + (" *" if r.account.management else ""), r.account.name, r.verdict,
             _yes(None if f is None else f.password), mfa, keys, _yes(r.vault),
-            r.seed_device_arn.rsplit("/", 1)[-1] if r.seed_device_arn else "no", detail)
+            "no" if r.seed_device_arn is None else (r.seed_device_arn.rsplit("/", 1)[-1] or "(no device)"), detail)
 
 
 def _write_csv(rows, fields: list[str]) -> None:

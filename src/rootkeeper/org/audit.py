@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import AwsError, CheckFailed, InputError
 from ..inventory import CustodyIndex
 from .accounts import OrgAccount, Selection, iter_accounts, listed_order
 from .aws import ACCESS_KEYS, AUDIT_TASK, CERTIFICATES, MFA_DEVICES, Aws, aws_errors, has_login_profile, paged_ids
 
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
 VERDICTS = ("ROOTLESS", "CUSTODIED", "NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "SEED_MISMATCH",
-            "NOT_IN_VAULT", "UNREACHABLE")
+            "DEVICE_UNRECORDED", "NOT_IN_VAULT", "INCOMPLETE", "UNREACHABLE")
 GOOD = {"ROOTLESS", "CUSTODIED"}
 EXPLAIN = {
     "ROOTLESS": "no root password, MFA, access key or certificate: nothing to keep",
@@ -27,7 +31,10 @@ EXPLAIN = {
     "ROOT_ACCESS_KEYS": "the root user has access keys or signing certificates: delete them",
     "SEED_MISSING": "AWS has a root MFA device, the seed store has no seed for the account",
     "SEED_MISMATCH": "the root MFA device in AWS is not the seed's device, or another device sits beside it",
+    "DEVICE_UNRECORDED": "the seed was kept without its device ARN and AWS has one root MFA device: record it "
+                         "with 'org audit --record-devices' (nothing in AWS needs to change)",
     "NOT_IN_VAULT": "the root user has a password (or MFA), the vault has no entry for the account",
+    "INCOMPLETE": "AWS's answer lacked a fact (password, MFA, keys or certificates): nothing can be proven",
     "UNREACHABLE": "the account could not be audited: see the error code",
 }
 FIELDS = ["account_id", "name", "email", "management", "verdict", "error", "message", "password", "mfa",
@@ -36,14 +43,21 @@ FIELDS = ["account_id", "name", "email", "management", "verdict", "error", "mess
 
 @dataclass
 class RootFacts:
-    password: bool = False
-    mfa_enabled: bool = False
+    """What AWS said about one root user. None: AWS did not say (unknown, never "absent")."""
+
+    password: bool | None = None
+    mfa_enabled: bool | None = None
     mfa: list[str] = field(default_factory=list)  # serial numbers
     access_keys: list[str] = field(default_factory=list)
-    access_keys_present: bool = False
+    access_keys_present: bool | None = None
     certificates: list[str] = field(default_factory=list)
-    certificates_present: bool = False
+    certificates_present: bool | None = None
     calls: int = 0
+
+    def unknown(self) -> list[str]:
+        return [name for name, value in (("password", self.password), ("MFA", self.mfa_enabled),
+                                         ("access keys", self.access_keys_present),
+                                         ("signing certificates", self.certificates_present)) if value is None]
 
 
 @dataclass
@@ -54,7 +68,7 @@ class AuditRow:
     error: str = ""
     message: str = ""
     vault: bool = False
-    seed_device_arn: str = ""
+    seed_device_arn: str | None = None  # None: no seed; "": a seed kept without its device ARN
     findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -65,9 +79,10 @@ class AuditRow:
                 "password": None if f is None else f.password,
                 "mfa": None if f is None else f.mfa,
                 "mfa_enabled": None if f is None else f.mfa_enabled,
-                "access_keys": None if f is None else (f.access_keys or (["present"] if f.access_keys_present else [])),
-                "signing_certificates": None if f is None else (
-                    f.certificates or (["present"] if f.certificates_present else [])),
+                "access_keys": None if f is None or (f.access_keys_present is None and not f.access_keys) else (
+                    f.access_keys or (["present"] if f.access_keys_present else [])),
+                "signing_certificates": None if f is None or (f.certificates_present is None and not f.certificates)
+                else (f.certificates or (["present"] if f.certificates_present else [])),
                 "vault": self.vault, "seed_device_arn": self.seed_device_arn, "findings": self.findings,
                 "calls": 0 if f is None else f.calls}
 
@@ -75,14 +90,17 @@ class AuditRow:
 def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None) -> tuple[str, list[str]]:
     """One verdict per account (the most severe finding), and every finding.
 
-    ``device_arn`` is the device recorded with the account's seed, None when there is no seed.
+    ``device_arn`` is the device recorded with the account's seed ("" when it was kept
+    without one), None when there is no seed. A fact AWS did not give is unknown: it
+    never counts as absent, so it never yields ROOTLESS or CUSTODIED (INCOMPLETE instead).
     """
     findings = []
+    unknown = facts.unknown()
     if facts.access_keys_present or facts.access_keys or facts.certificates_present or facts.certificates:
         findings.append("ROOT_ACCESS_KEYS")
-    has_mfa = facts.mfa_enabled or bool(facts.mfa)
+    has_mfa = bool(facts.mfa_enabled or facts.mfa)
     if not facts.password and not has_mfa and not findings:
-        return "ROOTLESS", []
+        return ("INCOMPLETE", ["INCOMPLETE"]) if unknown else ("ROOTLESS", [])
     if facts.password or has_mfa:
         if facts.password and not has_mfa:
             findings.append("NO_MFA")
@@ -91,12 +109,37 @@ def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None) -> tuple[s
         if has_mfa:
             if device_arn is None:
                 findings.append("SEED_MISSING")
+            elif device_arn == "" and len(set(facts.mfa)) <= 1:
+                findings.append("DEVICE_UNRECORDED")  # the seed is kept; which device it belongs to is not
             elif device_arn not in facts.mfa or len(set(facts.mfa)) > 1:
                 # Not our device, or ours plus another one: someone else can also pass root's MFA.
                 findings.append("SEED_MISMATCH")
+    if unknown:
+        findings.append("INCOMPLETE")
     if not findings:
         return "CUSTODIED", []
     return findings[0], findings
+
+
+def record_devices(ws: Workspace, rows: list[AuditRow]) -> list[AuditRow]:
+    """Record, in the seed store, the one root MFA device AWS answered for each DEVICE_UNRECORDED
+    account (a seed kept without its device ARN), re-judge those rows, and journal it.
+    Returns the rows changed. Nothing in AWS changes."""
+    store = ws.seeds()
+    changed = []
+    for row in rows:
+        if "DEVICE_UNRECORDED" not in row.findings or row.facts is None or len(set(row.facts.mfa)) != 1:
+            continue
+        (serial,) = set(row.facts.mfa)
+        store.set_device(row.account.account_id, serial)
+        row.seed_device_arn = serial
+        row.verdict, row.findings = verdict(row.facts, row.vault, serial)
+        changed.append(row)
+    if changed:
+        ws.journal_ready()
+        ws.commit([store], {"event": "seeds.record-device", "source": "org audit",
+                            "devices": {r.account.account_id: r.seed_device_arn for r in changed}})
+    return changed
 
 
 def summary(rows: list[AuditRow]) -> dict[str, int]:
@@ -147,17 +190,31 @@ class Auditor:
     @staticmethod
     def _summarize(iam, facts: RootFacts, *, root_session: bool) -> RootFacts:
         """GetAccountSummary answers all four questions in one call; lists only where it says yes."""
-        summary = iam.get_account_summary()["SummaryMap"]
+        summary = iam.get_account_summary().get("SummaryMap")
         facts.calls += 1
-        if "AccountPasswordPresent" in summary:
-            facts.password = bool(summary["AccountPasswordPresent"])
-        elif root_session:
-            facts.calls += 1
-            facts.password = has_login_profile(iam)
-        facts.mfa_enabled = bool(summary.get("AccountMFAEnabled"))
-        facts.access_keys_present = bool(summary.get("AccountAccessKeysPresent"))
-        facts.certificates_present = bool(summary.get("AccountSigningCertificatesPresent"))
-        if facts.mfa_enabled:
+        if not isinstance(summary, dict):
+            summary = {}
+
+        def said(key: str) -> bool | None:
+            value = summary.get(key)
+            return None if value is None else bool(value)
+
+        facts.password, facts.mfa_enabled = said("AccountPasswordPresent"), said("AccountMFAEnabled")
+        facts.access_keys_present = said("AccountAccessKeysPresent")
+        facts.certificates_present = said("AccountSigningCertificatesPresent")
+        asked = {"keys": facts.access_keys_present is None, "certificates": facts.certificates_present is None}
+        if root_session:  # a root session can ask for what the summary left out
+            if facts.password is None:
+                facts.calls += 1
+                facts.password = has_login_profile(iam)
+            if facts.mfa_enabled is None:
+                facts.mfa, pages = paged_ids(iam, MFA_DEVICES)
+                facts.calls += pages
+                facts.mfa_enabled = bool(facts.mfa)
+            # Unknown keys or certificates: list them below, and the list decides.
+            facts.access_keys_present = True if facts.access_keys_present is None else facts.access_keys_present
+            facts.certificates_present = True if facts.certificates_present is None else facts.certificates_present
+        if facts.mfa_enabled and not facts.mfa:
             if root_session:
                 facts.mfa, pages = paged_ids(iam, MFA_DEVICES)
                 facts.calls += pages
@@ -169,15 +226,19 @@ class Auditor:
         if root_session and facts.access_keys_present:
             facts.access_keys, pages = paged_ids(iam, ACCESS_KEYS)
             facts.calls += pages
+            if asked["keys"]:
+                facts.access_keys_present = bool(facts.access_keys)
         if root_session and facts.certificates_present:
             facts.certificates, pages = paged_ids(iam, CERTIFICATES)
             facts.calls += pages
+            if asked["certificates"]:
+                facts.certificates_present = bool(facts.certificates)
         return facts
 
     def audit_one(self, account: OrgAccount, caller: str | None = None) -> AuditRow:
         device = self.custody.device_arn(account.account_id)
         in_vault = account.account_id in self.custody.entries
-        row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device or "")
+        row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device)
         if account.management and caller is not None and caller != account.account_id:
             row.error, row.message = "NotManagementCredentials", (
                 "the management account's root user is audited with its own credentials: run with them")

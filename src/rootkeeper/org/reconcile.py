@@ -26,16 +26,22 @@ class Finding:
         return {"kind": self.kind, "account_id": self.account_id, "name": self.name, "detail": self.detail, "fix": self.fix}
 
 
-KINDS = ("not-enrolled", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
+KINDS = ("journal-unverified", "not-enrolled", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
 
 
-def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[str]) -> list[Finding]:
+def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[str] | None) -> list[Finding]:
     """Findings, account by account in the organization's order, then custody of accounts not in it.
 
     ``rootless``: accounts whose root credentials the journal says were deleted
-    (``org delete-root``); with no custody, they need none.
+    (``org delete-root``); with no custody, they need none. None: the journal does not
+    verify, so no record counts, and that is a finding of its own.
     """
     out: list[Finding] = []
+    if rootless is None:
+        out.append(Finding("journal-unverified", "", "", "the journal does not verify: no record of deleted root "
+                           "credentials is trusted, so such accounts show as not enrolled",
+                           "rootkeeper journal verify"))
+        rootless = set()
     by_id = {a.account_id: a for a in accounts}
     entries, seeds = custody.entries, custody.seeds
     for a in accounts:

@@ -99,8 +99,14 @@ class Deletion:
         return f"{self.label}: stopped: {self.error}; custody left as it was; re-run to finish"
 
 
-def rootless_by_record(journal: Journal) -> set[str]:
-    """Accounts whose root credentials the journal says were deleted: they need no custody."""
+def rootless_by_record(journal: Journal) -> set[str] | None:
+    """Accounts whose root credentials the journal says were deleted: they need no custody.
+
+    Only a journal that verifies counts: None when it does not (a line appended by hand
+    must not make an account's finding disappear).
+    """
+    if not journal.verify().ok:
+        return None
     return {r["account_id"] for r in journal.records() if r.get("event") == DELETE_ROOT_EVENT and not r.get("error")}
 
 

@@ -222,6 +222,13 @@ class SeedStore(fsutil.StoredFile):
         self._by_seed[row.seed] = row
         return row
 
+    def set_device(self, account_id: str, device_arn: str) -> None:
+        """Record the device ARN of an account's active seed (checked when the store is saved)."""
+        row = self.active(account_id)
+        if row is None:
+            raise NotFoundError(f"no active seed for account {account_id} in the seed store")
+        row.device_arn = device_arn
+
     def retire(self, account_id: str) -> int:
         count = 0
         for row in self.rows:

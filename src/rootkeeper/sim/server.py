@@ -153,7 +153,10 @@ class AwsApi:
                   "MFADevices": len(root.devices), "MFADevicesInUse": len(root.mfa),
                   "Users": 0, "UsersQuota": 5000, "Groups": 0, "GroupsQuota": 300, "Roles": 1, "RolesQuota": 1000,
                   "Policies": 0, "PoliciesQuota": 1500, "AccessKeysPerUserQuota": 2, "SigningCertificatesPerUserQuota": 2}
-        entries = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>" for k, v in values.items())
+        faults = self.faults.get(account_id)
+        omitted = faults.summary_omits if faults else set()
+        entries = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>" for k, v in values.items()
+                          if k not in omitted)
         return f"<SummaryMap>{entries}</SummaryMap>"
 
     def _iam_GetAccountSummary(self, account_id, session, params, reply, environ):

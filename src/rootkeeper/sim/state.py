@@ -73,6 +73,7 @@ class Faults:
     throttle: int = 0  # the next N calls attributed to the account answer Throttling; -1: every call
     latency: float | None = None  # seconds added to each of its calls, instead of the global latency
     errors: dict[str, str] = field(default_factory=dict)  # action -> error code it answers (e.g. an SCP's AccessDenied)
+    summary_omits: set[str] = field(default_factory=set)  # keys GetAccountSummary leaves out of its SummaryMap
 
 
 @dataclass
