@@ -6,12 +6,16 @@ are the AWS oracles; each test names the item it covers.
 
 from __future__ import annotations
 
+import http.server
 import json
+import socket
 import subprocess
+import sys
+import threading
 import time
 
 import pytest
-from conftest import oracle
+from conftest import aws_env, oracle
 from test_org import Org, audit_json
 
 
@@ -79,3 +83,128 @@ def test_item16_a_summary_without_account_password_present_is_never_rootless(org
     code, report, err = audit_json(org, "--via", "role:OrganizationAccountAccessRole")
     rows = {r["account_id"]: r for r in report["accounts"]}
     assert code == 1 and {r["verdict"] for r in rows.values()} == {"INCOMPLETE"}, err
+
+
+# ---------------------------------------------------------------- item 17: moto's plain server answers AssumeRoot with HTML
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def plain_moto():
+    """moto's own server, unmodified, in its own process: AssumeRoot is an HTML 500 there."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    import boto3
+
+    env = aws_env(url)
+    orgs = boto3.client("organizations", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key="testing")
+    orgs.create_organization(FeatureSet="ALL")
+    member = orgs.create_account(AccountName="member", Email="member@example.com")["CreateAccountStatus"]["AccountId"]
+    yield url, member
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def one_error_line(result, code: int = 2) -> str:
+    assert result.returncode == code, (result.returncode, result.out, result.err)
+    assert "Traceback" not in result.err and "unexpected" not in result.err, result.err
+    errors = [ln for ln in result.err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, result.err
+    return errors[0]
+
+
+def test_item17_an_html_500_to_assume_root_is_unreachable_and_the_audit_finishes(home, plain_moto):
+    url, member = plain_moto
+    env = aws_env(url, AWS_MAX_ATTEMPTS="2")
+    result = home.rk("org", "audit", "--json", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.err, result.err
+    rows = {r["account_id"]: r for r in json.loads(result.out)["accounts"]}
+    assert rows[member]["verdict"] == "UNREACHABLE" and rows[member]["error"], rows[member]
+    assert "\n" not in rows[member]["message"] and len(rows[member]["message"]) < 300
+    assert "123456789012" in rows  # the management account was audited all the same
+    csv_result = home.rk("org", "audit", "--csv", env=env)
+    assert csv_result.returncode == 1 and member in csv_result.out, csv_result.err
+    dry = home.rk("org", "delete-root", member, "--dry-run", env=env)
+    assert dry.returncode in (1, 2) and "Traceback" not in dry.err and "unexpected" not in dry.err, dry.err
+    one_error_line(home.rk("org", "allow-recovery", member, "--yes", env=env))
+
+
+# ---------------------------------------------------------------- item 18: typed errors, one line
+class Canned(http.server.BaseHTTPRequestHandler):
+    body = b""
+    content_type = "text/html"
+
+    def do_POST(self):  # noqa: N802 - the stdlib's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(body: bytes, content_type: str):
+    handler = type("Handler", (Canned,), {"body": body, "content_type": content_type})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+HTML_PAGE = b"<!doctype html>\n<html>\n<head><title>502</title></head>\n<body>\n" + b"<p>line</p>\n" * 12 + b"</body></html>\n"
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (HTML_PAGE, "text/html"),
+    (b'{"unexpected": true}', "application/x-amz-json-1.1"),
+    (b"{}", "application/x-amz-json-1.1"),
+    (bytes(range(256)) * 4, "application/octet-stream"),
+], ids=["html-200", "json-without-fields", "empty-json", "binary"])
+def test_item18_an_endpoint_answering_nonsense_is_one_clear_error(home, body, content_type):
+    server, url = serve(body, content_type)
+    try:
+        for args in (("org", "accounts"), ("org", "audit")):
+            line = one_error_line(home.rk(*args, env=aws_env(url, AWS_MAX_ATTEMPTS="1")))
+            assert len(line) < 400, line
+    finally:
+        server.shutdown()
+
+
+def test_item18_bad_aws_settings_are_named(home):
+    line = one_error_line(home.rk("org", "accounts", env=aws_env("notaurl")))
+    assert "AWS_ENDPOINT_URL" in line
+    line = one_error_line(home.rk("org", "accounts", env=aws_env("http://127.0.0.1:9", AWS_MAX_ATTEMPTS="abc")))
+    assert "AWS_MAX_ATTEMPTS" in line
+
+
+# ---------------------------------------------------------------- item 19: a never-answering endpoint
+def test_item19_a_never_answering_endpoint_stops_within_the_call_budget(home):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)  # accepts (the kernel does), never answers
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        env = aws_env(url, ROOTKEEPER_AWS_READ_TIMEOUT="1", ROOTKEEPER_AWS_CALL_BUDGET="3")
+        env.pop("AWS_MAX_ATTEMPTS")
+        start = time.monotonic()
+        line = one_error_line(home.rk("org", "accounts", env=env))
+        assert time.monotonic() - start < 60  # the harness's own bound; the figure is in the benchmark
+        assert "no answer within 3 s" in line or "timeout" in line.lower(), line
+        bad = aws_env(url, ROOTKEEPER_AWS_READ_TIMEOUT="forever")
+        assert "ROOTKEEPER_AWS_READ_TIMEOUT" in one_error_line(home.rk("org", "accounts", env=bad))
+    finally:
+        listener.close()

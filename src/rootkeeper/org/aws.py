@@ -5,7 +5,14 @@ profiles, regions and endpoints come the boto3 way (the standard chain,
 ``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``); retries are botocore's
 adaptive mode. Every AWS failure keeps its error code: access denied, throttled
 after retries and no-such-thing are different answers and are never read as
-"nothing found".
+"nothing found". An answer that is not AWS's (an HTML error page, a body that does
+not parse, a field missing) is a failure with its own code, never a crash.
+
+Timeouts fit an interactive tool: 5 s to connect, 20 s to read, and no new attempt
+of a call starts once it could not end within 45 s of the first (a never-answering
+endpoint stops a call after about 41 s instead of botocore's 8 minutes). Override
+with ROOTKEEPER_AWS_CONNECT_TIMEOUT, ROOTKEEPER_AWS_READ_TIMEOUT and
+ROOTKEEPER_AWS_CALL_BUDGET (seconds).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 from ..errors import AwsError, ConfigError
@@ -36,21 +44,47 @@ _HINTS = {
 }
 
 
+TIMEOUTS = {"ROOTKEEPER_AWS_CONNECT_TIMEOUT": 5.0, "ROOTKEEPER_AWS_READ_TIMEOUT": 20.0,
+            "ROOTKEEPER_AWS_CALL_BUDGET": 45.0}
+
+
+class CallBudgetExceeded(Exception):
+    """No answer within the call's budget: raised before another attempt would start."""
+
+
+class MalformedAnswer(Exception):
+    """The endpoint answered, but not with what the API promises (a field missing, a wrong type)."""
+
+
 # ------------------------------------------------------------------ failures
 def is_aws_failure(exc: BaseException) -> bool:
     """Did AWS (or the way to it) fail, as opposed to a bug here?"""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
-    return isinstance(exc, ClientError | BotoCoreError)
+    # ResponseParserError (an HTML page, a body that does not parse) is not a BotoCoreError.
+    return isinstance(exc, ClientError | BotoCoreError | ResponseParserError | CallBudgetExceeded
+                      | MalformedAnswer | UnicodeDecodeError)
 
 
 def error_code(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of a botocore error; the code is what AWS said, never a guess."""
+    """(code, message) of a botocore error; the code is what AWS said, never a guess. One line."""
     response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
         err = response["Error"]
-        return str(err.get("Code") or "Unknown"), str(err.get("Message") or "")
-    return type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else ""
+        return _one_line(err.get("Code") or "Unknown", 80), _one_line(err.get("Message") or "", 200)
+    if type(exc).__name__ == "ResponseParserError":
+        return "MalformedResponse", "the endpoint's answer is not an AWS API answer (an HTML error page?)"
+    if isinstance(exc, UnicodeDecodeError):
+        return "MalformedResponse", "the endpoint's answer is not text"
+    if isinstance(exc, CallBudgetExceeded):
+        return "Timeout", _one_line(exc, 200)
+    return type(exc).__name__, _one_line(exc, 200)
+
+
+def _one_line(value, limit: int) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def describe_error(exc: BaseException, doing: str) -> AwsError:
@@ -67,10 +101,67 @@ def aws_errors(doing: str) -> Iterator[None]:
         yield
     except AwsError:
         raise
+    except (KeyError, TypeError) as exc:
+        # An answer without a field the API always has (the endpoint is not AWS, or is broken).
+        raise describe_error(MalformedAnswer(f"the answer lacks {exc}"), doing) from exc
     except Exception as exc:
         if is_aws_failure(exc):
             raise describe_error(exc, doing) from exc
         raise
+
+
+def _seconds(name: str) -> float:
+    text = os.environ.get(name)
+    if text is None:
+        return TIMEOUTS[name]
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{name}={text!r} is not a number of seconds: give one between 1 and 3600")
+    return value
+
+
+def _check_environment() -> None:
+    """What botocore would crash on later, refused now with the variable's name."""
+    from urllib.parse import urlparse
+
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS")
+    if attempts is not None and not (attempts.strip().isascii() and attempts.strip().isdigit()
+                                     and 1 <= int(attempts) <= 20):
+        raise ConfigError(f"AWS_MAX_ATTEMPTS={attempts!r} is not a number of attempts: give 1-20, or unset it")
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ORGANIZATIONS"):
+        url = os.environ.get(name)
+        if url is None:
+            continue
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"{name}={url!r} is not a URL: give https://host[:port], or unset it")
+
+
+class _Budget:
+    """No new attempt of a call once it could not end within the budget (botocore events)."""
+
+    def __init__(self, budget: float, read_timeout: float) -> None:
+        self.budget, self.read_timeout = budget, read_timeout
+        self._local = threading.local()
+
+    def attach(self, core) -> None:
+        core.register("before-call", self.started)
+        core.register("before-send", self.attempt)
+
+    def started(self, **_kwargs) -> None:
+        self._local.start = time.monotonic()
+
+    def attempt(self, **_kwargs) -> None:
+        start = getattr(self._local, "start", None)
+        if start is None:
+            return
+        elapsed = time.monotonic() - start
+        if elapsed > 0.5 and elapsed + self.read_timeout > self.budget:
+            raise CallBudgetExceeded(f"no answer within {self.budget:.0f} s (tried for {elapsed:.0f} s): "
+                                     "check the network and the endpoint, or raise ROOTKEEPER_AWS_CALL_BUDGET")
 
 
 # ------------------------------------------------------------------ the session
@@ -116,18 +207,22 @@ class Aws:
         except ImportError as exc:  # pragma: no cover - boto3 is a dependency
             raise ConfigError("boto3 is not installed: pip install rootkeeper (it depends on boto3)") from exc
         self.profile = profile
+        _check_environment()
+        connect, read = _seconds("ROOTKEEPER_AWS_CONNECT_TIMEOUT"), _seconds("ROOTKEEPER_AWS_READ_TIMEOUT")
+        self._budget = _Budget(_seconds("ROOTKEEPER_AWS_CALL_BUDGET"), read)
         try:
             core = botocore.session.Session(profile=profile)
             core.set_config_variable("sts_regional_endpoints", "regional")  # AssumeRoot: regional STS only
+            self._budget.attach(core)
             self.session = boto3.session.Session(botocore_session=core)
             self.region = region or self.session.region_name or "us-east-1"
-        except BotoCoreError as exc:
+        except (BotoCoreError, ValueError) as exc:
             raise describe_error(exc, "reading the AWS configuration") from exc
         retries: dict = {"mode": "adaptive"}
         if not os.environ.get("AWS_MAX_ATTEMPTS"):
             retries["total_max_attempts"] = 8  # AWS_MAX_ATTEMPTS counts the same way
-        self.config = Config(retries=retries, max_pool_connections=max(10, concurrency + 2), connect_timeout=10,
-                             read_timeout=60, user_agent_extra="rootkeeper")
+        self.config = Config(retries=retries, max_pool_connections=max(10, concurrency + 2), connect_timeout=connect,
+                             read_timeout=read, user_agent_extra="rootkeeper")
         self._clients: dict[str, object] = {}
         self._lock = threading.Lock()
         self._switch = _switchable()
@@ -137,7 +232,8 @@ class Aws:
     def client(self, name: str):
         with self._lock:
             if name not in self._clients:
-                self._clients[name] = self.session.client(name, region_name=self.region, config=self.config)
+                with aws_errors(f"setting up the {name} client"):
+                    self._clients[name] = self.session.client(name, region_name=self.region, config=self.config)
             return self._clients[name]
 
     def session_iam(self, creds: dict):
@@ -160,6 +256,7 @@ class Aws:
                     core = botocore.session.Session(profile=self.profile)
                     core.set_config_variable("sts_regional_endpoints", "regional")
                     core.get_component("credential_provider").insert_before("env", Provider())
+                    self._budget.attach(core)
                     self._switch_core = core
                 # One session (one copy of the IAM model), one client per worker thread.
                 client = self._switch_core.create_client("iam", region_name=self.region, config=self.config)
