@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -56,3 +57,23 @@ def test_clip_copies_then_clears(home, display):
     assert b"clipboard cleared" in err
     assert clipboard(display) == ""
     assert '"event":"password.clip"' in home.journal.read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_item08_clip_is_cleared_when_the_command_is_terminated(home, display, signum):
+    """Trust issue item 8: a --clip ended by SIGTERM or SIGHUP clears the clipboard too."""
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
+    env = {**base_env(), "DISPLAY": display}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
+                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and clipboard(display) != expected:
+        time.sleep(0.2)
+    assert clipboard(display) == expected
+    proc.send_signal(signum)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signum, err
+    assert b"clipboard cleared" in err
+    assert clipboard(display) == ""

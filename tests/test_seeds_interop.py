@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import urllib.parse
@@ -9,6 +10,13 @@ import urllib.parse
 from conftest import SEEDS_PASSPHRASE, TINY_KDF, VAULT_PASSWORD, assert_clean_failure, oracle, random_seed, run, snapshot
 
 HEADER = "Account #,Account Name,Account Email,MFA Seed,Device ARN,Algorithm,Digits,Period,Enrolled At,State"
+
+
+def pinned(home) -> str:
+    """The store's own header: HEADER and a last column naming the fingerprint of its recipients
+    (128 bits of SHA-256 over the sorted recipients, one a line), as the README documents."""
+    fingerprint = hashlib.sha256(home.public.encode()).hexdigest()[:32]
+    return f"{HEADER},Recipients sha256:{fingerprint}"
 
 
 def write(path, text):
@@ -22,7 +30,7 @@ def test_age_cli_decrypts_to_the_exact_csv(home):
         f"{i:012d},team-{i},team{i}@example.com,{s.lower()}\n" for i, s in enumerate(seeds, 1))
     write(home.root / "in.csv", src)
     home.rk("seeds", "import", "in.csv", check=True)
-    expected = HEADER + "\n" + "".join(
+    expected = pinned(home) + "\n" + "".join(
         f"{i:012d},team-{i},team{i}@example.com,{s},,SHA1,6,30,,active\n" for i, s in enumerate(seeds, 1))
     assert home.age_decrypt() == expected
 
@@ -108,7 +116,7 @@ def test_import_is_all_or_nothing(home):
     assert_clean_failure(result, 2, "line 5")
     assert "'1'" in result.err and "position 9" in result.err
     assert snapshot(home.root) == before
-    assert home.age_decrypt() == HEADER + "\n"
+    assert home.age_decrypt() == pinned(home) + "\n"
 
 
 def test_import_refuses_a_password_column(home):
@@ -140,5 +148,6 @@ def test_export_csv_is_journaled_and_matches_age(home):
     write(home.root / "in.csv", f"Account #,Account Name,Account Email,MFA Seed\n000000000001,a,a@example.com,{random_seed()}\n")
     home.rk("seeds", "import", "in.csv", check=True)
     exported = home.rk("seeds", "export", check=True).out
-    assert exported == home.age_decrypt()
+    assert exported.startswith(HEADER + "\n")  # an export carries no pin
+    assert exported.replace(HEADER, pinned(home), 1) == home.age_decrypt()
     assert '"event":"seeds.export"' in home.journal.read_text()

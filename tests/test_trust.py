@@ -188,3 +188,195 @@ def test_item11_an_emptied_journal_is_not_restarted(home):
     assert home.rk("journal", "verify").returncode == 1
     os.unlink(home.journal)
     assert_clean_failure(home.rk("code", "prod", "--reason", "x"), 2, "does not verify")
+
+
+# ---------------------------------------------------------------- item 4: validation before any write
+def test_item04_enroll_with_another_accounts_seed_changes_no_file(home):
+    seed = enroll(home)
+    before = snapshot(home.root)
+    result = home.rk("enroll", "222222222222", "--name", "new", "--seed-file", "-", input=seed)
+    assert_clean_failure(result, 2, "already has this very seed")
+    assert snapshot(home.root) == before
+
+
+# ---------------------------------------------------------------- item 5: no silent joining or choosing
+def test_item05_a_seed_file_of_two_lines_is_refused(home):
+    (home.root / "two.txt").write_text(random_seed(20) + "\n" + random_seed(20) + "\n")
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("enroll", "111111111111", "--name", "a", "--seed-file", "two.txt"), 2, "2 lines")
+    assert snapshot(home.root) == before
+
+
+def test_item05_a_csv_with_two_seed_columns_is_refused(home):
+    (home.root / "dup.csv").write_text("Account #,Account Name,Account Email,MFA Seed,MFA Seed\n"
+                                       f"111111111111,a,a@example.com,{random_seed()},{random_seed()}\n")
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("seeds", "import", "dup.csv"), 2, "two 'MFA Seed' columns")
+    assert snapshot(home.root) == before
+
+
+# ---------------------------------------------------------------- item 6: recipients pinned in the store
+def age_opens(identity, path) -> bool:
+    return subprocess.run(["age", "-d", "-i", identity, path], capture_output=True).returncode == 0
+
+
+def test_item06_a_recipient_added_to_the_config_by_hand_is_refused(home):
+    enroll(home)
+    intruder = home.root / "intruder.agekey"
+    intruder_public = make_identity(intruder)
+    honest = home.config.read_text()
+    home.config.write_text(honest.replace(f'"{home.public}"', f'"{home.public}", "{intruder_public}"'))
+    before = snapshot(home.root / "seeds")
+    result = home.rk("enroll", "222222222222", "--name", "dev", "--seed-file", "-", input=random_seed())
+    assert_clean_failure(result, 2, "not the ones seed store")
+    assert result.err.count("sha256:") == 2  # the old and the new fingerprint
+    assert snapshot(home.root / "seeds") == before
+    assert not age_opens(intruder, home.seeds)
+    assert home.rk("seeds", "recipients", "list").returncode == 1
+    home.config.write_text(honest)
+
+
+def test_item06_recipients_change_only_through_the_journaled_command(home):
+    enroll(home)
+    second = home.root / "second.agekey"
+    second_public = make_identity(second)
+    home.rk("seeds", "recipients", "add", second_public, check=True)
+    assert age_opens(second, home.seeds) and age_opens(home.identity, home.seeds)
+    assert second_public in home.config.read_text()
+    record = records(home)[-1]
+    assert record["event"] == "seeds.recipients" and record["added"] == [second_public]
+    assert record["before"] != record["after"]
+    listing = home.rk("seeds", "recipients", "list", check=True)
+    assert set(listing.out.split()) == {home.public, second_public}
+    home.rk("enroll", "222222222222", "--name", "dev", "--seed-file", "-", input=random_seed(), check=True)
+    home.rk("seeds", "recipients", "remove", second_public, "--yes", check=True)
+    assert not age_opens(second, home.seeds) and age_opens(home.identity, home.seeds)
+    assert_clean_failure(home.rk("seeds", "recipients", "remove", home.public, "--yes"), 2, "at least one recipient")
+
+
+# ---------------------------------------------------------------- item 7: no core dump holds a secret
+def test_item07_no_core_file_even_when_the_shell_allows_them(home):
+    import resource
+    import signal
+    import time
+
+    def unlimited():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "enroll", "111111111111", "--name", "a",
+                             "--seed-file", "-", *map(str, home.creds())], cwd=home.root, env=base_env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=unlimited)
+    limits = ""
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            limits = next(ln for ln in open(f"/proc/{proc.pid}/limits") if ln.startswith("Max core file size"))
+            if limits.split()[4:6] == ["0", "0"]:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # the vault is open and the password read by now: stdin is what it waits for
+        proc.send_signal(signal.SIGSEGV)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert limits.split()[4:6] == ["0", "0"], limits
+    assert proc.returncode == -signal.SIGSEGV
+    assert not [p for p in home.root.iterdir() if p.name.startswith("core")]
+
+
+# ---------------------------------------------------------------- item 9: a secret given as a file name
+def test_item09_a_secret_given_where_a_file_name_belongs_is_not_echoed(home):
+    password, seed = "Xy7!kQ9#mZ2$wR5%tL8", random_seed()
+    identity = "AGE-SECRET-KEY-1" + "Q" * 58
+    cases = [
+        ("code", "x", "--reason", "r", "--seeds-identity", identity),
+        ("password", "x", "--reason", "r", "--show", "--vault-password-file", password),
+        ("list", "--vault-password-file", home.password_file, "--vault-key-file", password),
+        ("enroll", "111111111111", "--name", "a", "--seed-file", seed),
+        ("seeds", "import", seed),
+        ("code", "x", "--reason", "r", "--seeds-passphrase-file", password, "--seeds-identity", "-"),
+    ]
+    for args in cases:
+        result = run([*args, *([] if "--vault-password-file" in args else ["--vault-password-file", home.password_file])],
+                     cwd=home.root)
+        assert_clean_failure(result, 2)
+        for secret in (password, seed, identity):
+            assert secret not in result.err and secret not in result.out, (args, result.err)
+
+
+# ---------------------------------------------------------------- item 10: control characters
+def test_item10_control_characters_are_refused_in_a_reason_and_escaped_on_show(home):
+    enroll(home)
+    before = snapshot(home.root)
+    for reason in ("ok\rhidden", "esc\x1b[2Kx", "rtl\u202eevil"):
+        assert_clean_failure(home.rk("code", "prod", "--reason", reason), 2, "control characters")
+    assert snapshot(home.root) == before
+    lines = home.journal.read_text().splitlines()
+    record = json.loads(lines[-1])
+    record["account_name"] = "prod\r\x1b[2Kall is well"
+    lines[-1] = json.dumps(record)
+    home.journal.write_text("\n".join(lines) + "\n")
+    shown = home.rk("journal", "show", check=True).out
+    assert "\x1b" not in shown and "\r" not in shown and "\\x1b[2K" in shown
+
+
+# ---------------------------------------------------------------- item 13: otpauth anywhere in the vault
+def test_item13_an_otpauth_uri_inside_an_entrys_notes_is_refused(home):
+    enroll(home)
+    notes = "Recovery info.\nBackup: see OtPaUtH://totp/AWS:root?secret=JBSWY3DPEHPK3PXP please"
+    cli = subprocess.run(["keepassxc-cli", "edit", "--notes", notes, str(home.vault), "AWS root users/prod"],
+                         input=(VAULT_PASSWORD + "\n").encode(), capture_output=True, env=base_env(), timeout=60)
+    assert cli.returncode == 0, cli.stderr.decode()
+    result = home.rk("password", "prod", "--reason", "r", "--show")
+    assert_clean_failure(result, 2, "holds an MFA seed")
+    assert "JBSWY3DPEHPK3PXP" not in result.err
+
+
+# ---------------------------------------------------------------- item 14: ASCII digits only
+def test_item14_unicode_digits_are_not_an_account_id(home):
+    fullwidth = "\uff12" * 12
+    assert_clean_failure(home.rk("enroll", fullwidth, "--name", "wide", "--seed-file", "-", input=random_seed()), 2)
+    arabic = "\u0662" * 12
+    (home.root / "wide.csv").write_text(f"Account #,Account Name,Account Email,MFA Seed\n{arabic},a,a@example.com,"
+                                        f"{random_seed()}\n", encoding="utf-8")
+    assert_clean_failure(home.rk("seeds", "import", "wide.csv"), 2, "12 digits")
+    assert "222222222222" not in home.age_decrypt() and fullwidth not in home.age_decrypt()
+
+
+# ---------------------------------------------------------------- item 18: typed errors for local input
+def test_item18_local_input_that_used_to_crash_is_one_clear_error(home):
+    enroll(home)
+    for args, contains in ((("code", "prod", "--reason", "r", "--at", "9" * 26), "after the year 9999"),
+                           (("seeds", "import", "/dev/zero"), "larger than")):
+        result = home.rk(*args)
+        assert_clean_failure(result, 2, contains)
+        assert "unexpected" not in result.err
+    config = home.config.read_text()
+    home.config.write_text(config.replace(f'"{home.public}"', '"age1notarecipient"'))
+    assert_clean_failure(home.rk("code", "prod", "--reason", "r"), 2, "not an age X25519 recipient")
+    bad_checksum = home.public[:-1] + ("q" if home.public[-1] != "q" else "p")
+    home.config.write_text(config.replace(f'"{home.public}"', f'"{bad_checksum}"'))
+    result = home.rk("enroll", "222222222222", "--name", "dev", "--seed-file", "-", input=random_seed())
+    assert_clean_failure(result, 2)
+    assert "unexpected" not in result.err
+
+
+# ---------------------------------------------------------------- item 19: KDF parameters capped on open
+def edit_kdf(vault, key: bytes, value: int) -> None:
+    """Overwrite one UInt64 of the header's KDF parameters (VariantDictionary type 0x05)."""
+    data = bytearray(vault.read_bytes())
+    marker = b"\x05" + len(key).to_bytes(4, "little") + key + (8).to_bytes(4, "little")
+    at = data.index(marker) + len(marker)
+    data[at:at + 8] = value.to_bytes(8, "little")
+    vault.write_bytes(bytes(data))
+
+
+def test_item19_a_vault_header_asking_for_absurd_kdf_work_is_refused_before_deriving(home):
+    enroll(home)
+    original = home.vault.read_bytes()
+    for key, value in ((b"I", 4_000_000_000), (b"M", 3 * 1024 ** 3)):
+        home.vault.write_bytes(original)
+        edit_kdf(home.vault, key, value)
+        result = home.rk("password", "prod", "--reason", "r", "--show")
+        assert_clean_failure(result, 2, "beyond the caps")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,24 +32,37 @@ def shown(value: str) -> str:
     return f"<{len(text)} characters, not shown>" if looks_secret else repr(text)
 
 
+def shown_path(value: str | os.PathLike) -> str:
+    """A file name given where a secret's file belongs, as an error may show it.
+
+    A secret pasted in place of the file name must not be echoed: the name is shown only
+    when it looks like a path (a separator or an extension, its directory exists) and
+    ``shown`` would show it.
+    """
+    text = str(value)
+    parent = os.path.dirname(text) or "."
+    looks_like_path = (os.sep in text or "/" in text or re.search(r"\.[A-Za-z0-9]{1,8}$", text)) and os.path.isdir(parent)
+    return repr(text) if looks_like_path and not shown(text).startswith("<") else f"<{len(text)} characters, not shown>"
+
+
 def validate_account_id(value: str, where: str = "") -> str:
     """Return a 12-digit account id, or raise InputError that says what is wrong."""
     raw = str(value).strip()
     at = f"{where}: " if where else ""
-    if re.fullmatch(r"\d{12}", raw):
+    if re.fullmatch(r"[0-9]{12}", raw):
         return raw
-    if re.fullmatch(r"\d{1,11}", raw):
+    if re.fullmatch(r"[0-9]{1,11}", raw):
         padded = raw.zfill(12)
         raise InputError(
             f"{at}account id {raw!r} has {len(raw)} digits, not 12: spreadsheets drop leading "
             f"zeros, so write it as text with all 12 digits (perhaps {padded})"
         )
-    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", raw):
+    if re.fullmatch(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+", raw):
         raise InputError(
             f"{at}account id {raw!r} was turned into a number by a spreadsheet: "
             "format the column as text and write all 12 digits"
         )
-    if re.fullmatch(r"\d{13,}", raw):
+    if re.fullmatch(r"[0-9]{13,}", raw):
         raise InputError(f"{at}account id {raw!r} has {len(raw)} digits: an AWS account id has exactly 12")
     raise InputError(f"{at}account id {shown(raw)} is not 12 digits: give the AWS account id, e.g. 123456789012")
 
@@ -76,7 +90,7 @@ def validate_name(value: str, where: str = "") -> str:
         )
     if "|" in name:
         raise InputError(f"{at}account name {shown(name)} contains '|': use another character")
-    if re.fullmatch(r"\d{12}", name):
+    if re.fullmatch(r"[0-9]{12}", name):
         raise InputError(f"{at}account name {name!r} looks like an account id: names must not be 12 digits")
     return name
 
@@ -121,7 +135,7 @@ class Account:
 
 
 def is_account_id(ref: str) -> bool:
-    return bool(re.fullmatch(r"\d{12}", ref.strip()))
+    return bool(re.fullmatch(r"[0-9]{12}", ref.strip()))
 
 
 def lookup(ref: str, by_id: Mapping[str, T], name_of: Callable[[T], str], what: str) -> T | None:

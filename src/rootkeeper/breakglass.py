@@ -37,6 +37,9 @@ def check_reason(reason: str | None) -> str:
         raise InputError("a reason is required: give --reason TEXT (what root is needed for, and a ticket)")
     if len(text) > 500 or "\n" in text:
         raise InputError("the reason must be one line of at most 500 characters")
+    if not text.isprintable():
+        raise InputError("the reason contains control characters (tab, carriage return, escape, direction marks): "
+                         "type it as plain text")
     return text
 
 

@@ -68,12 +68,20 @@ def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *
     if device_arn is not None:
         check_seed_input(account, seed or "A" * 32, device_arn)
     if wants_seed(step):
-        existing = ws.seeds().active(account.id)  # opened now: refuse before anything is written
+        store = ws.seeds()  # opened now: refuse before anything is written
+        existing = store.active(account.id)
         if existing is not None and not replace_seed:
             raise ExistsError(
                 f"account {account.id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
                 "give --replace-seed to replace it (the old row is kept, marked replaced)"
             )
+        if seed is not None:
+            row, _warnings = check_seed_input(account, seed, device_arn)
+            store.refuse_foreign(row, f"account {account.id}")
+            vault = ws.opened_vault()
+            entry = vault.get(account.id) if vault is not None else None
+            if entry is not None and vault.password(entry).upper() == row.seed:
+                raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
     return account
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 from .errors import NotFoundError
 
@@ -62,3 +64,41 @@ def clear_if_unchanged(text: str) -> bool:
     subprocess.run(commands[0], input=b"", check=True, timeout=10,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return True
+
+
+class _Stopped(Exception):
+    pass
+
+
+def hold(text: str, seconds: float) -> tuple[bool, int | None]:
+    """Wait ``seconds``, then clear the clipboard if it still holds ``text``.
+
+    Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a killed session) end the wait early,
+    and the clipboard is cleared all the same. Returns (cleared, the signal that ended
+    the wait or None); the caller should exit with 128 + that signal.
+    """
+    stopped: list[int] = []
+
+    def stop(signum, _frame):
+        stopped.append(signum)
+        raise _Stopped
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, stop)
+    try:
+        time.sleep(seconds)
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)  # a second signal must not stop the clearing
+        try:
+            cleared = clear_if_unchanged(text)
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+    return cleared, (stopped[0] if stopped else None)
+

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .accounts import DEFAULT_EMAIL_TEMPLATE
+from . import fsutil
+from .accounts import DEFAULT_EMAIL_TEMPLATE, shown
 from .errors import ConfigError
 
 DEFAULT_NAME = "rootkeeper.toml"
+AGE_RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")  # bech32: the checksum is pyrage's to check
 DEFAULT_JOURNAL = "rootkeeper-journal.jsonl"
 
 
@@ -81,7 +84,13 @@ def load(explicit: str | None) -> Config:
     recipients = seeds.get("recipients", [])
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise ConfigError(f"{path} [seeds]: recipients must be a list of age1... strings")
-    cfg.recipients = recipients
+    for recipient in recipients:
+        if not AGE_RECIPIENT.fullmatch(recipient.strip()):
+            what = ("an age SECRET key: remove it from the file, and consider it exposed"
+                    if recipient.strip().upper().startswith("AGE-SECRET-KEY-") else
+                    "not an age X25519 recipient (age1 and 58 more characters): copy it from age-keygen -y")
+            raise ConfigError(f"{path} [seeds]: recipient {shown(recipient)} is {what}")
+    cfg.recipients = [r.strip() for r in recipients]
     cfg.journal = resolve(_str(journal, "path", f"{path} [journal]")) or base / DEFAULT_JOURNAL
     cfg.email_template = _str(accounts, "email_template", f"{path} [accounts]") or DEFAULT_EMAIL_TEMPLATE
     seconds = glass.get("clipboard_seconds", 30)
@@ -143,3 +152,38 @@ def render(cfg_path: Path, vault: Path, seeds: Path, journal: Path, *, key_file:
         "",
     ]
     return "\n".join(lines)
+
+
+class ConfigFile(fsutil.StoredFile):
+    """rootkeeper.toml as text, for the one change a command makes to it: the [seeds] recipients.
+
+    The line is edited in place (comments and other settings stay as they are) and the
+    result is parsed again before it can be written.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._original = fsutil.read_bytes(self.path, "configuration")
+        self.text = self._original.decode("utf-8")
+
+    def set_recipients(self, recipients: list[str]) -> None:
+        table = re.search(r"(?ms)^\[seeds\][ \t]*$(.*?)(?=^\[|\Z)", self.text)
+        if table is None:
+            raise ConfigError(f"{self.path} has no [seeds] table: add one with the store's path")
+        line = "recipients = [" + ", ".join(_toml_str(r) for r in recipients) + "]"
+        body = table.group(1)
+        new_body, count = re.subn(r"(?ms)^recipients[ \t]*=[ \t]*\[[^\]]*\]", line, body, count=1)
+        if count == 0:
+            new_body = "\n" + line + body
+        text = self.text[:table.start(1)] + new_body + self.text[table.end(1):]
+        try:
+            parsed = tomllib.loads(text).get("seeds", {}).get("recipients")
+        except tomllib.TOMLDecodeError:
+            parsed = None
+        if parsed != recipients:
+            raise ConfigError(f"{self.path}: the [seeds] recipients line could not be rewritten; edit it by hand")
+        self.text = text
+
+    def payload(self) -> bytes:
+        return self.text.encode("utf-8")
+

@@ -27,7 +27,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ExistsError, LockError, NotFoundError
+from .accounts import shown_path
+from .errors import ExistsError, InputError, LockError, NotFoundError
 
 LOCK_WAIT_SECONDS = 10.0
 
@@ -48,16 +49,30 @@ def digest(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path: Path, what: str) -> bytes:
-    """Read a whole file, with a clear error when it is missing or unreadable."""
+MAX_INPUT_BYTES = 256 * 1024 * 1024  # no store, journal or import of this tool comes near it
+
+
+def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """Read a whole file (at most ``limit`` bytes), with a clear error when it is missing or unreadable.
+
+    ``secret``: the file holds a secret, so its name may be a secret pasted by mistake: not echoed.
+    """
+    name = shown_path(path) if secret else str(path)
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
-        raise NotFoundError(f"{what} {path} does not exist: check the path or run 'rootkeeper init'") from None
+        hint = "check the path" if secret else "check the path or run 'rootkeeper init'"
+        raise NotFoundError(f"{what} {name} does not exist: {hint}") from None
     except IsADirectoryError:
-        raise NotFoundError(f"{what} {path} is a directory: give the path of the file") from None
+        raise NotFoundError(f"{what} {name} is a directory: give the path of the file") from None
     except PermissionError:
-        raise NotFoundError(f"{what} {path} cannot be read (permission denied): check its permissions") from None
+        raise NotFoundError(f"{what} {name} cannot be read (permission denied): check its permissions") from None
+    except OSError as exc:
+        raise NotFoundError(f"{what} {name} cannot be read ({exc.strerror}): check it") from None
+    if len(data) > limit:
+        raise InputError(f"{what} {name} is larger than {limit // (1024 * 1024)} MiB: that is not a file of this kind")
+    return data
 
 
 def _pid_alive(pid: int) -> bool:

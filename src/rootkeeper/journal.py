@@ -37,6 +37,14 @@ def record_hash(record: dict) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
+def printable(value: object) -> str:
+    """A record's value as a terminal may show it: control characters escaped, never acted on."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def actor() -> str:
     try:
         user = getpass.getuser()

@@ -52,12 +52,15 @@ def consecutive_codes(seed: str, at: float, *, digits: int = DEFAULT_DIGITS,
     return first, second
 
 
+LATEST = 253402300799  # 9999-12-31T23:59:59Z
+
+
 def parse_time(text: str | None) -> float:
     """``None`` (now), Unix seconds, or ISO 8601 (a time without zone is UTC)."""
     if text is None:
         return time.time()
     raw = text.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", raw):
+    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw):
         value = float(raw)
     else:
         try:
@@ -72,4 +75,6 @@ def parse_time(text: str | None) -> float:
         value = when.timestamp()
     if value < 0:
         raise InputError(f"time {text!r} is before 1970: give a time after the Unix epoch")
+    if value > LATEST:
+        raise InputError(f"time {raw[:40]!r} is after the year 9999: give a real time")
     return value

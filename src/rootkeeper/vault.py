@@ -54,12 +54,12 @@ class KdfParams:
     parallelism: int = 2
 
     def check(self) -> list[str]:
-        if not 1 <= self.memory_mib <= 4096:
-            raise InputError(f"--kdf-memory-mib {self.memory_mib} is out of range: choose 1-4096")
-        if not 1 <= self.iterations <= 1000:
-            raise InputError(f"--kdf-iterations {self.iterations} is out of range: choose 1-1000")
-        if not 1 <= self.parallelism <= 64:
-            raise InputError(f"--kdf-parallelism {self.parallelism} is out of range: choose 1-64")
+        if not 1 <= self.memory_mib <= MAX_KDF_MEMORY_MIB:
+            raise InputError(f"--kdf-memory-mib {self.memory_mib} is out of range: choose 1-{MAX_KDF_MEMORY_MIB}")
+        if not 1 <= self.iterations <= MAX_KDF_ITERATIONS:
+            raise InputError(f"--kdf-iterations {self.iterations} is out of range: choose 1-{MAX_KDF_ITERATIONS}")
+        if not 1 <= self.parallelism <= MAX_KDF_PARALLELISM:
+            raise InputError(f"--kdf-parallelism {self.parallelism} is out of range: choose 1-{MAX_KDF_PARALLELISM}")
         if self.memory_mib < 64 or self.iterations < 2:
             return [
                 f"Argon2id with {self.memory_mib} MiB and {self.iterations} iterations is weak: "
@@ -103,10 +103,70 @@ def make_key_file() -> bytes:
     ).encode()
 
 
+# Caps on the key derivation a vault's header may ask for, checked before deriving: a header
+# edited to 4e9 iterations or 3 GiB would otherwise hang the command or exhaust memory.
+# They are far above what anyone sets (KeePassXC's default is 64 MiB x 10; init's default
+# 256 MiB x 8, about a second) and within what init itself accepts.
+MAX_KDF_MEMORY_MIB = 1024
+MAX_KDF_ITERATIONS = 100
+MAX_KDF_PARALLELISM = 64
+_ARGON2_UUIDS = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"),  # Argon2d
+                 bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6")}  # Argon2id
+
+
+def check_kdf_header(data: bytes, path: Path) -> None:
+    """Read the KDBX 4 outer header's KDF parameters and refuse any beyond the caps (or not Argon2)."""
+    where = f"vault {path}"
+    try:
+        if int.from_bytes(data[10:12], "little") < 4:
+            raise CorruptError(f"{where} is KDBX {data[10]}: rootkeeper keeps KDBX 4 (Argon2id); convert it in "
+                               "KeePassXC (Database settings > Encryption)")
+        pos, params = 12, None
+        while pos < len(data):
+            field_id, size = data[pos], int.from_bytes(data[pos + 1:pos + 5], "little")
+            value = data[pos + 5:pos + 5 + size]
+            pos += 5 + size
+            if field_id == 0:
+                break
+            if field_id == 11:
+                params = _variant_dictionary(value)
+        if params is None:
+            raise ValueError("no KDF parameters")
+    except (ValueError, IndexError):
+        raise CorruptError(f"{where} has a damaged header: restore it from a copy") from None
+    if params.get("$UUID") not in _ARGON2_UUIDS:
+        raise CorruptError(f"{where} does not use Argon2 (AES-KDF?): switch it to Argon2id in KeePassXC "
+                           "(Database settings > Encryption)")
+    memory_mib = int.from_bytes(params.get("M", b""), "little") // (1024 * 1024)
+    iterations = int.from_bytes(params.get("I", b""), "little")
+    parallelism = int.from_bytes(params.get("P", b""), "little")
+    if memory_mib > MAX_KDF_MEMORY_MIB or iterations > MAX_KDF_ITERATIONS or parallelism > MAX_KDF_PARALLELISM:
+        raise CorruptError(
+            f"{where} asks for Argon2 with {memory_mib} MiB, {iterations} iterations and {parallelism} lanes, beyond "
+            f"the caps ({MAX_KDF_MEMORY_MIB} MiB, {MAX_KDF_ITERATIONS} iterations, {MAX_KDF_PARALLELISM} lanes): "
+            "its header was edited or damaged; restore it from a copy"
+        )
+
+
+def _variant_dictionary(blob: bytes) -> dict[str, bytes]:
+    out, pos = {}, 2  # a 2-byte version first
+    while pos < len(blob):
+        kind = blob[pos]
+        if kind == 0:
+            return out
+        key_len = int.from_bytes(blob[pos + 1:pos + 5], "little")
+        key = blob[pos + 5:pos + 5 + key_len].decode("utf-8", "replace")
+        pos += 5 + key_len
+        value_len = int.from_bytes(blob[pos:pos + 4], "little")
+        out[key] = blob[pos + 4:pos + 4 + value_len]
+        pos += 4 + value_len
+    raise ValueError("KDF parameters not terminated")
+
+
 def _key_bytes(key_file: Path | None) -> bytes | None:
     if key_file is None:
         return None
-    return fsutil.read_bytes(key_file, "key file")
+    return fsutil.read_bytes(key_file, "key file", secret=True, limit=1024 * 1024)
 
 
 class Vault(fsutil.StoredFile):
@@ -177,6 +237,7 @@ class Vault(fsutil.StoredFile):
         key = _key_bytes(key_file)
         if not data.startswith(b"\x03\xd9\xa2\x9a"):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
+        check_kdf_header(data, path)
         try:
             kp = PyKeePass(io.BytesIO(data), password=password,
                            keyfile=io.BytesIO(key) if key is not None else None)
@@ -214,15 +275,16 @@ class Vault(fsutil.StoredFile):
     def check_segregation(self) -> None:
         # One XPath pass in C finds the few candidates (no translate(): it is slow on 100k values);
         # Python then applies the exact, case-insensitive rule to those only.
+        # "otpauth:" in any case contains "th:" in one of four casings: a cheap filter in C.
         candidates = self.kp.tree.xpath(
             "//Entry/String[Key[contains(., 'tp') or contains(., 'TP') or contains(., 'Tp') or contains(., 'tP')]"
-            " or Value[contains(., 'tpauth:') or contains(., 'TPAUTH:') or contains(., 'Tpauth:')]]"
+            " or Value[contains(., 'th:') or contains(., 'TH:') or contains(., 'Th:') or contains(., 'tH:')]]"
         )
         for string in candidates:
             key = (string.findtext("Key") or "").strip()
-            value = (string.findtext("Value") or "").strip()
+            value = string.findtext("Value") or ""
             low = key.lower()
-            if low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or value.lower().startswith("otpauth://"):
+            if low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or "otpauth:" in value.lower():
                 entry = string.getparent()
                 while entry.getparent() is not None and entry.getparent().tag == "History":
                     entry = entry.getparent().getparent()

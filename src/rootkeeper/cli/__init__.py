@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     import click
 
     from ..errors import RootkeeperError
+    from ..hygiene import no_core_dumps
 
+    no_core_dumps()  # before any secret is read
     cli = build()
 
     args = sys.argv[1:] if argv is None else argv

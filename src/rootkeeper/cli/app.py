@@ -143,7 +143,7 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
     if seed_file is not None:
         if step == "password":
             raise InputError("--seed-file goes with the MFA step: drop it, or use --step all / mfa")
-        text, source = inputs.read_input_file(seed_file, "seed file")
+        text, source = inputs.read_input_file(seed_file, "seed file", limit=4096)
         seed, seed_warnings = validate_seed(text.strip(), source)
         warn_all(seed_warnings)
     if ceremony.wants_seed(step) and seed is None and not inputs.interactive():

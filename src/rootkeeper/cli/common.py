@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -126,10 +125,7 @@ def reveal(secret: str, how: str, seconds: int, label: str) -> None:
         return
     clipboard.copy(secret)
     note(f"copied to the clipboard ({label}); clearing it in {seconds}s (Ctrl-C clears it now)")
-    try:
-        time.sleep(seconds)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        cleared = clipboard.clear_if_unchanged(secret)
-        note("clipboard cleared" if cleared else "clipboard already holds something else; left alone")
+    cleared, stopped_by = clipboard.hold(secret, seconds)
+    note("clipboard cleared" if cleared else "clipboard already holds something else; left alone")
+    if stopped_by is not None:
+        raise SystemExit(128 + stopped_by)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError, NotFoundError
+from .. import fsutil
+from ..accounts import shown_path
+from ..errors import InputError
 
 
 class Stdin:
@@ -18,11 +20,14 @@ class Stdin:
     used_for: str | None = None
 
     @classmethod
-    def read(cls, what: str) -> bytes:
+    def read(cls, what: str, limit: int = fsutil.MAX_INPUT_BYTES) -> bytes:
         if cls.used_for is not None:
             raise InputError(f"standard input already gave the {cls.used_for}: read the {what} from a file instead")
         cls.used_for = what
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(f"standard input gave more than {limit // 1024} KiB for the {what}: that is not one")
+        return data
 
 
 def interactive() -> bool:
@@ -40,16 +45,14 @@ def _first_line(data: bytes, what: str, source: str) -> str:
     return line
 
 
+SECRET_FILE_LIMIT = 64 * 1024
+
+
 def read_file_secret(path: str, what: str) -> str:
     if path == "-":
-        return _first_line(Stdin.read(what), what, "standard input")
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{what} file {path} does not exist: check the path") from None
-    except OSError as exc:
-        raise NotFoundError(f"cannot read {what} file {path} ({exc.strerror}): check it") from None
-    return _first_line(data, what, path)
+        return _first_line(Stdin.read(what, SECRET_FILE_LIMIT), what, "standard input")
+    data = fsutil.read_bytes(Path(path), f"{what} file", secret=True, limit=SECRET_FILE_LIMIT)
+    return _first_line(data, what, shown_path(path))
 
 
 def secret(what: str, file_opt: str | None, file_flag: str, env: str, *, confirm: bool = False) -> str:
@@ -82,17 +85,13 @@ def identities(path: str | None) -> list[str] | None:
     return read_identity_file(Path(chosen))
 
 
-def read_input_file(path: str, what: str) -> tuple[str, str]:
-    """(text, source name) of a non-secret-by-argument input file such as a seed file."""
+def read_input_file(path: str, what: str, limit: int = fsutil.MAX_INPUT_BYTES) -> tuple[str, str]:
+    """(text, source name) of an input file that holds secrets, such as a seed file or a CSV of seeds.
+    Its name is not echoed unless it looks like a path (a seed pasted as the name must not be)."""
     if path == "-":
-        data, source = Stdin.read(what), "standard input"
+        data, source = Stdin.read(what, limit), "standard input"
     else:
-        try:
-            data, source = Path(path).read_bytes(), path
-        except FileNotFoundError:
-            raise NotFoundError(f"{what} {path} does not exist: check the path") from None
-        except OSError as exc:
-            raise NotFoundError(f"cannot read {what} {path} ({exc.strerror})") from None
+        data, source = fsutil.read_bytes(Path(path), what, secret=True, limit=limit), shown_path(path)
     try:
         return data.decode("utf-8"), source
     except UnicodeDecodeError:

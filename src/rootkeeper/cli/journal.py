@@ -31,11 +31,13 @@ def journal_show(as_json):
     Example:
       rootkeeper journal show
     """
+    from ..journal import printable
+
     ws = workspace()
     records = ws.journal().records()
     for record in records:
         if as_json:
-            click.echo(json.dumps(record, sort_keys=True))
+            click.echo(json.dumps(record, sort_keys=True))  # JSON escapes control characters itself
             continue
         who = record.get("account_id", "")
         name = record.get("account_name", "")
@@ -43,8 +45,11 @@ def journal_show(as_json):
         extra = f"  reason: {reason}" if reason else ""
         if record.get("count") is not None:
             extra += f"  count: {record['count']}"
-        click.echo(f"{record.get('seq')!s:>5}  {record.get('time', '')}  {record.get('actor', '')}  "
-                   f"{record.get('event', '')}  {who} {name}{extra}".rstrip())
+        if record.get("interrupted"):
+            extra += "  (recorded late: the command was interrupted)"
+        line = (f"{record.get('seq')!s:>5}  {record.get('time', '')}  {record.get('actor', '')}  "
+                f"{record.get('event', '')}  {who} {name}{extra}".rstrip())
+        click.echo(printable(line))
     note(f"{len(records)} records in {ws.journal().path}")
 
 

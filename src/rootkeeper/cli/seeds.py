@@ -1,4 +1,4 @@
-"""The ``seeds`` command group: import into and export out of the seed store."""
+"""The ``seeds`` command group: import, export, and the store's recipients."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from .common import CONTEXT, common, note, stamps, warn_all, workspace
 @click.group(context_settings=CONTEXT)
 @common
 def seeds():
-    """Import and export the seed store.
+    """Import and export the seed store; list and change who can decrypt it.
 
     \b
     Examples:
       rootkeeper seeds import mfa-seeds.csv
       rootkeeper seeds export --format otpauth > /dev/shm/uris.txt
+      rootkeeper seeds recipients list
     """
 
 
@@ -66,4 +67,86 @@ def seeds_export(fmt, include_all):
 
     ws = workspace()
     click.echo(export_seeds(ws, fmt, include_all=include_all), nl=False)
+    stamps(ws)
+
+
+@seeds.group(name="recipients", context_settings=CONTEXT)
+@common
+def seeds_recipients():
+    """Who can decrypt the seed store (age X25519 recipients, pinned inside the store).
+
+    The store names the fingerprint of the recipients it is encrypted to, so a key
+    added to rootkeeper.toml by hand is refused at the next write. Change the set
+    here: the store is re-encrypted, the configuration rewritten, the change journaled.
+
+    \b
+    Examples:
+      rootkeeper seeds recipients list
+      rootkeeper seeds recipients add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+      rootkeeper seeds recipients remove age1... --yes
+    """
+
+
+@seeds_recipients.command(name="list", context_settings=CONTEXT)
+@common
+def recipients_list():
+    """List the configured recipients and check them against the store's pin (exit 1 if they differ).
+
+    \b
+    Example:
+      rootkeeper seeds recipients list --seeds-identity ~/.age/custodian.key
+    """
+    from ..errors import CheckFailed
+    from ..seeds.recipients import recipients
+
+    ws = workspace()
+    view = recipients(ws)
+    for recipient in view.configured:
+        click.echo(recipient)
+    note(f"configured: sha256:{view.configured_fingerprint}; the store pins: "
+         f"{'sha256:' + view.pinned if view.pinned else 'nothing yet (pinned at the next write)'}")
+    if not view.matches:
+        raise CheckFailed("the configured recipients are not the ones the seed store is encrypted to: "
+                          "rootkeeper.toml was changed by hand; restore its [seeds] recipients")
+
+
+@seeds_recipients.command(name="add", context_settings=CONTEXT)
+@common
+@click.argument("recipient", nargs=-1, required=True, metavar="AGE1...")
+def recipients_add(recipient):
+    """Encrypt the seed store to RECIPIENT too (a custodian's public key, from age-keygen -y).
+
+    \b
+    Example:
+      rootkeeper seeds recipients add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+    """
+    _change(list(recipient), [], yes=True)
+
+
+@seeds_recipients.command(name="remove", context_settings=CONTEXT)
+@common
+@click.argument("recipient", nargs=-1, required=True, metavar="AGE1...")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def recipients_remove(recipient, yes):
+    """Stop encrypting the seed store to RECIPIENT (copies made before still open with its key).
+
+    \b
+    Example:
+      rootkeeper seeds recipients remove age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --yes
+    """
+    _change([], list(recipient), yes=yes)
+
+
+def _change(add: list[str], remove: list[str], *, yes: bool) -> None:
+    from ..seeds.recipients import change_recipients
+
+    if remove and inputs.interactive() and not yes:
+        click.confirm(f"Remove {len(remove)} recipient(s) from the seed store?", abort=True, err=True)
+    ws = workspace()
+    result = change_recipients(ws, add, remove)
+    for r in result.added:
+        note(f"added {r}")
+    for r in result.removed:
+        note(f"removed {r} (older copies of the store still open with its key: replace them)")
+    note(f"the seed store is now encrypted to {len(result.configured)} recipient(s), pinned sha256:{result.pinned}")
     stamps(ws)

@@ -24,9 +24,13 @@ BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
 EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]
 HEADER = BASE_HEADER + EXTRA_HEADER
 STATES = ("active", "replaced", "retired")
+# The store's own header may end with a column named after the fingerprint of the recipients the
+# store is encrypted to: inside the authenticated plaintext, so editing rootkeeper.toml cannot
+# silently add a reader (see ``SeedStore.encrypt``). Rows have no cell under it.
+PIN_PREFIX = "Recipients sha256:"
 _BASE32 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
-_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):mfa/[A-Za-z0-9_+=,.@/-]{1,512}$")
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", re.ASCII)
 _PASSWORDISH = re.compile(r"pass(word)?|pwd|secret\s*key\s*password", re.I)
 
 
@@ -67,6 +71,10 @@ def normalize_seed(raw: str) -> str:
 def validate_seed(raw: str, where: str = "") -> tuple[str, list[str]]:
     """Normalise and check a base32 seed. Returns (seed, warnings)."""
     at = f"{where}: " if where else ""
+    lines = [ln for ln in str(raw).strip().splitlines() if ln.strip()]
+    if len(lines) > 1:
+        raise InputError(f"{at}the MFA seed spans {len(lines)} lines: give one seed, on one line "
+                         "(two seeds in one file would be joined into a wrong one)")
     seed = normalize_seed(raw)
     if not seed:
         raise InputError(f"{at}the MFA seed is empty: paste the console's 'Show secret key' value")
@@ -101,6 +109,8 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
     if algorithm not in ALGORITHMS:
         raise InputError(f"{where}: algorithm {shown(row.algorithm)} is not SHA1, SHA256 or SHA512")
     try:
+        if not (str(row.digits or "6").isascii() and str(row.period or "30").isascii()):
+            raise ValueError
         digits = int(row.digits or 6)
         period = int(row.period or 30)
     except (TypeError, ValueError):
@@ -152,8 +162,16 @@ def _refuse_password_columns(header: list[str], source: str) -> None:
             )
 
 
-def parse_store(text: str, source: str) -> list[SeedRow]:
-    """The store's own plaintext: exact header, rows taken as written.
+def recipients_fingerprint(recipients: list[str]) -> str:
+    """128 bits of SHA-256 over the sorted set of age recipients."""
+    import hashlib
+
+    text = "\n".join(sorted({r.strip() for r in recipients}))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:
+    """The store's own plaintext: exact header, rows taken as written; and the recipients' pin.
 
     Rows are fully validated when used (``find``) and before any write (``save``), so
     that reading one code from 10,000 rows does not validate 10,000 rows.
@@ -166,20 +184,24 @@ def parse_store(text: str, source: str) -> list[SeedRow]:
     if header[:4] != BASE_HEADER:
         raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}: restore it from a copy")
     _refuse_password_columns(header, source)
+    pins = [h[len(PIN_PREFIX):] for h in header[4:] if h.startswith(PIN_PREFIX)]
+    if len(pins) > 1 or (pins and not (re.fullmatch(r"[0-9a-f]{32}", pins[0]) and header[-1].startswith(PIN_PREFIX))):
+        raise CorruptError(f"{source} has a damaged recipients pin in its header: restore it from a copy")
     positions = [header.index(h) if h in header else None for h in HEADER]
     rows = []
     try:
         for cells in reader:
             if not cells:
                 continue
-            if len(cells) != len(header):
-                raise CorruptError(f"{source} line {reader.line_num} has {len(cells)} columns, not {len(header)}: restore it from a copy")
+            if len(cells) != len(header) - len(pins):
+                raise CorruptError(f"{source} line {reader.line_num} has {len(cells)} columns, not "
+                                   f"{len(header) - len(pins)}: restore it from a copy")
             values = [cells[i] if i is not None else "" for i in positions]
             rows.append(SeedRow(values[0], values[1], values[2], values[3], values[4], values[5] or "SHA1",
                                 values[6] or 6, values[7] or 30, values[8], values[9] or "active"))
     except csv.Error:
         raise CorruptError(f"{source} line {reader.line_num} is not valid CSV: restore it from a copy") from None
-    return rows
+    return rows, (pins[0] if pins else None)
 
 
 def parse_csv(text: str, source: str, *, email_template: str | None = None) -> ParseResult:
@@ -199,6 +221,12 @@ def parse_csv(text: str, source: str, *, email_template: str | None = None) -> P
             f"exactly {','.join(BASE_HEADER)}"
         )
     _refuse_password_columns(header, source)
+    for position, name in enumerate(names):
+        if name and names.index(name) != position:
+            raise InputError(
+                f"{source} line 1 has two {header[position].strip()!r} columns (columns {names.index(name) + 1} and "
+                f"{position + 1}): keep one and import again"
+            )
     result = ParseResult([])
     try:
         for line_no, cells in enumerate(reader, 2):
@@ -207,6 +235,9 @@ def parse_csv(text: str, source: str, *, email_template: str | None = None) -> P
             where = f"{source} line {line_no}"
             if len(cells) < 4:
                 raise InputError(f"{where} has {len(cells)} columns: it needs at least 4 ({','.join(BASE_HEADER)})")
+            if any(c.strip() for c in cells[len(names):]):
+                raise InputError(f"{where} has {len(cells)} columns, the header {len(names)}: a value would be "
+                                 "lost; fix the row (a comma inside a value needs quotes)")
             row = _row_from_mapping(dict(zip(names, cells, strict=False)), where, email_template)
             row, warnings = check_row(row, where)
             result.rows.append(row)
@@ -273,14 +304,14 @@ def parse_otpauth(uri: str, where: str, email_template: str | None = None) -> tu
         raise InputError(f"{where} has no secret= parameter")
     account_id = query.get("account_id", "")
     if not account_id:
-        ids = re.findall(r"(?<!\d)\d{12}(?!\d)", label + " " + query.get("issuer", ""))
+        ids = re.findall(r"(?<![0-9])[0-9]{12}(?![0-9])", label + " " + query.get("issuer", ""))
         if not ids:
             raise InputError(f"{where} names no 12-digit account id: add &account_id=123456789012 to the URI")
         account_id = ids[-1]
     name = query.get("account_name", "")
     if not name:
         tail = re.split(r"[@:]", label)[-1].strip()
-        tail = re.sub(r"\s*\(\d{12}\)$", "", tail).strip()
+        tail = re.sub(r"\s*\([0-9]{12}\)$", "", tail).strip()
         if tail and not is_account_id(tail):
             name = tail
         else:
@@ -329,12 +360,13 @@ def parse_import(text: str, source: str, email_template: str | None = None) -> P
 
 # ---------------------------------------------------------------- output
 
-def to_csv(rows: list[SeedRow]) -> str:
+def to_csv(rows: list[SeedRow], pin: str | None = None) -> str:
+    """The CSV of ``rows``; with ``pin`` (the store's own plaintext), a last column naming it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(HEADER + ([PIN_PREFIX + pin] if pin else []))
     for row in rows:
-        writer.writerow(row.cells())
+        writer.writerow(row.cells())  # rows stay exactly as exported: the pin is the header's alone
     return buffer.getvalue()
 
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import fsutil
-from ..accounts import lookup, shown
-from ..errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError
-from .formats import SeedRow, check_row, parse_store, to_csv
+from ..accounts import lookup, shown, shown_path
+from ..errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
+from .formats import SeedRow, check_row, parse_store, recipients_fingerprint, to_csv
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -58,10 +58,10 @@ def _decrypt(data: bytes, path: Path, passphrase: str | None, identities: list[s
 
 
 def read_identity_file(path: Path) -> list[str]:
-    text = fsutil.read_bytes(path, "age identity file").decode("utf-8", "replace")
+    text = fsutil.read_bytes(path, "age identity file", secret=True, limit=1024 * 1024).decode("utf-8", "replace")
     keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
     if not keys:
-        raise InputError(f"{path} holds no AGE-SECRET-KEY-1 line: give an identity made by age-keygen")
+        raise InputError(f"{shown_path(path)} holds no AGE-SECRET-KEY-1 line: give an identity made by age-keygen")
     return keys
 
 
@@ -92,9 +92,10 @@ class SeedStore(fsutil.StoredFile):
     """An opened seed store. Rows live in memory; ``save()`` re-encrypts and replaces the file."""
 
     def __init__(self, path: Path, rows: list[SeedRow], original: bytes | None, *,
-                 passphrase: str | None, recipients: list[str]) -> None:
+                 passphrase: str | None, recipients: list[str], pin: str | None = None) -> None:
         self.path = Path(path)
         self.rows = rows
+        self.pin = pin  # fingerprint of the recipients the store was encrypted to (its own, authenticated)
         self._original = original
         self._passphrase = passphrase
         self.recipients = recipients
@@ -108,7 +109,9 @@ class SeedStore(fsutil.StoredFile):
     def new(cls, path: Path, *, passphrase: str | None = None, recipients: list[str] | None = None) -> SeedStore:
         if bool(passphrase) == bool(recipients):
             raise InputError("a seed store is encrypted to a passphrase or to recipients: give exactly one")
-        return cls(path, [], None, passphrase=passphrase, recipients=[validate_recipient(r) for r in recipients or []])
+        recipients = [validate_recipient(r) for r in recipients or []]
+        return cls(path, [], None, passphrase=passphrase, recipients=recipients,
+                   pin=recipients_fingerprint(recipients) if recipients else None)
 
     @classmethod
     def open(cls, path: Path, *, passphrase: str | None = None, identities: list[str] | None = None,
@@ -120,8 +123,9 @@ class SeedStore(fsutil.StoredFile):
             text = plain.decode("utf-8")
         except UnicodeDecodeError:
             raise CorruptError(f"seed store {path} decrypted to something that is not UTF-8 CSV") from None
-        store = cls(path, parse_store(text, f"seed store {path}"), data, passphrase=passphrase if identities is None else None,
-                    recipients=list(recipients or []))
+        rows, pin = parse_store(text, f"seed store {path}")
+        store = cls(path, rows, data, passphrase=passphrase if identities is None else None,
+                    recipients=list(recipients or []), pin=pin)
         if identities is not None:
             import pyrage
 
@@ -153,21 +157,41 @@ class SeedStore(fsutil.StoredFile):
 
         self.rows = [self._validated(r) for r in self.rows]
         self._reindex()
-        plain = to_csv(self.rows).encode("utf-8")
         if self._passphrase is not None:
-            return pyrage.passphrase.encrypt(plain, self._passphrase)
+            return pyrage.passphrase.encrypt(to_csv(self.rows).encode("utf-8"), self._passphrase)
         if not self.recipients:
             raise InputError(
                 "the configuration lists no [seeds] recipients, so the store cannot be re-encrypted: "
                 "add the custodians' age1... keys to rootkeeper.toml"
             )
+        self.check_recipients()
+        if self.pin is None:  # a store written before pins existed: pinned to the set it is written to now
+            self.pin = recipients_fingerprint(self.recipients)
+            self.warnings.append(f"seed store {self.path}: its recipients are now pinned (sha256:{self.pin})")
+        plain = to_csv(self.rows, self.pin).encode("utf-8")
         mine = getattr(self, "_identity_publics", None)
         if mine is not None and not mine & set(self.recipients):
             raise InputError(
                 "your age identity is not among the configured [seeds] recipients: saving would lock "
                 "you out; fix the recipients in rootkeeper.toml"
             )
-        return pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(r) for r in self.recipients])
+        return pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(validate_recipient(r)) for r in self.recipients])
+
+    def check_recipients(self) -> None:
+        """Refuse to encrypt to recipients other than those the store pins (its own, authenticated list)."""
+        wanted = recipients_fingerprint(self.recipients)
+        if self.pin is not None and wanted != self.pin:
+            raise SegregationError(
+                f"the [seeds] recipients in the configuration (sha256:{wanted}) are not the ones seed store "
+                f"{self.path} is encrypted to (sha256:{self.pin}): someone changed them; nothing was written. "
+                "Restore the recipients list, or change it with 'rootkeeper seeds recipients add|remove'"
+            )
+
+    def set_recipients(self, recipients: list[str]) -> None:
+        """Re-encrypt to ``recipients`` on the next write, pinning them (the old set must be the pinned one)."""
+        self.check_recipients()
+        self.recipients = [validate_recipient(r) for r in recipients]
+        self.pin = recipients_fingerprint(self.recipients)
 
     def create(self) -> None:
         fsutil.write_new(self.path, self.encrypt())
@@ -197,15 +221,19 @@ class SeedStore(fsutil.StoredFile):
         )
 
     # -- changes
-    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "") -> SeedRow:
-        row, warnings = check_row(row, where or f"account {row.account_id}")
-        self.warnings += warnings
+    def refuse_foreign(self, row: SeedRow, where: str = "") -> None:
+        """Refuse a seed that is already another account's active seed."""
         other = self._by_seed.get(row.seed)
         if other is not None and other.account_id != row.account_id:
             raise InputError(
                 f"{where or 'this seed'}: account {other.account_id} already has this very seed: "
                 "each account's seed is its own; copy the right one"
             )
+
+    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "") -> SeedRow:
+        row, warnings = check_row(row, where or f"account {row.account_id}")
+        self.warnings += warnings
+        self.refuse_foreign(row, where)
         existing = self.active(row.account_id)
         if existing is not None:
             if existing.seed == row.seed:

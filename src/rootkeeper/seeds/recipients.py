@@ -1,0 +1,76 @@
+"""Who can read the seed store: its age recipients, pinned inside the store itself.
+
+The store's plaintext names the fingerprint of the recipient set it is encrypted to
+(``formats.PIN_PREFIX``), so a recipient added to rootkeeper.toml by whoever can edit
+that file is refused at the next write instead of silently receiving every seed. The set
+changes only here: re-encrypted, pinned, written to the configuration, and journaled,
+all in one commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..config import ConfigFile
+from ..errors import ConfigError, InputError
+from .formats import recipients_fingerprint
+from .store import validate_recipient
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+
+@dataclass
+class Recipients:
+    configured: list[str]  # rootkeeper.toml's [seeds] recipients
+    configured_fingerprint: str
+    pinned: str | None  # the fingerprint the store names (None: a store written before pins)
+    added: list[str]
+    removed: list[str]
+
+    @property
+    def matches(self) -> bool:
+        return self.pinned is None or self.pinned == self.configured_fingerprint
+
+
+def _store_with_recipients(ws: Workspace):
+    store = ws.seeds()
+    if not store.recipients and store.pin is None:
+        raise InputError(f"seed store {store.path} is encrypted to a passphrase: it has no recipients to list or change")
+    return store
+
+
+def recipients(ws: Workspace) -> Recipients:
+    """The configured recipients and the store's pin (opening the store needs a custodian's identity)."""
+    store = _store_with_recipients(ws)
+    return Recipients(list(store.recipients), recipients_fingerprint(store.recipients), store.pin, [], [])
+
+
+def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recipients:
+    """Add and remove recipients: the store is re-encrypted and re-pinned, the configuration
+    rewritten, and the change journaled, together. The configured set must be the pinned one."""
+    if ws.config.path is None:
+        raise ConfigError("the recipients live in rootkeeper.toml: run where it is, or give --config FILE")
+    store = _store_with_recipients(ws)
+    store.check_recipients()
+    before = list(store.recipients)
+    added = [r for r in dict.fromkeys(validate_recipient(a) for a in add) if r not in before]
+    removed = [validate_recipient(r) for r in remove]
+    unknown = [r for r in removed if r not in before]
+    if unknown:
+        raise InputError(f"{unknown[0]} is not a recipient of the seed store: see 'rootkeeper seeds recipients list'")
+    after = [r for r in before if r not in removed] + added
+    if not after:
+        raise InputError("the seed store needs at least one recipient: add the new one before removing the last")
+    if after == before:
+        raise InputError("nothing to change: every recipient given is already in the list")
+    old_pin = recipients_fingerprint(before)
+    config = ConfigFile(ws.config.path)
+    config.set_recipients(after)
+    store.set_recipients(after)
+    ws.journal_ready()
+    ws.commit([store, config], {"event": "seeds.recipients", "added": added, "removed": removed,
+                                "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}"})
+    ws.config.recipients = after
+    return Recipients(after, store.pin, store.pin, added, removed)
