@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import re
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from . import fsutil
 from .errors import CorruptError, InputError
 
 GENESIS = "0" * 64
+_SEQ = re.compile(rb',"seq":([0-9]{1,18})[,}]')
 
 
 def _canonical(record: dict) -> bytes:
@@ -35,6 +37,28 @@ def _canonical(record: dict) -> bytes:
 def record_hash(record: dict) -> str:
     body = {k: v for k, v in record.items() if k != "hash"}
     return hashlib.sha256(_canonical(body)).hexdigest()
+
+
+def _fast_fields(line: bytes) -> tuple[int, str, str] | None:
+    """(seq, hash, prev) of a line as this module writes it (canonical JSON), checked by hashing
+    its bytes without the ``hash`` member; None for anything else (the caller parses it fully).
+
+    A match binds the hash to the exact bytes, which is at least as strong as hashing the
+    parsed content; it is about five times faster than parsing and re-serialising.
+    """
+    at = line.find(b',"hash":"')
+    if at < 0 or line[at + 73:at + 74] != b'"' or not (line.startswith(b"{") and line.endswith(b"}")):
+        return None
+    stored = line[at + 9:at + 73]
+    digest = hashlib.sha256(line[:at])
+    digest.update(line[at + 74:])
+    if digest.hexdigest().encode() != stored:
+        return None
+    link_at = line.find(b',"prev":"')
+    seq = _SEQ.search(line)
+    if link_at < 0 or seq is None or line[link_at + 73:link_at + 74] != b'"':
+        return None
+    return int(seq.group(1)), stored.decode(), line[link_at + 9:link_at + 73].decode()
 
 
 def printable(value: object) -> str:
@@ -266,15 +290,19 @@ class Journal:
             if not line.strip():
                 result.problems.append(f"line {number}: blank line inside the journal")
                 continue
-            try:
-                record = json.loads(line)
-                seq, stored, link = record["seq"], record["hash"], record["prev"]
-            except (ValueError, KeyError, TypeError):
-                result.problems.append(f"line {number}: not a journal record (damaged or edited)")
-                prev, expected_seq = None, expected_seq + 1
-                continue
-            if record_hash(record) != stored:
-                result.problems.append(f"line {number} (record {seq}): its content does not match its hash: edited")
+            fast = _fast_fields(line)
+            if fast is not None:
+                seq, stored, link = fast
+            else:
+                try:
+                    record = json.loads(line)
+                    seq, stored, link = record["seq"], record["hash"], record["prev"]
+                except (ValueError, KeyError, TypeError):
+                    result.problems.append(f"line {number}: not a journal record (damaged or edited)")
+                    prev, expected_seq = None, expected_seq + 1
+                    continue
+                if record_hash(record) != stored:
+                    result.problems.append(f"line {number} (record {seq}): its content does not match its hash: edited")
             if prev is not None and link != prev:
                 result.problems.append(
                     f"line {number} (record {seq}): does not follow the record before it: "

@@ -87,3 +87,31 @@ def test_bad_anchor_and_damaged_tail(journal):
     journal.path.write_bytes(journal.path.read_bytes() + b"{not json\n")
     with pytest.raises(CorruptError, match="does not verify"):
         journal.ready()
+
+
+def test_a_record_reformatted_but_unchanged_still_verifies_and_an_edit_never_does(journal):
+    """verify hashes a line's bytes when it is canonical, and its parsed content otherwise."""
+    content = lines(journal)
+    record = json.loads(content[1])
+    content[1] = json.dumps(record, indent=None, separators=(", ", ": ")).encode()  # same content, other bytes
+    journal.path.write_bytes(b"\n".join(content) + b"\n")
+    assert journal.verify().ok
+    for edit in (b'"rotate"', b'"111122223333"'):
+        tampered = list(content)
+        tampered[1] = tampered[1].replace(edit, edit[:-2] + b'X"', 1)
+        journal.path.write_bytes(b"\n".join(tampered) + b"\n")
+        assert not journal.verify().ok
+    canonical = lines(journal)
+    canonical[0] = canonical[0].replace(b'"drill \xc3\xbc"', b'"drill u"')  # the canonical line edited in place
+    journal.path.write_bytes(b"\n".join(canonical) + b"\n")
+    assert any("does not match its hash" in p for p in journal.verify().problems)
+
+
+def test_writers_refuse_a_journal_that_does_not_verify_and_leave_it_as_it_was(journal):
+    """Trust issue item 11, in-process: a rechained journal whose head no longer matches is never extended."""
+    content = lines(journal)
+    journal.path.write_bytes(b"\n".join(content[:2]) + b"\n")  # the last record cut off
+    before = (journal.path.read_bytes(), journal.head_path.read_bytes())
+    with pytest.raises(CorruptError, match="does not verify"):
+        journal.append([{"event": "code"}])
+    assert (journal.path.read_bytes(), journal.head_path.read_bytes()) == before
