@@ -87,6 +87,9 @@ def test_every_kind_is_declared():
                 org("100000000004", "c", "SUSPENDED")]
     held = custody([entry("100000000002", "p-renamed"), entry("100000000004", "c"), entry("100000000005", "gone")],
                    [seed("100000000003", "s")])
+    held.retired.append(VaultEntry("100000000006", "half", "aws+half@example.com", True, None))
+    held.seeds["100000000006"] = seed("100000000006", "half")
+    accounts.append(org("100000000006", "half"))
     assert {f.kind for f in reconcile(accounts, held, set())} | {"journal-unverified"} == set(KINDS)
 
 
@@ -95,3 +98,10 @@ def test_item12_an_unverified_journal_counts_for_nothing_and_is_a_finding():
     assert reconcile(accounts, custody(), {"100000000001"}) == []
     findings = reconcile(accounts, custody(), None)
     assert kinds(findings) == [("journal-unverified", ""), ("not-enrolled", "100000000001")]
+
+
+def test_item02_a_half_retired_account_is_its_own_finding_with_retire_as_the_fix():
+    held = custody([], [seed("111111111111", "a")])
+    held.retired.append(VaultEntry("111111111111", "a", "aws+a@example.com", True, None))
+    (finding,) = reconcile([org("111111111111", "a")], held, set())
+    assert (finding.kind, finding.fix) == ("half-retired", "rootkeeper retire 111111111111")

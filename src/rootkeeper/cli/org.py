@@ -76,8 +76,12 @@ def org_reconcile(as_json):
 
     Finds accounts with no vault entry or no seed (and prints the 'rootkeeper
     enroll' line for each), entries and seeds of accounts that are gone or
-    closed, and names and e-mails that drifted. Accounts whose root credentials
-    were deleted with 'org delete-root' (the journal says so) need no custody.
+    closed, names and e-mails that drifted, and half-retired accounts. Accounts
+    whose root credentials were deleted with 'org delete-root' need no custody,
+    if the journal that says so verifies (a journal that does not is a finding).
+
+    Kinds: journal-unverified, not-enrolled, half-retired, no-password, no-seed,
+    name-drift, email-drift, gone, closed.
 
     \b
     Examples:

@@ -26,7 +26,7 @@ class Finding:
         return {"kind": self.kind, "account_id": self.account_id, "name": self.name, "detail": self.detail, "fix": self.fix}
 
 
-KINDS = ("journal-unverified", "not-enrolled", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
+KINDS = ("journal-unverified", "not-enrolled", "half-retired", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
 
 
 def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[str] | None) -> list[Finding]:
@@ -44,6 +44,7 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
         rootless = set()
     by_id = {a.account_id: a for a in accounts}
     entries, seeds = custody.entries, custody.seeds
+    retired = {e.account_id for e in custody.retired}
     for a in accounts:
         entry, seed = entries.get(a.account_id), seeds.get(a.account_id)
         if a.status != "ACTIVE":
@@ -54,7 +55,10 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
                 continue
             out.append(Finding("not-enrolled", a.account_id, a.name, "no vault entry and no seed", enroll))
             continue
-        if entry is None:
+        if entry is None and a.account_id in retired:
+            out.append(Finding("half-retired", a.account_id, a.name, "the vault entry is retired, the seed is not "
+                               "(an interrupted or --vault-only retirement)", f"rootkeeper retire {a.account_id}"))
+        elif entry is None:
             out.append(Finding("no-password", a.account_id, a.name, "a seed but no vault entry", f"{enroll} --step password"))
         elif seed is None:
             out.append(Finding("no-seed", a.account_id, a.name, "a vault entry but no seed",
