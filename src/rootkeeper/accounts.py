@@ -32,6 +32,13 @@ def shown(value: str) -> str:
     return f"<{len(text)} characters, not shown>" if looks_secret else repr(text)
 
 
+def shown_as(value: str, shape: str) -> str:
+    """A value of a field with a known shape: printed only if it has that shape (a password pasted
+    into the wrong CSV column must not be echoed because it happens to look harmless)."""
+    text = str(value)
+    return shown(text) if re.fullmatch(shape, text.strip()) else f"<{len(text)} characters, not shown>"
+
+
 def shown_path(value: str | os.PathLike) -> str:
     """A file name given where a secret's file belongs, as an error may show it.
 
@@ -100,7 +107,7 @@ def validate_email(value: str, where: str = "") -> str:
     email = str(value).strip()
     if len(email) > 64 or not _EMAIL.fullmatch(email):
         raise InputError(
-            f"{at}root e-mail {shown(email)} is not a valid address (at most 64 characters, "
+            f"{at}root e-mail {shown_as(email, r'[^@]*@[^@]*')} is not a valid address (at most 64 characters, "
             "like security+prod@example.com): correct it"
         )
     if email[0] in "=+-@":

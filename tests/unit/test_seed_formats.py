@@ -126,3 +126,15 @@ def test_otpauth_output_is_a_standard_uri():
 
 def test_store_csv_header_is_the_documented_one():
     assert to_csv([]) == HEADER + ",Device ARN,Algorithm,Digits,Period,Enrolled At,State\n"
+
+
+@pytest.mark.parametrize("column", ["Account Email", "Device ARN", "Algorithm", "Enrolled At", "State"])
+def test_item09_a_password_in_a_shaped_column_is_not_echoed(column):
+    """Trust issue item 9: a password pasted into a column with a known shape is described, not printed."""
+    password = "Summer2024secret"
+    cells = {"Account #": "111122223333", "Account Name": "a", "Account Email": "a@example.com",
+             "MFA Seed": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", column: password}
+    text = ",".join(cells) + "\n" + ",".join(cells.values()) + "\n"
+    with pytest.raises(InputError) as caught:
+        parse_import(text, "team.csv")
+    assert password not in caught.value.message and "not shown" in caught.value.message

@@ -16,7 +16,7 @@ import re
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 
-from ..accounts import is_account_id, render_email, shown, validate_account_id, validate_email, validate_name
+from ..accounts import is_account_id, render_email, shown_as, validate_account_id, validate_email, validate_name
 from ..errors import CorruptError, InputError, SegregationError
 from ..totp import ALGORITHMS
 
@@ -107,7 +107,7 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
     seed, warnings = validate_seed(row.seed, where)
     algorithm = (row.algorithm or "SHA1").upper().replace("-", "")
     if algorithm not in ALGORITHMS:
-        raise InputError(f"{where}: algorithm {shown(row.algorithm)} is not SHA1, SHA256 or SHA512")
+        raise InputError(f"{where}: algorithm {shown_as(row.algorithm, r'[A-Za-z]{2,4}-?[0-9]{0,3}')} is not SHA1, SHA256 or SHA512")
     try:
         if not (str(row.digits or "6").isascii() and str(row.period or "30").isascii()):
             raise ValueError
@@ -124,17 +124,17 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
         match = _ARN.match(arn)
         if not match:
             raise InputError(
-                f"{where}: device ARN {shown(arn)} is not an IAM MFA ARN like "
+                f"{where}: device ARN {shown_as(arn, r'arn:.*')} is not an IAM MFA ARN like "
                 "arn:aws:iam::123456789012:mfa/root-account-mfa-device"
             )
         if match.group(1) != account_id:
             raise InputError(f"{where}: device ARN {arn!r} belongs to account {match.group(1)}, not {account_id}")
     enrolled = (row.enrolled_at or "").strip()
     if enrolled and not _ISO.match(enrolled):
-        raise InputError(f"{where}: enrolled-at {shown(enrolled)} is not ISO 8601 like 2026-11-28T12:00:00Z")
+        raise InputError(f"{where}: enrolled-at {shown_as(enrolled, r'[0-9TZ:.+ -]+')} is not ISO 8601 like 2026-11-28T12:00:00Z")
     state = (row.state or "active").strip().lower()
     if state not in STATES:
-        raise InputError(f"{where}: state {shown(row.state)} is not one of {', '.join(STATES)}")
+        raise InputError(f"{where}: state {shown_as(row.state, r'[A-Za-z]{1,12}')} is not one of {', '.join(STATES)}")
     return SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state), warnings
 
 
