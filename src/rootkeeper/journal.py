@@ -14,6 +14,7 @@ Records never hold a secret.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import fsutil
-from .errors import CorruptError, InputError
+from .errors import CorruptError, InputError, LockError
 
 GENESIS = "0" * 64
 _SEQ = re.compile(rb',"seq":([0-9]{1,18})[,}]')
@@ -176,7 +177,7 @@ class Journal:
 
         Under the journal's lock: verify, write the pending marker (the events and each file's
         digest before and after), replace the files, append the records, remove the marker.
-        A failure before the files are replaced removes the marker: nothing changed.
+        A failure before any file is replaced removes the marker: nothing changed.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with fsutil.file_lock(self.path):
@@ -188,8 +189,14 @@ class Journal:
             fsutil.atomic_write(self.pending_path, _canonical(marker) + b"\n")
             try:
                 fsutil.replace_all(changes)
+            except LockError:
+                self.pending_path.unlink(missing_ok=True)  # refused before any file was written
+                raise
             except BaseException:
-                self.pending_path.unlink(missing_ok=True)
+                # Part written (a disk that filled between two files): what was written is recorded
+                # now, or, if even that fails, the marker stays for the next command to settle.
+                with contextlib.suppress(Exception):
+                    self._settle(existing, seq, prev)
                 raise
             stamps = self._write(existing, seq, prev, events)
             self.pending_path.unlink(missing_ok=True)

@@ -115,3 +115,40 @@ def test_writers_refuse_a_journal_that_does_not_verify_and_leave_it_as_it_was(jo
     with pytest.raises(CorruptError, match="does not verify"):
         journal.append([{"event": "code"}])
     assert (journal.path.read_bytes(), journal.head_path.read_bytes()) == before
+
+
+def test_a_commit_that_fails_after_writing_one_file_records_what_it_wrote(tmp_path, monkeypatch):
+    """Journal.commit: a failure between two replaced files (a full disk) leaves no unrecorded change."""
+    from rootkeeper import fsutil
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.write_bytes(b"a1")
+    second.write_bytes(b"b1")
+    real, calls = fsutil.atomic_write, []
+
+    def failing(path, data, **kwargs):
+        calls.append(path)
+        if path.name == "b":
+            raise OSError(28, "No space left on device")
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(fsutil, "atomic_write", failing)
+    with pytest.raises(OSError):
+        journal.commit([(first, b"a2", b"a1"), (second, b"b2", b"b1")], [{"event": "retire"}])
+    monkeypatch.setattr(fsutil, "atomic_write", real)
+    (record,) = journal.records()
+    assert record["event"] == "retire" and record["written"] == [str(first)] and record["not_written"] == [str(second)]
+    assert not journal.pending_path.exists() and journal.verify().ok
+
+
+def test_a_commit_refused_before_any_write_leaves_every_file_as_it_was(tmp_path):
+    from rootkeeper.errors import LockError
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    target = tmp_path / "a"
+    target.write_bytes(b"changed by someone else")
+    with pytest.raises(LockError):
+        journal.commit([(target, b"new", b"what this command read")], [{"event": "rotate"}])
+    assert target.read_bytes() == b"changed by someone else"
+    assert not journal.path.exists() and not journal.pending_path.exists()
