@@ -196,9 +196,9 @@ def test_locked_store_is_refused_and_unchanged(enrolled):
 
     lock = enrolled.vault.with_name(enrolled.vault.name + ".lock")
     lock.write_text(f"{socket.gethostname()} {os.getpid()}\n")  # a live process holds it
-    refused(enrolled, ["rotate", "prod"], "locked")
+    refused(enrolled, ["rotate", "prod", "--reason", "test"], "locked")
     lock.write_text(f"{socket.gethostname()} 999999999\n")  # a dead one: broken automatically
-    result = enrolled.rk("rotate", "prod")
+    result = enrolled.rk("rotate", "prod", "--reason", "test")
     assert result.returncode == 0, result.err
     assert not lock.exists()
 

@@ -15,7 +15,7 @@ def journaled(home):
     home.rk("enroll", "123456789012", "--name", "prod", "--seed-file", "-", input=seed, check=True)
     home.rk("code", "prod", "--reason", "close the account (CHG-1)", check=True)
     home.rk("password", "prod", "--reason", "close the account (CHG-1)", "--show", check=True)
-    home.rk("rotate", "prod", check=True)
+    home.rk("rotate", "prod", "--reason", "test", check=True)
     home.seed = seed
     return home
 
@@ -109,7 +109,7 @@ def test_damaged_journal_blocks_changes_before_any_store_is_written(journaled):
 
     journaled.journal.write_text(journaled.journal.read_text() + "{damaged\n")
     before = snapshot(journaled.root)
-    assert_clean_failure(journaled.rk("rotate", "prod"), 2, "does not verify")
+    assert_clean_failure(journaled.rk("rotate", "prod", "--reason", "test"), 2, "does not verify")
     assert_clean_failure(journaled.rk("enroll", "000000000009", "--name", "nine", "--seed-file", "-",
                                       input=random_seed()), 2, "does not verify")
     assert snapshot(journaled.root) == before

@@ -27,7 +27,7 @@ def test_enrolling_many_accounts_derives_the_vault_key_once(home, monkeypatch):
         account = Account(f"{i + 1:012d}", f"acct-{i}", f"a{i}@example.com")
         ceremony.save_password(ws, account)
         ceremony.save_seed(ws, account, conftest.random_seed(), None)
-    breakglass.rotate(ws, "acct-3")
+    breakglass.rotate(ws, "acct-3", "test")
     breakglass.retire(ws, "acct-4")
     assert len(calls) == 1
     # and the vault written 52 times with the reused key still opens in KeePassXC

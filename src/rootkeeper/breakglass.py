@@ -6,6 +6,7 @@ cannot be recorded does not happen.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,22 +70,35 @@ class Code:
     stamp: tuple[int, str]
 
 
-def current_code(ws: Workspace, ref: str, reason: str, at: float) -> Code:
+def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, *, fresh: int = 0) -> Code:
+    """The code of ``ref`` at ``at`` (None: now). ``fresh``: if the current code has fewer seconds
+    left than that, wait for the next one (only for now, never for a given time)."""
     reason = check_reason(reason)
+    if fresh and at is not None:
+        raise InputError("--fresh waits for the next code from now: it does not go with --at")
     row = ws.seeds().find(ref)
+    if at is None:
+        at = time.time()
+        if fresh > row.period:
+            raise InputError(f"--fresh {fresh} is longer than the code's period ({row.period} s): give 1-{row.period}")
+        if fresh and totp.seconds_left(at, row.period) < fresh:
+            time.sleep(totp.seconds_left(at, row.period) + 0.05)
+            at = time.time()
     code = totp.code(row.seed, at, digits=row.digits, period=row.period, algorithm=row.algorithm)
     stamp = ws.record({"event": "code", "account_id": row.account_id, "account_name": row.account_name,
                        "reason": reason, "at": int(at)})[0]
     return Code(row, code, totp.seconds_left(at, row.period), at, stamp)
 
 
-def rotate(ws: Workspace, ref: str) -> tuple[VaultEntry, str]:
+def rotate(ws: Workspace, ref: str, reason: str) -> tuple[VaultEntry, str]:
+    reason = check_reason(reason)
     vault = ws.vault()
     entry = vault.find(ref)
     ws.journal_ready()
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
-    ws.commit([vault], {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name})
+    ws.commit([vault], {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name,
+                        "reason": reason})
     return entry, new
 
 
@@ -95,6 +109,11 @@ class Retirement:
     vault_entry: bool  # the vault entry was moved to 'Retired' by this call
     seed_rows_retired: int
 
+    @property
+    def already(self) -> bool:
+        """Nothing was left to retire (the command changes nothing and succeeds)."""
+        return not self.vault_entry and not self.seed_rows_retired
+
     def public(self) -> dict:
         return {"account_id": self.account_id, "name": self.name, "vault_entry_retired": self.vault_entry,
                 "seed_rows_retired": self.seed_rows_retired}
@@ -104,15 +123,14 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
     """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted.
 
     Idempotent per store: what an earlier (interrupted, or ``--vault-only``) retirement left is
-    finished; an account already retired in every store given is refused, saying so.
+    finished; an account already retired in every store given changes nothing (``already``).
     """
     vault = ws.vault()
     entry = vault.find_any(ref)  # active, else retired (finishing an earlier retirement)
     store = ws.seeds() if with_seeds else None
     rows = store.retire(entry.account_id) if store is not None else 0
     if entry.retired and not rows:
-        where = "the vault and the seed store" if with_seeds else "the vault"
-        raise InputError(f"account {entry.account_id} ({entry.name}) is already retired in {where}: nothing to do")
+        return Retirement(entry.account_id, entry.name, False, 0)
     ws.journal_ready()
     changed = [] if entry.retired else [vault]
     if not entry.retired:

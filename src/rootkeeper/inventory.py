@@ -49,12 +49,18 @@ class AccountState:
     seed: bool = False
     retired: bool = False
     vault_retired: bool = False  # a vault entry of this account is in 'Retired'
+    vault_known: bool = True  # False: the vault was not opened (list --only seeds)
+    seeds_known: bool = True  # False: the seed store was not opened (list --only vault)
     device_arn: str = ""
     enrolled_at: str = ""
     drift: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
+        if not self.vault_known:  # one store only: say what it holds, never guess the other
+            return "seed-present" if self.seed else "retired"
+        if not self.seeds_known:
+            return "password-present" if self.password else "retired"
         if self.retired and not (self.password or self.seed):
             return "retired"
         if self.vault_retired and self.seed and not self.password:
@@ -69,7 +75,8 @@ class AccountState:
 
     def as_dict(self) -> dict:
         return {"account_id": self.account_id, "name": self.name, "email": self.email,
-                "state": self.state, "password": self.password, "seed": self.seed,
+                "state": self.state, "password": self.password if self.vault_known else None,
+                "seed": self.seed if self.seeds_known else None,
                 "device_arn": self.device_arn, "enrolled_at": self.enrolled_at, "drift": self.drift}
 
 
@@ -130,6 +137,8 @@ def inventory(index: CustodyIndex) -> Inventory:
             pw = vault.password(entry)
             if len(pw) >= 8 and pw in cells:
                 problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")
+    for state in states.values():
+        state.vault_known, state.seeds_known = vault is not None, store is not None
     for state in states.values():
         if state.state == "half-retired":
             problems.append(f"account {state.account_id} is half-retired (vault entry retired, seed still active): "

@@ -62,6 +62,25 @@ def _fast_fields(line: bytes) -> tuple[int, str, str] | None:
     return int(seq.group(1)), stored.decode(), line[link_at + 9:link_at + 73].decode()
 
 
+MIN_ANCHOR_DIGITS = 16
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``N:HASH`` (also ``N:sha256:HASH``) -> (N, lowercase hash or a prefix of 16+ hex digits)."""
+    try:
+        seq_text, want = text.strip().replace("sha256:", "").split(":", 1)
+        seq = int(seq_text)
+    except ValueError:
+        raise InputError(f"anchor {text!r} is not N:HASH (as printed after 'journal: record')") from None
+    want = want.strip().lower().rstrip(".")
+    if not re.fullmatch(r"[0-9a-f]+", want) or seq < 1:
+        raise InputError(f"anchor {text!r} is not N:HASH: N is a record number, HASH hex digits")
+    if len(want) < MIN_ANCHOR_DIGITS:
+        raise InputError(f"anchor {text!r} has {len(want)} hex digits: give at least {MIN_ANCHOR_DIGITS} "
+                         "(the whole hash, as printed after 'journal: record', is best)")
+    return seq, want
+
+
 def printable(value: object) -> str:
     """A record's value as a terminal may show it: control characters escaped, never acted on."""
     text = str(value)
@@ -277,12 +296,8 @@ class Journal:
         elif pending is not None:
             result.notes.append("an interrupted command left a pending marker but changed nothing")
         for anchor in anchors or []:
-            try:
-                seq_text, want = anchor.replace("sha256:", "").split(":", 1)
-                seq = int(seq_text)
-            except ValueError:
-                raise InputError(f"anchor {anchor!r} is not N:HASH (as printed after 'journal: record')") from None
-            if hashes.get(seq) != want.strip().lower():
+            seq, want = parse_anchor(anchor)
+            if not hashes.get(seq, "").startswith(want):
                 result.problems.append(
                     f"anchor {seq}: record {seq} is {'missing' if seq not in hashes else 'different'}: "
                     "the journal was altered or cut after that record was written"

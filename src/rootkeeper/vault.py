@@ -228,7 +228,9 @@ class Vault(fsutil.StoredFile):
         return cls.open(path, password, key_file)
 
     @classmethod
-    def open(cls, path: Path, password: str, key_file: Path | None = None) -> Vault:
+    def open(cls, path: Path, password: str, key_file: Path | None = None, *, segregation: bool = True) -> Vault:
+        """Open the vault; with ``segregation`` (the default) refuse one that holds a seed. ``list``
+        opens without it and reports each such entry as a finding (exit 1) instead."""
         from pykeepass import PyKeePass
         from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
 
@@ -256,7 +258,8 @@ class Vault(fsutil.StoredFile):
                 "(Argon2id); convert it in KeePassXC (Database settings > Encryption)"
             )
         vault = cls(path, kp, data)
-        vault.check_segregation()
+        if segregation:
+            vault.check_segregation()
         return vault
 
     def _build(self, *, rotate_kdf: bool = False) -> bytes:
@@ -272,7 +275,8 @@ class Vault(fsutil.StoredFile):
         return self._build()
 
     # ------------------------------------------------------------ checks
-    def check_segregation(self) -> None:
+    def segregation_problems(self) -> list[str]:
+        """Each entry that holds an MFA seed (an otp or TOTP field, or ``otpauth:`` in any value)."""
         # One XPath pass in C finds the few candidates (no translate(): it is slow on 100k values);
         # Python then applies the exact, case-insensitive rule to those only.
         # "otpauth:" in any case contains "th:" in one of four casings: a cheap filter in C.
@@ -280,6 +284,7 @@ class Vault(fsutil.StoredFile):
             "//Entry/String[Key[contains(., 'tp') or contains(., 'TP') or contains(., 'Tp') or contains(., 'tP')]"
             " or Value[contains(., 'th:') or contains(., 'TH:') or contains(., 'Th:') or contains(., 'tH:')]]"
         )
+        problems = []
         for string in candidates:
             key = (string.findtext("Key") or "").strip()
             value = string.findtext("Value") or ""
@@ -289,11 +294,17 @@ class Vault(fsutil.StoredFile):
                 while entry.getparent() is not None and entry.getparent().tag == "History":
                     entry = entry.getparent().getparent()
                 title = _fields(entry).get("Title", "(untitled)")
-                raise SegregationError(
+                problems.append(
                     f"vault entry {title!r} holds an MFA seed (field {key!r}): the vault must never "
                     "hold seeds; move it to the seed store (rootkeeper seeds import) and delete the "
                     "field in KeePassXC, including the entry's history"
                 )
+        return problems
+
+    def check_segregation(self) -> None:
+        problems = self.segregation_problems()
+        if problems:
+            raise SegregationError(problems[0])
 
     def all_values(self) -> list[str]:
         """Every string value in the vault (to prove no seed is in it)."""

@@ -64,14 +64,16 @@ class Workspace:
             )
         return self.seeds_path
 
-    def vault(self) -> Vault:
+    def vault(self, *, segregation: bool = True) -> Vault:
+        """The vault, opened once. ``segregation=False``: a vault holding a seed opens anyway (for a
+        check that reports it); every other caller refuses it."""
         if self._vault is None:
             path = self.require_vault_path()
             if not path.exists():
                 raise ConfigError(f"vault {path} does not exist: check the path, or create it with 'rootkeeper init'")
             from .vault import Vault
 
-            self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file)
+            self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation)
         return self._vault
 
     def opened_vault(self) -> Vault | None:

@@ -17,11 +17,17 @@ import sys
 def build():
     """The ``rootkeeper`` group with every command registered."""
     from . import app, demo, journal, org, seeds
+    from .common import GLOBAL_EPILOG
 
     commands = [app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire,
                 seeds.seeds, journal.journal, org.org, demo.demo]
     for command in commands:
         app.cli.add_command(command)
+    pending = list(commands)
+    while pending:  # each command's help ends by pointing at the global options, listed once
+        command = pending.pop()
+        command.epilog = command.epilog or GLOBAL_EPILOG
+        pending += getattr(command, "commands", {}).values()
     return app.cli
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import click
 
 from . import inputs
-from .common import CONTEXT, common, given, json_flag, note, path_of, print_table, reveal, stamps, warn_all, workspace
+from .common import CONTEXT, common, given, global_options, json_flag, note, path_of, print_table, reveal, stamps, warn_all, workspace
 
 
 @click.group(context_settings=CONTEXT)
-@common
+@global_options
 @click.version_option(package_name="rootkeeper", message="rootkeeper %(version)s")
 def cli() -> None:
     """Keep the root users of every AWS account recoverable and safe.
@@ -206,7 +206,9 @@ def retrieval(func):
 @click.command(context_settings=CONTEXT)
 @retrieval
 @click.option("--at", "at", metavar="TIME", help="Code at this time: Unix seconds or ISO 8601 (default now).")
-def code(account, reason, at):
+@click.option("--fresh", type=click.IntRange(0, 300), default=0, metavar="SECONDS",
+              help="If the current code has fewer SECONDS left, wait for the next one (while typing it in).")
+def code(account, reason, at, fresh):
     """Print the current MFA code of ACCOUNT (12-digit id or exact name).
 
     The first line of stdout is the code alone; the seconds it stays valid go to
@@ -216,13 +218,14 @@ def code(account, reason, at):
     Examples:
       rootkeeper code log-archive --reason "close the account (CHG-1234)"
       rootkeeper code 123456789012 --reason "drill" --at 2026-11-28T12:00:00Z
+      rootkeeper code log-archive --reason "close the account (CHG-1234)" --fresh 10
     """
     from .. import breakglass, totp
 
-    when = totp.parse_time(at)
+    when = totp.parse_time(at) if at is not None else None
     why = inputs.reason(reason)
     ws = workspace()
-    result = breakglass.current_code(ws, account, why, when)
+    result = breakglass.current_code(ws, account, why, when, fresh=fresh)
     click.echo(result.code)
     note(f"{result.seconds_left}s left ({result.row.account_id} {result.row.account_name})")
     stamps(ws)
@@ -270,8 +273,10 @@ def list_(as_json, only):
 
     States: custodied (password and seed), mfa-pending (password only),
     password-missing (seed only), retired, half-retired (the vault entry is retired
-    but the seed is not: finish with 'rootkeeper retire'). Exit 1 on a half-retired
-    account, a seed found in the vault or a password in the seed store.
+    but the seed is not: finish with 'rootkeeper retire'). With --only, the other
+    store is not opened and nothing is guessed about it: seed-present or
+    password-present, and null for the store not read in --json. Exit 1 on a
+    half-retired account, a seed found in the vault or a password in the seed store.
 
     \b
     Examples:
@@ -282,9 +287,11 @@ def list_(as_json, only):
     from ..inventory import CustodyIndex, inventory
 
     ws = workspace()
-    vault = ws.vault() if only in (None, "vault") else None
+    vault = ws.vault(segregation=False) if only in (None, "vault") else None
     store = ws.seeds() if only in (None, "seeds") else None
     inv = inventory(CustodyIndex.build(vault, store))
+    if vault is not None:
+        inv.problems[:0] = vault.segregation_problems()  # a check that found a problem: exit 1
     if as_json:
         click.echo(json.dumps({"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems}, indent=2))
     else:
@@ -307,31 +314,34 @@ def _table(accounts) -> None:
 # ------------------------------------------------------------------ rotate / retire
 
 @click.command(context_settings=CONTEXT)
-@common
-@click.argument("account")
+@retrieval
 @click.option("--show", "how", flag_value="show", help="Print the new password alone on stdout.")
 @click.option("--clip", "how", flag_value="clip", help="Copy the new password to the clipboard, then clear it.")
-def rotate(account, how):
+def rotate(account, reason, how):
     """Give ACCOUNT a new root password; the old one stays in the entry's history.
 
-    The new password is saved before it is shown. Set it in the console next.
+    The new password is saved (and the rotation journaled, with its reason) before
+    it is shown. Without --show or --clip it is not shown: the command says how to
+    retrieve it when you set it in the console.
 
     \b
     Examples:
-      rootkeeper rotate log-archive --clip
-      rootkeeper rotate 123456789012
+      rootkeeper rotate log-archive --reason "yearly rotation (CHG-77)" --clip
+      rootkeeper rotate 123456789012 --reason "after an offboarding"
     """
     from .. import breakglass, clipboard
 
     if how == "clip":
         clipboard.require()
+    why = inputs.reason(reason)
     ws = workspace()
-    entry, new = breakglass.rotate(ws, account)
+    entry, new = breakglass.rotate(ws, account, why)
     note(f"rotated {entry.account_id} ({entry.name}); the old password is in the entry's history")
     if how:
         reveal(new, how, ws.config.clipboard_seconds, f"{entry.account_id} {entry.name}")
     else:
-        note(f"set it in the console: rootkeeper password {entry.account_id} --reason 'rotation' --clip")
+        note(f"the new password is in the vault; set it in the console: "
+             f"rootkeeper password {entry.account_id} --reason 'rotation' --clip")
     stamps(ws)
 
 
@@ -358,6 +368,10 @@ def retire(account, vault_only, yes):
     if inputs.interactive() and not yes:
         click.confirm(f"Retire {entry.account_id} ({entry.name})?", abort=True, err=True)
     result = breakglass.retire(ws, entry.account_id, with_seeds=not vault_only)
+    if result.already:
+        where = "the vault" if vault_only else "the vault and the seed store"
+        note(f"{result.account_id} ({result.name}) is already retired in {where}: nothing to do")
+        return
     done = "vault entry moved to 'Retired'" if result.vault_entry else "vault entry was already retired"
     note(f"retired {result.account_id} ({result.name}): {done}, {result.seed_rows_retired} seed row(s) marked retired")
     stamps(ws)

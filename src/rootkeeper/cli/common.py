@@ -18,13 +18,20 @@ COMMON = [
     ("seeds", "--seeds", "PATH", "Seed store file, overriding the config [env ROOTKEEPER_SEEDS]."),
     ("vault_password_file", "--vault-password-file", "FILE",
      "Read the vault password from FILE's first line ('-': stdin) [env ROOTKEEPER_VAULT_PASSWORD]."),
-    ("vault_key_file", "--vault-key-file", "FILE", "KeePass key file of the vault (init creates it if missing)."),
+    ("vault_key_file", "--vault-key-file", "FILE",
+     "KeePass key file of the vault (init creates it if missing) [env ROOTKEEPER_VAULT_KEY_FILE]."),
     ("seeds_passphrase_file", "--seeds-passphrase-file", "FILE",
      "Read the seed-store passphrase from FILE ('-': stdin) [env ROOTKEEPER_SEEDS_PASSPHRASE]."),
     ("seeds_identity", "--seeds-identity", "FILE",
      "age identity file that opens the seed store [env ROOTKEEPER_SEEDS_IDENTITY]."),
     ("journal", "--journal", "PATH", "Journal file, overriding the config [env ROOTKEEPER_JOURNAL]."),
+    ("profile", "--profile", "NAME", "AWS profile, for the org commands [env AWS_PROFILE; default: the standard "
+                                     "credential chain]."),
+    ("region", "--region", "REGION", "AWS region of the STS endpoint [env AWS_REGION, then AWS_DEFAULT_REGION; "
+                                     "default: the profile's, else us-east-1]."),
 ]
+GLOBAL_EPILOG = ("Global options (--config, --vault, --seeds, the secret files, --journal, --profile, --region, "
+                 "--debug) work before or after any command name: see 'rootkeeper --help'.")
 
 
 # ------------------------------------------------------------------ options given anywhere on the line
@@ -35,17 +42,24 @@ def remember(ctx: click.Context, param: click.Parameter, value):
     return value
 
 
-def debug_option(func):
-    return click.option("--debug", "debug", is_flag=True, expose_value=False, callback=remember,
+def _common(func, *, hidden: bool):
+    func = click.option("--debug", "debug", is_flag=True, expose_value=False, callback=remember, hidden=hidden,
                         help="Show a traceback on failure (may reveal file contents; never use in CI logs).")(func)
+    for name, flag, metavar, text in reversed(COMMON):
+        func = click.option(flag, name, metavar=metavar, help=text, expose_value=False, callback=remember,
+                            hidden=hidden)(func)
+    return func
 
 
 def common(func):
-    """The options of every command: configuration, store paths, where secrets come from, --debug."""
-    func = debug_option(func)
-    for name, flag, metavar, text in reversed(COMMON):
-        func = click.option(flag, name, metavar=metavar, help=text, expose_value=False, callback=remember)(func)
-    return func
+    """The global options (configuration, store paths, where secrets come from, AWS profile and
+    region, --debug), accepted by every command and group; listed once, in the root's help."""
+    return _common(func, hidden=True)
+
+
+def global_options(func):
+    """The same options, shown: for the root group."""
+    return _common(func, hidden=False)
 
 
 def json_flag(text: str = "JSON for pipelines."):
@@ -103,9 +117,12 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """A rich table on a terminal; aligned plain columns for pipes and logs."""
     if sys.stdout.isatty():
         from rich.console import Console
-        from rich.table import Table
+        from rich.table import Column, Table
 
-        table = Table(*headers)
+        # The first column (the account id) is never cut: the others wrap to make room.
+        first = max([len(headers[0])] + [len(r[0]) for r in rows])
+        table = Table(Column(headers[0], no_wrap=True, min_width=first),
+                      *(Column(h, overflow="fold") for h in headers[1:]))
         for row in rows:
             table.add_row(*row)
         Console().print(table)

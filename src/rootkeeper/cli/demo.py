@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, debug_option
+from .common import CONTEXT, common
 
 
 @click.command(context_settings=CONTEXT)
@@ -17,7 +17,7 @@ from .common import CONTEXT, debug_option
               help="A new directory for everything [default ./rootkeeper-demo-<time>].")
 @click.option("--kdf-memory-mib", type=int, default=256, show_default=True, help="Argon2id memory of the demo vault.")
 @click.option("--kdf-iterations", type=int, default=8, show_default=True, help="Argon2id iterations.")
-@debug_option
+@common
 def demo(count, out, kdf_memory_mib, kdf_iterations):
     """Run the whole job end to end on a simulated AWS Organization; no AWS account needed.
 

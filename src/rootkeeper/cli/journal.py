@@ -56,14 +56,15 @@ def journal_show(as_json):
 @journal.command(name="verify", context_settings=CONTEXT)
 @common
 @click.option("--anchor", "anchors", multiple=True, metavar="N:HASH",
-              help="A record number and hash noted elsewhere (printed as 'journal: record N sha256:HASH').")
+              help="A record number and hash noted elsewhere (printed as 'journal: record N sha256:HASH'); "
+                   "the hash may be shortened to 16 hex digits or more.")
 def journal_verify(anchors):
     """Check the hash chain: exit 1 if a record was edited, removed, reordered or cut off.
 
     \b
     Examples:
       rootkeeper journal verify
-      rootkeeper journal verify --anchor 17:9b2e...   (a hash pasted into a ticket)
+      rootkeeper journal verify --anchor 17:9b2e41c07d1a66f3   (16+ hex digits of a hash from a ticket)
     """
     from ..errors import CheckFailed
 
@@ -75,3 +76,5 @@ def journal_verify(anchors):
     if not result.ok:
         raise CheckFailed(f"journal {ws.journal().path} failed verification ({len(result.problems)} problem(s))")
     click.echo(f"ok: {result.count} records, head sha256:{result.head}")
+    if result.count:
+        note(f"anchor for a ticket: rootkeeper journal verify --anchor {result.count}:{result.head}")

@@ -9,15 +9,7 @@ import sys
 import click
 
 from . import inputs
-from .common import CONTEXT, common, given, json_flag, note, print_table, remember, stamps, workspace
-
-
-def aws_options(func):
-    func = click.option("--region", "region", metavar="REGION", expose_value=False, callback=remember,
-                        help="AWS region of the STS endpoint [env AWS_REGION; default: the profile's, else us-east-1].")(func)
-    func = click.option("--profile", "profile", metavar="NAME", expose_value=False, callback=remember,
-                        help="AWS profile [env AWS_PROFILE; default: the standard credential chain].")(func)
-    return common(func)
+from .common import CONTEXT, common, given, json_flag, note, print_table, stamps, workspace
 
 
 def _aws(concurrency: int = 16):
@@ -27,7 +19,7 @@ def _aws(concurrency: int = 16):
 
 
 @click.group(context_settings=CONTEXT)
-@aws_options
+@common
 def org():
     """The AWS Organization: accounts, reconciliation, the root audit, centralized root access.
 
@@ -46,7 +38,7 @@ def org():
 
 
 @org.command(name="accounts", context_settings=CONTEXT)
-@aws_options
+@common
 @json_flag()
 def org_accounts(as_json):
     """Every account of the organization (every page), with OU path, status and root e-mail.
@@ -69,7 +61,7 @@ def org_accounts(as_json):
 
 
 @org.command(name="reconcile", context_settings=CONTEXT)
-@aws_options
+@common
 @json_flag()
 def org_reconcile(as_json):
     """The organization against the vault and the seed store; exit 1 on findings.
@@ -114,7 +106,7 @@ def org_reconcile(as_json):
 
 
 @org.command(name="audit", context_settings=CONTEXT)
-@aws_options
+@common
 @click.argument("accounts", nargs=-1, metavar="[ACCOUNT...]")
 @click.option("--via", default="assume-root", show_default=True, metavar="assume-root|role:NAME",
               help="How to reach member accounts: centralized root access, or a cross-account role.")
@@ -220,7 +212,7 @@ def _confirm(what: str, yes: bool, dry_run: bool) -> None:
 
 
 @org.command(name="delete-root", context_settings=CONTEXT)
-@aws_options
+@common
 @click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT...")
 @click.option("--dry-run", is_flag=True, help="Change nothing: assume root read-only and print what would be done.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -260,7 +252,7 @@ def org_delete_root(accounts, dry_run, yes):
 
 
 @org.command(name="allow-recovery", context_settings=CONTEXT)
-@aws_options
+@common
 @click.argument("account")
 def org_allow_recovery(account):
     """Allow ACCOUNT's root password to be recovered through its e-mail (AssumeRoot).
@@ -288,7 +280,7 @@ def org_allow_recovery(account):
 
 
 @org.command(name="enable-central-root", context_settings=CONTEXT)
-@aws_options
+@common
 @click.option("--dry-run", is_flag=True, help="Say what would be enabled; change nothing.")
 def org_enable_central_root(dry_run):
     """Turn on centralized root access for the organization; says what was already on.

@@ -251,6 +251,9 @@ class Auditor:
                     facts = self._probe_root_session(account)
         except AwsError as exc:
             row.error, row.message = exc.code, exc.detail
+            if self.via == "assume-root" and not account.management and exc.code in ("AccessDenied", "AccessDeniedException"):
+                row.message += (" (is centralized root access on? 'rootkeeper org enable-central-root' turns on "
+                                "RootSessions; or audit --via role:NAME)")
             return row
         row.facts = facts
         row.verdict, row.findings = verdict(facts, in_vault, device)

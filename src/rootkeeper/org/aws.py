@@ -215,7 +215,9 @@ class Aws:
             core.set_config_variable("sts_regional_endpoints", "regional")  # AssumeRoot: regional STS only
             self._budget.attach(core)
             self.session = boto3.session.Session(botocore_session=core)
-            self.region = region or self.session.region_name or "us-east-1"
+            # --region, then AWS_REGION (the SDKs' name; this botocore reads only AWS_DEFAULT_REGION),
+            # then AWS_DEFAULT_REGION and the profile (botocore), then us-east-1.
+            self.region = (region or os.environ.get("AWS_REGION") or self.session.region_name or "us-east-1").strip()
         except (BotoCoreError, ValueError) as exc:
             raise describe_error(exc, "reading the AWS configuration") from exc
         retries: dict = {"mode": "adaptive"}

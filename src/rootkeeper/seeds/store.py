@@ -230,7 +230,10 @@ class SeedStore(fsutil.StoredFile):
                 "each account's seed is its own; copy the right one"
             )
 
-    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "") -> SeedRow:
+    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "",
+            replace_option: str = "--replace-seed") -> SeedRow:
+        """Add ``row`` as the account's active seed. ``replace_option``: the caller's option that
+        allows replacing a different seed (named in the refusal)."""
         row, warnings = check_row(row, where or f"account {row.account_id}")
         self.warnings += warnings
         self.refuse_foreign(row, where)
@@ -241,7 +244,7 @@ class SeedStore(fsutil.StoredFile):
             if not replace_existing:
                 raise ExistsError(
                     f"account {row.account_id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
-                    "give --replace-seed to replace it (the old row is kept, marked replaced)"
+                    f"give {replace_option} to replace it (the old row is kept, marked replaced)"
                 )
             existing.state = "replaced"
             self._by_seed.pop(existing.seed, None)

@@ -42,7 +42,7 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
         if row.state != "active":
             continue
         existing = store.active(row.account_id)
-        saved = store.add(row, replace_existing=replace, where=f"{source} row {index}")
+        saved = store.add(row, replace_existing=replace, where=f"{source} row {index}", replace_option="--replace")
         if saved is not existing:
             added.append(row.account_id)
     if added:

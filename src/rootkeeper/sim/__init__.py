@@ -11,9 +11,21 @@ Needs moto's server (``pip install 'rootkeeper[sim]'``); ``missing()`` says what
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 
 
 def missing() -> list[str]:
-    """The modules the simulator needs and this Python lacks (empty: it can run)."""
-    return [name for name in ("moto", "werkzeug", "flask", "flask_cors") if importlib.util.find_spec(name) is None]
+    """The modules the simulator needs and this Python lacks (empty: it can run).
+
+    Checked before the demo creates anything: the packages first, then an import of moto's
+    server itself (a partial install can have moto without what its server needs).
+    """
+    absent = [name for name in ("moto", "werkzeug", "flask", "flask_cors") if importlib.util.find_spec(name) is None]
+    if absent:
+        return absent
+    try:
+        importlib.import_module("moto.moto_server.werkzeug_app")
+    except ImportError as exc:
+        return [exc.name or "moto[server]"]
+    return []

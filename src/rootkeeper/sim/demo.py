@@ -22,6 +22,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import shlex
+import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -174,11 +177,13 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     with simulator_environment(url):
         _org_steps(ws, members, say)
     check = ws.journal().verify()
-    say(f"9. Journal verified: {check.count} records, chain intact, head {check.head[:16]}...")
+    say(f"9. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
 
-    cfg = f"--config {plan.config_path}"
-    creds = (f"--vault-password-file {secrets_dir / 'vault-password.txt'} "
-             f"--seeds-identity {secrets_dir / 'custodian-1.agekey'}")
+    q = shlex.quote
+    exe = command_line()
+    cfg = f"--config {q(str(plan.config_path.resolve()))}"
+    creds = (f"--vault-password-file {q(str((secrets_dir / 'vault-password.txt').resolve()))} "
+             f"--seeds-identity {q(str((secrets_dir / 'custodian-1.agekey').resolve()))}")
     say("")
     say("Where everything is:")
     say(f"  {plan.vault}   root passwords only; open it in KeePassXC with DEMO-ONLY-secrets/vault-password.txt")
@@ -187,14 +192,26 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say(f"  {plan.config_path}   paths and settings, no secret")
     say(f"  {secrets_dir}   DEMO ONLY: real master passwords and identities never sit beside the stores")
     say("")
-    say("Try next (the simulated organization stopped with the demo; org commands need real AWS credentials):")
-    say(f"  rootkeeper list {cfg} {creds}")
-    say(f"  rootkeeper code {first_name} --reason 'close the account' {cfg} {creds}")
-    say(f"  rootkeeper password {first_id} --reason 'close the account' --show {cfg} {creds}")
-    say(f"  rootkeeper journal show {cfg}")
-    say("  AWS_PROFILE=management rootkeeper org audit " + cfg)
+    say("Try next (paste as printed; the simulated organization stopped with the demo, so the org line needs "
+        "real AWS credentials):")
+    say(f"  {exe} list {cfg} {creds}")
+    say(f"  {exe} code {q(first_name)} --reason 'close the account' --fresh 10 {cfg} {creds}")
+    say(f"  {exe} password {first_id} --reason 'close the account' --show {cfg} {creds}")
+    say(f"  {exe} journal show {cfg}")
+    say(f"  {exe} journal verify {cfg}")
+    say(f"  AWS_PROFILE=management {exe} org audit {cfg} {creds}")
     say(f"Done in {time.perf_counter() - start:.1f}s.")
     return {"out": str(out), "accounts": count + 1, "journal_records": check.count, "journal_ok": check.ok}
+
+
+def command_line() -> str:
+    """How to run this rootkeeper from any shell: the script beside this Python (where make demo and
+    pip put it), else the one on PATH, else this Python with -m."""
+    script = Path(sys.executable).parent / ("rootkeeper.exe" if os.name == "nt" else "rootkeeper")
+    if script.is_file():
+        return shlex.quote(str(script))
+    found = shutil.which("rootkeeper")
+    return shlex.quote(found) if found else f"{shlex.quote(sys.executable)} -m rootkeeper"
 
 
 @contextlib.contextmanager

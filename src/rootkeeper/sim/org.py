@@ -51,6 +51,7 @@ class SimOrg(AwsApi):
             self.calls: Counter[str] = Counter()
             self._order: list | None = None
             self.actions: Counter[str] = Counter()
+            self.regions: Counter[str] = Counter()
             self._clock = utc_now().replace(tzinfo=None) - timedelta(days=400)  # moto keeps naive UTC
 
     def root(self, account_id: str) -> RootUser:

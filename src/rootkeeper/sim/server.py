@@ -78,6 +78,7 @@ class AwsApi:
         with self.lock:
             self.calls[account] += 1
             self.actions[f"{service}:{action}"] += 1
+            self.regions[region] += 1  # the SigV4 scope's region: which region the client signed for
             faults = self.faults.get(account)
             throttled = bool(faults and faults.throttle)
             if throttled and faults.throttle > 0:
