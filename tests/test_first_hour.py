@@ -197,3 +197,53 @@ def test_item14_licence_file_matches_the_project_metadata():
                                   if ln.startswith("make ")])
 def test_readme_starts_with_the_two_make_commands(line):
     assert shlex.split(line)[1] in ("demo", "test")
+
+
+# ---------------------------------------------------------------- item 2: the console's "Device name"
+def test_item02_the_ceremony_says_what_to_type_as_device_name_and_records_that_arn(home, sim):
+    """The operator types what the ceremony proposes; the simulated console requires a name as AWS does;
+    the audit then finds the very device the seed was recorded with."""
+    sim.create_organization()
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    member = sim.add_account("member", "aws+member@example.com")
+    env = aws_env(sim.url)
+    home.rk("enroll", member, "--name", "member", "--email", "aws+member@example.com", "--step", "password",
+            env=env, check=True)
+    with pytest.raises(Exception, match="device name"):
+        sim.console_create_virtual_mfa(member, "")
+    proposed = "rootkeeper-" + time.strftime("%Y-%m-%d", time.gmtime())
+    serial, seed = sim.console_create_virtual_mfa(member, proposed)  # what the operator typed
+    result = home.rk("enroll", member, "--step", "mfa", "--seed-file", "-", input=seed, env=env, check=True)
+    assert f"'Device name' must be {proposed}" in result.err
+    sim.console_enable_mfa(member, serial, *result.out.split()[:2])
+    sim.console_set_password(member, home.rk("password", member, "--reason", "r", "--show", check=True).out.strip())
+    audit = home.rk("org", "audit", "--json", member, env=env)
+    assert json.loads(audit.out)["accounts"][0]["verdict"] == "CUSTODIED", audit.err
+    # --device-name changes it; a name AWS would refuse is refused before anything is written.
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("enroll", "222222222222", "--name", "x", "--device-name", "bad name!",
+                                 "--seed-file", "-", input=random_seed()), 2, "device name")
+    assert snapshot(home.root) == before
+
+
+# ---------------------------------------------------------------- item 9: AWS's own otpauth URIs
+def test_item09_aws_otpauth_uris_import_with_names_from_the_vault_or_a_names_file(home):
+    known, unknown = random_seed(), random_seed()
+    home.rk("enroll", "222233334444", "--name", "payments", "--step", "password", check=True)
+    uris = [f"otpauth://totp/Amazon%20Web%20Services:root-account-mfa-device@222233334444?secret={known}"
+            "&issuer=Amazon%20Web%20Services",
+            f"otpauth://totp/Amazon%20Web%20Services:my-phone@555566667777?secret={unknown}"
+            "&issuer=Amazon%20Web%20Services"]
+    (home.root / "export.txt").write_text("\n".join(uris) + "\n")
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("seeds", "import", "export.txt"), 2, "--names")
+    assert snapshot(home.root) == before
+    (home.root / "names.csv").write_text("account id,name\n555566667777,logging\n")
+    home.rk("seeds", "import", "export.txt", "--names", "names.csv", check=True)
+    plain = home.age_decrypt()
+    assert f"222233334444,payments,security+payments@example.com,{known},arn:aws:iam::222233334444:mfa/root-account-mfa-device" in plain
+    assert f"555566667777,logging,security+logging@example.com,{unknown},arn:aws:iam::555566667777:mfa/my-phone" in plain
+    now = int(time.time())
+    expected = subprocess.run([oracle("oathtool"), "--totp", "-b", known, "-N", f"@{now}"], capture_output=True,
+                              check=True).stdout.decode().strip()
+    assert home.rk("code", "payments", "--reason", "r", "--at", str(now), check=True).out.split()[0] == expected

@@ -51,7 +51,7 @@ class Org:
     def enroll_mfa(self, name: str, recorded_arn: str | None = None) -> str:
         """The console shows a secret key; rootkeeper saves it and prints two codes; the console checks them."""
         account_id = self.ids[name]
-        serial, seed = self.sim.console_create_virtual_mfa(account_id)
+        serial, seed = self.sim.console_create_virtual_mfa(account_id, "root-mfa")
         email = self.sim.accounts()[account_id].email
         result = self.home.rk("enroll", account_id, "--name", self.sim.accounts()[account_id].name, "--email", email,
                               "--step", "mfa",

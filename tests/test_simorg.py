@@ -98,7 +98,7 @@ def test_task_policies_are_enforced(org):
 
 def test_console_checks_the_two_codes_against_the_seed(org):
     sim, member = org
-    serial, seed = sim.console_create_virtual_mfa(member)
+    serial, seed = sim.console_create_virtual_mfa(member, "root-mfa")
     assert len(seed) == 64
     now = time.time()
     with pytest.raises(SimError):

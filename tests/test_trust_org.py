@@ -47,7 +47,7 @@ def test_item15_seed_imported_without_device_arn_is_unrecorded_not_mismatched_an
     org.enable_central_root()
     account_id = org.account("imported")
     org.enroll_password("imported")
-    serial, seed = org.sim.console_create_virtual_mfa(account_id)
+    serial, seed = org.sim.console_create_virtual_mfa(account_id, "root-mfa")
     now = time.time()
     org.sim.console_enable_mfa(account_id, serial, *codes(seed, now - 30))
     csv_file = org.home.root / "team.csv"

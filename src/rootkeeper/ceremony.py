@@ -13,12 +13,13 @@ Each step can be done in its own command (a reset e-mail can take a while).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from . import passwords, totp
-from .accounts import Account, render_email, validate_account_id, validate_email, validate_name
+from .accounts import Account, render_email, shown, validate_account_id, validate_email, validate_name
 from .errors import ExistsError, InputError
 from .seeds import SeedRow, check_row
 from .workspace import Workspace
@@ -27,8 +28,8 @@ CONSOLE_STEPS = (
     "Open https://signin.aws.amazon.com/console, choose 'Root user', enter {email}, "
     "then 'Forgot password?' and follow the reset e-mail.",
     "Set the new password to the one shown below.",
-    "Sign in as root, open 'Security credentials', 'Assign MFA device', choose "
-    "'Authenticator app', then 'Show secret key'.",
+    "Sign in as root, open 'Security credentials', 'Assign MFA device'; as 'Device name' type {device}; "
+    "choose 'Authenticator app', then 'Show secret key'.",
     "Paste the secret key here.",
     "Type the two codes shown below into 'MFA code 1' and 'MFA code 2', then 'Add MFA'.",
 )
@@ -38,8 +39,26 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The console's "Device name" (AWS: 1-64 of letters, digits and + = , . @ - _): it names the ARN.
+_DEVICE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}")
+
+
+def proposed_device_name(when: float | None = None) -> str:
+    """The name the ceremony proposes for the console's 'Device name' field: dated, so that a
+    replacement device is told apart from the one before."""
+    return "rootkeeper-" + datetime.fromtimestamp(time.time() if when is None else when, UTC).strftime("%Y-%m-%d")
+
+
+def device_arn(account_id: str, name: str) -> str:
+    """The ARN AWS gives a root virtual MFA device named ``name``."""
+    if not _DEVICE_NAME.fullmatch(name):
+        raise InputError(f"--device-name {shown(name)} is not a device name AWS accepts: 1-64 letters, digits "
+                         "and + = , . @ - _")
+    return f"arn:aws:iam::{account_id}:mfa/{name}"
+
+
 def default_device_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"
+    return device_arn(account_id, proposed_device_name())
 
 
 def wants_password(step: str) -> bool:

@@ -78,3 +78,13 @@ def parse_time(text: str | None) -> float:
     if value > LATEST:
         raise InputError(f"time {raw[:40]!r} is after the year 9999: give a real time")
     return value
+
+
+def provisioning_uri(seed: str, label: str, issuer: str, *, digits: int = 6, period: int = 30,
+                     algorithm: str = "SHA1") -> str:
+    """The otpauth:// URI of a seed (pyotp's builder): what an authenticator app or a QR code takes."""
+    import pyotp
+
+    return pyotp.TOTP(seed, digits=digits, interval=period, digest=getattr(hashlib, algorithm.lower())).provisioning_uri(
+        name=label, issuer_name=issuer)
+

@@ -120,8 +120,23 @@ def test_otpauth_output_is_a_standard_uri():
     parts = urllib.parse.urlsplit(to_otpauth(row))
     query = dict(urllib.parse.parse_qsl(parts.query))
     assert (parts.scheme, parts.netloc) == ("otpauth", "totp")
-    assert query["secret"] == SEED and query["digits"] == "6" and query["period"] == "30"
+    assert query["secret"] == SEED and query.get("digits", "6") == "6" and query.get("period", "30") == "30"
+    # AWS's label and issuer, so an authenticator app lists it as AWS lists its own (first-hour item 9).
+    assert urllib.parse.unquote(parts.path) == "/Amazon Web Services:root-mfa@012345678901"
+    assert query["issuer"] == "Amazon Web Services"
     assert parse_otpauth(to_otpauth(row), "x")[0] == row  # and it imports back to the same row
+
+
+def test_item09_aws_own_otpauth_form_imports_with_the_name_from_elsewhere():
+    uri = (f"otpauth://totp/Amazon%20Web%20Services:root-account-mfa-device@222233334444?secret={SEED}"
+           "&issuer=Amazon%20Web%20Services")
+    with pytest.raises(InputError, match="--names"):
+        parse_otpauth(uri, "x")
+    row, _ = parse_otpauth(uri, "x", "aws+{name}@example.com", {"222233334444": "payments"}.get)
+    assert (row.account_id, row.account_name, row.email) == ("222233334444", "payments", "aws+payments@example.com")
+    assert row.device_arn == "arn:aws:iam::222233334444:mfa/root-account-mfa-device"
+    bare = f"otpauth://totp/root-account-mfa-device@222233334444?secret={SEED}"  # the API's QR code form
+    assert parse_otpauth(bare, "x", "a+{id}@example.com", {"222233334444": "payments"}.get)[0].account_name == "payments"
 
 
 def test_store_csv_header_is_the_documented_one():

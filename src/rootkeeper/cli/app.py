@@ -115,12 +115,14 @@ def init(recipients, email_template, kdf_memory_mib, kdf_iterations, kdf_paralle
 @click.option("--name", metavar="NAME", help="Account name (required the first time).")
 @click.option("--email", metavar="E", help="Root e-mail [default: the config's email_template].")
 @click.option("--seed-file", metavar="F", help="Read the console's secret key from F ('-': stdin) instead of a prompt.")
-@click.option("--device-arn", metavar="ARN",
-              help="The virtual MFA device's ARN [default arn:aws:iam::ID:mfa/root-account-mfa-device].")
+@click.option("--device-name", metavar="NAME",
+              help="What you type in the console's 'Device name' field [default rootkeeper-YYYY-MM-DD, today]; "
+                   "the device ARN recorded is arn:aws:iam::ID:mfa/NAME.")
+@click.option("--device-arn", metavar="ARN", help="The device's whole ARN, instead of --device-name.")
 @click.option("--replace-seed", is_flag=True, help="Replace an existing seed (the old row is kept, marked replaced).")
 @click.option("--step", type=click.Choice(["all", "password", "mfa"]), default="all", show_default=True,
               help="Do only the password step, or only the MFA step (e.g. after the reset e-mail came).")
-def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
+def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_seed, step):
     """Enroll one account's root user: password first, then the MFA seed, then two codes.
 
     The generated password is saved in the vault before it is shown; the secret key
@@ -132,13 +134,17 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
     Examples:
       rootkeeper enroll 123456789012 --name log-archive
       rootkeeper enroll 123456789012 --name log-archive --step password
-      pbpaste | rootkeeper enroll 123456789012 --step mfa --seed-file -
+      pbpaste | rootkeeper enroll 123456789012 --step mfa --seed-file - --device-name rootkeeper-2026-11-28
     """
     from .. import ceremony
     from ..errors import InputError
     from ..seeds import validate_seed
 
     account_id = ceremony.check_fields(account_id, name, email)
+    if device_name is not None and device_arn is not None:
+        raise InputError("give --device-name or --device-arn, not both (the ARN ends with the name)")
+    device = device_name or (device_arn.rsplit("/", 1)[-1] if device_arn else ceremony.proposed_device_name())
+    device_arn = device_arn or ceremony.device_arn(account_id, device)
     seed = None
     if seed_file is not None:
         if step == "password":
@@ -174,7 +180,7 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
         if seed is None:
             if not tty:
                 raise InputError("no secret key: give --seed-file F (or - for stdin), or run on a terminal")
-            note(f"  3. {ceremony.CONSOLE_STEPS[2]}")
+            note(f"  3. {ceremony.CONSOLE_STEPS[2].format(device=device)}")
             for attempt in range(3):
                 raw = click.prompt(f"  4. {ceremony.CONSOLE_STEPS[3]} (hidden)", hide_input=True, err=True)
                 try:
@@ -188,7 +194,8 @@ def enroll(account_id, name, email, seed_file, device_arn, replace_seed, step):
         result = ceremony.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed)
         warn_all(result.warnings)
         left = result.row.period - int(result.at) % result.row.period
-        note(f"seed: saved in the seed store ({result.row.device_arn})")
+        note(f"seed: saved in the seed store, device {result.row.device_arn}")
+        note(f"     the console's 'Device name' must be {device} (else the audit will not recognise the device)")
         note(f"  5. {ceremony.CONSOLE_STEPS[4]} (code 1 is valid for {left}s more, code 2 for the {result.row.period}s after)")
         click.echo(result.codes[0])
         click.echo(result.codes[1])

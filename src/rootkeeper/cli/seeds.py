@@ -25,24 +25,35 @@ def seeds():
 @common
 @click.argument("file")
 @click.option("--replace", is_flag=True, help="Replace seeds of accounts that already have a different one.")
-def seeds_import(file, replace):
+@click.option("--names", "names_file", metavar="FILE",
+              help="Account names for otpauth URIs that name none (AWS's own form): lines 'account id,name'. "
+                   "Without it, the vault entry with that account id gives the name.")
+def seeds_import(file, replace, names_file):
     """Import seeds from FILE ('-': stdin), all or nothing.
 
     Formats, detected: a CSV whose first four columns are exactly
     Account #,Account Name,Account Email,MFA Seed (more may follow); the
-    write-up's pipe-separated table; otpauth:// URIs one a line. One bad row and
-    nothing is imported; the error names the row.
+    write-up's pipe-separated table; otpauth:// URIs one a line, including AWS's
+    own form as authenticator apps export it
+    (otpauth://totp/Amazon%20Web%20Services:DEVICE@ACCOUNT_ID?secret=...), whose
+    device name gives the device ARN and whose account name comes from --names
+    or the vault. One bad row and nothing is imported; the error names the row.
 
     \b
     Examples:
       rootkeeper seeds import legacy-mfa.csv
       rootkeeper seeds import - < otpauth-uris.txt
+      rootkeeper seeds import authenticator-export.txt --names account-names.csv
     """
-    from ..seeds.transfer import import_seeds
+    from ..seeds.transfer import import_seeds, read_names
 
+    names = None
+    if names_file is not None:
+        names_text, names_source = inputs.read_input_file(names_file, "names file")
+        names = read_names(names_text, names_source)
     text, source = inputs.read_input_file(file, "import file")
     ws = workspace()
-    result = import_seeds(ws, text, source, replace=replace)
+    result = import_seeds(ws, text, source, replace=replace, names=names)
     warn_all(result.warnings)
     if not result.added:
         note(f"nothing to import: all {result.rows} seeds are already in the store")

@@ -14,11 +14,12 @@ import io
 import json
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from ..accounts import is_account_id, render_email, shown_as, validate_account_id, validate_email, validate_name
 from ..errors import CorruptError, InputError, SegregationError
-from ..totp import ALGORITHMS
+from ..totp import ALGORITHMS, provisioning_uri
 
 BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
 EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]
@@ -278,7 +279,11 @@ def parse_pipe_table(text: str, source: str, email_template: str | None = None) 
     return result
 
 
-def parse_otpauth_lines(text: str, source: str, email_template: str | None = None) -> ParseResult:
+NameOf = Callable[[str], "str | None"]  # account id -> account name (None: not known)
+
+
+def parse_otpauth_lines(text: str, source: str, email_template: str | None = None,
+                        names: NameOf | None = None) -> ParseResult:
     """``otpauth://totp/...`` URIs, one a line (AWS's, authenticator exports, or ours)."""
     result = ParseResult([])
     for line_no, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
@@ -286,13 +291,22 @@ def parse_otpauth_lines(text: str, source: str, email_template: str | None = Non
         if not line or line.startswith("#"):
             continue
         where = f"{source} line {line_no}"
-        row, warnings = parse_otpauth(line, where, email_template)
+        row, warnings = parse_otpauth(line, where, email_template, names)
         result.rows.append(row)
         result.warnings += warnings
     return result
 
 
-def parse_otpauth(uri: str, where: str, email_template: str | None = None) -> tuple[SeedRow, list[str]]:
+AWS_ISSUER = "Amazon Web Services"
+_DEVICE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}")
+
+
+def parse_otpauth(uri: str, where: str, email_template: str | None = None,
+                  names: NameOf | None = None) -> tuple[SeedRow, list[str]]:
+    """One URI. Besides ours (``account_id`` and ``account_name`` parameters), AWS's own form, as
+    authenticator apps export it: label ``[Amazon Web Services:]DEVICE@ACCOUNT_ID``. It names no
+    account: ``names`` gives the name of an account id (the vault, a --names file), and the device
+    ARN follows from the device name."""
     parsed = urllib.parse.urlsplit(uri)
     if parsed.scheme.lower() != "otpauth":
         raise InputError(f"{where} is not an otpauth:// URI")
@@ -302,36 +316,47 @@ def parse_otpauth(uri: str, where: str, email_template: str | None = None) -> tu
     label = urllib.parse.unquote(parsed.path.lstrip("/"))
     if "secret" not in query:
         raise InputError(f"{where} has no secret= parameter")
-    account_id = query.get("account_id", "")
+    account_id, name, device_arn = query.get("account_id", ""), query.get("account_name", ""), query.get("device_arn", "")
+    device, _, who = label.split(":", 1)[-1].strip().rpartition("@")
+    aws_form = bool(re.fullmatch(r"[0-9]{12}", who)) and bool(_DEVICE.fullmatch(device))
+    if aws_form:
+        account_id = account_id or who
+        device_arn = device_arn or f"arn:aws:iam::{who}:mfa/{device}"
     if not account_id:
         ids = re.findall(r"(?<![0-9])[0-9]{12}(?![0-9])", label + " " + query.get("issuer", ""))
         if not ids:
             raise InputError(f"{where} names no 12-digit account id: add &account_id=123456789012 to the URI")
         account_id = ids[-1]
-    name = query.get("account_name", "")
-    if not name:
+    if not name and not aws_form:
         tail = re.split(r"[@:]", label)[-1].strip()
         tail = re.sub(r"\s*\([0-9]{12}\)$", "", tail).strip()
         if tail and not is_account_id(tail):
             name = tail
-        else:
-            raise InputError(f"{where} names no account: add &account_name=NAME to the URI")
+    if not name and names is not None and is_account_id(account_id):
+        name = names(account_id) or ""
+    if not name:
+        raise InputError(
+            f"{where} names account {account_id} but not its name, and the vault has no entry for it: "
+            "give --names FILE (lines 'account id,name'), enroll its password first, or add &account_name=NAME"
+        )
     mapping = {
         "account #": account_id, "account name": name, "account email": query.get("email", ""),
-        "mfa seed": query["secret"], "device arn": query.get("device_arn", ""),
+        "mfa seed": query["secret"], "device arn": device_arn,
         "algorithm": query.get("algorithm", "SHA1"), "digits": query.get("digits", "6"),
         "period": query.get("period", "30"),
     }
     return check_row(_row_from_mapping(mapping, where, email_template), where)
 
 
-def parse_import(text: str, source: str, email_template: str | None = None) -> ParseResult:
-    """Detect the format (CSV, pipe table, otpauth lines) and parse it, all or nothing."""
+def parse_import(text: str, source: str, email_template: str | None = None,
+                 names: NameOf | None = None) -> ParseResult:
+    """Detect the format (CSV, pipe table, otpauth lines) and parse it, all or nothing. ``names``:
+    where an otpauth URI that names no account (AWS's own form) gets the account's name."""
     first = next((ln.strip() for ln in text.lstrip("\ufeff").splitlines() if ln.strip()), "")
     if not first:
         raise InputError(f"{source} is empty: nothing to import")
     if first.lower().startswith("otpauth://"):
-        result = parse_otpauth_lines(text, source, email_template)
+        result = parse_otpauth_lines(text, source, email_template, names)
     elif "|" in first:
         result = parse_pipe_table(text, source, email_template)
     else:
@@ -371,15 +396,18 @@ def to_csv(rows: list[SeedRow], pin: str | None = None) -> str:
 
 
 def to_otpauth(row: SeedRow) -> str:
-    label = urllib.parse.quote(f"AWS root:{row.account_name} ({row.account_id})", safe="")
-    params = {
-        "secret": row.seed, "issuer": f"AWS root {row.account_id}", "algorithm": row.algorithm,
-        "digits": str(row.digits), "period": str(row.period), "account_id": row.account_id,
-        "account_name": row.account_name, "email": row.email,
-    }
+    """The row as an otpauth URI (built by pyotp): issuer "Amazon Web Services" and label
+    ``DEVICE@ACCOUNT_ID`` as AWS and authenticator apps write them, so an app lists it beside
+    AWS's own; our parameters carry the account's name, e-mail and device ARN."""
+    # Without a recorded device, no device name is invented: the label is the account's name and id.
+    label = (f"{row.device_arn.rsplit('/', 1)[-1]}@{row.account_id}" if row.device_arn
+             else f"{row.account_name} ({row.account_id})")
+    uri = provisioning_uri(row.seed, label, AWS_ISSUER, digits=int(row.digits), period=int(row.period),
+                           algorithm=row.algorithm)
+    params = {"account_id": row.account_id, "account_name": row.account_name, "email": row.email}
     if row.device_arn:
         params["device_arn"] = row.device_arn
-    return f"otpauth://totp/{label}?{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
+    return f"{uri}&{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
 
 
 def to_json(rows: list[SeedRow]) -> str:

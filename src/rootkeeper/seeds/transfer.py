@@ -31,10 +31,21 @@ class Imported:
     warnings: list[str] = field(default_factory=list)
 
 
-def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False) -> Imported:
+def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False,
+                 names: dict[str, str] | None = None) -> Imported:
     """Parse ``text`` (CSV, the write-up's pipe table or otpauth lines) and add its seeds; a seed
-    already in the store is skipped; another seed for an account that has one needs ``replace``."""
-    parsed = parse_import(text, source, ws.config.email_template)
+    already in the store is skipped; another seed for an account that has one needs ``replace``.
+
+    An otpauth URI in AWS's own form names no account: its name comes from ``names`` (a --names
+    file), else from the vault entry with that account id (the vault is opened only then)."""
+
+    def name_of(account_id: str) -> str | None:
+        if names and account_id in names:
+            return names[account_id]
+        entry = ws.vault().get(account_id)
+        return entry.name if entry is not None else None
+
+    parsed = parse_import(text, source, ws.config.email_template, name_of)
     store = ws.seeds()
     before = len(store.active_rows())
     added = []
@@ -50,6 +61,22 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
         ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
                             "accounts": added})
     return Imported(store.path, len(parsed.rows), added, before, len(store.active_rows()), parsed.warnings)
+
+
+def read_names(text: str, source: str) -> dict[str, str]:
+    """A --names file: lines ``account id,name`` (a header line and blank lines are skipped)."""
+    from ..accounts import is_account_id, validate_account_id, validate_name
+
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        account_id, _, name = (part.strip() for part in line.partition(","))
+        if number == 1 and not is_account_id(account_id):
+            continue  # a header
+        where = f"{source} line {number}"
+        out[validate_account_id(account_id, where)] = validate_name(name, where)
+    return out
 
 
 def export_seeds(ws: Workspace, fmt: str, *, include_all: bool = False) -> str:

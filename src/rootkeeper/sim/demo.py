@@ -159,8 +159,9 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
         account = Account(account_id, name, email)
         step = ceremony.save_password(ws, account)              # saved before the operator sees it
         sim.console_set_password(account_id, step.password)     # 'Forgot password?', then the new one
-        serial, shown = sim.console_create_virtual_mfa(account_id)  # 'Assign MFA device', 'Show secret key'
-        mfa = ceremony.save_seed(ws, account, shown, serial)    # saved before any code is shown
+        device = ceremony.proposed_device_name()               # what the ceremony tells the operator to type
+        serial, shown = sim.console_create_virtual_mfa(account_id, device)  # 'Assign MFA device', 'Show secret key'
+        mfa = ceremony.save_seed(ws, account, shown, ceremony.device_arn(account_id, device))  # before any code
         sim.console_enable_mfa(account_id, serial, *mfa.codes)  # the console checks both codes against the seed
         say(f"   {account_id} {name:<18} password saved, seed saved, codes {mfa.codes[0]} {mfa.codes[1]} "
             f"accepted by the console")

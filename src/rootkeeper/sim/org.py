@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -121,8 +122,11 @@ class SimOrg(AwsApi):
             root.password_created = iso(utc_now())
             root.password_reset_required = False
 
-    def console_create_virtual_mfa(self, account_id: str, name: str = "root-mfa") -> tuple[str, str]:
-        """What the console shows after 'Assign MFA device': the serial and the secret key."""
+    def console_create_virtual_mfa(self, account_id: str, name: str) -> tuple[str, str]:
+        """What the console shows after 'Assign MFA device' (the 'Device name' is required, as AWS
+        requires it: 1-64 letters, digits and + = , . @ - _): the serial and the secret key."""
+        if not re.fullmatch(r"[A-Za-z0-9+=,.@_-]{1,64}", name or ""):
+            raise SimError("ValidationError: the device name must be 1-64 letters, digits and + = , . @ - _")
         root = self.root(account_id)
         serial = f"arn:aws:iam::{account_id}:mfa/{name}"
         with self.lock:
