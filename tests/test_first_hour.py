@@ -179,7 +179,7 @@ def test_item11_unreachable_without_root_sessions_points_at_enable_central_root(
     sim.create_organization()
     sim.add_account("member", "aws+member@example.com")
     result = home.rk("org", "audit", "--json", env=aws_env(sim.url))
-    row = [r for r in json.loads(result.out)["accounts"] if r["name"] == "member"][0]
+    row = [r for r in json.loads(result.out)["accounts"] if r["account_name"] == "member"][0]
     assert row["verdict"] == "UNREACHABLE" and "rootkeeper org enable-central-root" in row["message"]
 
 

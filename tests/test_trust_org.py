@@ -39,7 +39,7 @@ def test_item12_an_appended_unchained_line_does_not_hide_a_not_enrolled_account(
     result = org.rk("org", "reconcile", "--json")
     assert result.returncode == 1, result.err
     kinds = {(f["kind"], f["account_id"]) for f in json.loads(result.out)["findings"]}
-    assert ("not-enrolled", victim) in kinds and ("journal-unverified", "") in kinds
+    assert ("not-enrolled", victim) in kinds and ("journal-unverified", None) in kinds
 
 
 # ---------------------------------------------------------------- item 15: a seed without its device ARN

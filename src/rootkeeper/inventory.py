@@ -74,10 +74,10 @@ class AccountState:
         return "unknown"
 
     def as_dict(self) -> dict:
-        return {"account_id": self.account_id, "name": self.name, "email": self.email,
+        return {"account_id": self.account_id, "account_name": self.name, "email": self.email,
                 "state": self.state, "password": self.password if self.vault_known else None,
                 "seed": self.seed if self.seeds_known else None,
-                "device_arn": self.device_arn, "enrolled_at": self.enrolled_at, "drift": self.drift}
+                "device_arn": self.device_arn or None, "enrolled_at": self.enrolled_at or None, "drift": self.drift}
 
 
 @dataclass

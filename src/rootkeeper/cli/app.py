@@ -6,14 +6,27 @@ The command groups live in their own files; ``cli/__init__.py`` registers them a
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
 from . import inputs
-from .common import CONTEXT, common, given, global_options, json_flag, note, path_of, print_table, reveal, stamps, warn_all, workspace
+from .common import (
+    CONTEXT,
+    common,
+    emit_json,
+    given,
+    global_options,
+    json_flag,
+    note,
+    path_of,
+    print_table,
+    reveal,
+    stamps,
+    warn_all,
+    workspace,
+)
 
 
 @click.group(context_settings=CONTEXT)
@@ -300,7 +313,7 @@ def list_(as_json, only):
     if vault is not None:
         inv.problems[:0] = vault.segregation_problems()  # a check that found a problem: exit 1
     if as_json:
-        click.echo(json.dumps({"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems}, indent=2))
+        emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems})
     else:
         _table(inv.accounts)
     if inv.problems:

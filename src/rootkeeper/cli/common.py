@@ -67,6 +67,17 @@ def json_flag(text: str = "JSON for pipelines."):
     return click.option("--json", "as_json", is_flag=True, help=text)
 
 
+SCHEMA_VERSION = 1
+
+
+def emit_json(name: str, payload: dict) -> None:
+    """A --json output: one object, ``schema`` first (``rootkeeper.<name>/1``, documented by
+    ``schemas/<name>.schema.json``), then the payload."""
+    import json
+
+    click.echo(json.dumps({"schema": f"rootkeeper.{name}/{SCHEMA_VERSION}", **payload}, indent=2))
+
+
 def given(name: str):
     """The value of a remembered option (None when not given)."""
     return click.get_current_context().meta.get(f"rk.{name}")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .common import CONTEXT, common, json_flag, note, warn_all, workspace
+from .common import CONTEXT, common, emit_json, json_flag, note, warn_all, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -23,7 +21,7 @@ def journal():
 
 @journal.command(name="show", context_settings=CONTEXT)
 @common
-@json_flag("The records as JSON Lines, as stored.")
+@json_flag("The records as one JSON object (schema rootkeeper.journal/1), each record as stored.")
 def journal_show(as_json):
     """Print the journal's records (no secret is ever in them).
 
@@ -35,10 +33,10 @@ def journal_show(as_json):
 
     ws = workspace()
     records = ws.journal().records()
+    if as_json:  # JSON escapes control characters itself
+        emit_json("journal", {"path": str(ws.journal().path), "records": records})
+        return
     for record in records:
-        if as_json:
-            click.echo(json.dumps(record, sort_keys=True))  # JSON escapes control characters itself
-            continue
         who = record.get("account_id", "")
         name = record.get("account_name", "")
         reason = record.get("reason", "")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 
 import click
 
 from . import inputs
-from .common import CONTEXT, common, given, json_flag, note, print_table, stamps, workspace
+from .common import CONTEXT, common, emit_json, given, json_flag, note, print_table, stamps, workspace
 
 
 def _aws(concurrency: int = 16):
@@ -52,7 +51,7 @@ def org_accounts(as_json):
 
     accounts = accounts_with_paths(_aws())
     if as_json:
-        click.echo(json.dumps({"accounts": [a.as_dict() for a in accounts]}, indent=2))
+        emit_json("org-accounts", {"accounts": [a.as_dict() for a in accounts]})
     else:
         print_table(("ACCOUNT", "NAME", "STATUS", "OU PATH", "ROOT E-MAIL"),
                     [(a.account_id + (" *" if a.management else ""), a.name, a.status, a.ou_path, a.email)
@@ -94,7 +93,7 @@ def org_reconcile(as_json):
     accounts = list(iter_accounts(aws, management))
     findings = reconcile(accounts, custody, rootless)
     if as_json:
-        click.echo(json.dumps({"accounts": len(accounts), "findings": [f.as_dict() for f in findings]}, indent=2))
+        emit_json("org-reconcile", {"accounts_in_organization": len(accounts), "findings": [f.as_dict() for f in findings]})
     else:
         for f in findings:
             click.echo(f"{f.kind:<13} {f.account_id}  {f.name}: {f.detail}")
@@ -154,7 +153,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
         for row in audit.record_devices(ws, rows):
             note(f"recorded {row.seed_device_arn} as the MFA device of {row.account.account_id} ({row.account.name})")
     if as_json:
-        click.echo(json.dumps({"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)}, indent=2))
+        emit_json("org-audit", {"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)})
     elif as_csv:
         _write_csv(rows, audit.FIELDS)
     else:
@@ -185,7 +184,16 @@ def _write_csv(rows, fields: list[str]) -> None:
     writer.writeheader()
     for r in rows:
         d = r.as_dict()
-        writer.writerow({k: ";".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in d.items()})
+        writer.writerow({k: _csv_cell(v) for k, v in d.items()})
+
+
+def _csv_cell(value) -> str:
+    """Lists joined by ';', booleans as true/false (as in the JSON), unknown as an empty cell."""
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def _audit_with_progress(auditor, refs):

@@ -29,8 +29,8 @@ class OrgAccount:
                    joined.strftime("%Y-%m-%dT%H:%M:%SZ") if joined else "", "", a["Id"] == management)
 
     def as_dict(self) -> dict:
-        return {"account_id": self.account_id, "name": self.name, "email": self.email, "status": self.status,
-                "ou_path": self.ou_path, "joined": self.joined, "management": self.management}
+        return {"account_id": self.account_id, "account_name": self.name, "email": self.email, "status": self.status,
+                "ou_path": self.ou_path, "joined": self.joined or None, "management": self.management}
 
 
 def listed_order(account: OrgAccount) -> tuple:

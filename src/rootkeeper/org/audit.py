@@ -37,7 +37,7 @@ EXPLAIN = {
     "INCOMPLETE": "AWS's answer lacked a fact (password, MFA, keys or certificates): nothing can be proven",
     "UNREACHABLE": "the account could not be audited: see the error code",
 }
-FIELDS = ["account_id", "name", "email", "management", "verdict", "error", "message", "password", "mfa",
+FIELDS = ["account_id", "account_name", "email", "management", "verdict", "error", "message", "password", "mfa",
           "mfa_enabled", "access_keys", "signing_certificates", "vault", "seed_device_arn", "findings", "calls"]
 
 
@@ -73,9 +73,9 @@ class AuditRow:
 
     def as_dict(self) -> dict:
         f = self.facts
-        return {"account_id": self.account.account_id, "name": self.account.name, "email": self.account.email,
-                "management": self.account.management, "verdict": self.verdict, "error": self.error,
-                "message": self.message,
+        return {"account_id": self.account.account_id, "account_name": self.account.name, "email": self.account.email,
+                "management": self.account.management, "verdict": self.verdict, "error": self.error or None,
+                "message": self.message or None,
                 "password": None if f is None else f.password,
                 "mfa": None if f is None else f.mfa,
                 "mfa_enabled": None if f is None else f.mfa_enabled,

@@ -23,7 +23,8 @@ class Finding:
     fix: str = ""
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "account_id": self.account_id, "name": self.name, "detail": self.detail, "fix": self.fix}
+        return {"kind": self.kind, "account_id": self.account_id or None, "account_name": self.name or None,
+                "detail": self.detail, "fix": self.fix or None}
 
 
 KINDS = ("journal-unverified", "not-enrolled", "half-retired", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
