@@ -247,3 +247,23 @@ def test_item09_aws_otpauth_uris_import_with_names_from_the_vault_or_a_names_fil
     expected = subprocess.run([oracle("oathtool"), "--totp", "-b", known, "-N", f"@{now}"], capture_output=True,
                               check=True).stdout.decode().strip()
     assert home.rk("code", "payments", "--reason", "r", "--at", str(now), check=True).out.split()[0] == expected
+
+
+# ---------------------------------------------------------------- item 8: entries added by hand in KeePassXC
+def test_item08_an_entry_added_in_keepassxc_is_shown_found_by_title_and_adopted(home):
+    add = subprocess.run([oracle("keepassxc-cli"), "add", "-u", "root", "-p", str(home.vault), "AWS root users/legacy"],
+                         input=b"correct horse battery staple 42\nLegacy-Passw0rd!x\n", capture_output=True,
+                         env=base_env(), timeout=60)
+    assert add.returncode == 0, add.stderr
+    listing = home.rk("list", "--json", check=True)
+    data = json.loads(listing.out)
+    assert data["unrecognised"] == [{"title": "legacy", "fix": "rootkeeper adopt legacy --account-id ID"}]
+    assert "unrecognised vault entry 'legacy'" in listing.err
+    shown = home.rk("password", "legacy", "--reason", "r", "--show", check=True)
+    assert shown.out.splitlines()[0] == "Legacy-Passw0rd!x" and "rootkeeper adopt legacy" in shown.err
+    home.rk("adopt", "legacy", "--account-id", "333344445555", "--email", "aws+legacy@example.com", check=True)
+    (account,) = json.loads(home.rk("list", "--json", "--only", "vault", check=True).out)["accounts"]
+    assert (account["account_id"], account["account_name"], account["email"]) == (
+        "333344445555", "legacy", "aws+legacy@example.com")
+    assert home.kpcli("show", "-s", "-a", "AccountId", home.vault, "AWS root users/legacy").strip() == "333344445555"
+    assert home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/legacy").strip() == "Legacy-Passw0rd!x"

@@ -56,8 +56,11 @@ def retrieve_password(ws: Workspace, ref: str, reason: str, how: str) -> Retriev
     vault = ws.vault()
     entry = vault.find(ref)
     password = vault.password(entry)
-    stamp = ws.record({"event": f"password.{how}", "account_id": entry.account_id,
-                       "account_name": entry.name, "reason": reason})[0]
+    event = {"event": f"password.{how}", "account_id": entry.account_id, "account_name": entry.name, "reason": reason}
+    if not entry.account_id:  # an entry added by hand, found by its title
+        del event["account_id"]
+        event["unrecognised_entry"] = True
+    stamp = ws.record(event)[0]
     return Retrieved(entry, password, stamp)
 
 

@@ -187,3 +187,25 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
     codes = totp.consecutive_codes(row.seed, when, digits=row.digits, period=row.period,
                                    algorithm=row.algorithm)
     return SeedStep(row, codes, when, warnings + store.warnings)
+
+
+def adopt(ws: Workspace, title: str, account_id: str, email: str | None) -> Account:
+    """Make an entry added by hand in KeePassXC one of ours: its AccountId and Email recorded, moved
+    to 'AWS root users', journaled. Its password is kept as it is."""
+    account_id = validate_account_id(account_id)
+    vault = ws.vault()
+    matches = [u for u in vault.unrecognised() if u.name == title]
+    name = validate_name(title, f"vault entry {title!r}")
+    found_email = email or (matches[0].email if len(matches) == 1 else "")
+    try:
+        found_email = validate_email(found_email or render_email(ws.config.email_template, account_id, name))
+    except InputError as exc:
+        if email:
+            raise
+        raise InputError(f"{exc.message}; give the root e-mail with --email E") from None
+    account = Account(account_id, name, found_email)
+    ws.journal_ready()
+    vault.adopt(title, account)
+    ws.commit([vault], {"event": "adopt", "account_id": account.id, "account_name": account.name})
+    return account
+

@@ -393,12 +393,52 @@ class Vault(fsutil.StoredFile):
                 return quick
         entry = lookup(ref, self._scan(), lambda e: e.name, "vault entry")
         if entry is None:
+            by_title = [u for u in self.unrecognised() if u.name == ref]
+            if len(by_title) == 1:
+                return by_title[0]  # added by hand in KeePassXC: found by its title (adopt it to record its id)
             retired = any(ref in (e.account_id, e.name) for e in self.entries(include_retired=True))
             extra = " (it is retired)" if retired else ""
             raise NotFoundError(
                 f"no vault entry for account {ref!r}{extra}: check with 'rootkeeper list', or enroll it"
             )
         return entry
+
+    def unrecognised(self) -> list[VaultEntry]:
+        """Entries outside 'Retired' without a valid AccountId (added by hand in KeePassXC): never
+        ignored silently; ``account_id`` is "" and ``email`` what the entry says, if anything."""
+        out = []
+        for element in self.kp.tree.xpath("/KeePassFile/Root//Entry[not(ancestor::History)]"):
+            group = element.getparent()
+            if group.findtext("Name") == RETIRED_GROUP and group.getparent() is not None \
+                    and group.getparent().getparent() is not None and group.getparent().getparent().tag == "Root":
+                continue
+            fields = _fields(element)
+            if not is_account_id(fields.get("AccountId", "").strip()):
+                out.append(VaultEntry("", fields.get("Title", ""), fields.get("Email", ""), False, element))
+        return out
+
+    def adopt(self, title: str, account: Account) -> VaultEntry:
+        """Give a hand-added entry its AccountId and Email, and move it to 'AWS root users'."""
+        from pykeepass.entry import Entry
+
+        matches = [u for u in self.unrecognised() if u.name == title]
+        if not matches:
+            raise NotFoundError(f"no vault entry titled {title!r} without an AccountId: see 'rootkeeper list'")
+        if len(matches) > 1:
+            raise InputError(f"{len(matches)} entries are titled {title!r}: rename all but one in KeePassXC first")
+        if self.get(account.id) is not None:
+            raise ExistsError(f"account {account.id} already has a vault entry ({self.get(account.id).name!r}): "
+                              "merge the two in KeePassXC")
+        wrapped = Entry(element=matches[0].element, kp=self.kp)
+        wrapped.save_history()
+        wrapped.set_custom_property("AccountId", account.id)
+        wrapped.set_custom_property("Email", account.email)
+        group = self._group(ACTIVE_GROUP, create=True)
+        if wrapped.group is None or wrapped.group.name != ACTIVE_GROUP:
+            self.kp.move_entry(wrapped, group)
+        wrapped.touch(modify=True)
+        self._index = None
+        return self.get(account.id)
 
     def find_any(self, ref: str) -> VaultEntry:
         """The active entry of an account, else its (latest) retired one."""

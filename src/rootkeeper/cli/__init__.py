@@ -19,7 +19,7 @@ def build():
     from . import app, demo, journal, org, seeds
     from .common import GLOBAL_EPILOG
 
-    commands = [app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire,
+    commands = [app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire, app.adopt,
                 seeds.seeds, journal.journal, org.org, demo.demo]
     for command in commands:
         app.cli.add_command(command)

@@ -276,6 +276,9 @@ def password(account, reason, how):
     why = inputs.reason(reason)
     ws = workspace()
     result = breakglass.retrieve_password(ws, account, why, how)
+    if not result.entry.account_id:
+        note(f"vault entry {result.entry.name!r} has no AccountId (added by hand): record it with "
+             f"{_adopt_line(result.entry.name)}")
     reveal(result.password, how, ws.config.clipboard_seconds,
             f"{result.entry.account_id} {result.entry.name}, sign in as {result.entry.email}")
     stamps(ws)
@@ -312,12 +315,23 @@ def list_(as_json, only):
     inv = inventory(CustodyIndex.build(vault, store))
     if vault is not None:
         inv.problems[:0] = vault.segregation_problems()  # a check that found a problem: exit 1
+    unrecognised = vault.unrecognised() if vault is not None else []
     if as_json:
-        emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems})
+        emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems,
+                           "unrecognised": [{"title": u.name, "fix": _adopt_line(u.name)} for u in unrecognised]})
     else:
         _table(inv.accounts)
+    for u in unrecognised:
+        note(f"unrecognised vault entry {u.name!r} (no AccountId): {_adopt_line(u.name)}, or add the "
+             "AccountId attribute in KeePassXC")
     if inv.problems:
         raise CheckFailed("; ".join(inv.problems))
+
+
+def _adopt_line(title: str) -> str:
+    import shlex
+
+    return f"rootkeeper adopt {shlex.quote(title)} --account-id ID"
 
 
 def _table(accounts) -> None:
@@ -395,3 +409,29 @@ def retire(account, vault_only, yes):
     done = "vault entry moved to 'Retired'" if result.vault_entry else "vault entry was already retired"
     note(f"retired {result.account_id} ({result.name}): {done}, {result.seed_rows_retired} seed row(s) marked retired")
     stamps(ws)
+
+
+# ------------------------------------------------------------------ adopt
+
+@click.command(context_settings=CONTEXT)
+@common
+@click.argument("entry", metavar="ENTRY_TITLE")
+@click.option("--account-id", required=True, metavar="ID", help="The 12-digit AWS account id the entry is for.")
+@click.option("--email", metavar="E", help="Root e-mail [default: the entry's Email field, else the config's template].")
+def adopt(entry, account_id, email):
+    """Adopt a vault entry added by hand in KeePassXC: record its AccountId and Email.
+
+    'rootkeeper list' shows such entries as unrecognised. The entry moves to the
+    'AWS root users' group; its password is kept. Journaled.
+
+    \b
+    Example:
+      rootkeeper adopt "legacy payments" --account-id 123456789012
+    """
+    from .. import ceremony
+
+    ws = workspace()
+    account = ceremony.adopt(ws, entry, account_id, email)
+    note(f"adopted {entry!r} as account {account.id} ({account.email})")
+    stamps(ws)
+
