@@ -267,3 +267,28 @@ def test_item08_an_entry_added_in_keepassxc_is_shown_found_by_title_and_adopted(
         "333344445555", "legacy", "aws+legacy@example.com")
     assert home.kpcli("show", "-s", "-a", "AccountId", home.vault, "AWS root users/legacy").strip() == "333344445555"
     assert home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/legacy").strip() == "Legacy-Passw0rd!x"
+
+
+# ---------------------------------------------------------------- item 13: shell completion
+def complete(home, words: str, shell: str = "bash") -> list[str]:
+    env = base_env() | {"_ROOTKEEPER_COMPLETE": f"{shell}_complete", "COMP_WORDS": words,
+                        "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    done = subprocess.run([sys.executable, "-m", "rootkeeper"], cwd=home.root, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [line.split(",", 1)[1] for line in done.stdout.splitlines() if line]
+
+
+def test_item13_account_arguments_complete_from_the_journal_without_opening_a_store(home):
+    enroll(home, "111111111111", "payments")
+    enroll(home, "222222222222", "platform")
+    home.vault.rename(home.vault.with_suffix(".away"))  # a store opened to complete would fail now
+    home.seeds.rename(home.seeds.with_suffix(".away"))
+    assert complete(home, "rootkeeper code p") == ["payments", "platform"]
+    assert complete(home, "rootkeeper password 2") == ["222222222222"]
+    assert complete(home, "rootkeeper retire pay") == ["payments"]
+    assert "rotate" in complete(home, "rootkeeper r")
+    for shell in ("bash", "zsh", "fish"):
+        source = subprocess.run([sys.executable, "-m", "rootkeeper"], env=base_env() | {"_ROOTKEEPER_COMPLETE": f"{shell}_source"},
+                                capture_output=True, text=True, timeout=60)
+        assert source.returncode == 0 and "_ROOTKEEPER_COMPLETE" in source.stdout, shell

@@ -128,3 +128,13 @@ def test_org_audit_on_a_terminal_shows_progress_and_a_table(home, sim):
     assert re.search(r"\d+/31", term.screen)  # the bar counts accounts, once all pages are listed
     assert "ACCOUNT" in term.screen and "VERDICT" in term.screen
     assert term.screen.count("ROOTLESS") >= 31
+
+
+def test_account_ids_are_never_cut_on_an_80_column_terminal(home):
+    """First-hour issue item 11: on a narrow terminal the table wraps other columns, never the id."""
+    for i, name in enumerate(("a-rather-long-account-name-for-payments", "another-long-name-for-logging")):
+        home.rk("enroll", f"11112222333{i}", "--name", name, "--email", f"r+{name}@corp.example.com",
+                "--seed-file", "-", input=random_seed(), check=True)
+    term = Terminal(["list"], home.root, tty_env(home) | {"COLUMNS": "80", "LINES": "40", "TERM": "xterm"})
+    assert term.finish() == 0, term.screen
+    assert "111122223330" in term.screen and "111122223331" in term.screen, term.screen

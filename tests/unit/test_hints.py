@@ -88,3 +88,18 @@ def test_seeds_import_names_its_own_replace_option():
         assert "--replace " in str(exc) and "--replace-seed" not in str(exc)
     else:
         raise AssertionError("a second seed was accepted")
+
+
+def test_every_option_has_help_and_every_secret_option_names_its_variable():
+    """First-hour issue item 11: help text everywhere; a secret's option says where else it can come from."""
+    missing, secret_without_env = [], []
+    for path, command in commands().items():
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue
+            if not (param.help or "").strip():
+                missing.append((path, param.opts))
+            if any(o in ("--vault-password-file", "--seeds-passphrase-file", "--seeds-identity", "--vault-key-file")
+                   for o in param.opts) and "[env ROOTKEEPER_" not in (param.help or ""):
+                secret_without_env.append((path, param.opts))
+    assert missing == [] and secret_without_env == []

@@ -14,6 +14,7 @@ import click
 from . import inputs
 from .common import (
     CONTEXT,
+    account_argument,
     common,
     emit_json,
     given,
@@ -220,7 +221,7 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
 def retrieval(func):
     """ACCOUNT and --reason, besides the common options: what every break-glass retrieval takes."""
     func = click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")(func)
-    return common(click.argument("account")(func))
+    return common(account_argument(func))
 
 
 @click.command(context_settings=CONTEXT)
@@ -381,7 +382,7 @@ def rotate(account, reason, how):
 
 @click.command(context_settings=CONTEXT)
 @common
-@click.argument("account")
+@account_argument
 @click.option("--vault-only", is_flag=True, help="Retire the vault entry only (the seed custodian does the seeds).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
 def retire(account, vault_only, yes):

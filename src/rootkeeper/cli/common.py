@@ -67,6 +67,34 @@ def json_flag(text: str = "JSON for pipelines."):
     return click.option("--json", "as_json", is_flag=True, help=text)
 
 
+def complete_account(ctx: click.Context, _param, incomplete: str):
+    """Shell completion of ACCOUNT from what needs no secret: the account ids and names the journal
+    records (the configuration says where it is). A store is never opened to complete."""
+    from click.shell_completion import CompletionItem
+
+    from ..config import load
+    from ..journal import Journal
+
+    try:
+        config = load(ctx.meta.get("rk.config"))
+        journal = Journal(ctx.meta.get("rk.journal") or os.environ.get("ROOTKEEPER_JOURNAL") or config.journal
+                          or config.base / "rootkeeper-journal.jsonl")
+        seen: dict[str, str] = {}
+        for record in journal.records():
+            account_id, name = record.get("account_id"), record.get("account_name")
+            if isinstance(account_id, str) and account_id:
+                seen[account_id] = name if isinstance(name, str) else ""
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    words = sorted({*seen, *(n for n in seen.values() if n)})
+    return [CompletionItem(w, help=seen.get(w)) for w in words if w.startswith(incomplete)]
+
+
+def account_argument(func):
+    """ACCOUNT (a 12-digit id or an exact name), completed from the journal."""
+    return click.argument("account", shell_complete=complete_account)(func)
+
+
 SCHEMA_VERSION = 1
 
 

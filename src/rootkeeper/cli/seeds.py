@@ -64,7 +64,8 @@ def seeds_import(file, replace, names_file):
 
 @seeds.command(name="export", context_settings=CONTEXT)
 @common
-@click.option("--format", "fmt", type=click.Choice(["csv", "otpauth", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "otpauth", "json"]), default="csv", show_default=True,
+              help="csv: the store's own columns; otpauth: one URI a line (for an authenticator app); json: a list of rows.")
 @click.option("--all", "include_all", is_flag=True, help="Include replaced and retired rows.")
 def seeds_export(fmt, include_all):
     """Write the seeds in plaintext to stdout (an export you asked for; it is journaled).
