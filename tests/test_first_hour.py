@@ -292,3 +292,46 @@ def test_item13_account_arguments_complete_from_the_journal_without_opening_a_st
         source = subprocess.run([sys.executable, "-m", "rootkeeper"], env=base_env() | {"_ROOTKEEPER_COMPLETE": f"{shell}_source"},
                                 capture_output=True, text=True, timeout=60)
         assert source.returncode == 0 and "_ROOTKEEPER_COMPLETE" in source.stdout, shell
+
+
+# ---------------------------------------------------------------- the README's quick start, as printed
+def readme_commands(section: str, until: str) -> list[str]:
+    text = (ROOT / "README.md").read_text().split(section, 1)[1].split(until, 1)[0]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        joined = re.sub(r"\\\n\s*", "", block)
+        commands += [ln.split("   #", 1)[0].strip() for ln in joined.splitlines()
+                     if ln.strip() and not ln.lstrip().startswith("#")]
+    return commands
+
+
+def test_readme_quick_start_runs_as_printed(tmp_path):
+    """Every command of 'A real enrollment, step by step' runs as printed; only the documented
+    placeholders are filled in (media paths, custodians' keys, pbpaste), and the interactive
+    'enroll' (a terminal) is covered by test_terminal's interactive enrollment."""
+    from conftest import make_identity
+
+    commands = readme_commands("## A real enrollment, step by step", "## Commands")
+    assert commands[0].startswith("rootkeeper init") and commands[-1] == "rootkeeper journal verify"
+    alice, bob = make_identity(tmp_path / "alice.agekey"), make_identity(tmp_path / "bob.agekey")
+    (tmp_path / "mnt" / "secure-share").mkdir(parents=True)
+    (tmp_path / "media" / "usb-mfa").mkdir(parents=True)
+    xvfb = subprocess.Popen([oracle("Xvfb"), ":77", "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = base_env() | {"PATH": f"{Path(sys.executable).parent}:{base_env()['PATH']}", "DISPLAY": ":77",
+                        "ROOTKEEPER_VAULT_PASSWORD": "correct horse battery staple 42",
+                        "ROOTKEEPER_SEEDS_IDENTITY": str(tmp_path / "alice.agekey"), "SEED": random_seed()}
+    oracle("xclip")
+    try:
+        for number, command in enumerate(commands):
+            if command == "rootkeeper enroll 012345678901 --name lz_log_archive":
+                continue  # "on a terminal": the guided ceremony (test_terminal drives it on a pty)
+            line = (command.replace("/mnt/", f"{tmp_path}/mnt/").replace("/media/", f"{tmp_path}/media/")
+                    .replace("age1...alice", alice).replace("age1...bob", bob).replace("pbpaste", 'printf %s "$SEED"'))
+            done = subprocess.run(["sh", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, (command, done.stderr)
+            if number == 0:  # set-up, not a command: the shortest clipboard time keeps the test short
+                config = tmp_path / "rootkeeper.toml"
+                config.write_text(config.read_text().replace("clipboard_seconds = 30", "clipboard_seconds = 5"))
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
