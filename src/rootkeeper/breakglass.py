@@ -93,15 +93,17 @@ def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, 
     return Code(row, code, totp.seconds_left(at, row.period), at, stamp)
 
 
-def rotate(ws: Workspace, ref: str, reason: str) -> tuple[VaultEntry, str]:
-    reason = check_reason(reason)
+def rotate(ws: Workspace, ref: str, reason: str | None = None) -> tuple[VaultEntry, str]:
+    reason = check_reason(reason) if reason is not None else None
     vault = ws.vault()
     entry = vault.find(ref)
     ws.journal_ready()
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
-    ws.commit([vault], {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name,
-                        "reason": reason})
+    event = {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name}
+    if reason is not None:
+        event["reason"] = reason
+    ws.commit([vault], event)
     return entry, new
 
 

@@ -355,8 +355,8 @@ def _table(accounts) -> None:
 def rotate(account, reason, how):
     """Give ACCOUNT a new root password; the old one stays in the entry's history.
 
-    The new password is saved (and the rotation journaled, with its reason) before
-    it is shown. Without --show or --clip it is not shown: the command says how to
+    The new password is saved (and the rotation journaled, with its reason: asked
+    for on a terminal, recorded when given) before it is shown. Without --show or --clip it is not shown: the command says how to
     retrieve it when you set it in the console.
 
     \b
@@ -368,7 +368,8 @@ def rotate(account, reason, how):
 
     if how == "clip":
         clipboard.require()
-    why = inputs.reason(reason)
+    # Asked for on a terminal, recorded when given; a script may still run 'rotate ACCOUNT' (the contract).
+    why = inputs.reason(reason) if reason is not None or inputs.interactive() else None
     ws = workspace()
     entry, new = breakglass.rotate(ws, account, why)
     note(f"rotated {entry.account_id} ({entry.name}); the old password is in the entry's history")
