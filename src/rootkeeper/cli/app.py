@@ -52,6 +52,9 @@ def cli() -> None:
 
     Exit status: 0 success; 1 a check found problems; 2 the command stopped
     (bad input, missing file, wrong password); a failed command changes no file.
+
+    The options below are global: they work before or after any command name.
+    Shell completion: see the README (bash, zsh, fish).
     """
 
 
