@@ -158,13 +158,20 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         from rich.console import Console
         from rich.table import Column, Table
 
-        # The first column (the account id) is never cut: the others wrap to make room.
-        first = max([len(headers[0])] + [len(r[0]) for r in rows])
-        table = Table(Column(headers[0], no_wrap=True, min_width=first),
-                      *(Column(h, overflow="fold") for h in headers[1:]))
+        # The account id, name and state (or verdict) are never cut or broken. On a narrow terminal
+        # the last columns are left out (and named), and what stays wraps.
+        console = Console()
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+        shown = list(range(len(headers)))
+        while len(shown) > 4 and sum(widths[i] + 3 for i in shown) + 1 > console.width:
+            shown.pop()
+        table = Table(*(Column(headers[i], no_wrap=True, min_width=widths[i]) if i < 3 else
+                        Column(headers[i], overflow="fold") for i in shown))
         for row in rows:
-            table.add_row(*row)
-        Console().print(table)
+            table.add_row(*(row[i] for i in shown))
+        console.print(table)
+        if len(shown) < len(headers):
+            note(f"(left out for the terminal's width: {', '.join(headers[len(shown):])}; widen it, or use --json)")
         return
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
