@@ -406,15 +406,22 @@ class Vault(fsutil.StoredFile):
     def unrecognised(self) -> list[VaultEntry]:
         """Entries outside 'Retired' without a valid AccountId (added by hand in KeePassXC): never
         ignored silently; ``account_id`` is "" and ``email`` what the entry says, if anything."""
+        # Two XPath passes in C (entries of a group, not history items): those without the field,
+        # and the AccountId values, checked here; only the few candidates are read in Python.
+        root = self.kp.tree
+        candidates = root.xpath("/KeePassFile/Root//Group/Entry[not(String[Key='AccountId'])]")
+        candidates += [value.getparent().getparent()
+                       for value in root.xpath("/KeePassFile/Root//Group/Entry/String[Key='AccountId']/Value")
+                       if not is_account_id((value.text or "").strip())]
         out = []
-        for element in self.kp.tree.xpath("/KeePassFile/Root//Entry[not(ancestor::History)]"):
+        for element in candidates:
             group = element.getparent()
-            if group.findtext("Name") == RETIRED_GROUP and group.getparent() is not None \
-                    and group.getparent().getparent() is not None and group.getparent().getparent().tag == "Root":
+            parent = group.getparent()
+            if group.findtext("Name") == RETIRED_GROUP and parent is not None and parent.getparent() is not None \
+                    and parent.getparent().tag == "Root":
                 continue
             fields = _fields(element)
-            if not is_account_id(fields.get("AccountId", "").strip()):
-                out.append(VaultEntry("", fields.get("Title", ""), fields.get("Email", ""), False, element))
+            out.append(VaultEntry("", fields.get("Title", ""), fields.get("Email", ""), False, element))
         return out
 
     def adopt(self, title: str, account: Account) -> VaultEntry:
