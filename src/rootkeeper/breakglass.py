@@ -97,7 +97,6 @@ def rotate(ws: Workspace, ref: str, reason: str | None = None) -> tuple[VaultEnt
     reason = check_reason(reason) if reason is not None else None
     vault = ws.vault()
     entry = vault.find(ref)
-    ws.journal_ready()
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
     event = {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name}
@@ -119,10 +118,6 @@ class Retirement:
         """Nothing was left to retire (the command changes nothing and succeeds)."""
         return not self.vault_entry and not self.seed_rows_retired
 
-    def public(self) -> dict:
-        return {"account_id": self.account_id, "name": self.name, "vault_entry_retired": self.vault_entry,
-                "seed_rows_retired": self.seed_rows_retired}
-
 
 def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
     """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted.
@@ -136,7 +131,6 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
     rows = store.retire(entry.account_id) if store is not None else 0
     if entry.retired and not rows:
         return Retirement(entry.account_id, entry.name, False, 0)
-    ws.journal_ready()
     changed = [] if entry.retired else [vault]
     if not entry.retired:
         vault.retire(entry)
@@ -150,7 +144,6 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
 def retire_seeds(ws: Workspace, account_id: str, name: str) -> int:
     """Mark an account's seed rows retired when it has no vault entry (custody of the seed only)."""
     store = ws.seeds()
-    ws.journal_ready()
     retired_rows = store.retire(account_id)
     ws.commit([store], {"event": "retire", "account_id": account_id, "account_name": name,
                         "seed_rows_retired": retired_rows})

@@ -138,7 +138,6 @@ def save_password(ws: Workspace, account: Account) -> PasswordStep:
     existing = vault.get(account.id)
     if existing is not None:
         return PasswordStep(account, vault.password(existing), created=False)
-    ws.journal_ready()
     password = passwords.generate(ws.config.password_length, account.name, account.email)
     vault.add(account, password)
     ws.commit([vault], {"event": "enroll.password", "account_id": account.id, "account_name": account.name})
@@ -170,7 +169,6 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
     if vault_password and vault_password.upper() == row.seed:
         raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
     store = ws.seeds()
-    ws.journal_ready()
     existing = store.active(account.id)
     saved = store.add(row, replace_existing=replace_seed)
     if saved is existing:
@@ -204,7 +202,6 @@ def adopt(ws: Workspace, title: str, account_id: str, email: str | None) -> Acco
             raise
         raise InputError(f"{exc.message}; give the root e-mail with --email E") from None
     account = Account(account_id, name, found_email)
-    ws.journal_ready()
     vault.adopt(title, account)
     ws.commit([vault], {"event": "adopt", "account_id": account.id, "account_name": account.name})
     return account

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,11 +186,17 @@ class Journal:
         """Append records for ``events`` atomically; returns (seq, hash) of each."""
         if not events:
             return []
+        with self._writing() as (existing, seq, prev):
+            return self._write(existing, seq, prev, events)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[tuple[bytes, int, str]]:
+        """Hold the journal's lock over a verified journal, an earlier interrupted change settled:
+        yields its bytes and its last (seq, hash)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with fsutil.file_lock(self.path):
             existing, seq, prev = self._checked()
-            existing, seq, prev = self._settle(existing, seq, prev)
-            return self._write(existing, seq, prev, events)
+            yield self._settle(existing, seq, prev)
 
     def commit(self, changes: list[tuple[Path, bytes, bytes | None]], events: list[dict]) -> list[tuple[int, str]]:
         """Replace the stores in ``changes`` (see ``fsutil.replace_all``) and record ``events``.
@@ -198,10 +205,7 @@ class Journal:
         digest before and after), replace the files, append the records, remove the marker.
         A failure before any file is replaced removes the marker: nothing changed.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with fsutil.file_lock(self.path):
-            existing, seq, prev = self._checked()
-            existing, seq, prev = self._settle(existing, seq, prev)
+        with self._writing() as (existing, seq, prev):
             marker = {"events": events, "files": [
                 {"path": str(fsutil.real(path)), "before": fsutil.digest(old), "after": fsutil.digest(data)}
                 for path, data, old in changes]}

@@ -101,7 +101,8 @@ class Workspace:
         return Journal(path)
 
     def journal_ready(self) -> None:
-        """Call before changing a store: a change must never go unrecorded."""
+        """Refuse early, before work that cannot be undone (AWS calls), if the journal could not take
+        a record. A store change needs no call: ``commit`` verifies the journal before any write."""
         self.journal().ready()
 
     def commit(self, stores: list[StoredFile], *events: dict) -> list[tuple[int, str]]:

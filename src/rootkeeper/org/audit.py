@@ -136,7 +136,6 @@ def record_devices(ws: Workspace, rows: list[AuditRow]) -> list[AuditRow]:
         row.verdict, row.findings = verdict(row.facts, row.vault, serial)
         changed.append(row)
     if changed:
-        ws.journal_ready()
         ws.commit([store], {"event": "seeds.record-device", "source": "org audit",
                             "devices": {r.account.account_id: r.seed_device_arn for r in changed}})
     return changed

@@ -69,7 +69,6 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recip
     config = ConfigFile(ws.config.path)
     config.set_recipients(after)
     store.set_recipients(after)
-    ws.journal_ready()
     ws.commit([store, config], {"event": "seeds.recipients", "added": added, "removed": removed,
                                 "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}"})
     ws.config.recipients = after

@@ -57,7 +57,6 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
         if saved is not existing:
             added.append(row.account_id)
     if added:
-        ws.journal_ready()
         ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
                             "accounts": added})
     return Imported(store.path, len(parsed.rows), added, before, len(store.active_rows()), parsed.warnings)
