@@ -220,6 +220,11 @@ class StoredFile:
     def payload(self) -> bytes:
         raise NotImplementedError
 
+    @property
+    def fingerprint(self) -> str | None:
+        """SHA-256 (hex) of the bytes read: what ``sha256sum`` prints for that copy of the file."""
+        return digest(self._original)
+
     def prepare(self) -> tuple[Path, bytes, bytes | None]:
         """(path, new bytes, bytes read) for ``replace_all``; call ``committed`` after."""
         return self.path, self.payload(), self._original

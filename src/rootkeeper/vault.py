@@ -320,6 +320,12 @@ class Vault(fsutil.StoredFile):
                 "iterations": params["I"].value if "I" in params else None,
                 "parallelism": params["P"].value if "P" in params else None}
 
+    def identity(self) -> dict:
+        """What names this database for good (unchanged by saves): its root group's UUID, when it was
+        created, and its name."""
+        root = self.kp.root_group
+        return {"database_id": str(root.uuid), "created": root.ctime, "name": self.kp.database_name or ""}
+
     # ------------------------------------------------------------ groups and entries
     def _group(self, name: str, create: bool = False):
         for group in self.kp.root_group._element.findall("Group"):

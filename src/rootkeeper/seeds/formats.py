@@ -327,6 +327,8 @@ def parse_otpauth(uri: str, where: str, email_template: str | None = None,
         if not ids:
             raise InputError(f"{where} names no 12-digit account id: add &account_id=123456789012 to the URI")
         account_id = ids[-1]
+    if query.get("device") and not device_arn:  # the seed sheet's short form: the device's name
+        device_arn = f"arn:aws:iam::{account_id}:mfa/{query['device']}"
     if not name and not aws_form:
         tail = re.split(r"[@:]", label)[-1].strip()
         tail = re.sub(r"\s*\([0-9]{12}\)$", "", tail).strip()
