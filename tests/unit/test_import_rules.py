@@ -29,10 +29,16 @@ OWNERS = {
     "pykeepass": ["vault.py"],
     "pyrage": ["seeds/store.py"],
     "pyotp": ["totp.py"],
+    "segno": ["paper/pdf.py"],
+    "reportlab": ["paper/pdf.py"],
+    "pypdfium2": ["paper/scan.py"],
+    "PIL": ["paper/scan.py"],
+    "zxingcpp": ["paper/scan.py"],
     "rootkeeper.sim": ["sim/", "cli/demo.py"],
     "rootkeeper.cli": ["cli/", "__main__.py"],
 }
-LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "pyrage", "pyotp"}
+LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "pyrage", "pyotp", "segno", "reportlab",
+        "pypdfium2", "PIL", "zxingcpp"}
 
 
 def modules() -> dict[str, Path]:
@@ -91,18 +97,24 @@ def test_importing_the_whole_core_loads_no_heavy_dependency():
     core = sorted("rootkeeper." + rel[:-3].replace("/", ".").removesuffix(".__init__")
                   for rel in modules() if not rel.startswith(("cli/", "sim/")) and rel != "__main__.py")
     code = (f"import sys\nfor m in {core!r}:\n    __import__(m)\n"
-            "print(sorted(m for m in ('click', 'rich', 'boto3', 'botocore', 'moto', 'pykeepass', 'pyrage', 'pyotp')"
-            " if m in sys.modules))")
+            f"print(sorted(m for m in {('click', *HEAVY)!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert len(core) > 20
 
 
+HEAVY = ("rich", "boto3", "botocore", "moto", "werkzeug", "pykeepass", "pyrage", "pyotp", "segno", "reportlab",
+         "pypdfium2", "PIL", "zxingcpp")
+
+
 def test_help_loads_no_heavy_dependency():
-    code = ("import sys\nfrom rootkeeper.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('rich', 'boto3', 'botocore', 'moto', 'werkzeug', 'pykeepass', 'pyrage', 'pyotp')"
-            " if m in sys.modules))")
+    """--help of the root and of every paper command loads none of the heavy packages (reportlab included)."""
+    helps = [["--help"], ["paper", "--help"], ["paper", "seeds", "--help"], ["paper", "emergency-sheet", "--help"],
+             ["paper", "restore", "--help"]]
+    code = (f"import sys\nfrom rootkeeper.cli import main\nfor args in {helps!r}:\n    try:\n        main(args)\n"
+            f"    except SystemExit:\n        pass\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Print the seed sheet" in out.stdout  # the helps were printed
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
