@@ -44,7 +44,7 @@ def run(args, *, cwd: Path, input: bytes | str | None = None, env: dict | None =
     result = subprocess.run([sys.executable, "-m", "rootkeeper", *map(str, args)], cwd=cwd,
                             input=input if input is not None else b"", capture_output=True,
                             env=env or base_env(), timeout=120)
-    result.out = result.stdout.decode()
+    result.out = result.stdout.decode(errors="replace")  # a PDF on stdout is bytes
     result.err = result.stderr.decode()
     if check and result.returncode != 0:
         raise AssertionError(f"rootkeeper {' '.join(map(str, args))} exited {result.returncode}: {result.err}")

@@ -1,0 +1,387 @@
+"""Paper: the seed sheet, the emergency sheet and restore, proven with programs the project does not use.
+
+Oracles: pdftoppm renders the PDF (poppler, not pdfium), zbarimg reads the QR codes (zbar, not
+zxing), pdftotext reads what a person would read and type, the age CLI decrypts the stores,
+keepassxc-cli reads the vault. The typed lines of every restore-by-hand test come from pdftotext
+of the sheet itself: a restore by hand needs nothing but the sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import subprocess
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import assert_clean_failure, base_env, oracle, random_seed, snapshot
+
+TYPED = re.compile(r"^\s*([0-9]{12}) (name|email|device|totp|seed[0-9]+/[0-9]+)\s+(.*?)\s+([A-Z2-7]{3})\s*$")
+SHEET_LINE = re.compile(r"sheet ([0-9]+) ((?:[A-Z2-7]{4} ){3}[A-Z2-7]{4})")
+
+
+# ---------------------------------------------------------------- helpers
+def populate(home, count: int, start: int = 0) -> None:
+    """``count`` accounts in the seed store (every other one with a recorded device)."""
+    lines = ["Account #,Account Name,Account Email,MFA Seed,Device ARN"]
+    for i in range(start, start + count):
+        account = f"{300000000000 + i * 7919:012d}"
+        device = f"arn:aws:iam::{account}:mfa/rootkeeper-2026-11-28" if i % 2 else ""
+        lines.append(f"{account},team-{i:03d},security+team-{i:03d}@example.com,{random_seed()},{device}")
+    path = home.root / f"import-{start}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    home.rk("seeds", "import", path, check=True)
+    path.unlink()
+
+
+def records(csv_text: str) -> dict[str, tuple[str, str, str, str]]:
+    """Active rows of a seed store's plaintext (from age -d): id -> (name, email, seed, device ARN)."""
+    reader = csv.DictReader(io.StringIO(csv_text))
+    return {r["Account #"]: (r["Account Name"], r["Account Email"], r["MFA Seed"], r["Device ARN"])
+            for r in reader if r["State"] == "active"}
+
+
+def age_decrypt(home, path: Path) -> str:
+    out = subprocess.run([oracle("age"), "-d", "-i", home.identity, path], capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def print_sheet(home, name: str = "sheet.pdf", *extra) -> Path:
+    out = home.root / name
+    home.rk("paper", "seeds", "-o", out, *extra, check=True)
+    return out
+
+
+def render(pdf: Path, dpi: int = 300) -> list[Path]:
+    """PNG pages, rendered by poppler (pdftoppm), not by the project's renderer. zbar reads every code at
+    300 dpi; at 150 it misses about 1 in 200 (zxing-cpp, which restore uses, none): the restore tests
+    render at 150 dpi, the zbar ones at 300."""
+    prefix = pdf.with_suffix("")
+    subprocess.run([oracle("pdftoppm"), "-r", str(dpi), "-png", pdf, prefix], check=True)
+    return sorted(pdf.parent.glob(prefix.name + "-*.png"))
+
+
+def zbar(image: Path) -> list[str]:
+    result = subprocess.run([oracle("zbarimg"), "--raw", "-q", "-Sdisable", "-Sqrcode.enable", image],
+                            capture_output=True, env=base_env())
+    assert result.returncode in (0, 4), result.stderr  # 4: no code found
+    return [line for line in result.stdout.decode().splitlines() if line]
+
+
+def text_of(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    pages = (["-f", str(first)] if first else []) + (["-l", str(last)] if last else [])
+    out = subprocess.run([oracle("pdftotext"), "-layout", *pages, pdf, "-"], capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def typed_lines(pdf: Path, first: int | None = None, last: int | None = None) -> list[str]:
+    """The lines a person would type, read from the printed sheet by pdftotext."""
+    out = []
+    for line in text_of(pdf, first, last).splitlines():
+        match = TYPED.match(line)
+        if match:
+            out.append(" ".join([match.group(1), match.group(2), match.group(3), match.group(4)]))
+    return out
+
+
+def sheet_line(pdf: Path) -> str:
+    match = SHEET_LINE.search(text_of(pdf))
+    assert match, "the sheet line is printed"
+    return match.group(0)
+
+
+def degrade(page: Path, out: Path, angle: float, blur: float, quality: int | None = None) -> Path:
+    from PIL import Image, ImageFilter
+
+    with Image.open(page) as image:
+        image = image.convert("L").rotate(angle, expand=True, fillcolor=255).filter(ImageFilter.GaussianBlur(blur))
+        if quality:
+            image.save(out, "JPEG", quality=quality)
+        else:
+            image.save(out)
+    return out
+
+
+# ---------------------------------------------------------------- the seed sheet, read by zbar
+def test_pdftoppm_and_zbarimg_read_exactly_the_stores_seeds(home):
+    populate(home, 7)
+    sheet = print_sheet(home)
+    store = records(home.age_decrypt())
+    uris, markers = [], []
+    for page in render(sheet):
+        for text in zbar(page):
+            (uris if text.startswith("otpauth://") else markers).append(text)
+    read = {}
+    for uri in uris:
+        parts = urllib.parse.urlsplit(uri)
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        assert query["issuer"] == "Amazon Web Services"
+        name, account = re.fullmatch(r"/Amazon Web Services:(.+) \(([0-9]{12})\)", urllib.parse.unquote(parts.path)).groups()
+        read[account] = (name, query["email"], query["secret"])
+    assert read == {account: row[:3] for account, row in store.items()}
+    assert len(uris) == 7
+    assert sorted(m.split()[2] for m in markers) == ["PAGE:1/2", "PAGE:2/2"]
+
+
+def test_every_printed_line_carries_the_store_and_a_check(home):
+    populate(home, 3)
+    sheet = print_sheet(home)
+    store = records(home.age_decrypt())
+    lines = typed_lines(sheet)
+    for account, (name, email, seed, device) in store.items():
+        mine = [ln.split(" ", 2)[1:] for ln in lines if ln.startswith(account)]
+        fields = {tag: rest.rsplit(" ", 1)[0] for tag, rest in mine}
+        assert fields["name"] == name and fields["email"] == email
+        assert "".join(fields[t].replace(" ", "") for t in sorted(fields) if t.startswith("seed")) == seed
+        assert all(len(group) == 4 for t in fields if t.startswith("seed") for group in fields[t].split()[:-1])
+        assert ("device" in fields) == bool(device)
+    text = text_of(sheet)
+    assert "no 0, 1, 8 or 9" in text and "page 1 of 1" in text and "SECRET" in text
+
+
+# ---------------------------------------------------------------- restore
+def test_restore_from_degraded_scans_recovers_every_record(home):
+    populate(home, 9)
+    sheet = print_sheet(home)
+    pages = render(sheet, dpi=150)
+    assert len(pages) == 2
+    scans = [degrade(pages[0], home.root / "scan-1.png", angle=4, blur=1.2),
+             degrade(pages[1], home.root / "scan-2.jpg", angle=-3, blur=1.0, quality=70)]
+    target = home.root / "restored" / "mfa.csv.age"
+    target.parent.mkdir()
+    result = home.rk("paper", "restore", *scans, "--into", target)
+    assert result.returncode == 0, result.err
+    assert "checksum verified" in result.err
+    assert records(age_decrypt(home, target)) == records(home.age_decrypt())
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_one_character_typo_in_a_typed_line_is_caught_and_located(home):
+    populate(home, 2)
+    sheet = print_sheet(home)
+    lines = typed_lines(sheet) + [sheet_line(sheet)]
+    number = next(i for i, ln in enumerate(lines) if " seed2/" in ln)
+    account, tag, *groups, check = lines[number].split()
+    wrong = groups[1][:2] + ("A" if groups[1][2] != "A" else "B") + groups[1][3:]
+    lines[number] = " ".join([account, tag, groups[0], wrong, *groups[2:], check])
+    typed = home.root / "typed.txt"
+    typed.write_text("# typed from the sheet\n" + "\n".join(lines) + "\n")
+    target = home.root / "restored.age"
+    before = snapshot(home.root)
+    result = home.rk("paper", "restore", "--typed", typed, "--into", target)
+    assert_clean_failure(result, 2, f"line {number + 2}")
+    assert "check" in result.err and "mistyped" in result.err
+    assert wrong not in result.err and groups[0] not in result.err  # a seed is never echoed
+    assert snapshot(home.root) == before and not target.exists()
+    lines[number] = " ".join([account, tag, *groups, check])  # corrected: the sheet alone restores the store
+    typed.write_text("\n".join(lines) + "\n")
+    home.rk("paper", "restore", "--typed", typed, "--into", target, check=True)
+    assert records(age_decrypt(home, target)) == records(home.age_decrypt())
+
+
+def test_a_missing_page_is_reported_and_its_typed_lines_complete_the_restore(home):
+    populate(home, 12)
+    sheet = print_sheet(home)
+    pages = render(sheet, dpi=150)
+    assert len(pages) == 3
+    target = home.root / "restored.age"
+    before = snapshot(home.root)
+    result = home.rk("paper", "restore", pages[0], pages[2], "--into", target)
+    assert_clean_failure(result, 2, "incomplete")
+    assert "page 2 of 3" in result.err and "--typed" in result.err
+    assert snapshot(home.root) == before
+    typed = home.root / "page2.txt"
+    typed.write_text("\n".join(typed_lines(sheet, 2, 2)) + "\n")
+    result = home.rk("paper", "restore", pages[0], pages[2], "--typed", typed, "--into", target)
+    assert result.returncode == 0, result.err
+    assert "(5 from typed lines)" in result.err
+    assert records(age_decrypt(home, target)) == records(home.age_decrypt())
+
+
+def test_allow_incomplete_restores_what_was_read_and_names_the_rest(home):
+    populate(home, 12)
+    pages = render(print_sheet(home), dpi=150)
+    target = home.root / "partial.age"
+    result = home.rk("paper", "restore", pages[0], pages[2], "--into", target, "--allow-incomplete")
+    assert result.returncode == 0, result.err
+    assert "page 2 of 3" in result.err and "NOT verified" in result.err
+    restored = records(age_decrypt(home, target))
+    original = records(home.age_decrypt())
+    assert len(restored) == 7 and all(original[a] == restored[a] for a in restored)
+
+
+def test_an_unreadable_code_is_named_and_typed_lines_fill_it_in(home):
+    import zxingcpp
+    from PIL import Image, ImageDraw
+
+    populate(home, 3)
+    sheet = print_sheet(home)
+    page = render(sheet, dpi=150)[0]
+    with Image.open(page) as image:
+        image = image.convert("L")
+        codes = [c for c in zxingcpp.read_barcodes(image) if c.text.startswith("otpauth://")]
+        victim = codes[0]
+        account = re.search(r"%28([0-9]{12})%29", victim.text).group(1)
+        p = victim.position
+        xs = [p.top_left.x, p.top_right.x, p.bottom_left.x, p.bottom_right.x]
+        ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
+        ImageDraw.Draw(image).rectangle([min(xs) + 5, min(ys) + 5, max(xs) - 5, max(ys) - 5], fill=255)
+        damaged = home.root / "damaged.png"
+        image.save(damaged)
+    target = home.root / "restored.age"
+    result = home.rk("paper", "restore", damaged, "--into", target)
+    assert_clean_failure(result, 2, "incomplete")
+    assert f"account {account} could not be read" in result.err
+    typed = home.root / "one.txt"
+    typed.write_text("\n".join(ln for ln in typed_lines(sheet) if ln.startswith(account)) + "\n")
+    home.rk("paper", "restore", damaged, "--typed", typed, "--into", target, check=True)
+    assert records(age_decrypt(home, target)) == records(home.age_decrypt())
+
+
+def test_restore_merges_all_or_nothing_into_an_existing_store(home):
+    populate(home, 3)
+    sheet = print_sheet(home)
+    pages = render(sheet, dpi=150)
+    result = home.rk("paper", "restore", *pages)  # into the configured store: everything is already there
+    assert result.returncode == 0, result.err
+    assert "0 added" in result.err
+    # one account's seed changes after the printing: the sheet's is different, refused without --replace
+    account = next(iter(records(home.age_decrypt())))
+    changed = home.root / "changed.csv"
+    changed.write_text(f"Account #,Account Name,Account Email,MFA Seed\n{account},team-000,"
+                       f"security+team-000@example.com,{random_seed()}\n")
+    home.rk("seeds", "import", changed, "--replace", check=True)
+    before = snapshot(home.root)
+    result = home.rk("paper", "restore", *pages)
+    assert_clean_failure(result, 2, "--replace")
+    assert snapshot(home.root) == before
+    home.rk("paper", "restore", *pages, "--replace", check=True)
+    assert records(home.age_decrypt())[account][2] in typed_lines_seed(sheet, account)
+
+
+def typed_lines_seed(sheet: Path, account: str) -> str:
+    return "".join("".join(ln.split()[2:-1]) for ln in typed_lines(sheet) if ln.startswith(account) and " seed" in ln)
+
+
+def test_scans_of_two_printings_are_not_mixed(home):
+    populate(home, 5)
+    first = render(print_sheet(home, "first.pdf"), dpi=150)
+    populate(home, 1, start=50)
+    second = render(print_sheet(home, "second.pdf"), dpi=150)
+    result = home.rk("paper", "restore", first[0], second[1], "--into", home.root / "x.age")
+    assert_clean_failure(result, 2, "another sheet")
+
+
+def test_a_file_that_is_not_a_scan_is_one_clear_error(home):
+    bad = home.root / "notes.txt"
+    bad.write_text("not an image\n")
+    assert_clean_failure(home.rk("paper", "restore", bad), 2, "neither a PDF nor an image")
+    assert_clean_failure(home.rk("paper", "restore"), 2, "nothing to restore")
+
+
+# ---------------------------------------------------------------- output, journal, segregation
+def test_a_sheet_goes_to_stdout_or_to_a_new_0600_file_never_over_one(home):
+    populate(home, 2)
+    before = snapshot(home.root)
+    result = home.rk("paper", "seeds", "-o", "-")
+    assert result.returncode == 0 and result.stdout.startswith(b"%PDF")
+    changed = {k for k, v in snapshot(home.root).items() if before.get(k) != v}
+    assert changed <= {"rootkeeper-journal.jsonl", "rootkeeper-journal.jsonl.head"}  # no PDF on disk
+    existing = home.root / "exists.pdf"
+    existing.write_bytes(b"keep me")
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("paper", "seeds", "-o", existing), 2, "never overwrites")
+    assert_clean_failure(home.rk("paper", "emergency-sheet", "-o", existing), 2, "never overwrites")
+    assert snapshot(home.root) == before  # nothing journaled either
+    made = print_sheet(home, "new.pdf")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+
+
+def test_every_printing_is_journaled_without_a_secret(home):
+    populate(home, 3)
+    sheet = print_sheet(home)
+    home.rk("paper", "emergency-sheet", "-o", home.root / "emergency.pdf", check=True)
+    assert home.rk("journal", "verify").returncode == 0
+    events = [json.loads(line) for line in home.journal.read_text().splitlines()]
+    printed = [e for e in events if e["event"] == "paper.seeds"]
+    assert len(printed) == 1
+    count, total = sheet_line(sheet).split(" ", 2)[1:]
+    assert printed[0]["count"] == int(count) == 3 and printed[0]["checksum"] == total.replace(" ", "")
+    assert printed[0]["store_sha256"] == hashlib.sha256(home.seeds.read_bytes()).hexdigest()
+    assert [e["event"] for e in events].count("paper.emergency-sheet") == 1
+    journal = home.journal.read_text()
+    for _name, _email, seed, _device in records(home.age_decrypt()).values():
+        assert seed not in journal and seed[:16] not in journal
+
+
+def test_the_seed_sheet_holds_no_password_and_the_emergency_sheet_no_seed(home):
+    home.rk("enroll", "123456789012", "--name", "prod", "--seed-file", "-", input=random_seed(), check=True)
+    populate(home, 2)
+    password = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/prod").strip()
+    assert len(password) >= 20
+    sheet = print_sheet(home)
+    seed_text = text_of(sheet) + "\n".join(t for p in render(sheet) for t in zbar(p))
+    assert password not in seed_text and VAULT_NAME not in seed_text
+    emergency = home.root / "emergency.pdf"
+    home.rk("paper", "emergency-sheet", "-o", emergency, "--location", "USB drive 1, office safe", check=True)
+    emergency_text = text_of(emergency)
+    assert all(zbar(p) == [] for p in render(emergency))  # no QR code at all
+    for _name, _email, seed, _device in records(home.age_decrypt()).values():
+        assert seed not in emergency_text.replace(" ", "") and seed[:16] not in emergency_text
+    assert home.seeds.name not in emergency_text and str(home.seeds.parent) not in emergency_text
+    assert password not in emergency_text
+    # what it says of the vault, checked against keepassxc-cli and sha256
+    assert home.vault.name in emergency_text and "USB drive 1, office safe" in emergency_text
+    assert hashlib.sha256(home.vault.read_bytes()).hexdigest() in emergency_text
+    xml = home.kpcli("export", "-f", "xml", home.vault)
+    root_uuid = re.search(r"<Root>\s*<Group>\s*<UUID>([^<]+)</UUID>", xml).group(1)
+    import base64
+
+    assert str(uuid.UUID(bytes=base64.b64decode(root_uuid))) in emergency_text
+    assert "never" in emergency_text and "held apart" in emergency_text
+
+
+VAULT_NAME = "aws-root.kdbx"
+
+
+def test_without_the_paper_packages_the_commands_say_what_to_install(home, tmp_path_factory):
+    block = tmp_path_factory.mktemp("block")
+    (block / "sitecustomize.py").write_text(
+        "import sys\nfor name in ('reportlab', 'segno', 'zxingcpp', 'pypdfium2'):\n    sys.modules[name] = None\n")
+    env = base_env()
+    env["PYTHONPATH"] = f"{block}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    populate(home, 1)
+    before = snapshot(home.root)
+    for args in (["paper", "seeds", "-o", home.root / "s.pdf"], ["paper", "emergency-sheet", "-o", "-"],
+                 ["paper", "restore", home.root / "scan.png"]):
+        result = home.rk(*args, env=env)
+        assert_clean_failure(result, 2, "pip install 'rootkeeper[paper]'")
+    assert snapshot(home.root) == before
+
+
+def test_paper_options_are_checked_before_anything_is_written(home):
+    populate(home, 1)
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("paper", "seeds", "-o", "-", "--classification", "x" * 41), 2, "--classification")
+    assert_clean_failure(home.rk("paper", "seeds", "-o", "-", "999999999999"), 2, "999999999999")
+    assert_clean_failure(home.rk("paper", "seeds", "-o", home.root / "no" / "such" / "dir.pdf"), 2, "does not exist")
+    assert_clean_failure(home.rk("paper", "emergency-sheet", "-o", "-", "--location", "a\x07b"), 2, "--location")
+    assert snapshot(home.root) == before
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_both_paper_sizes_print_and_read_back(home, paper):
+    populate(home, 6)
+    sheet = print_sheet(home, f"{paper}.pdf", "--paper", paper)
+    info = subprocess.run([oracle("pdfinfo"), sheet], capture_output=True, check=True).stdout.decode()
+    size = re.search(r"Page size:\s+([0-9.]+) x ([0-9.]+)", info).groups()
+    assert tuple(round(float(v)) for v in size) == {"a4": (595, 842), "letter": (612, 792)}[paper]
+    found = [t for p in render(sheet) for t in zbar(p) if t.startswith("otpauth://")]
+    assert len(found) == 6
