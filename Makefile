@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test unit lint bench bench-org clean
+.PHONY: setup tools demo test unit lint bench bench-org bench-paper pictures clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,15 @@ bench: setup tools
 
 bench-org: setup
 	$(BIN)/python benchmarks/bench_org.py
+
+bench-paper: setup tools
+	$(BIN)/python benchmarks/bench_paper.py
+
+# The README's pictures of both sheets, printed from the demo's stores.
+pictures: demo
+	mkdir -p docs/paper
+	pdftoppm -r 90 -png -singlefile demo-out/DEMO-ONLY-paper/seed-sheet.pdf docs/paper/seed-sheet
+	pdftoppm -r 90 -png -singlefile demo-out/DEMO-ONLY-paper/emergency-sheet.pdf docs/paper/emergency-sheet
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

@@ -177,8 +177,9 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
 
     with simulator_environment(url):
         _org_steps(ws, members, say)
+    sheet = _paper_step(ws, out, say)
     check = ws.journal().verify()
-    say(f"9. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
+    say(f"10. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
 
     q = shlex.quote
     exe = command_line()
@@ -192,6 +193,8 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say(f"  {plan.journal}   every enrollment, retrieval and deletion, hash-chained")
     say(f"  {plan.config_path}   paths and settings, no secret")
     say(f"  {secrets_dir}   DEMO ONLY: real master passwords and identities never sit beside the stores")
+    if sheet is not None:
+        say(f"  {sheet.parent}   DEMO ONLY: the printed sheets (a real seed sheet goes straight to the printer: -o - | lp)")
     say("")
     say("Try next (paste as printed; the simulated organization stopped with the demo, so the org line needs "
         "real AWS credentials):")
@@ -199,10 +202,39 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say(f"  {exe} code {q(first_name)} --reason 'close the account' --fresh 10 {cfg} {creds}")
     say(f"  {exe} password {first_id} --reason 'close the account' --show {cfg} {creds}")
     say(f"  {exe} journal show {cfg}")
+    if sheet is not None:
+        say(f"  {exe} paper restore {q(str(sheet.resolve()))} --into restored-seeds.age {cfg} {creds}")
     say(f"  {exe} journal verify {cfg}")
     say(f"  AWS_PROFILE=management {exe} org audit {cfg} {creds}")
     say(f"Done in {time.perf_counter() - start:.1f}s.")
     return {"out": str(out), "accounts": count + 1, "journal_records": check.count, "journal_ok": check.ok}
+
+
+def _paper_step(ws: Workspace, out: Path, say: Callable[[str], None]) -> Path | None:
+    """Print both sheets (when the paper packages are installed) and read the seed sheet back."""
+    from ..paper import PRINTING, READING
+    from ..paper import missing as paper_missing
+
+    if paper_missing(PRINTING + READING):
+        say("9. Paper: skipped (pip install 'rootkeeper[paper]' for the printed sheets)")
+        return None
+    from ..paper import restore, scan
+    from ..paper.emergency import print_emergency_sheet
+    from ..paper.seedsheet import print_seed_sheet
+
+    folder = out / "DEMO-ONLY-paper"
+    folder.mkdir()
+    seeds_pdf, emergency_pdf = folder / "seed-sheet.pdf", folder / "emergency-sheet.pdf"
+    printed = print_seed_sheet(ws, [], paper="a4", classification="Demo only - Secret")
+    fsutil.write_new(seeds_pdf, printed.pdf)
+    emergency = print_emergency_sheet(ws, paper="a4", classification="Demo only - Confidential",
+                                      locations=["USB drive 1 (blue), office safe", "network share, RBAC: security admins"])
+    fsutil.write_new(emergency_pdf, emergency.pdf)
+    back = restore.check(restore.read(scan.read_scan(seeds_pdf), None))
+    say(f"9. Printed the seed sheet ({printed.count} accounts, {printed.pages} page{'s' if printed.pages > 1 else ''}, "
+        f"checksum {printed.checksum}) and the vault's emergency sheet; the seed sheet's QR codes read back: "
+        f"{len(back.rows)} records, checksum {'verified' if back.complete else 'NOT verified'}")
+    return seeds_pdf
 
 
 def command_line() -> str:
