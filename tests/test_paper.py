@@ -385,3 +385,31 @@ def test_both_paper_sizes_print_and_read_back(home, paper):
     assert tuple(round(float(v)) for v in size) == {"a4": (595, 842), "letter": (612, 792)}[paper]
     found = [t for p in render(sheet) for t in zbar(p) if t.startswith("otpauth://")]
     assert len(found) == 6
+
+
+def test_the_emergency_sheet_names_a_key_file_but_prints_nothing_derived_from_it(tmp_path):
+    """KeePass takes SHA-256 of a key file that is not XML as the key itself: the sheet prints its name and
+    size only (keepassxc-cli opens the vault with it, so the file is a real key file)."""
+    from conftest import SEEDS_PASSPHRASE, TINY_KDF, VAULT_PASSWORD, run
+
+    for name in ("vault", "seeds", "keys"):
+        (tmp_path / name).mkdir()
+    key = tmp_path / "keys" / "vault.keyx"
+    key.write_bytes(os.urandom(100))
+    password = tmp_path / "keys" / "pw"
+    password.write_text(VAULT_PASSWORD + "\n")
+    passphrase = tmp_path / "keys" / "pp"
+    passphrase.write_text(SEEDS_PASSPHRASE + "\n")
+    run(["init", "--vault", "vault/v.kdbx", "--seeds", "seeds/s.age", "--seeds-passphrase-file", passphrase,
+         "--vault-key-file", key, *TINY_KDF, "--vault-password-file", password], cwd=tmp_path, check=True)
+    cli = oracle("keepassxc-cli")
+    opened = subprocess.run([cli, "ls", "-k", key, tmp_path / "vault" / "v.kdbx"], input=(VAULT_PASSWORD + "\n").encode(),
+                            capture_output=True, env=base_env())
+    assert opened.returncode == 0, opened.stderr
+    sheet = tmp_path / "emergency.pdf"
+    run(["paper", "emergency-sheet", "-o", sheet, "--vault-password-file", password, "--vault-key-file", key],
+        cwd=tmp_path, check=True)
+    text = text_of(sheet).replace(" ", "").replace("\n", "")
+    digest = hashlib.sha256(key.read_bytes()).hexdigest()
+    assert "vault.keyx" in text and "100bytes" in text
+    assert digest[:12] not in text and key.read_bytes().hex()[:12] not in text

@@ -55,16 +55,25 @@ def _target(output: str | None) -> Path | None:
     return path
 
 
-def _deliver(data: bytes, path: Path | None, what: str) -> None:
+def _print(output: str | None, command: str, what: str, make):
+    """Check the packages and the target, render and journal (``make(workspace)``), then write the PDF to
+    stdout or a new 0600 file. Returns the sheet; the journal stamps are printed."""
     from .. import fsutil
+    from ..paper import PRINTING, require
 
-    if path is None:
+    require(PRINTING, command)
+    target = _target(output)
+    ws = workspace()
+    sheet = make(ws)
+    if target is None:
         stream = click.get_binary_stream("stdout")
-        stream.write(data)
+        stream.write(sheet.pdf)
         stream.flush()
-        return
-    fsutil.write_new(path, data)
-    note(f"wrote {path} (0600, {len(data):,} bytes): {what}")
+    else:
+        fsutil.write_new(target, sheet.pdf)
+        note(f"wrote {target} (0600, {len(sheet.pdf):,} bytes): {what}")
+    stamps(ws)
+    return sheet
 
 
 @paper.command(name="emergency-sheet", context_settings=CONTEXT)
@@ -88,18 +97,15 @@ def emergency_sheet(output, paper, locations, classification):
       rootkeeper paper emergency-sheet -o - | lp
       rootkeeper paper emergency-sheet --location "USB drive 1, office safe" --location "bank vault" -o sheet.pdf
     """
-    from ..paper import PRINTING, require
+    def make(ws):
+        from ..paper.emergency import print_emergency_sheet
 
-    require(PRINTING, "paper emergency-sheet")
-    target = _target(output)
-    from ..paper.emergency import print_emergency_sheet
+        return print_emergency_sheet(ws, paper=paper, classification=classification, locations=list(locations))
 
-    ws = workspace()
-    sheet = print_emergency_sheet(ws, paper=paper, classification=classification, locations=list(locations))
-    _deliver(sheet.pdf, target, "the vault's emergency sheet; fill in its blanks by hand once printed")
+    sheet = _print(output, "paper emergency-sheet", "the vault's emergency sheet; fill in its blanks by hand once "
+                   "printed", make)
     note(f"emergency sheet of vault {sheet.facts.file_name} ({sheet.facts.entries} entries, SHA-256 "
          f"{sheet.facts.sha256[:16]}...)")
-    stamps(ws)
 
 
 @paper.command(name="seeds", context_settings=CONTEXT)
@@ -123,23 +129,19 @@ def seeds_sheet(output, paper, classification, accounts):
       rootkeeper paper seeds -o /dev/shm/seed-sheet.pdf --paper letter
       rootkeeper paper seeds 123456789012 prod-payments -o - | lp
     """
-    from ..paper import PRINTING, require
+    def make(ws):
+        from ..paper.seedsheet import print_seed_sheet
 
-    require(PRINTING, "paper seeds")
-    target = _target(output)
-    from ..paper.seedsheet import print_seed_sheet
+        return print_seed_sheet(ws, list(accounts), paper=paper, classification=classification)
 
-    ws = workspace()
-    sheet = print_seed_sheet(ws, list(accounts), paper=paper, classification=classification)
-    _deliver(sheet.pdf, target, "the seeds in plaintext; print it, then delete it")
+    sheet = _print(output, "paper seeds", "the seeds in plaintext; print it, then delete it", make)
     note(f"seed sheet: {sheet.count} accounts on {sheet.pages} page{'s' if sheet.pages > 1 else ''}, "
          f"checksum {sheet.checksum}")
-    stamps(ws)
 
 
 @paper.command(name="restore", context_settings=CONTEXT)
 @common
-@click.argument("scans", nargs=-1, metavar="SCAN...")
+@click.argument("scans", nargs=-1, metavar="[SCAN]...")
 @click.option("--typed", "typed_file", metavar="FILE",
               help="Typed lines for the codes that cannot be read ('-': stdin), exactly as printed: "
                    "ACCOUNT_ID TAG VALUE CHECK; and 'sheet COUNT CHECKSUM' when no page marker is readable.")
@@ -154,13 +156,15 @@ def restore(scans, typed_file, into, replace, allow_incomplete):
 
     The QR codes are decoded; where one is unreadable, its typed lines fill in, and a
     line whose check fails is named. The records are compared with the sheet's record
-    count and checksum before anything is written: a missing page is reported, with
-    the accounts it held when a marker names them.
+    count and checksum before anything is written: a missing page is named, and so
+    is each account whose code could not be read on a page that was. Typed lines
+    alone (no SCAN) restore too.
 
     \b
     Examples:
       rootkeeper paper restore scan.pdf --into restored-seeds.age
       rootkeeper paper restore page1.png page2.jpg --typed unreadable.txt
+      rootkeeper paper restore --typed whole-sheet.txt --into restored-seeds.age
     """
     from ..errors import InputError
     from ..paper import READING, require

@@ -8,7 +8,6 @@ the seeds are kept: only that they are held apart.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -34,7 +33,7 @@ class VaultFacts:
     sha256: str
     kdf: dict
     key_file: str | None  # its file name, when the vault needs one
-    key_file_sha256: str | None
+    key_file_size: int | None  # never a hash of it: KeePass takes SHA-256 of a non-XML key file as the key itself
 
 
 @dataclass
@@ -47,8 +46,9 @@ def validate_locations(locations: list[str]) -> list[str]:
     out = []
     for raw in locations:
         value = raw.strip()
-        if not value or len(value) > 100 or not all(c.isprintable() for c in value):
-            raise InputError("a --location is 1-100 printable characters, e.g. 'USB drive 1, office safe'")
+        # the sheet's fonts are the PDF standard ones: Latin-1 text only
+        if not value or len(value) > 100 or not all(c.isprintable() and ord(c) < 256 for c in value):
+            raise InputError("a --location is 1-100 printable Latin-1 characters, e.g. 'USB drive 1, office safe'")
         out.append(value)
     if len(out) > MAX_LOCATIONS:
         raise InputError(f"at most {MAX_LOCATIONS} --location options fit on the sheet")
@@ -58,12 +58,12 @@ def validate_locations(locations: list[str]) -> list[str]:
 def facts(ws: Workspace) -> VaultFacts:
     vault = ws.vault()
     identity = vault.identity()
-    key_name = key_hash = None
+    key_name = key_size = None
     if ws.key_file is not None:
         key_name = ws.key_file.name
-        key_hash = hashlib.sha256(fsutil.read_bytes(ws.key_file, "key file", secret=True)).hexdigest()
+        key_size = len(fsutil.read_bytes(ws.key_file, "key file", secret=True))
     return VaultFacts(vault.path.name, identity["name"], identity["database_id"], identity["created"],
-                      len(vault.entries()), vault.fingerprint or "", vault.kdf(), key_name, key_hash)
+                      len(vault.entries()), vault.fingerprint or "", vault.kdf(), key_name, key_size)
 
 
 def render(f: VaultFacts, *, paper: str, classification: str, locations: list[str], printed_at: datetime) -> bytes:
@@ -100,7 +100,8 @@ def render(f: VaultFacts, *, paper: str, classification: str, locations: list[st
     y = _field(page, pdf, y, "File SHA-256", f.sha256, width, mono=True)
     y = _field(page, pdf, y, "", "what sha256sum prints for the file as it was at printing; every save changes it", width)
     if f.key_file:
-        y = _field(page, pdf, y, "Key file", f"required: {f.key_file}, SHA-256 {f.key_file_sha256[:16]}...", width)
+        y = _field(page, pdf, y, "Key file", f"required: {f.key_file} ({f.key_file_size:,} bytes), kept apart from the "
+                   "vault's copies", width)
     else:
         y = _field(page, pdf, y, "Key file", "none: the master password alone opens it", width)
 
@@ -149,10 +150,11 @@ def render(f: VaultFacts, *, paper: str, classification: str, locations: list[st
         pdf.text(page, m, y, f"{number}.", font=pdf.SANS_BOLD, size=8.5)
         y = pdf.wrapped(page, m + 14, y, step, width - 14, size=8.5, leading=11) - 3
 
-    y = _heading(page, pdf, y - 8, "Checks of the copies (test that each copy opens, at least once a year)")
-    y -= 8
-    while y > m + 40:
-        y = pdf.blank(page, m, y, width, "Date, who, which copy, opened (yes/no):")
+    if y - 8 - 16 - 8 - 24 > m + 40:  # room for the heading and at least two lines (Letter has less)
+        y = _heading(page, pdf, y - 8, "Checks of the copies (test that each copy opens, at least once a year)")
+        y -= 8
+        while y > m + 40:
+            y = pdf.blank(page, m, y, width, "Date, who, which copy, opened (yes/no):")
     doc.next_page()
     return doc.finish()
 
