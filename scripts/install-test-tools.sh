@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the independent programs the tests use as oracles, if missing (Debian, as root).
 #   keepassxc-cli (keepassxc)  oathtool  age  zbarimg (zbar-tools)  pdftoppm (poppler-utils)  script (bsdutils)
-#   Xvfb (xvfb) and xclip, for the clipboard test
+#   Xvfb (xvfb) and xclip, for the clipboard test; dot (graphviz), for custody diagrams
 set -eu
 missing=""
 need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
@@ -13,6 +13,7 @@ need pdftoppm poppler-utils
 need script bsdutils
 need Xvfb xvfb
 need xclip xclip
+need dot graphviz
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "install these packages by hand:$missing" >&2

@@ -34,11 +34,13 @@ OWNERS = {
     "pypdfium2": ["paper/scan.py"],
     "PIL": ["paper/scan.py"],
     "zxingcpp": ["paper/scan.py"],
+    "graphviz": ["custody/diagram.py"],
+    "shamir_mnemonic": ["custody/shares.py"],
     "rootkeeper.sim": ["sim/", "cli/demo.py"],
     "rootkeeper.cli": ["cli/", "__main__.py"],
 }
 LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "pyrage", "pyotp", "segno", "reportlab",
-        "pypdfium2", "PIL", "zxingcpp"}
+        "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic"}
 
 
 def modules() -> dict[str, Path]:
@@ -104,7 +106,7 @@ def test_importing_the_whole_core_loads_no_heavy_dependency():
 
 
 HEAVY = ("rich", "boto3", "botocore", "moto", "werkzeug", "pykeepass", "pyrage", "pyotp", "segno", "reportlab",
-         "pypdfium2", "PIL", "zxingcpp")
+         "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic")
 
 
 def test_help_loads_no_heavy_dependency():

@@ -1,0 +1,121 @@
+"""The ``custody`` command group: write, check and draw the custody plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import CONTEXT, common, emit_json, json_flag, note
+
+
+@click.group(context_settings=CONTEXT)
+@common
+def custody():
+    """The custody plan: where every copy lives and who can reach it, checked against the threat model.
+
+    \b
+    Examples:
+      rootkeeper custody init custody-plan.toml
+      rootkeeper custody check custody-plan.toml
+      rootkeeper custody diagram custody-plan.toml -o custody.svg
+    """
+
+
+@custody.command(name="init", context_settings=CONTEXT)
+@common
+@click.argument("plan", default="custody-plan.toml", metavar="[PLAN]")
+def custody_init(plan):
+    """Write a commented plan of the write-up's layout (network share, four USB drives, printed
+    sets, two sites) to PLAN (default custody-plan.toml); it passes 'custody check'. Never overwrites.
+
+    \b
+    Example:
+      rootkeeper custody init custody-plan.toml && $EDITOR custody-plan.toml
+    """
+    from .. import fsutil
+    from ..custody.layout import WRITE_UP_PLAN
+    from ..errors import ExistsError
+
+    path = Path(plan)
+    if path.exists() or path.is_symlink():
+        raise ExistsError(f"{plan} already exists: choose another name, or edit it")
+    fsutil.write_new(path, WRITE_UP_PLAN.encode("utf-8"), mode=0o644)
+    note(f"wrote {plan}: the write-up's layout; edit the names and labels, then run 'rootkeeper custody check {plan}'")
+
+
+@custody.command(name="check", context_settings=CONTEXT)
+@common
+@click.argument("plan", metavar="PLAN")
+@json_flag("The findings as one JSON object (schema rootkeeper.custody-check/1).")
+def custody_check(plan, as_json):
+    """Prove PLAN against the threat model; every finding names its rule and its chain (exit 1 on any).
+
+    Passwords need a vault copy and its master password (and key file, if set); seeds a seed
+    sheet, or a seed-store copy and its key. No single medium, place or custodian (or site,
+    when the policy keeps sites apart) may recover both; losing any one site must leave both
+    recoverable; every artefact needs an off-site copy and the policy's number of copies; no
+    custodian alone may reach the key-share threshold.
+
+    \b
+    Example:
+      rootkeeper custody check custody-plan.toml --json | jq '.findings[].message'
+    """
+    from ..custody.check import RULES, check, summary
+    from ..custody.plan import read_plan
+    from ..errors import CheckFailed
+
+    parsed = read_plan(Path(plan))
+    findings = check(parsed)
+    if as_json:
+        emit_json("custody-check", {"plan": plan, "ok": not findings, **summary(parsed),
+                                    "findings": [f.public() for f in findings]})
+    else:
+        counts = summary(parsed)
+        click.echo(f"custody plan {plan}: {counts['sites']} sites, {counts['places']} places, {counts['media']} media, "
+                   f"{counts['custodians']} custodians")
+        for finding in findings:
+            click.echo(f"FINDING {finding.rule} ({RULES[finding.rule]}):\n  {finding.message}")
+        if not findings:
+            click.echo("no findings; every rule holds:")
+            for rule, text in RULES.items():
+                if rule != "one-site-both" or parsed.policy.keep_sites_apart:
+                    click.echo(f"  {rule}: {text}")
+    if findings:
+        raise CheckFailed(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {plan}: change the plan "
+                          "(or the layout it describes) until check passes")
+
+
+@custody.command(name="diagram", context_settings=CONTEXT)
+@common
+@click.argument("plan", metavar="PLAN")
+@click.option("-o", "--output", required=True, metavar="FILE.svg|png|dot",
+              help="The picture to write (a new file; the format follows the name).")
+def custody_diagram(plan, output):
+    """Draw PLAN: sites, places, media, what they carry, custodians; findings' chains in red.
+
+    SVG and PNG need Graphviz's dot program (Debian package graphviz); .dot needs nothing.
+
+    \b
+    Examples:
+      rootkeeper custody diagram custody-plan.toml -o custody.svg
+      rootkeeper custody diagram custody-plan.toml -o custody.dot && dot -Tpdf custody.dot > custody.pdf
+    """
+    from .. import fsutil
+    from ..custody import require
+    from ..custody.check import check
+    from ..custody.diagram import render
+    from ..custody.plan import read_plan
+    from ..errors import ExistsError, InputError
+
+    target = Path(output)
+    if target.exists() or target.is_symlink():
+        raise ExistsError(f"{output} already exists: choose another name")
+    if not target.parent.is_dir():
+        raise InputError(f"directory {target.parent} does not exist: create it first")
+    require(("graphviz",), "custody diagram")
+    parsed = read_plan(Path(plan))
+    findings = check(parsed)
+    data = render(parsed, findings, target.suffix.lstrip(".").lower())
+    fsutil.write_new(target, data, mode=0o644)
+    note(f"wrote {output}: {len(findings)} finding{'s' if len(findings) != 1 else ''} drawn in red")

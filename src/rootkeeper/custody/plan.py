@@ -1,0 +1,282 @@
+"""The custody plan: where every copy lives and who can reach it (TOML), read all or nothing.
+
+A plan names sites; places (each at a site, off-site or not); media (``usb``, ``share`` or
+``paper`` at a place, or ``memory``: what a custodian knows by heart) and the artefacts each
+carries; custodians, the places and media each can reach and the secrets each knows; the facts
+of the stores (does the vault need a key file, is the seed store opened by a passphrase or an
+identity, how many key shares rebuild that identity); and the policy the check enforces.
+
+Every error names the plan's line and says what to fix; nothing of a bad plan is used.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import fsutil
+from ..accounts import shown
+from ..errors import InputError
+
+# What a medium can carry. Password side: the vault, its key file, the emergency sheet (its master
+# password is written on it by hand). Seed side: the seed store, its identity, the seed sheet, key shares.
+PASSWORD_ARTEFACTS = ("vault", "vault-key", "emergency-sheet")
+SEED_ARTEFACTS = ("seeds", "seeds-identity", "seed-sheet", "key-share")
+SECRETS = ("vault-password", "seeds-passphrase")
+ARTEFACTS = PASSWORD_ARTEFACTS + SEED_ARTEFACTS
+KINDS = ("usb", "share", "paper", "memory")
+PAPER_ONLY = ("emergency-sheet", "seed-sheet", "key-share")
+MAX_PLAN_BYTES = 4 * 1024 * 1024
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    site: str
+    offsite: bool
+
+
+@dataclass(frozen=True)
+class Medium:
+    name: str
+    kind: str
+    label: str
+    place: str | None  # None for memory
+    holder: str | None  # the custodian whose memory it is
+    carries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Custodian:
+    name: str
+    reaches: tuple[str, ...]  # places and media
+    knows: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    min_copies: dict[str, int]
+    offsite_required: bool = True
+    two_person_rule: bool = True
+    keep_sites_apart: bool = False
+
+
+@dataclass
+class Plan:
+    path: str
+    sites: list[str]
+    places: dict[str, Place]
+    media: dict[str, Medium]
+    custodians: dict[str, Custodian]
+    policy: Policy
+    vault_key_file: bool = False
+    seeds_key: str = "identity"  # or "passphrase"
+    shares_threshold: int | None = None
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, name) -> line, for messages
+
+    def media_at(self, place: str) -> list[Medium]:
+        return [m for m in self.media.values() if m.place == place]
+
+
+class _Lines:
+    """Line numbers of ``[[table]]`` entries and their keys, for error messages (tomllib gives none)."""
+
+    def __init__(self, text: str) -> None:
+        self.headers: dict[str, list[int]] = {}
+        self.keys: dict[tuple[str, int], dict[str, int]] = {}
+        current: tuple[str, int] | None = None
+        for number, line in enumerate(text.splitlines(), 1):
+            stripped = line.strip()
+            header = re.match(r"^\[\[\s*([A-Za-z_]+)\s*\]\]", stripped) or re.match(r"^\[\s*([A-Za-z_]+)\s*\]", stripped)
+            if header:
+                table = header.group(1)
+                self.headers.setdefault(table, []).append(number)
+                current = (table, len(self.headers[table]) - 1)
+                continue
+            key = re.match(r"^([A-Za-z_]+)\s*=", stripped)
+            if key and current is not None:
+                self.keys.setdefault(current, {}).setdefault(key.group(1), number)
+
+    def of(self, table: str, index: int = 0, key: str | None = None) -> int | None:
+        lines = self.headers.get(table, [])
+        if index >= len(lines):
+            return None
+        if key is not None:
+            return self.keys.get((table, index), {}).get(key, lines[index])
+        return lines[index]
+
+
+def read_plan(path: Path) -> Plan:
+    """Read and check a plan file; any problem is one InputError naming the line."""
+    data = fsutil.read_bytes(path, "custody plan", limit=MAX_PLAN_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"custody plan {path} is not UTF-8 text: save it as UTF-8") from None
+    return parse_plan(text, str(path))
+
+
+def parse_plan(text: str, source: str) -> Plan:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"at line ([0-9]+)", str(exc))
+        reason = re.sub(r"\s*\(at line [0-9]+, column [0-9]+\)", "", str(exc))
+        raise InputError(f"{source}{f' line {at.group(1)}' if at else ''}: not valid TOML ({reason}): fix that line") from None
+    lines = _Lines(text)
+
+    def where(table: str, index: int = 0, key: str | None = None) -> str:
+        number = lines.of(table, index, key)
+        return f"{source} line {number}" if number else source
+
+    def fail(table: str, index: int, key: str | None, message: str):
+        raise InputError(f"{where(table, index, key)}: {message}")
+
+    known_top = {"version", "stores", "policy", "site", "place", "medium", "custodian"}
+    for key in raw:
+        if key not in known_top:
+            raise InputError(f"{source}: unknown table or key {shown(key)}: the plan has {', '.join(sorted(known_top))}")
+    if raw.get("version", 1) != 1:
+        raise InputError(f"{source}: plan version {shown(str(raw.get('version')))} is not 1: this rootkeeper reads version 1")
+
+    def entries(table: str) -> list[dict]:
+        value = raw.get(table, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise InputError(f"{where(table)}: write each {table} as a [[{table}]] table")
+        return value
+
+    def name_of(table: str, index: int, entry: dict, seen: dict) -> str:
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            fail(table, index, "name", f"each [[{table}]] needs a name of letters, digits, '.', '_' or '-' (at most 64)")
+        if name in seen:
+            fail(table, index, "name", f"{table} {name!r} is defined twice (also line {seen[name]}): "
+                                       "a name is one thing in one place; rename one")
+        seen[name] = lines.of(table, index) or 0
+        return name
+
+    def strings(table: str, index: int, entry: dict, key: str) -> tuple[str, ...]:
+        value = entry.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            fail(table, index, key, f"{key} is a list of names, e.g. {key} = [\"a\", \"b\"]")
+        return tuple(value)
+
+    def allowed(table: str, index: int, entry: dict, keys: set[str]) -> None:
+        for key in entry:
+            if key not in keys:
+                fail(table, index, key, f"[[{table}]] has no key {shown(key)}: it takes {', '.join(sorted(keys))}")
+
+    sites: dict[str, int] = {}
+    for index, entry in enumerate(entries("site")):
+        allowed("site", index, entry, {"name", "description"})
+        name_of("site", index, entry, sites)
+    if not sites:
+        raise InputError(f"{source}: the plan names no [[site]]: add at least one")
+
+    places: dict[str, Place] = {}
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries("place")):
+        allowed("place", index, entry, {"name", "site", "offsite", "description"})
+        name = name_of("place", index, entry, seen)
+        site = entry.get("site")
+        if site not in sites:
+            fail("place", index, "site", f"place {name!r} is at site {shown(str(site))}, which no [[site]] defines")
+        offsite = entry.get("offsite", False)
+        if not isinstance(offsite, bool):
+            fail("place", index, "offsite", "offsite is true or false")
+        places[name] = Place(name, site, offsite)
+
+    custodian_names = {e.get("name") for e in entries("custodian") if isinstance(e, dict)}
+    media: dict[str, Medium] = {}
+    seen = {}
+    for index, entry in enumerate(entries("medium")):
+        allowed("medium", index, entry, {"name", "kind", "label", "place", "holder", "carries", "description"})
+        name = name_of("medium", index, entry, seen)
+        if name in places:
+            fail("medium", index, "name", f"{name!r} names both a place and a medium: rename one")
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            fail("medium", index, "kind", f"medium {name!r} has kind {shown(str(kind))}: use one of {', '.join(KINDS)}")
+        place, holder = entry.get("place"), entry.get("holder")
+        if isinstance(place, list):
+            fail("medium", index, "place", f"medium {name!r} is at {len(place)} places: a medium is at one place; "
+                                           "list each copy as its own medium")
+        carries = strings("medium", index, entry, "carries")
+        if kind == "memory":
+            if place is not None or holder not in custodian_names:
+                fail("medium", index, "holder", f"memory {name!r} needs holder = a [[custodian]]'s name, and no place")
+            for item in carries:
+                if item not in SECRETS:
+                    fail("medium", index, "carries", f"memory {name!r} can carry only {', '.join(SECRETS)}, not {shown(item)}")
+        else:
+            if place not in places:
+                fail("medium", index, "place", f"medium {name!r} is at place {shown(str(place))}, which no [[place]] "
+                                               "defines")
+            if holder is not None:
+                fail("medium", index, "holder", f"only a memory has a holder; medium {name!r} is at a place")
+            for item in carries:
+                if item not in ARTEFACTS:
+                    fail("medium", index, "carries", f"medium {name!r} carries {shown(item)}: an artefact is one of "
+                                                     f"{', '.join(ARTEFACTS)} (secrets a person knows go in knows)")
+                if item in PAPER_ONLY and kind not in ("paper", "usb", "share"):
+                    fail("medium", index, "carries", f"{item} is printed or a file, not on a {kind}")
+        if len(set(carries)) != len(carries) and "key-share" not in carries:
+            fail("medium", index, "carries", f"medium {name!r} lists an artefact twice")
+        media[name] = Medium(name, kind, str(entry.get("label", name)), place, holder, carries)
+
+    custodians: dict[str, Custodian] = {}
+    seen = {}
+    for index, entry in enumerate(entries("custodian")):
+        allowed("custodian", index, entry, {"name", "reaches", "knows", "description"})
+        name = name_of("custodian", index, entry, seen)
+        reaches = strings("custodian", index, entry, "reaches")
+        for item in reaches:
+            if item not in places and item not in media:
+                fail("custodian", index, "reaches", f"custodian {name!r} reaches {shown(item)}, which is neither a "
+                                                    "[[place]] nor a [[medium]] of the plan")
+        knows = strings("custodian", index, entry, "knows")
+        for item in knows:
+            if item not in SECRETS:
+                fail("custodian", index, "knows", f"custodian {name!r} knows {shown(item)}: a secret is one of "
+                                                  f"{', '.join(SECRETS)}")
+        custodians[name] = Custodian(name, reaches, knows)
+
+    stores = raw.get("stores", {})
+    if not isinstance(stores, dict):
+        raise InputError(f"{where('stores')}: [stores] is a table")
+    allowed("stores", 0, stores, {"vault_key_file", "seeds_key", "shares_threshold"})
+    vault_key_file = stores.get("vault_key_file", False)
+    seeds_key = stores.get("seeds_key", "identity")
+    threshold = stores.get("shares_threshold")
+    if not isinstance(vault_key_file, bool):
+        fail("stores", 0, "vault_key_file", "vault_key_file is true or false")
+    if seeds_key not in ("identity", "passphrase"):
+        fail("stores", 0, "seeds_key", "seeds_key is \"identity\" (age X25519) or \"passphrase\"")
+    shares = sum(m.carries.count("key-share") for m in media.values())
+    if shares and threshold is None:
+        fail("stores", 0, "shares_threshold", f"the plan has {shares} key shares: give shares_threshold = M")
+    if threshold is not None and (not isinstance(threshold, int) or not 1 <= threshold <= 16 or seeds_key != "identity"):
+        fail("stores", 0, "shares_threshold", "shares_threshold is 1-16, and key shares split an identity "
+                                              "(seeds_key = \"identity\")")
+
+    policy_raw = raw.get("policy", {})
+    if not isinstance(policy_raw, dict):
+        raise InputError(f"{where('policy')}: [policy] is a table")
+    allowed("policy", 0, policy_raw, {"min_copies", "offsite_required", "two_person_rule", "keep_sites_apart"})
+    min_copies = policy_raw.get("min_copies", {"vault": 2, "seeds": 2})
+    if not isinstance(min_copies, dict) or not all(k in ARTEFACTS and isinstance(v, int) and 0 <= v <= 100
+                                                    for k, v in min_copies.items()):
+        fail("policy", 0, "min_copies", f"min_copies maps artefacts ({', '.join(ARTEFACTS)}) to a number, "
+                                        "e.g. min_copies = { vault = 2, seeds = 2 }")
+    flags = {}
+    for key, default in (("offsite_required", True), ("two_person_rule", True), ("keep_sites_apart", False)):
+        flags[key] = policy_raw.get(key, default)
+        if not isinstance(flags[key], bool):
+            fail("policy", 0, key, f"{key} is true or false")
+    policy = Policy(dict(min_copies), **flags)
+    return Plan(source, list(sites), places, media, custodians, policy, vault_key_file, seeds_key, threshold)

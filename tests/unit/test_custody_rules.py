@@ -1,0 +1,144 @@
+"""The custody plan's rules: each broken by a plan of its own, with the finding's chain asserted; the
+write-up's layout passes; a bad plan is one error naming its line."""
+
+from __future__ import annotations
+
+import pytest
+
+from rootkeeper.custody.check import RULES, check
+from rootkeeper.custody.layout import WRITE_UP_PLAN
+from rootkeeper.custody.plan import parse_plan
+from rootkeeper.errors import InputError
+
+
+def plan(text: str = WRITE_UP_PLAN):
+    return parse_plan(text, "plan.toml")
+
+
+def edited(old: str, new: str, text: str = WRITE_UP_PLAN, count: int = 1) -> str:
+    assert old in text, old
+    return text.replace(old, new, count)
+
+
+def only(findings, rule):
+    found = [f for f in findings if f.rule == rule]
+    assert found, [f.message for f in findings]
+    return found
+
+
+def test_the_write_ups_layout_passes():
+    assert check(plan()) == []
+
+
+def test_one_medium_that_gives_both_is_a_finding():
+    text = WRITE_UP_PLAN + '''
+[[medium]]
+name = "binder"
+kind = "paper"
+place = "server-room"
+carries = ["vault", "emergency-sheet", "seed-sheet"]
+'''
+    finding = only(check(plan(text)), "one-medium-both")[0]
+    assert finding.message == ("medium binder: vault on binder at server-room + master password written on the "
+                               "emergency sheet on binder at server-room + seed sheet on binder at server-room")
+
+
+def test_one_place_that_gives_both_is_a_finding():
+    text = edited('name = "paper-seeds-1"\nkind = "paper"\nlabel = "seed sheet"\nplace = "office-safe-b"',
+                  'name = "paper-seeds-1"\nkind = "paper"\nlabel = "seed sheet"\nplace = "office-safe-a"')
+    finding = only(check(plan(text)), "one-place-both")[0]
+    assert finding.subject == "place office-safe-a"
+    assert finding.chain == ["vault on usb-vault-1 at office-safe-a",
+                             "master password written on the emergency sheet on paper-vault-1 at office-safe-a",
+                             "seed sheet on paper-seeds-1 at office-safe-a"]
+
+
+def test_one_custodian_who_reaches_both_is_a_finding():
+    text = edited('reaches = ["share", "office-safe-a", "bank-box-a"]', 'reaches = ["share", "office-safe-a", "bank-box-a", "usb-seeds-2"]')
+    text = edited('knows = ["vault-password"]', 'knows = ["vault-password", "seeds-passphrase"]', text)
+    finding = only(check(plan(text)), "one-custodian-both")[0]
+    assert finding.message == ("custodian alice: vault on share at server-room + alice knows the vault master password "
+                               "+ seed store on usb-seeds-2 at bank-box-b + alice knows the seed-store passphrase")
+    assert finding.custodian == "alice" and finding.media == ["share", "usb-seeds-2"]
+
+
+def test_sites_kept_apart_make_a_site_with_both_a_finding():
+    findings = check(plan(edited("keep_sites_apart = false", "keep_sites_apart = true")))
+    assert {f.subject for f in only(findings, "one-site-both")} == {"site office", "site offsite"}
+
+
+def test_losing_one_site_must_leave_both_recoverable():
+    text = edited('place = "bank-box-b"\ncarries = ["seeds"]', 'place = "office-safe-b"\ncarries = ["seeds"]')
+    text = edited('place = "bank-box-b"\ncarries = ["seed-sheet"]', 'place = "office-safe-b"\ncarries = ["seed-sheet"]', text)
+    finding = only(check(plan(text)), "site-loss")[0]
+    assert finding.subject == "site office" and "leaves the seeds unrecoverable" in finding.message
+    assert "seed store on usb-seeds-2 at office-safe-b" in finding.chain
+
+
+def test_a_plan_that_cannot_recover_at_all_says_what_is_needed():
+    text = edited('knows = ["seeds-passphrase"]', "knows = []", count=2)
+    text = edited('carries = ["seed-sheet"]', "carries = []", text, count=2)
+    finding = only(check(plan(text)), "unrecoverable")[0]
+    assert finding.subject == "seeds" and "a seed-store copy and the passphrase" in finding.message
+
+
+def test_every_artefact_needs_an_off_site_copy():
+    text = edited('name = "bank-box-b"\nsite = "offsite"\noffsite = true', 'name = "bank-box-b"\nsite = "offsite"\noffsite = false')
+    findings = only(check(plan(text)), "no-offsite-copy")
+    assert {f.subject for f in findings} == {"seeds", "seed-sheet"}
+    assert "only usb-seeds-1 at office-safe-b, usb-seeds-2 at bank-box-b" in [f for f in findings if f.subject == "seeds"][0].message
+
+
+def test_fewer_copies_than_the_policy_asks_is_a_finding():
+    finding = only(check(plan(edited("vault = 2,", "vault = 4,"))), "too-few-copies")[0]
+    assert finding.message == "vault has 3 copies, the policy asks for 4: share, usb-vault-1, usb-vault-2"
+
+
+SHARES = WRITE_UP_PLAN.replace('seeds_key = "passphrase"', 'seeds_key = "identity"\nshares_threshold = 2') + '''
+[[medium]]
+name = "share-1"
+kind = "paper"
+place = "office-safe-b"
+carries = ["key-share"]
+
+[[medium]]
+name = "share-2"
+kind = "paper"
+place = "bank-box-b"
+carries = ["key-share"]
+'''
+
+
+def test_under_the_two_person_rule_no_one_alone_reaches_the_share_threshold():
+    findings = check(plan(SHARES))
+    finding = only(findings, "two-person")[0]
+    assert finding.subject == "custodian bob"
+    assert finding.chain == ["key share on share-1 at office-safe-b", "key share on share-2 at bank-box-b"]
+    relaxed = check(plan(SHARES.replace("two_person_rule = true", "two_person_rule = false")))
+    assert not [f for f in relaxed if f.rule == "two-person"]
+
+
+def test_every_rule_has_a_test_above():
+    tested = {"one-medium-both", "one-place-both", "one-custodian-both", "one-site-both", "unrecoverable", "site-loss",
+              "no-offsite-copy", "too-few-copies", "two-person"}
+    assert tested == set(RULES)
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "words"), [
+    ('place = "office-safe-b"\ncarries = ["seeds"]', 'place = "office-safe-c"\ncarries = ["seeds"]', '"office-safe-c"',
+     "office-safe-c"),
+    ('place = "server-room"\ncarries = ["vault"]', 'place = ["server-room", "office-safe-a"]\ncarries = ["vault"]',
+     'place = ["server-room"', "at 2 places"),
+    ('reaches = ["office-safe-b"]', 'reaches = ["office-safe-b", "usb-9"]', '"usb-9"', "usb-9"),
+    ('name = "usb-vault-2"', 'name = "usb-vault-1" # again', "# again", "defined twice"),
+    ('knows = ["seeds-passphrase"]', 'knows = ["seed-phrase"]', '"seed-phrase"', "seed-phrase"),
+    ('kind = "usb"', 'kind = "floppy"', '"floppy"', "floppy"),
+    ('[[custodian]]\nname = "dave"', '[[custodian]]\nname = "dave"\ncolour = "red"', "colour", "colour"),
+    ('offsite = true\n\n[[place]]', 'offsite = yes\n\n[[place]]', "= yes", "not valid TOML"),
+])
+def test_a_bad_plan_is_one_error_naming_its_line(old, new, marker, words):
+    text = edited(old, new)
+    line = next(n for n, ln in enumerate(text.splitlines(), 1) if marker in ln)
+    with pytest.raises(InputError) as err:
+        plan(text)
+    assert str(err.value).startswith(f"plan.toml line {line}: ") and words in str(err.value), str(err.value)
