@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test unit lint bench bench-org bench-paper pictures clean
+.PHONY: setup tools demo test unit lint bench bench-org bench-paper bench-custody pictures clean
 
 setup: $(VENV)/.installed
 
@@ -38,11 +38,18 @@ bench-org: setup
 bench-paper: setup tools
 	$(BIN)/python benchmarks/bench_paper.py
 
-# The README's pictures of both sheets, printed from the demo's stores.
+bench-custody: setup tools
+	$(BIN)/python benchmarks/bench_custody.py
+
+# The README's pictures: both sheets, printed from the demo's stores, and the write-up's custody layout.
 pictures: demo
 	mkdir -p docs/paper
 	pdftoppm -r 90 -png -singlefile demo-out/DEMO-ONLY-paper/seed-sheet.pdf docs/paper/seed-sheet
 	pdftoppm -r 90 -png -singlefile demo-out/DEMO-ONLY-paper/emergency-sheet.pdf docs/paper/emergency-sheet
+	mkdir -p docs/custody
+	rm -f demo-out/custody-plan.toml docs/custody/write-up-layout.png
+	$(BIN)/rootkeeper custody init demo-out/custody-plan.toml
+	$(BIN)/rootkeeper custody diagram demo-out/custody-plan.toml -o docs/custody/write-up-layout.png
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 MASTER = "benchmark master password, realistic KDF"
@@ -19,3 +23,19 @@ def new_workdir(prefix: str):
     identity = pyrage.x25519.Identity.generate()
     (work / "id.agekey").write_text(f"{identity}\n")
     return work, identity
+
+
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+_PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+
+
+def rk_measured(*args, cwd: Path, ok=(0,)) -> tuple[float, int, str]:
+    """Seconds, peak memory (KiB) and stdout of one whole rootkeeper process."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _PEAK, sys.executable, "-m", "rootkeeper", *map(str, args)], cwd=cwd,
+                          capture_output=True, env=ENV)
+    seconds = time.perf_counter() - start
+    if done.returncode not in ok:
+        sys.exit(f"rootkeeper {' '.join(map(str, args))} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
+    return seconds, int(done.stderr.decode().strip().splitlines()[-1]), done.stdout.decode()

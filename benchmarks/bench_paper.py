@@ -27,22 +27,12 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(HERE))
 
-from _workdir import new_workdir  # noqa: E402
-
-ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+from _workdir import ENV, new_workdir, rk_measured  # noqa: E402
 
 
 def rk(*args, cwd: Path) -> tuple[float, int]:
-    """Seconds and peak memory (KiB) of one rootkeeper process."""
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "rootkeeper", *map(str, args)], cwd=cwd,
-                          capture_output=True, env=ENV)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"rootkeeper {' '.join(map(str, args))} failed: {done.stderr.decode()}")
-    return seconds, int(done.stderr.decode().strip().splitlines()[-1])
+    seconds, peak, _out = rk_measured(*args, cwd=cwd)
+    return seconds, peak
 
 
 def store(work: Path, identity, n: int) -> list[str]:

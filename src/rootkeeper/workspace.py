@@ -85,16 +85,23 @@ class Workspace:
             path = self.require_seeds_path()
             if not path.exists():
                 raise ConfigError(f"seed store {path} does not exist: check the path, or create it with 'rootkeeper init'")
-            with open(path, "rb") as handle:
-                head = handle.read(4096)
-            if head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]:
-                self._seeds = SeedStore.open(path, passphrase=self.credentials.seeds_passphrase(),
-                                             recipients=self.config.recipients)
-            else:
-                identities = self.credentials.seeds_identities()
-                self._seeds = SeedStore.open(path, identities=identities or [],
-                                             recipients=self.config.recipients)
+            self._seeds = self.open_seeds(path)
         return self._seeds
+
+    def open_seeds(self, path: Path) -> SeedStore:
+        """A seed store at ``path`` (the configured one, or a copy), opened with this command's secrets."""
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+        if head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]:
+            return SeedStore.open(path, passphrase=self.credentials.seeds_passphrase(), recipients=self.config.recipients)
+        identities = self.credentials.seeds_identities()
+        return SeedStore.open(path, identities=identities or [], recipients=self.config.recipients)
+
+    def open_vault(self, path: Path) -> Vault:
+        """A copy of the vault at ``path``, opened with this command's password and key file."""
+        from .vault import Vault
+
+        return Vault.open(path, self.credentials.vault_password(), self.key_file)
 
     def journal(self) -> Journal:
         path = self.journal_path or (self.config.base / "rootkeeper-journal.jsonl")

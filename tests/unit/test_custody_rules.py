@@ -142,3 +142,15 @@ def test_a_bad_plan_is_one_error_naming_its_line(old, new, marker, words):
     with pytest.raises(InputError) as err:
         plan(text)
     assert str(err.value).startswith(f"plan.toml line {line}: ") and words in str(err.value), str(err.value)
+
+
+def test_the_readmes_full_example_plan_parses_and_passes():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Custody\n", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    parsed = parse_plan(example, "README")
+    assert check(parsed) == []
+    used = {m.kind for m in parsed.media.values()} | {a for m in parsed.media.values() for a in m.carries}
+    assert {"usb", "paper", "memory", "vault", "vault-key", "seeds", "key-share", "seed-sheet", "vault-password"} <= used

@@ -3,7 +3,8 @@
 - ``common``: the options every command shares, the workspace, table printing, revealing a secret;
 - ``inputs``: where secrets and input files come from (a file, ``-`` for stdin, the environment, a prompt);
 - ``app``: the root group and the top-level commands;
-- one file per command group: ``seeds``, ``journal``, ``paper``, ``custody``, ``org``, ``demo``.
+- one file per command group: ``seeds``, ``journal``, ``paper``, ``custody``, ``media``, ``drill``, ``shares``,
+  ``org``, ``demo``.
 
 Every command is registered here, in one list. The commands only ask, confirm and print;
 every decision and every write is a library call.
@@ -16,12 +17,12 @@ import sys
 
 def build():
     """The ``rootkeeper`` group with every command registered."""
-    from . import app, custody, demo, journal, org, paper, seeds
+    from . import app, custody, demo, drill, journal, media, org, paper, seeds, shares
     from .common import GLOBAL_EPILOG
 
     commands = [app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire, app.adopt,
-                seeds.seeds, journal.journal, paper.paper, custody.custody, org.org,
-                demo.demo]
+                seeds.seeds, journal.journal, paper.paper, custody.custody, media.media, drill.drill,
+                shares.shares, org.org, demo.demo]
     for command in commands:
         app.cli.add_command(command)
     pending = list(commands)

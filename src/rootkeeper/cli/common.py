@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,9 @@ COMMON = [
      "Read the seed-store passphrase from FILE ('-': stdin) [env ROOTKEEPER_SEEDS_PASSPHRASE]."),
     ("seeds_identity", "--seeds-identity", "FILE",
      "age identity file that opens the seed store [env ROOTKEEPER_SEEDS_IDENTITY]."),
+    ("seeds_shares", "--seeds-shares", "FILE",
+     "Key shares (the 'mnemonic:' lines of enough share files) that rebuild the seed store's identity in memory "
+     "[env ROOTKEEPER_SEEDS_SHARES; their passphrase: ROOTKEEPER_SHARES_PASSPHRASE]."),
     ("journal", "--journal", "PATH", "Journal file, overriding the config [env ROOTKEEPER_JOURNAL]."),
     ("profile", "--profile", "NAME", "AWS profile, for the org commands [env AWS_PROFILE; default: the standard "
                                      "credential chain]."),
@@ -123,12 +127,14 @@ def workspace():
     from ..workspace import Credentials, Workspace
 
     cfg = load(given("config"))
+    # each secret is read (or asked for) once per command, however many copies it opens
     creds = Credentials(
-        vault_password=lambda: inputs.secret("vault password", given("vault_password_file"),
-                                             "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD"),
-        seeds_passphrase=lambda: inputs.secret("seed-store passphrase", given("seeds_passphrase_file"),
-                                               "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE"),
-        seeds_identities=lambda: inputs.identities(given("seeds_identity")),
+        vault_password=functools.cache(lambda: inputs.secret("vault password", given("vault_password_file"),
+                                                             "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD")),
+        seeds_passphrase=functools.cache(lambda: inputs.secret("seed-store passphrase", given("seeds_passphrase_file"),
+                                                               "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE")),
+        seeds_identities=functools.cache(lambda: inputs.identities(given("seeds_identity"), given("seeds_shares"),
+                                                                   cfg.recipients)),
     )
     return Workspace(cfg, creds, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
                      seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),

@@ -70,9 +70,20 @@ def secret(what: str, file_opt: str | None, file_flag: str, env: str, *, confirm
     raise InputError(f"no {what}: give {file_flag} FILE (or - for stdin), set {env}, or run on a terminal")
 
 
-def identities(path: str | None) -> list[str] | None:
+def identities(path: str | None, shares: str | None = None, recipients: list[str] | None = None) -> list[str] | None:
+    """The seed store's identities: from an identity file, or rebuilt in memory from key shares (a file of
+    SLIP-39 mnemonics; their passphrase, if any, from ROOTKEEPER_SHARES_PASSPHRASE)."""
     from ..seeds import read_identity_file
 
+    shares = shares or os.environ.get("ROOTKEEPER_SEEDS_SHARES")
+    if shares and not (path or os.environ.get("ROOTKEEPER_SEEDS_IDENTITY")):
+        from ..custody import require
+        from ..custody.shares import combine, read_mnemonics
+
+        require(("shamir_mnemonic",), "--seeds-shares")
+        text, source = read_input_file(shares, "key shares file", limit=SECRET_FILE_LIMIT)
+        passphrase = os.environ.get("ROOTKEEPER_SHARES_PASSPHRASE", "").encode("utf-8")
+        return [combine(read_mnemonics(text, source), passphrase, recipients or [], source)]
     chosen = path or os.environ.get("ROOTKEEPER_SEEDS_IDENTITY")
     if not chosen:
         return None

@@ -172,11 +172,13 @@ def check(plan: Plan) -> list[Finding]:
                 or plan.places[plan.media[i.medium].place].site != site]
         for what, rule in (("passwords", passwords), ("seeds", seeds)):
             if rule(plan, everyone) is not None and rule(plan, left) is None:
-                lost = sorted({i.text for i in everyone if i not in left and _serves(i.what, what)})
+                kept = set(left)
+                gone = [i for i in everyone if i not in kept]
+                lost = sorted({i.text for i in gone if _serves(i.what, what)})
                 findings.append(Finding("site-loss", f"site {site}",
                                         f"losing site {site} leaves the {what} unrecoverable: it holds "
                                         f"{', '.join(lost) or 'what they need'}; {_needs(plan, what)}",
-                                        lost, sorted({i.medium for i in everyone if i not in left and i.medium})))
+                                        lost, sorted({i.medium for i in gone if i.medium})))
 
     carried = [m for m in plan.media.values() if m.kind != "memory"]
     kinds = sorted({a for m in carried for a in m.carries})

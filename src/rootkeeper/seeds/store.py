@@ -73,6 +73,16 @@ def generate_identity() -> tuple[str, str]:
     return str(identity), str(identity.to_public())
 
 
+def public_of(identity: str) -> str:
+    """The recipient (``age1...``) of an ``AGE-SECRET-KEY-1...`` identity."""
+    import pyrage
+
+    try:
+        return str(pyrage.x25519.Identity.from_str(identity.strip()).to_public())
+    except pyrage.IdentityError:
+        raise InputError("that is not an age X25519 identity (AGE-SECRET-KEY-1...)") from None
+
+
 def validate_recipient(text: str) -> str:
     import pyrage
 

@@ -1,0 +1,82 @@
+"""The ``media`` command group: artefacts onto a mounted medium with a manifest, and verifying it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import CONTEXT, common, note, stamps, workspace
+
+ARTEFACTS = ["vault", "vault-key", "seeds", "seeds-identity", "emergency-sheet", "seed-sheet"]
+
+
+@click.group(context_settings=CONTEXT)
+@common
+def media():
+    """Copies on media (USB drives, a share's folder), each with a manifest, and their verification.
+
+    \b
+    Examples:
+      rootkeeper media write vault /media/usb-vault-1
+      rootkeeper media verify /media/usb-vault-1 --deep
+    """
+
+
+@media.command(name="write", context_settings=CONTEXT)
+@common
+@click.argument("artefact", type=click.Choice(ARTEFACTS), metavar="ARTEFACT")
+@click.argument("dest", metavar="DEST")
+def media_write(artefact, dest):
+    """Copy ARTEFACT (vault, vault-key, seeds, seeds-identity, emergency-sheet, seed-sheet) onto the medium
+    mounted at DEST, read it back, and record it in DEST's manifest.
+
+    A medium carries one side: a seed artefact is refused on a medium that holds a
+    password artefact (by its manifest or its files), and the reverse. The sheets are
+    printed to the medium as PDFs. Journaled (artefact, medium, SHA-256).
+
+    \b
+    Examples:
+      rootkeeper media write vault /media/usb-vault-1
+      rootkeeper media write seeds /media/usb-seeds-1 --seeds-identity custodian.agekey
+    """
+    from ..custody.media import write
+
+    ws = workspace()
+    written = write(ws, artefact, Path(dest))
+    note(f"wrote {written.path} ({written.size:,} bytes, SHA-256 {written.sha256[:16]}...), read back and "
+         f"listed in {Path(dest) / 'rootkeeper-manifest.json'}")
+    stamps(ws)
+
+
+@media.command(name="verify", context_settings=CONTEXT)
+@common
+@click.argument("dest", metavar="DEST")
+@click.option("--deep", is_flag=True, help="Also open the vault and decrypt the seed store (with the usual secrets) "
+                                           "and list their accounts.")
+def media_verify(dest, deep):
+    """Check every file on the medium at DEST against its manifest: any changed, missing or extra file
+    (exit 1).
+
+    \b
+    Examples:
+      rootkeeper media verify /media/usb-vault-1
+      rootkeeper media verify /media/usb-seeds-1 --deep --seeds-identity custodian.agekey
+    """
+    from ..custody.media import verify
+    from ..errors import CheckFailed
+
+    result = verify(Path(dest), workspace() if deep else None)
+    bad = {p.file for p in result.problems}
+    for entry in result.entries:
+        if entry["file"] not in bad:
+            click.echo(f"ok       {entry['artefact']:<16} {entry['file']}  sha256 {entry['sha256'][:16]}...")
+    for problem in result.problems:
+        click.echo(f"{problem.kind.upper():<8} {problem.file}: {problem.detail}")
+    for file, accounts in result.accounts.items():
+        click.echo(f"{file} opens: {len(accounts)} accounts")
+        for account_id, name in accounts:
+            click.echo(f"  {account_id}  {name}")
+    if result.problems:
+        raise CheckFailed(f"{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''} on {dest}: restore "
+                          "the medium from another copy ('rootkeeper media write' again)")

@@ -1,0 +1,74 @@
+"""The ``shares`` command group: the seed store's identity split into M-of-N SLIP-39 key shares."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from . import inputs
+from .common import CONTEXT, common, given, note, stamps, workspace
+
+
+@click.group(context_settings=CONTEXT)
+@common
+def shares():
+    """Key shares: the seed store's age identity split M-of-N (SLIP-39), rebuilt in memory only.
+
+    Give enough shares to any seed-reading command with --seeds-shares FILE (the
+    'mnemonic:' lines of the share files, one a line); a SLIP-39 passphrase goes in
+    ROOTKEEPER_SHARES_PASSPHRASE.
+
+    \b
+    Examples:
+      rootkeeper shares split --threshold 3 --shares 5 -o /media/shares --seeds-identity custodian.agekey
+      rootkeeper code prod --reason drill --seeds-shares three-shares.txt
+    """
+
+
+@shares.command(name="split", context_settings=CONTEXT)
+@common
+@click.option("--threshold", type=int, required=True, metavar="M", help="How many shares rebuild the identity.")
+@click.option("--shares", "count", type=int, required=True, metavar="N", help="How many shares to make (at most 16).")
+@click.option("-o", "--output", "output", required=True, metavar="DIR",
+              help="Directory for share-K-of-N.txt (each 0600, never overwritten): one page per share.")
+@click.option("--passphrase-file", metavar="FILE",
+              help="A SLIP-39 passphrase for the shares ('-': stdin) [env ROOTKEEPER_SHARES_PASSPHRASE]; default none.")
+def shares_split(threshold, count, output, passphrase_file):
+    """Split the seed store's age identity (from --seeds-identity) into N shares, any M of which rebuild it.
+
+    Each share names the identity's public key: a rebuild that yields another one (a
+    wrong passphrase, shares of another split) is refused. The identity must be one of
+    the store's recipients. The split is journaled (threshold, count, recipient).
+
+    \b
+    Example:
+      rootkeeper shares split --threshold 2 --shares 3 -o shares/ --seeds-identity ~/.age/seeds.agekey
+    """
+    from ..custody import require
+    from ..custody.shares import recipient_of, share_paths, split, write_shares
+    from ..errors import InputError
+
+    require(("shamir_mnemonic",), "shares split")
+    found = inputs.identities(given("seeds_identity"))
+    if not found:
+        raise InputError("give the identity to split with --seeds-identity FILE (or ROOTKEEPER_SEEDS_IDENTITY)")
+    passphrase = (inputs.read_file_secret(passphrase_file, "SLIP-39 passphrase") if passphrase_file
+                  else os.environ.get("ROOTKEEPER_SHARES_PASSPHRASE", ""))
+    ws = workspace()
+    identity = found[0]
+    recipient = recipient_of(identity)
+    if ws.config.recipients and recipient not in ws.config.recipients:
+        raise InputError(f"the identity given ({recipient}) is not a recipient of the seed store: split the one "
+                         "that opens it")
+    result = split(identity, threshold, count, passphrase.encode("utf-8"))
+    directory = Path(output)
+    share_paths(directory, count)  # refused before the record if a share file exists
+    ws.record({"event": "shares.split", "threshold": threshold, "shares": count, "recipient": recipient,
+               "passphrase": bool(passphrase)})
+    for path in write_shares(result, directory):
+        note(f"wrote {path} (0600)")
+    note(f"{count} shares of the identity of {recipient}; any {threshold} rebuild it. Print each on its own page, "
+         "give each to its custodian, and delete these files")
+    stamps(ws)

@@ -1,0 +1,244 @@
+"""Custody from the command line: the plan, its check and picture; media with manifests; drills; key shares.
+
+Oracles: jsonschema for the JSON outputs, Graphviz's own dot program for the pictures, keepassxc-cli and
+the age CLI for the copies on a medium, oathtool for codes, and the SLIP-39 reference implementation's
+own CLI (``shamir``) for key shares, both ways.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import assert_clean_failure, base_env, oracle, random_seed, snapshot
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def valid(name: str, document: dict) -> dict:
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    assert document["schema"] == f"rootkeeper.{name}/1"
+    return document
+
+
+def enroll(home, account: str, name: str) -> str:
+    seed = random_seed()
+    home.rk("enroll", account, "--name", name, "--seed-file", "-", input=seed, check=True)
+    return seed
+
+
+# ---------------------------------------------------------------- the plan
+def test_custody_init_writes_the_write_ups_layout_which_passes_and_never_overwrites(home):
+    home.rk("custody", "init", "plan.toml", check=True)
+    result = home.rk("custody", "check", "plan.toml", "--json")
+    assert result.returncode == 0, result.err
+    report = valid("custody-check", json.loads(result.out))
+    assert report["ok"] and report["findings"] == [] and report["sites"] == 2 and report["media"] == 9
+    assert sum(1 for m in re.findall(r'kind = "usb"', (home.root / "plan.toml").read_text())) == 4
+    before = (home.root / "plan.toml").read_bytes()
+    assert_clean_failure(home.rk("custody", "init", "plan.toml"), 2, "already exists")
+    assert (home.root / "plan.toml").read_bytes() == before
+
+
+def failing_plan(home) -> Path:
+    home.rk("custody", "init", "plan.toml", check=True)
+    text = (home.root / "plan.toml").read_text().replace(
+        'reaches = ["share", "office-safe-a", "bank-box-a"]', 'reaches = ["share", "office-safe-a", "bank-box-a", "office-safe-b"]')
+    bad = home.root / "bad.toml"
+    bad.write_text(text)
+    return bad
+
+
+def test_a_failing_plan_exits_1_with_the_chain_in_text_and_json(home):
+    bad = failing_plan(home)
+    result = home.rk("custody", "check", bad)
+    assert result.returncode == 1
+    assert ("custodian alice: vault on share at server-room + alice knows the vault master password + seed sheet on "
+            "paper-seeds-1 at office-safe-b") in result.out
+    assert result.err.startswith("error: 1 finding")
+    document = valid("custody-check", json.loads(home.rk("custody", "check", bad, "--json").out))
+    assert [f["rule"] for f in document["findings"]] == ["one-custodian-both"]
+
+
+def test_a_bad_plan_is_one_error_naming_the_line(home):
+    home.rk("custody", "init", "plan.toml", check=True)
+    text = (home.root / "plan.toml").read_text().replace('reaches = ["office-safe-b"]', 'reaches = ["office-safe-z"]')
+    (home.root / "bad.toml").write_text(text)
+    line = next(n for n, ln in enumerate(text.splitlines(), 1) if "office-safe-z" in ln)
+    assert_clean_failure(home.rk("custody", "check", "bad.toml"), 2, f"bad.toml line {line}: custodian 'dave' reaches")
+
+
+def test_the_diagram_is_drawn_by_dot_with_the_findings_chain_in_red(home):
+    oracle("dot")
+    bad = failing_plan(home)
+    home.rk("custody", "diagram", bad, "-o", "bad.svg", check=True)
+    svg = html.unescape((home.root / "bad.svg").read_text())  # dot writes '-' as &#45;
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "#c0392b" in svg and "alice" in svg and "paper-seeds-1" in svg
+    home.rk("custody", "diagram", "plan.toml", "-o", "good.dot", check=True)
+    source = (home.root / "good.dot").read_text()
+    assert "#c0392b" not in source.split("label=", 2)[-1] or "no findings" in source
+    png = subprocess.run([oracle("dot"), "-Tpng", home.root / "good.dot"], capture_output=True, check=True).stdout
+    assert png.startswith(b"\x89PNG")  # the .dot file is valid Graphviz
+
+
+def test_without_dot_svg_names_the_package_and_dot_still_works(home, tmp_path_factory):
+    home.rk("custody", "init", "plan.toml", check=True)
+    bin_dir = tmp_path_factory.mktemp("bin")
+    (bin_dir / "python").symlink_to(sys.executable)
+    env = base_env()
+    env["PATH"] = str(bin_dir)
+    result = home.rk("custody", "diagram", "plan.toml", "-o", "plan.svg", env=env)
+    assert_clean_failure(result, 2, "graphviz")
+    assert not (home.root / "plan.svg").exists()
+    home.rk("custody", "diagram", "plan.toml", "-o", "plan.dot", env=env, check=True)
+
+
+# ---------------------------------------------------------------- media
+@pytest.fixture
+def medium(home, tmp_path_factory):
+    enroll(home, "111111111111", "prod")
+    enroll(home, "222222222222", "dev")
+    vault_medium = tmp_path_factory.mktemp("usb-vault")
+    seeds_medium = tmp_path_factory.mktemp("usb-seeds")
+    home.rk("media", "write", "vault", vault_medium, check=True)
+    home.rk("media", "write", "seeds", seeds_medium, check=True)
+    home.vault_medium, home.seeds_medium = vault_medium, seeds_medium
+    return home
+
+
+def test_media_write_copies_what_the_independent_tools_open(medium):
+    copy = medium.vault_medium / medium.vault.name
+    assert copy.read_bytes() == medium.vault.read_bytes()
+    listing = medium.kpcli("ls", copy, "AWS root users")
+    assert "prod" in listing and "dev" in listing
+    age = subprocess.run([oracle("age"), "-d", "-i", medium.identity, medium.seeds_medium / medium.seeds.name],
+                         capture_output=True, check=True).stdout.decode()
+    assert "111111111111" in age and "222222222222" in age
+    manifest = json.loads((medium.vault_medium / "rootkeeper-manifest.json").read_text())
+    assert [e["artefact"] for e in manifest["entries"]] == ["vault"]
+    assert manifest["entries"][0]["size"] == copy.stat().st_size
+    result = medium.rk("media", "verify", medium.vault_medium, "--deep")
+    assert result.returncode == 0, result.err
+    assert "2 accounts" in result.out and "111111111111  prod" in result.out
+
+
+def test_a_flipped_byte_a_missing_file_an_extra_file_and_an_edited_manifest_are_caught(medium):
+    target = medium.vault_medium / medium.vault.name
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    result = medium.rk("media", "verify", medium.vault_medium)
+    assert result.returncode == 1 and f"CHANGED  {medium.vault.name}" in result.out
+    (medium.seeds_medium / "notes.txt").write_text("hello\n")
+    result = medium.rk("media", "verify", medium.seeds_medium)
+    assert result.returncode == 1 and "EXTRA    notes.txt" in result.out
+    (medium.seeds_medium / "notes.txt").unlink()
+    (medium.seeds_medium / medium.seeds.name).unlink()
+    result = medium.rk("media", "verify", medium.seeds_medium)
+    assert result.returncode == 1 and f"MISSING  {medium.seeds.name}" in result.out
+    manifest = medium.vault_medium / "rootkeeper-manifest.json"
+    manifest.write_text(manifest.read_text().replace('"size": ', '"size": 1'))
+    result = medium.rk("media", "verify", medium.vault_medium)
+    assert result.returncode == 1 and "MANIFEST" in result.out
+
+
+def test_a_medium_never_carries_both_sides(medium):
+    before = snapshot(medium.vault_medium)
+    assert_clean_failure(medium.rk("media", "write", "seeds", medium.vault_medium), 2, "never both")
+    assert_clean_failure(medium.rk("media", "write", "seed-sheet", medium.vault_medium), 2, "never both")
+    assert snapshot(medium.vault_medium) == before
+    shutil.copy(medium.vault, medium.seeds_medium / "copied-by-hand.kdbx")  # not in the manifest: found by its bytes
+    assert_clean_failure(medium.rk("media", "write", "seed-sheet", medium.seeds_medium), 2, "copied-by-hand.kdbx")
+
+
+# ---------------------------------------------------------------- drill
+def test_a_drill_passes_over_fresh_copies_and_fails_naming_a_stale_one(medium, tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    stale_vault = tmp_path_factory.mktemp("stale") / "old.kdbx"
+    shutil.copy(medium.vault, stale_vault)
+    result = medium.rk("drill", "--copy", f"usb-1={medium.vault_medium}", "--copy", f"usb-2={medium.seeds_medium}",
+                       "--copy", f"share={stale_vault}", "--report", reports)
+    assert result.returncode == 0, result.out + result.err
+    enroll(medium, "333333333333", "new")  # the live stores move on; the copies on media do not
+    result = medium.rk("drill", "--copy", f"usb-1={medium.vault_medium}", "--copy", f"live={medium.vault}",
+                       "--copy", f"seeds={medium.seeds}", "--report", reports)
+    assert result.returncode == 1
+    assert "copy usb-1: account 333333333333 is missing (the vault copies live have it)" in result.out
+    reports_json = sorted(reports.glob("drill-*.json"))
+    assert len(reports_json) == 2 and len(list(reports.glob("drill-*.md"))) == 2
+    latest = valid("drill", json.loads(reports_json[-1].read_text()))
+    assert not latest["ok"] and any("333333333333" in d for d in latest["differences"])
+    assert {c["copy"]: c["ok"] for c in latest["copies"]} == {"usb-1": False, "live": True, "seeds": True}
+    secrets = [medium.kpcli("show", "-s", "-a", "Password", medium.vault, "AWS root users/prod").strip()]
+    text = "".join(p.read_text() for p in reports.iterdir())
+    assert all(s not in text for s in secrets)
+
+
+def test_a_drill_names_a_seed_copy_whose_codes_differ(medium, tmp_path_factory):
+    other = tmp_path_factory.mktemp("other")
+    shutil.copy(medium.seeds, other / "seeds.age")
+    medium.rk("seeds", "import", "-", "--replace",
+              input=f"Account #,Account Name,Account Email,MFA Seed\n111111111111,prod,,{random_seed()}\n", check=True)
+    result = medium.rk("drill", "--copy", f"old={other / 'seeds.age'}", "--copy", f"live={medium.seeds}",
+                       "--copy", f"vault={medium.vault}", "--report", other)
+    assert result.returncode == 1
+    assert "account 111111111111: its code at one instant differs between seed copies (old vs live)" in result.out
+
+
+# ---------------------------------------------------------------- key shares
+def test_shares_made_by_rootkeeper_are_recovered_by_the_reference_cli(home):
+    from rootkeeper.custody.shares import identity_to_bytes
+
+    out = home.root / "shares"
+    out.mkdir()
+    result = home.rk("shares", "split", "--threshold", "2", "--shares", "3", "-o", out)
+    assert result.returncode == 0, result.err
+    files = sorted(out.glob("share-*-of-3.txt"))
+    assert len(files) == 3 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    mnemonics = [re.search(r"^mnemonic: (.+)$", f.read_text(), re.M).group(1) for f in files]
+    shamir = shutil.which("shamir", path=os.path.dirname(sys.executable)) or oracle("shamir")
+    recovered = subprocess.run([shamir, "recover"], input="\n".join([mnemonics[0], mnemonics[2]]) + "\n",
+                               capture_output=True, text=True, timeout=60)
+    secret = re.search(r"master secret is: ([0-9a-f]{64})", recovered.stdout).group(1)
+    identity = next(ln for ln in home.identity.read_text().splitlines() if ln.startswith("AGE-SECRET-KEY-"))
+    assert bytes.fromhex(secret) == identity_to_bytes(identity)
+    journal = home.journal.read_text()
+    assert all(" ".join(m.split()[3:6]) not in journal for m in mnemonics)
+
+
+def test_shares_made_by_the_reference_cli_open_the_seed_store(home):
+    from rootkeeper.custody.shares import identity_to_bytes
+
+    seed = enroll(home, "111111111111", "prod")
+    identity = next(ln for ln in home.identity.read_text().splitlines() if ln.startswith("AGE-SECRET-KEY-"))
+    shamir = shutil.which("shamir", path=os.path.dirname(sys.executable)) or oracle("shamir")
+    made = subprocess.run([shamir, "create", "2of3", "-S", identity_to_bytes(identity).hex()], capture_output=True,
+                          text=True, check=True).stdout
+    lines = [ln for ln in made.splitlines() if len(ln.split()) >= 20]
+    shares_file = home.root / "two-shares.txt"
+    shares_file.write_text("\n".join(lines[1:3]) + "\n")
+    result = home.rk("code", "prod", "--reason", "drill", "--at", "1700000000", "--seeds-shares", shares_file, creds=False,
+                     env={**base_env(), "ROOTKEEPER_VAULT_PASSWORD": "unused"})
+    assert result.returncode == 0, result.err
+    expected = subprocess.run([oracle("oathtool"), "--totp", "-b", seed, "-N", "@1700000000"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    assert result.out.split()[0] == expected
+    one = home.root / "one-share.txt"
+    one.write_text(lines[1] + "\n")
+    assert_clean_failure(home.rk("code", "prod", "--reason", "drill", "--seeds-shares", one, creds=False), 2,
+                         "do not combine")
+    wrong = home.rk("code", "prod", "--reason", "drill", "--seeds-shares", shares_file, creds=False,
+                    env={**base_env(), "ROOTKEEPER_SHARES_PASSPHRASE": "not the passphrase"})
+    assert_clean_failure(wrong, 2, "wrong SLIP-39 passphrase")
