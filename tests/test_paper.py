@@ -413,3 +413,14 @@ def test_the_emergency_sheet_names_a_key_file_but_prints_nothing_derived_from_it
     digest = hashlib.sha256(key.read_bytes()).hexdigest()
     assert "vault.keyx" in text and "100bytes" in text
     assert digest[:12] not in text and key.read_bytes().hex()[:12] not in text
+
+
+def test_the_emergency_sheet_lists_the_vaults_media_from_a_custody_plan(home):
+    home.rk("custody", "init", "plan.toml", check=True)
+    sheet = home.root / "emergency.pdf"
+    home.rk("paper", "emergency-sheet", "--plan", "plan.toml", "-o", sheet, check=True)
+    text = " ".join(text_of(sheet).split())
+    assert "USB 1 (blue) (usb) at office-safe-a, site office" in text
+    assert "USB 3 (blue) (usb) at bank-box-a, site offsite, off-site" in text
+    assert "network share, RBAC: security admins (share) at server-room" in text
+    assert "USB 2 (red)" not in text and "office-safe-b" not in text  # the seed side is never named

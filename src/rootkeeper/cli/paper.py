@@ -83,24 +83,34 @@ def _print(output: str | None, command: str, what: str, make):
 @click.option("--location", "locations", multiple=True, metavar="TEXT",
               help="Where a copy of the vault lives (repeatable), e.g. 'network share \\\\fs1\\root-vault'. "
                    "Without it the sheet has blanks to fill in by hand.")
+@click.option("--plan", "plan", metavar="PLAN",
+              help="A custody plan: the media that carry the vault (label, kind, place, site) are where its copies live.")
 @click.option("--classification", default="Confidential", show_default=True, help="The marking in the banners.")
-def emergency_sheet(output, paper, locations, classification):
+def emergency_sheet(output, paper, locations, plan, classification):
     """Print the vault's emergency sheet (one page; it holds no secret and no seed).
 
     Which database this is (file name, creation date, database id, SHA-256), what it
-    is for and what must never be stored in it, where its copies live, blanks for the
-    master password and key file to be written by hand, and how to recover. It says
+    is for and what must never be stored in it, where its copies live (from --plan
+    and --location; else blanks), blanks for the master password and key file to be
+    written by hand, and how to recover. It says
     that the MFA seeds are held apart, never where. Opens the vault to read its facts.
 
     \b
     Examples:
       rootkeeper paper emergency-sheet -o - | lp
       rootkeeper paper emergency-sheet --location "USB drive 1, office safe" --location "bank vault" -o sheet.pdf
+      rootkeeper paper emergency-sheet --plan custody-plan.toml -o - | lp
     """
+    places = list(locations)
+    if plan is not None:
+        from ..paper.emergency import locations_from_plan
+
+        places = locations_from_plan(Path(plan)) + places
+
     def make(ws):
         from ..paper.emergency import print_emergency_sheet
 
-        return print_emergency_sheet(ws, paper=paper, classification=classification, locations=list(locations))
+        return print_emergency_sheet(ws, paper=paper, classification=classification, locations=places)
 
     sheet = _print(output, "paper emergency-sheet", "the vault's emergency sheet; fill in its blanks by hand once "
                    "printed", make)
