@@ -176,9 +176,10 @@ def test_a_drill_passes_over_fresh_copies_and_fails_naming_a_stale_one(medium, t
                        "--copy", f"seeds={medium.seeds}", "--report", reports)
     assert result.returncode == 1
     assert "copy usb-1: account 333333333333 is missing (the vault copies live have it)" in result.out
-    reports_json = sorted(reports.glob("drill-*.json"))
+    reports_json = [json.loads(p.read_text()) for p in reports.glob("drill-*.json")]
     assert len(reports_json) == 2 and len(list(reports.glob("drill-*.md"))) == 2
-    latest = valid("drill", json.loads(reports_json[-1].read_text()))
+    assert sorted(r["ok"] for r in reports_json) == [False, True]
+    latest = valid("drill", next(r for r in reports_json if not r["ok"]))
     assert not latest["ok"] and any("333333333333" in d for d in latest["differences"])
     assert {c["copy"]: c["ok"] for c in latest["copies"]} == {"usb-1": False, "live": True, "seeds": True}
     secrets = [medium.kpcli("show", "-s", "-a", "Password", medium.vault, "AWS root users/prod").strip()]
