@@ -243,3 +243,32 @@ def test_shares_made_by_the_reference_cli_open_the_seed_store(home):
     wrong = home.rk("code", "prod", "--reason", "drill", "--seeds-shares", shares_file, creds=False,
                     env={**base_env(), "ROOTKEEPER_SHARES_PASSPHRASE": "not the passphrase"})
     assert_clean_failure(wrong, 2, "wrong SLIP-39 passphrase")
+
+
+def test_a_key_file_on_a_medium_is_never_recorded_by_its_plain_sha256(tmp_path, tmp_path_factory):
+    """KeePass takes SHA-256 of a non-XML key file as the key: neither the manifest nor the journal may hold it."""
+    import hashlib
+
+    from conftest import SEEDS_PASSPHRASE, TINY_KDF, VAULT_PASSWORD, run
+
+    for name in ("vault", "seeds", "keys"):
+        (tmp_path / name).mkdir()
+    key = tmp_path / "keys" / "vault.keyx"
+    key.write_bytes(os.urandom(100))
+    password, passphrase = tmp_path / "keys" / "pw", tmp_path / "keys" / "pp"
+    password.write_text(VAULT_PASSWORD + "\n")
+    passphrase.write_text(SEEDS_PASSPHRASE + "\n")
+    run(["init", "--vault", "vault/v.kdbx", "--seeds", "seeds/s.age", "--seeds-passphrase-file", passphrase,
+         "--vault-key-file", key, *TINY_KDF, "--vault-password-file", password], cwd=tmp_path, check=True)
+    medium = tmp_path_factory.mktemp("usb")
+    run(["media", "write", "vault-key", medium, "--vault-key-file", key, "--vault-password-file", password],
+        cwd=tmp_path, check=True)
+    assert (medium / "vault.keyx").read_bytes() == key.read_bytes()
+    plain = hashlib.sha256(key.read_bytes()).hexdigest()
+    everything = (medium / "rootkeeper-manifest.json").read_text() + (tmp_path / "rootkeeper-journal.jsonl").read_text()
+    assert plain[:16] not in everything
+    assert run(["media", "verify", medium], cwd=tmp_path).returncode == 0
+    data = bytearray((medium / "vault.keyx").read_bytes())
+    data[0] ^= 1
+    (medium / "vault.keyx").write_bytes(bytes(data))
+    assert run(["media", "verify", medium], cwd=tmp_path).returncode == 1

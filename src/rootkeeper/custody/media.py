@@ -33,6 +33,18 @@ KDBX_MAGIC = b"\x03\xd9\xa2\x9a"
 AGE_MAGIC = b"age-encryption.org/v1\n"
 
 
+KEY_FILE_DOMAIN = b"rootkeeper key file digest/1\n"
+
+
+def file_digest(artefact: str, data: bytes) -> str:
+    """What the manifest records of a file: its SHA-256, except for the vault's key file. KeePass takes the
+    SHA-256 of a key file that is not XML as the key itself, so a key file is hashed with a prefix
+    (``rootkeeper key file digest/1`` and a newline) and its plain SHA-256 is never written anywhere."""
+    if artefact == "vault-key":
+        return hashlib.sha256(KEY_FILE_DOMAIN + data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
 def side(artefact: str) -> str:
     return "password" if artefact in PASSWORD_SIDE else "seed"
 
@@ -154,11 +166,14 @@ def write(ws: Workspace, artefact: str, directory: Path, *, now: datetime | None
     manifest = check_destination(directory, artefact)
     name, data = source(ws, artefact)
     target = directory / name
-    digest = hashlib.sha256(data).hexdigest()
-    ws.record({"event": "media.write", "artefact": artefact, "medium": str(fsutil.real(directory)), "file": name,
-               "sha256": digest, "size": len(data)})
+    digest = file_digest(artefact, data)
+    event = {"event": "media.write", "artefact": artefact, "medium": str(fsutil.real(directory)), "file": name,
+             "size": len(data)}
+    if artefact != "vault-key":
+        event["sha256"] = digest
+    ws.record(event)
     fsutil.atomic_write(target, data)
-    back = hashlib.sha256(fsutil.read_bytes(target, artefact)).hexdigest()  # read back what the medium holds
+    back = file_digest(artefact, fsutil.read_bytes(target, artefact))  # read back what the medium holds
     if back != digest:
         raise CorruptError(f"{target} reads back differently from what was written: the medium is failing; "
                            "replace it")
@@ -199,10 +214,10 @@ def verify(directory: Path, ws: Workspace | None = None) -> Verified:
             problems.append(Problem("missing", entry["file"], f"the {entry['artefact']} is not on the medium"))
             continue
         data = fsutil.read_bytes(path, entry["artefact"])
-        if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            problems.append(Problem("changed", entry["file"], f"{len(data):,} bytes, SHA-256 "
-                                    f"{hashlib.sha256(data).hexdigest()[:16]}..., not the {entry['size']:,} bytes and "
-                                    f"{entry['sha256'][:16]}... written"))
+        digest = file_digest(entry["artefact"], data)
+        if len(data) != entry["size"] or digest != entry["sha256"]:
+            problems.append(Problem("changed", entry["file"], f"{len(data):,} bytes, digest {digest[:16]}..., not the "
+                                    f"{entry['size']:,} bytes and {entry['sha256'][:16]}... written"))
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory)
         if relative.parts[0] in IGNORED or path.name == MANIFEST or not path.is_file():
