@@ -424,3 +424,16 @@ def test_the_emergency_sheet_lists_the_vaults_media_from_a_custody_plan(home):
     assert "USB 3 (blue) (usb) at bank-box-a, site offsite, off-site" in text
     assert "network share, RBAC: security admins (share) at server-room" in text
     assert "USB 2 (red)" not in text and "office-safe-b" not in text  # the seed side is never named
+
+
+def test_an_80_bit_seed_exports_and_prints(home):
+    """Found by fuzzing: an 80-bit seed (accepted, with a warning) made otpauth export and the seed sheet fail,
+    because building the URI used pyotp's 112-bit floor instead of the 80 bits the codes accept."""
+    short = "JBSWY3DPEHPK3PXP"  # 80 bits
+    home.rk("seeds", "import", "-", input=f"Account #,Account Name,Account Email,MFA Seed\n123456789012,old,o@example.com,{short}\n",
+            check=True)
+    exported = home.rk("seeds", "export", "--format", "otpauth")
+    assert exported.returncode == 0, exported.err
+    assert f"secret={short}" in exported.out
+    sheet = print_sheet(home)
+    assert any(f"secret={short}" in t for p in render(sheet) for t in zbar(p))

@@ -83,8 +83,6 @@ def parse_time(text: str | None) -> float:
 def provisioning_uri(seed: str, label: str, issuer: str, *, digits: int = 6, period: int = 30,
                      algorithm: str = "SHA1") -> str:
     """The otpauth:// URI of a seed (pyotp's builder): what an authenticator app or a QR code takes."""
-    import pyotp
-
-    return pyotp.TOTP(seed, digits=digits, interval=period, digest=getattr(hashlib, algorithm.lower())).provisioning_uri(
-        name=label, issuer_name=issuer)
+    return _totp_class()(seed, digits=digits, interval=period, digest=getattr(hashlib, algorithm.lower())).provisioning_uri(
+        name=label, issuer_name=issuer)  # the 80-bit floor of code(): an accepted seed always exports
 
