@@ -245,7 +245,8 @@ class Vault(fsutil.StoredFile):
                            keyfile=io.BytesIO(key) if key is not None else None)
         except CredentialsError:
             hint = " and key file" if key_file else " (does it need --vault-key-file?)"
-            raise AuthError(f"wrong vault password{hint} for {path}: try again") from None
+            raise AuthError(f"wrong vault password{hint} for {path}, or its header is damaged: try again, or "
+                            "restore the file from a copy") from None
         except (HeaderChecksumError, PayloadChecksumError):
             raise CorruptError(f"vault {path} is corrupted (checksum mismatch): restore it from a copy") from None
         except AssertionError:

@@ -53,7 +53,8 @@ def _decrypt(data: bytes, path: Path, passphrase: str | None, identities: list[s
         return pyrage.decrypt(data, keys)
     except pyrage.DecryptError as exc:
         if "no matching keys" in str(exc).lower():
-            raise AuthError(f"the age identity given does not open seed store {path}: use a custodian's identity") from None
+            raise AuthError(f"the age identity given does not open seed store {path}: use a custodian's identity "
+                            "(if it is the right one, the file's header is damaged: restore it from a copy)") from None
         raise CorruptError(f"seed store {path} is truncated or corrupted: restore it from a copy") from None
 
 
