@@ -18,6 +18,7 @@ so two concurrent commands can never lose each other's changes.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import secrets
@@ -87,10 +88,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_HELD: dict[Path, int] = {}  # locks this process holds, and how deeply: a holder may lock again
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold ``<path>.lock`` (beside the link's target) for the duration of the block."""
+    """Hold ``<path>.lock`` (beside the link's target) for the duration of the block. Re-entrant within a
+    process: a workspace that holds a store's lock from read to write can still call the writers."""
     path = real(path)
+    if _HELD.get(path):
+        _HELD[path] += 1
+        try:
+            yield
+        finally:
+            _HELD[path] -= 1
+        return
     lock = Path(str(path) + ".lock")
     me = f"{socket.gethostname()} {os.getpid()}\n".encode()
     deadline = time.monotonic() + (_lock_wait() if wait is None else wait)
@@ -127,9 +139,11 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
         finally:
             os.close(fd)
         break
+    _HELD[path] = 1
     try:
         yield
     finally:
+        _HELD.pop(path, None)
         with contextlib.suppress(FileNotFoundError):
             lock.unlink()
 
@@ -145,9 +159,13 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Replace ``path`` (a link's target) with ``data`` atomically. Callers hold the lock."""
+    """Replace ``path`` (a link's target) with ``data`` atomically. Callers hold the lock, so any temporary
+    file of this name is a leftover of a writer that was killed: it is removed first."""
     path = real(path)
     directory = path.parent if str(path.parent) else Path(".")
+    for stale in directory.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
     tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
     with contextlib.suppress(FileNotFoundError):
         mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions someone chose for the file

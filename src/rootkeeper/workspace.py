@@ -8,11 +8,13 @@ account.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import fsutil
 from .config import Config
 from .errors import ConfigError
 from .fsutil import StoredFile
@@ -39,8 +41,10 @@ class Workspace:
     key_file: Path | None = None
     journal_path: Path | None = None
     stamps: list[tuple[int, str]] = field(default_factory=list)
+    writer: bool = False  # hold each store's lock from the moment it is read until it is written
     _vault: Vault | None = None  # noqa: F821
     _seeds: SeedStore | None = None
+    _holds: dict[Path, contextlib.ExitStack] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.vault_path = self.vault_path or self.config.vault
@@ -73,6 +77,7 @@ class Workspace:
                 raise ConfigError(f"vault {path} does not exist: check the path, or create it with 'rootkeeper init'")
             from .vault import Vault
 
+            self._hold(path)
             self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation)
         return self._vault
 
@@ -85,8 +90,29 @@ class Workspace:
             path = self.require_seeds_path()
             if not path.exists():
                 raise ConfigError(f"seed store {path} does not exist: check the path, or create it with 'rootkeeper init'")
+            self._hold(path)
             self._seeds = self.open_seeds(path)
         return self._seeds
+
+    def _hold(self, path: Path) -> None:
+        """A writer reads a store under its lock and keeps it until the store is written (or the command
+        ends): two writers never both read the same state, the second waits (``ROOTKEEPER_LOCK_WAIT``)."""
+        if not self.writer or self._holds:
+            return
+        # Both stores at once, in one order, whichever is read first: two writers cannot each hold one
+        # store and wait for the other (the journal's lock is always taken last, inside commit).
+        paths = {fsutil.real(p) for p in (path, self.vault_path, self.seeds_path) if p is not None}
+        for held in sorted(paths):
+            stack = contextlib.ExitStack()
+            stack.enter_context(fsutil.file_lock(held))
+            self._holds[held] = stack
+
+    def release(self, path: Path | None = None) -> None:
+        """Release the lock held on ``path`` (every lock, without one)."""
+        for held in [fsutil.real(path)] if path is not None else list(self._holds):
+            stack = self._holds.pop(held, None)
+            if stack is not None:
+                stack.close()
 
     def open_seeds(self, path: Path) -> SeedStore:
         """A seed store at ``path`` (the configured one, or a copy), opened with this command's secrets."""
@@ -117,8 +143,9 @@ class Workspace:
         (``Journal.commit``): both stores or neither, each checked against what was read."""
         changes = [store.prepare() for store in stores]
         stamps = self.journal().commit(changes, list(events))
-        for store, (_path, data, _old) in zip(stores, changes, strict=True):
+        for store, (path, data, _old) in zip(stores, changes, strict=True):
             store.committed(data)
+            self.release(path)
         self.stamps += stamps
         return stamps
 

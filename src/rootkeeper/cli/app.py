@@ -174,7 +174,7 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
             "no secret key: give --seed-file F (or - for stdin), run on a terminal, or use --step password "
             "to save only the password now"
         )
-    ws = workspace()
+    ws = workspace(writer=True)
     account = ceremony.begin(ws, account_id, name, email, step=step, seed=seed, device_arn=device_arn,
                              replace_seed=replace_seed)
     tty = inputs.interactive()
@@ -373,7 +373,7 @@ def rotate(account, reason, how):
         clipboard.require()
     # Asked for on a terminal, recorded when given; a script may still run 'rotate ACCOUNT' (the contract).
     why = inputs.reason(reason) if reason is not None or inputs.interactive() else None
-    ws = workspace()
+    ws = workspace(writer=True)
     entry, new = breakglass.rotate(ws, account, why)
     note(f"rotated {entry.account_id} ({entry.name}); the old password is in the entry's history")
     if how:
@@ -402,7 +402,7 @@ def retire(account, vault_only, yes):
     """
     from .. import breakglass
 
-    ws = workspace()
+    ws = workspace(writer=True)
     entry = ws.vault().find_any(account)
     if inputs.interactive() and not yes:
         click.confirm(f"Retire {entry.account_id} ({entry.name})?", abort=True, err=True)
@@ -435,7 +435,7 @@ def adopt(entry, account_id, email):
     """
     from .. import ceremony
 
-    ws = workspace()
+    ws = workspace(writer=True)
     account = ceremony.adopt(ws, entry, account_id, email)
     note(f"adopted {entry!r} as account {account.id} ({account.email})")
     stamps(ws)

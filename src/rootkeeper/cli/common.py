@@ -121,8 +121,9 @@ def path_of(name: str, env: str) -> Path | None:
     return Path(value) if value else None
 
 
-def workspace():
-    """The stores and the journal of this command; secrets are asked for only when a store is opened."""
+def workspace(*, writer: bool = False):
+    """The stores and the journal of this command; secrets are asked for only when a store is opened.
+    ``writer``: the command changes a store, so each store is read under its lock, held until written."""
     from ..config import load
     from ..workspace import Credentials, Workspace
 
@@ -136,10 +137,12 @@ def workspace():
         seeds_identities=functools.cache(lambda: inputs.identities(given("seeds_identity"), given("seeds_shares"),
                                                                    cfg.recipients)),
     )
-    return Workspace(cfg, creds, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
-                     seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),
-                     key_file=path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
-                     journal_path=path_of("journal", "ROOTKEEPER_JOURNAL"))
+    ws = Workspace(cfg, creds, writer=writer, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
+                   seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),
+                   key_file=path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
+                   journal_path=path_of("journal", "ROOTKEEPER_JOURNAL"))
+    click.get_current_context().call_on_close(ws.release)  # the held locks go with the command, however it ends
+    return ws
 
 
 # ------------------------------------------------------------------ printing

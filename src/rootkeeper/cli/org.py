@@ -145,7 +145,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
     if as_json and as_csv:
         raise InputError("--json and --csv exclude each other: choose one")
     audit.check_options(via, concurrency)
-    ws = workspace()
+    ws = workspace(writer=record_devices)
     custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
     auditor = audit.Auditor(_aws(concurrency), custody, via, concurrency)
     rows = _audit_with_progress(auditor, accounts)
@@ -241,7 +241,7 @@ def org_delete_root(accounts, dry_run, yes):
     """
     from ..org import rootops
 
-    ws = workspace()
+    ws = workspace(writer=True)
     aws = _aws()
     targets = rootops.delete_root_targets(ws, aws, list(accounts))
     _confirm(f"Delete the root credentials of {len(targets)} account(s): "

@@ -186,7 +186,7 @@ def restore(scans, typed_file, into, replace, allow_incomplete):
     typed = inputs.read_input_file(typed_file, "typed lines file") if typed_file is not None else None
     from ..paper.restore import restore as run
 
-    ws = workspace()
+    ws = workspace(writer=True)
     if into is not None:
         ws.seeds_path = Path(into)
     result = run(ws, [Path(s) for s in scans], typed, replace=replace, allow_incomplete=allow_incomplete)

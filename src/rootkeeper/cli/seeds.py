@@ -52,7 +52,7 @@ def seeds_import(file, replace, names_file):
         names_text, names_source = inputs.read_input_file(names_file, "names file")
         names = read_names(names_text, names_source)
     text, source = inputs.read_input_file(file, "import file")
-    ws = workspace()
+    ws = workspace(writer=True)
     result = import_seeds(ws, text, source, replace=replace, names=names)
     warn_all(result.warnings)
     if not result.added:
@@ -154,7 +154,7 @@ def _change(add: list[str], remove: list[str], *, yes: bool) -> None:
 
     if remove and inputs.interactive() and not yes:
         click.confirm(f"Remove {len(remove)} recipient(s) from the seed store?", abort=True, err=True)
-    ws = workspace()
+    ws = workspace(writer=True)
     result = change_recipients(ws, add, remove)
     for r in result.added:
         note(f"added {r}")
