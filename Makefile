@@ -3,15 +3,30 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test unit lint bench bench-org bench-paper bench-custody pictures clean
+.PHONY: setup tools demo test unit lint lock audit bench bench-org bench-paper bench-custody pictures clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every package from requirements/test.lock, each checked against its pinned SHA-256 (pip --require-hashes),
+# the build backend included; then rootkeeper itself, with nothing else fetched.
+$(VENV)/.installed: pyproject.toml requirements/test.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/test.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# Regenerate the lock files after a change to pyproject.toml's dependencies (needs pip-tools).
+lock:
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--all-build-deps --extra test --output-file requirements/test.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--all-build-deps --extra paper --extra custody --output-file requirements/runtime.lock pyproject.toml
+
+# Known vulnerabilities in the locked packages (pip-audit; needs PyPI's or OSV's vulnerability service).
+audit: setup
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements/test.lock
 
 tools:
 	sh scripts/install-test-tools.sh
@@ -22,6 +37,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/bandit -q -r src -ll
 
 test: setup tools lint
 	$(BIN)/pytest
