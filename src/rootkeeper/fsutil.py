@@ -61,7 +61,10 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
     name = shown_path(path) if secret else str(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            if os.fstat(handle.fileno()).st_size > limit:  # refused before a byte is read
+                raise InputError(f"{what} {name} is larger than {limit // (1024 * 1024)} MiB: that is not a file of "
+                                 "this kind")
+            data = handle.read(limit + 1)  # a pipe or device has no size: at most limit + 1 bytes are read
     except FileNotFoundError:
         hint = "check the path" if secret else "check the path or run 'rootkeeper init'"
         raise NotFoundError(f"{what} {name} does not exist: {hint}") from None
