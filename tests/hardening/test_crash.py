@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import stat
 import subprocess
@@ -69,7 +70,8 @@ def test_random_sigkills_never_lose_committed_data_or_break_a_store(home):
     committed_seeds: set[str] = set()
     retired: set[str] = set()
     enrolled: list[str] = []
-    figures = {"trials": 0, "killed": 0, "finished": 0, "failures": 0, "pending_tails": 0, "temp_files_seen": 0}
+    figures = {"trials": 0, "killed": 0, "finished": 0, "failures": 0, "pending_tails": 0, "temp_files_seen": 0,
+               "errors": {}}
     n = 0
     for _trial in range(TRIALS):
         kind, args, stdin, adds = operation(rng, n, [a for a in enrolled if a not in retired])
@@ -98,6 +100,9 @@ def test_random_sigkills_never_lose_committed_data_or_break_a_store(home):
                 retired.add(args[1])
         else:
             assert proc.returncode == -signal.SIGKILL or "Traceback" not in error, (kind, error)
+            if proc.returncode != -signal.SIGKILL:  # stopped by itself: why (the first words of its error line)
+                reason = re.sub(r"[0-9]{12}|/\S+", "X", error.strip().splitlines()[-1])[:70] if error.strip() else "?"
+                figures["errors"][f"{kind}: {reason}"] = figures["errors"].get(f"{kind}: {reason}", 0) + 1
             if proc.returncode != -signal.SIGKILL and kind == "enroll" and "already" not in error:
                 figures["failures"] += 1
 
