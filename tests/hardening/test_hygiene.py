@@ -148,3 +148,48 @@ def test_no_secret_escapes_any_command(world):
     figures["hits"] = len(hits)
     Path(__file__).with_name(".hygiene-figures.json").write_text(json.dumps(figures, indent=1) + "\n")
     assert hits == []
+
+
+def test_no_secret_escapes_the_organization_commands(home, sim):
+    """The org commands against the simulated organization: the vault password, the identity, the seeds, the
+    root passwords and the AWS secret key appear in no output, no journal record, no argv (the key is in the
+    environment because that is where it was given)."""
+    from conftest import VAULT_PASSWORD, aws_env
+
+    sim.create_organization()
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    aws_secret = "canaryAwsSecretKeyZx9"  # noqa: S105
+    env = aws_env(sim.url, AWS_SECRET_ACCESS_KEY=aws_secret)
+    member = sim.add_account("member", "aws+member@example.com")
+    serial, seed = sim.console_create_virtual_mfa(member, "root-mfa")
+    home.rk("enroll", member, "--name", "member", "--email", "aws+member@example.com", "--seed-file", "-",
+            "--device-arn", serial, input=seed, env=env, check=True)
+    password = home.rk("password", member, "--reason", "r", "--show", env=env, check=True).out.strip()
+    sim.console_set_password(member, password)
+    keys = sim.add_account("keys", "aws+keys@example.com")
+    sim.plant_access_key(keys)
+    identity = next(ln for ln in home.identity.read_text().splitlines() if ln.startswith("AGE-SECRET-KEY-"))
+    secrets = {"vault password": VAULT_PASSWORD, "identity": identity[15:45], "seed": seed[:24], "root password": password,
+               "aws secret key": aws_secret}
+    commands = [["org", "accounts"], ["org", "accounts", "--json"], ["org", "reconcile"], ["org", "audit"],
+                ["org", "audit", "--json"], ["org", "audit", "--csv"], ["org", "audit", "--record-devices"],
+                ["org", "enable-central-root", "--dry-run"], ["org", "delete-root", keys, "--dry-run"],
+                ["org", "allow-recovery", keys]]
+    hits = []
+    for args in commands:
+        proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", *map(str, args), *map(str, home.creds())],
+                                cwd=home.root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        watch = Watch(proc.pid)
+        out, err = proc.communicate(timeout=120)
+        watch.stop()
+        assert proc.returncode in (0, 1), (args, err.decode()[-300:])
+        assert watch.core_limit in ("0", None)
+        for label, secret in secrets.items():
+            places = [("argv", watch.argv), ("stdout", out), ("stderr", err)]
+            if label != "aws secret key":
+                places.append(("environment", watch.environ))
+            hits += [f"{' '.join(map(str, args))}: {label} in {where}" for where, data in places if secret.encode() in data]
+    journal = home.journal.read_bytes()
+    hits += [f"journal: {label}" for label, secret in secrets.items() if secret.encode() in journal]
+    assert hits == []
