@@ -129,3 +129,30 @@ def test_random_sigkills_never_lose_committed_data_or_break_a_store(home):
     assert not list(home.vault.parent.glob(".*.tmp")) and not list(home.seeds.parent.glob(".*.tmp"))
     assert figures["killed"] >= TRIALS // 4  # the harness really kills (not everything finished before)
     Path(__file__).with_name(".crash-figures.json").write_text(json.dumps(figures, indent=1) + "\n")
+
+
+def test_a_recipients_change_interrupted_between_its_two_files_is_finished_by_running_it_again(home, tmp_path):
+    """'seeds recipients add' writes the seed store, then rootkeeper.toml. Killed between the two, the store is
+    pinned to the new set and the configuration still names the old one: every writer then refused, and so did
+    'recipients add' itself. Running the same command again now finishes the change (the state is made exactly
+    as a kill at that instant leaves it: the configuration's old bytes put back)."""
+    from conftest import make_identity
+
+    from rootkeeper.seeds import SeedStore, read_identity_file
+
+    second = make_identity(tmp_path / "second.agekey")
+    old_config = home.config.read_bytes()
+    home.rk("seeds", "recipients", "add", second, check=True)
+    home.config.write_bytes(old_config)  # the configuration write that the kill prevented
+    listed = home.rk("seeds", "recipients", "list")
+    assert listed.returncode == 1 and "was interrupted (run it again" in listed.err
+    refused = home.rk("seeds", "import", "-", input=f"Account #,Account Name,Account Email,MFA Seed\n111111111111,a,,{random_seed()}\n")
+    assert refused.returncode == 2 and "run that same" in refused.err.lower()
+    finished = home.rk("seeds", "recipients", "add", second)
+    assert finished.returncode == 0, finished.err
+    assert home.rk("seeds", "recipients", "list").returncode == 0
+    assert second in home.config.read_text()
+    home.rk("seeds", "import", "-", input=f"Account #,Account Name,Account Email,MFA Seed\n111111111111,a,,{random_seed()}\n",
+            check=True)
+    SeedStore.open(home.seeds, identities=read_identity_file(tmp_path / "second.agekey"))  # the new custodian reads it
+    assert Journal(home.journal).verify().ok

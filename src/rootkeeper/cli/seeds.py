@@ -119,7 +119,8 @@ def recipients_list():
          f"{'sha256:' + view.pinned if view.pinned else 'nothing yet (pinned at the next write)'}")
     if not view.matches:
         raise CheckFailed("the configured recipients are not the ones the seed store is encrypted to: "
-                          "rootkeeper.toml was changed by hand; restore its [seeds] recipients")
+                          "rootkeeper.toml was changed by hand (restore its [seeds] recipients), or a 'seeds "
+                          "recipients add|remove' was interrupted (run it again: it finishes)")
 
 
 @seeds_recipients.command(name="add", context_settings=CONTEXT)

@@ -53,7 +53,6 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recip
     if ws.config.path is None:
         raise ConfigError("the recipients live in rootkeeper.toml: run where it is, or give --config FILE")
     store = _store_with_recipients(ws)
-    store.check_recipients()
     before = list(store.recipients)
     added = [r for r in dict.fromkeys(validate_recipient(a) for a in add) if r not in before]
     removed = [validate_recipient(r) for r in remove]
@@ -63,10 +62,19 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recip
     after = [r for r in before if r not in removed] + added
     if not after:
         raise InputError("the seed store needs at least one recipient: add the new one before removing the last")
-    if after == before:
-        raise InputError("nothing to change: every recipient given is already in the list")
     old_pin = recipients_fingerprint(before)
     config = ConfigFile(ws.config.path)
+    if store.pin is not None and old_pin != store.pin and recipients_fingerprint(after) == store.pin:
+        # The store already holds exactly this change: the same command was interrupted after the store was
+        # written and before rootkeeper.toml was. Finish it: only the configuration is left to write.
+        config.set_recipients(after)
+        ws.commit([config], {"event": "seeds.recipients", "added": added, "removed": removed,
+                             "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}", "finished": True})
+        ws.config.recipients = after
+        return Recipients(after, store.pin, store.pin, added, removed)
+    store.check_recipients()
+    if after == before:
+        raise InputError("nothing to change: every recipient given is already in the list")
     config.set_recipients(after)
     store.set_recipients(after)
     ws.commit([store, config], {"event": "seeds.recipients", "added": added, "removed": removed,

@@ -194,8 +194,9 @@ class SeedStore(fsutil.StoredFile):
         if self.pin is not None and wanted != self.pin:
             raise SegregationError(
                 f"the [seeds] recipients in the configuration (sha256:{wanted}) are not the ones seed store "
-                f"{self.path} is encrypted to (sha256:{self.pin}): someone changed them; nothing was written. "
-                "Restore the recipients list, or change it with 'rootkeeper seeds recipients add|remove'"
+                f"{self.path} is encrypted to (sha256:{self.pin}): someone changed them, or a 'seeds recipients' "
+                "change was interrupted; nothing was written. Run that same 'rootkeeper seeds recipients add|remove' "
+                "again (it finishes an interrupted change), or restore the recipients list"
             )
 
     def set_recipients(self, recipients: list[str]) -> None:
