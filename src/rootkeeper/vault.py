@@ -25,6 +25,7 @@ from . import fsutil
 from .accounts import SIGNIN_URL, Account, is_account_id, lookup
 from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 
+KDBX_MAGIC = b"\x03\xd9\xa2\x9a"  # the first bytes of every KeePass 2 database
 ACTIVE_GROUP = "AWS root users"
 RETIRED_GROUP = "Retired"
 DATABASE_NAME = "AWS root users (rootkeeper)"
@@ -237,7 +238,7 @@ class Vault(fsutil.StoredFile):
         path = Path(path)
         data = fsutil.read_bytes(path, "vault")
         key = _key_bytes(key_file)
-        if not data.startswith(b"\x03\xd9\xa2\x9a"):
+        if not data.startswith(KDBX_MAGIC):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
         check_kdf_header(data, path)
         try:

@@ -19,18 +19,19 @@ from typing import TYPE_CHECKING
 
 from .. import __version__, fsutil
 from ..errors import CorruptError, InputError, SegregationError
+from ..seeds.store import AGE_MAGIC
+from ..vault import KDBX_MAGIC
+from .plan import PASSWORD_ARTEFACTS, SEED_ARTEFACTS
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
 
 MANIFEST = "rootkeeper-manifest.json"
 SCHEMA = "rootkeeper.manifest/1"
-ARTEFACTS = ("vault", "vault-key", "emergency-sheet", "seeds", "seeds-identity", "seed-sheet")
-PASSWORD_SIDE = ("vault", "vault-key", "emergency-sheet")
-SEED_SIDE = ("seeds", "seeds-identity", "seed-sheet")
+PASSWORD_SIDE = PASSWORD_ARTEFACTS
+SEED_SIDE = tuple(a for a in SEED_ARTEFACTS if a != "key-share")  # shares are pages, not files written here
+ARTEFACTS = PASSWORD_SIDE + SEED_SIDE
 IGNORED = {"lost+found", "System Volume Information", ".Trashes", ".Spotlight-V100", ".fseventsd", "$RECYCLE.BIN"}
-KDBX_MAGIC = b"\x03\xd9\xa2\x9a"
-AGE_MAGIC = b"age-encryption.org/v1\n"
 
 
 KEY_FILE_DOMAIN = b"rootkeeper key file digest/1\n"
