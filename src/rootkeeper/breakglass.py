@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import passwords, totp
+from . import totp
 from .errors import InputError
 from .seeds import SeedRow
 from .workspace import Workspace
@@ -97,6 +97,8 @@ def rotate(ws: Workspace, ref: str, reason: str | None = None) -> tuple[VaultEnt
     reason = check_reason(reason) if reason is not None else None
     vault = ws.vault()
     entry = vault.find(ref)
+    from . import passwords
+
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
     event = {"event": "rotate", "account_id": entry.account_id, "account_name": entry.name}

@@ -18,11 +18,8 @@ so two concurrent commands can never lose each other's changes.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import os
-import secrets
-import socket
 import stat
 import time
 from collections.abc import Iterator
@@ -94,6 +91,15 @@ def _pid_alive(pid: int) -> bool:
 _HELD: dict[Path, int] = {}  # locks this process holds, and how deeply: a holder may lock again
 
 
+def hostname() -> str:
+    """This host's name (as socket.gethostname(), without importing socket on the break-glass path)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
     """Hold ``<path>.lock`` (beside the link's target) for the duration of the block. Re-entrant within a
@@ -107,7 +113,7 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
             _HELD[path] -= 1
         return
     lock = Path(str(path) + ".lock")
-    me = f"{socket.gethostname()} {os.getpid()}\n".encode()
+    me = f"{hostname()} {os.getpid()}\n".encode()
     deadline = time.monotonic() + (_lock_wait() if wait is None else wait)
     while True:
         try:
@@ -119,7 +125,7 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
             parts = holder.decode("utf-8", "replace").split()
             if (
                 len(parts) == 2
-                and parts[0] == socket.gethostname()
+                and parts[0] == hostname()
                 and parts[1].isdigit()
                 and not _pid_alive(int(parts[1]))
             ):
@@ -166,10 +172,12 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     file of this name is a leftover of a writer that was killed: it is removed first."""
     path = real(path)
     directory = path.parent if str(path.parent) else Path(".")
+    import glob
+
     for stale in directory.glob(f".{glob.escape(path.name)}.*.tmp"):
         with contextlib.suppress(OSError):
             stale.unlink()
-    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    tmp = directory / f".{path.name}.{os.urandom(6).hex()}.tmp"
     with contextlib.suppress(FileNotFoundError):
         mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions someone chose for the file
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), mode)

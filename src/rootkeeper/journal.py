@@ -19,7 +19,6 @@ import getpass
 import hashlib
 import json
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +65,13 @@ def _fast_fields(line: bytes) -> tuple[int, str, str] | None:
 MIN_ANCHOR_DIGITS = 16
 
 
+def batch(ids: list[str]) -> dict:
+    """What a record says of a batch of accounts, whatever its size: how many, and the SHA-256 of their
+    sorted ids, one a line (``printf '%s\\n' ID... | sort | sha256sum``); the id itself when there is one."""
+    digest = hashlib.sha256("".join(f"{i}\n" for i in sorted(ids)).encode()).hexdigest()
+    return {"count": len(ids), "accounts_sha256": digest, **({"account_id": ids[0]} if len(ids) == 1 else {})}
+
+
 def parse_anchor(text: str) -> tuple[int, str]:
     """``N:HASH`` (also ``N:sha256:HASH``) -> (N, lowercase hash or a prefix of 16+ hex digits)."""
     try:
@@ -95,7 +101,7 @@ def actor() -> str:
         user = getpass.getuser()
     except Exception:  # no user name on this platform or container
         user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    return f"{user}@{fsutil.hostname()}"
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""RFC 6238 time-based one-time passwords (pyotp), with AWS's defaults."""
+"""RFC 6238 time-based one-time passwords, with AWS's defaults.
+
+Codes are computed here (RFC 4226 truncation of an HMAC over the time step: a few lines, and it
+keeps pyotp's import off the break-glass path); the otpauth URIs come from pyotp.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,25 @@ DEFAULT_ALGORITHM, DEFAULT_DIGITS, DEFAULT_PERIOD = "SHA1", 6, 30
 
 def code(seed: str, at: float, *, digits: int = DEFAULT_DIGITS, period: int = DEFAULT_PERIOD,
          algorithm: str = DEFAULT_ALGORITHM) -> str:
-    """The TOTP code of ``seed`` (normalised base32) at Unix time ``at``."""
-    return _totp_class()(seed, digits=digits, digest=ALGORITHMS[algorithm], interval=period).at(int(at))
+    """The TOTP code of ``seed`` (normalised base32) at Unix time ``at`` (RFC 6238)."""
+    import base64
+    import hmac
+
+    key = base64.b32decode(seed + "=" * (-len(seed) % 8), casefold=True)
+    if len(key) * 8 < 80:
+        raise InputError("the MFA seed holds fewer than 80 bits: it cannot give codes")
+    step = int(at) // period
+    digest = hmac.digest(key, step.to_bytes(8, "big"), ALGORITHMS[algorithm])
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(value % 10 ** digits).zfill(digits)
 
 
 _TOTP = None
 
 
 def _totp_class():
-    """pyotp's TOTP, accepting 80-bit seeds (pyotp 2.10+ refuses fewer than 112 bits).
+    """pyotp's TOTP, accepting 80-bit seeds (pyotp 2.10+ refuses fewer than 112 bits), as ``code`` does.
 
     16-character (80-bit) seeds are common in older authenticator exports; rootkeeper
     accepts them with a warning rather than leave such an account without a code.

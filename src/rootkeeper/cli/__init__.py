@@ -6,7 +6,7 @@
 - one file per command group: ``seeds``, ``journal``, ``paper``, ``custody``, ``media``, ``drill``, ``shares``,
   ``org``, ``demo``.
 
-Every command is registered here, in one list. The commands only ask, confirm and print;
+Every command is registered here, in one list (the groups are imported when first used). The commands only ask, confirm and print;
 every decision and every write is a library call.
 """
 
@@ -14,70 +14,82 @@ from __future__ import annotations
 
 import sys
 
+# The command groups, each in its own file (command name -> module): imported only when used.
+GROUPS = {"seeds": "seeds", "journal": "journal", "paper": "paper", "custody": "custody", "media": "media",
+          "drill": "drill", "shares": "shares", "org": "org", "demo": "demo"}
 
-def build():
-    """The ``rootkeeper`` group with every command registered."""
-    from . import app, custody, demo, drill, journal, media, org, paper, seeds, shares
-    from .common import GLOBAL_EPILOG
 
-    commands = [app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire, app.adopt,
-                seeds.seeds, journal.journal, paper.paper, custody.custody, media.media, drill.drill,
-                shares.shares, org.org, demo.demo]
-    for command in commands:
-        app.cli.add_command(command)
-    pending = list(commands)
-    while pending:  # each command's help ends by pointing at the global options, listed once
-        command = pending.pop()
-        command.epilog = command.epilog or GLOBAL_EPILOG
-        pending += getattr(command, "commands", {}).values()
-    return app.cli
+def build(*, load_all: bool = True):
+    """The ``rootkeeper`` group with every command registered; ``load_all=False``: the command
+    groups are imported when first used (what the console script does)."""
+    from . import app
+    from .common import with_epilog
+
+    for command in (app.init, app.enroll, app.code, app.password, app.list_, app.rotate, app.retire, app.adopt):
+        app.cli.add_command(with_epilog(command))
+    app.cli.lazy = GROUPS
+    return app.cli.load_all() if load_all else app.cli
 
 
 def main(argv: list[str] | None = None) -> None:
-    import click
-
-    from ..errors import RootkeeperError
     from ..hygiene import no_core_dumps
+    from . import quick
 
     no_core_dumps()  # before any secret is read
-    cli = build()
-
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    request = quick.parse(args)
+    if request is not None:  # break glass with plain arguments: the same command, without importing click
+        sys.exit(_guarded(lambda: quick.run(request), debug))
+    sys.exit(_guarded(lambda: _click_main(args), debug))
+
+
+def _click_main(args: list[str]) -> int:
+    import click
+
+    cli = build(load_all=False)
     try:
         code = cli.main(args=args, prog_name="rootkeeper", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        code = 2
+        return 2
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         message = exc.format_message().replace("\n", " ")
         click.echo(f"error: {message}{hint}", err=True)
-        code = 2
+        return 2
     except click.Abort:
         click.echo("error: interrupted; nothing further was written", err=True)
-        code = 2
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def _guarded(body, debug: bool) -> int:
+    """Run a command; map a failure to one ``error:`` line and its exit code (a traceback only with --debug)."""
+    from ..errors import RootkeeperError
+
+    def error(text: str) -> None:
+        print(f"error: {text}", file=sys.stderr, flush=True)
+
+    try:
+        return body()
     except RootkeeperError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc.message}", err=True)
-        code = exc.exit_code
+        error(exc.message)
+        return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("error: interrupted; nothing further was written", err=True)
-        code = 2
+        error("interrupted; nothing further was written")
+        return 2
     except OSError as exc:
         if debug:
             raise
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot use{where}: {exc.strerror or exc.__class__.__name__}: check the path and its permissions", err=True)
-        code = 2
+        error(f"cannot use{where}: {exc.strerror or exc.__class__.__name__}: check the path and its permissions")
+        return 2
     except Exception as exc:  # never print a message that might carry a secret
         if debug:
             raise
-        click.echo(
-            f"error: unexpected {exc.__class__.__name__}; nothing was printed of it, to keep secrets out of "
-            "logs: run again with --debug for a traceback, and report it",
-            err=True,
-        )
-        code = 2
-    sys.exit(code if isinstance(code, int) else 0)
+        error(f"unexpected {exc.__class__.__name__}; nothing was printed of it, to keep secrets out of "
+              "logs: run again with --debug for a traceback, and report it")
+        return 2

@@ -14,6 +14,7 @@ import click
 from . import inputs
 from .common import (
     CONTEXT,
+    LazyGroup,
     account_argument,
     common,
     emit_json,
@@ -30,7 +31,7 @@ from .common import (
 )
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @global_options
 @click.version_option(package_name="rootkeeper", message="rootkeeper %(version)s")
 def cli() -> None:
@@ -244,15 +245,9 @@ def code(account, reason, at, fresh):
       rootkeeper code 123456789012 --reason "drill" --at 2026-11-28T12:00:00Z
       rootkeeper code log-archive --reason "close the account (CHG-1234)" --fresh 10
     """
-    from .. import breakglass, totp
+    from .quick import code_body  # the same body runs without click for plain arguments (cli/quick.py)
 
-    when = totp.parse_time(at) if at is not None else None
-    why = inputs.reason(reason)
-    ws = workspace()
-    result = breakglass.current_code(ws, account, why, when, fresh=fresh)
-    click.echo(result.code)
-    note(f"{result.seconds_left}s left ({result.row.account_id} {result.row.account_name})")
-    stamps(ws)
+    code_body(workspace(), account, reason, at, fresh, out=click.echo, note=note)
 
 
 @click.command(context_settings=CONTEXT)
@@ -322,7 +317,8 @@ def list_(as_json, only):
     unrecognised = vault.unrecognised() if vault is not None else []
     if as_json:
         emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems,
-                           "unrecognised": [{"title": u.name, "fix": _adopt_line(u.name)} for u in unrecognised]})
+                           "unrecognised": [{"title": u.name, "fix": _adopt_line(u.name)} for u in unrecognised]},
+                  one_per_line="accounts")
     else:
         _table(inv.accounts)
     for u in unrecognised:

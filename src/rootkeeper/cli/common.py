@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -36,6 +35,41 @@ COMMON = [
 ]
 GLOBAL_EPILOG = ("Global options (--config, --vault, --seeds, the secret files, --journal, --profile, --region, "
                  "--debug) work before or after any command name: see 'rootkeeper --help'.")
+
+
+def with_epilog(command: click.Command) -> click.Command:
+    """Each command's help ends by pointing at the global options, listed once (on the root group)."""
+    pending = [command]
+    while pending:
+        current = pending.pop()
+        current.epilog = current.epilog or GLOBAL_EPILOG
+        pending += getattr(current, "commands", {}).values()
+    return command
+
+
+class LazyGroup(click.Group):
+    """The root group: the command groups in ``lazy`` (command name -> module of ``cli``, which defines
+    a command of that name) are imported when first used, so that a break-glass command does not
+    import every other command's module (and what those import)."""
+
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            import importlib
+
+            module = importlib.import_module(f"{__package__}.{self.lazy[name]}")
+            self.add_command(with_epilog(getattr(module, name)))
+        return super().get_command(ctx, name)
+
+    def load_all(self) -> LazyGroup:
+        """Every command loaded (for walking the whole tree)."""
+        for name in self.lazy:
+            self.get_command(click.Context(self), name)
+        return self
 
 
 # ------------------------------------------------------------------ options given anywhere on the line
@@ -102,12 +136,21 @@ def account_argument(func):
 SCHEMA_VERSION = 1
 
 
-def emit_json(name: str, payload: dict) -> None:
+def emit_json(name: str, payload: dict, *, one_per_line: str | None = None) -> None:
     """A --json output: one object, ``schema`` first (``rootkeeper.<name>/1``, documented by
-    ``schemas/<name>.schema.json``), then the payload."""
+    ``schemas/<name>.schema.json``), then the payload. ``one_per_line``: the key of a long list whose
+    items are written one a line, compactly (json's C encoder; indenting 100,000 objects takes seconds)."""
     import json
 
-    click.echo(json.dumps({"schema": f"rootkeeper.{name}/{SCHEMA_VERSION}", **payload}, indent=2))
+    document = {"schema": f"rootkeeper.{name}/{SCHEMA_VERSION}", **payload}
+    if one_per_line is None or not document.get(one_per_line):
+        click.echo(json.dumps(document, indent=2))
+        return
+    items, marker = document[one_per_line], "\x00items\x00"
+    document[one_per_line] = marker
+    head, tail = json.dumps(document, indent=2).split(json.dumps(marker))
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    click.echo(head + "[\n    " + ",\n    ".join(encode(item) for item in items) + "\n  ]" + tail)
 
 
 def given(name: str):
@@ -117,31 +160,14 @@ def given(name: str):
 
 def path_of(name: str, env: str) -> Path | None:
     """A path option, else its environment variable."""
-    value = given(name) or os.environ.get(env)
-    return Path(value) if value else None
+    return inputs.path_option(given, name, env)
 
 
 def workspace(*, writer: bool = False):
-    """The stores and the journal of this command; secrets are asked for only when a store is opened.
-    ``writer``: the command changes a store, so each store is read under its lock, held until written."""
-    from ..config import load
-    from ..workspace import Credentials, Workspace
-
-    cfg = load(given("config"))
-    # each secret is read (or asked for) once per command, however many copies it opens
-    creds = Credentials(
-        vault_password=functools.cache(lambda: inputs.secret("vault password", given("vault_password_file"),
-                                                             "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD")),
-        seeds_passphrase=functools.cache(lambda: inputs.secret("seed-store passphrase", given("seeds_passphrase_file"),
-                                                               "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE")),
-        seeds_identities=functools.cache(lambda: inputs.identities(given("seeds_identity"), given("seeds_shares"),
-                                                                   cfg.recipients)),
-    )
-    ws = Workspace(cfg, creds, writer=writer, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
-                   seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),
-                   key_file=path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
-                   journal_path=path_of("journal", "ROOTKEEPER_JOURNAL"))
-    click.get_current_context().call_on_close(ws.release)  # the held locks go with the command, however it ends
+    """The stores and the journal of this command (``inputs.make_workspace`` from its options); the locks
+    a writer holds are released when the command ends, however it ends."""
+    ws = inputs.make_workspace(given, writer=writer)
+    click.get_current_context().call_on_close(ws.release)
     return ws
 
 

@@ -3,15 +3,19 @@ variable, or a hidden prompt on a terminal. Never an argument value."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-
-import click
+from typing import TYPE_CHECKING
 
 from .. import fsutil
 from ..accounts import shown_path
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 
 class Stdin:
@@ -62,6 +66,8 @@ def secret(what: str, file_opt: str | None, file_flag: str, env: str, *, confirm
     if value:
         return value
     if interactive():
+        import click
+
         value = click.prompt(f"{what[0].upper() + what[1:]}", hide_input=True,
                              confirmation_prompt=confirm, err=True)
         if not value:
@@ -116,6 +122,8 @@ def reason(given: str | None) -> str:
         return check_reason(given)
     if not interactive():
         raise InputError("a reason is required: give --reason TEXT (what root is needed for, and a ticket)")
+    import click
+
     click.echo("Why is root needed? Only these tasks require the root user:", err=True)
     for number, task in enumerate(ROOT_TASKS, 1):
         click.echo(f"  {number}. {task}", err=True)
@@ -127,3 +135,35 @@ def reason(given: str | None) -> str:
         if ticket:
             answer = f"{answer} ({ticket})"
     return check_reason(answer)
+
+
+def path_option(given: Callable[[str], str | None], name: str, env: str) -> Path | None:
+    """A path option, else its environment variable."""
+    value = given(name) or os.environ.get(env)
+    return Path(value) if value else None
+
+
+def make_workspace(given: Callable[[str], str | None], *, writer: bool = False) -> Workspace:
+    """The stores and the journal of a command, from its options (``given``: an option's value, None when
+    not given); secrets are asked for only when a store is opened. ``writer``: the command changes a
+    store, so each store is read under its lock, held until written."""
+    from ..config import load
+    from ..workspace import Credentials, Workspace
+
+    def path_of(name: str, env: str) -> Path | None:
+        return path_option(given, name, env)
+
+    cfg = load(given("config"))
+    # each secret is read (or asked for) once per command, however many copies it opens
+    creds = Credentials(
+        vault_password=functools.cache(lambda: secret("vault password", given("vault_password_file"),
+                                                      "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD")),
+        seeds_passphrase=functools.cache(lambda: secret("seed-store passphrase", given("seeds_passphrase_file"),
+                                                        "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE")),
+        seeds_identities=functools.cache(lambda: identities(given("seeds_identity"), given("seeds_shares"),
+                                                            cfg.recipients)),
+    )
+    return Workspace(cfg, creds, writer=writer, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
+                     seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),
+                     key_file=path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
+                     journal_path=path_of("journal", "ROOTKEEPER_JOURNAL"))

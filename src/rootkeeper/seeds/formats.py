@@ -101,7 +101,10 @@ def validate_seed(raw: str, where: str = "") -> tuple[str, list[str]]:
 
 
 def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
-    """Validate and normalise every field of a row."""
+    """Validate and normalise every field of a row. A row this returned, unchanged since, is not
+    checked again (an import checks each row once, not once more per step)."""
+    if getattr(row, "_checked", None) == row.cells():
+        return row, []
     account_id = validate_account_id(row.account_id, where)
     name = validate_name(row.account_name, where)
     email = validate_email(row.email, where)
@@ -136,7 +139,9 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
     state = (row.state or "active").strip().lower()
     if state not in STATES:
         raise InputError(f"{where}: state {shown_as(row.state, r'[A-Za-z]{1,12}')} is not one of {', '.join(STATES)}")
-    return SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state), warnings
+    checked = SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state)
+    checked._checked = checked.cells()  # what was checked: any later change to the row is checked again
+    return checked, warnings
 
 
 # ---------------------------------------------------------------- parsing
@@ -171,15 +176,12 @@ def recipients_fingerprint(recipients: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:
-    """The store's own plaintext: exact header, rows taken as written; and the recipients' pin.
-
-    Rows are fully validated when used (``find``) and before any write (``save``), so
-    that reading one code from 10,000 rows does not validate 10,000 rows.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], str | None, int]:
+    """The store's header: (header, where each column of HEADER is, the recipients' pin, where rows start)."""
+    end = text.find("\n")
+    line = text if end < 0 else text[:end]
     try:
-        header = next(reader)
+        header = next(csv.reader([line]))
     except (StopIteration, csv.Error):
         raise CorruptError(f"{source} is empty or not CSV: restore it from a copy") from None
     if header[:4] != BASE_HEADER:
@@ -189,20 +191,71 @@ def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:
     if len(pins) > 1 or (pins and not (re.fullmatch(r"[0-9a-f]{32}", pins[0]) and header[-1].startswith(PIN_PREFIX))):
         raise CorruptError(f"{source} has a damaged recipients pin in its header: restore it from a copy")
     positions = [header.index(h) if h in header else None for h in HEADER]
+    return header[:len(header) - len(pins)], positions, (pins[0] if pins else None), (len(text) if end < 0 else end + 1)
+
+
+def _store_row(values: list[str]) -> SeedRow:
+    return SeedRow(values[0], values[1], values[2], values[3], values[4], values[5] or "SHA1",
+                   values[6] or 6, values[7] or 30, values[8], values[9] or "active")
+
+
+def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:
+    """The store's own plaintext: exact header, rows taken as written; and the recipients' pin.
+
+    Rows are fully validated when used (``find``) and before any write (``save``), so
+    that reading one code from 10,000 rows does not validate 10,000 rows.
+    """
+    header, positions, pin, start = _store_header(text, source)
+    reader = csv.reader(io.StringIO(text[start:], newline=""))
     rows = []
     try:
         for cells in reader:
             if not cells:
                 continue
-            if len(cells) != len(header) - len(pins):
-                raise CorruptError(f"{source} line {reader.line_num} has {len(cells)} columns, not "
-                                   f"{len(header) - len(pins)}: restore it from a copy")
-            values = [cells[i] if i is not None else "" for i in positions]
-            rows.append(SeedRow(values[0], values[1], values[2], values[3], values[4], values[5] or "SHA1",
-                                values[6] or 6, values[7] or 30, values[8], values[9] or "active"))
+            if len(cells) != len(header):
+                raise CorruptError(f"{source} line {reader.line_num + 1} has {len(cells)} columns, not "
+                                   f"{len(header)}: restore it from a copy")
+            rows.append(_store_row([cells[i] if i is not None else "" for i in positions]))
     except csv.Error:
-        raise CorruptError(f"{source} line {reader.line_num} is not valid CSV: restore it from a copy") from None
-    return rows, (pins[0] if pins else None)
+        raise CorruptError(f"{source} line {reader.line_num + 1} is not valid CSV: restore it from a copy") from None
+    return rows, pin
+
+
+def store_pin(text: str, source: str) -> str | None:
+    """The recipients' pin of the store's plaintext (its header is checked, its rows are not read)."""
+    return _store_header(text, source)[2]
+
+
+def find_in_store(text: str, source: str, ref: str) -> list[SeedRow] | None:
+    """The active rows of the account ``ref`` (12-digit id or exact name) in the store's plaintext,
+    found without reading every row: only the lines that hold ``ref`` as their first (id) or second
+    (name) cell are parsed. None when a line found is not a plain row (the caller reads them all)."""
+    _header, positions, _pin, _start = _store_header(text, source)
+    if positions[:2] != [0, 1] or positions[9] is None:
+        return None
+    if is_account_id(ref):
+        needle, column = f"\n{ref},", 0
+    else:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow([ref])  # the name as the store writes it
+        needle, column = f",{buffer.getvalue()},", 1
+    found, at = [], text.find(needle)
+    while at >= 0:
+        begin = text.rfind("\n", 0, at + 1 if column == 0 else at) + 1
+        end = text.find("\n", at + 1)
+        line = (text[begin:] if end < 0 else text[begin:end]).rstrip("\r")
+        try:
+            cells = next(csv.reader([line]))
+        except (StopIteration, csv.Error):
+            return None
+        if len(cells) != len(_header):
+            return None  # a quoted line break, or a damaged line: the full reading says which
+        if cells[column] == ref:
+            row = _store_row([cells[i] if i is not None else "" for i in positions])
+            if (row.state or "active") == "active":
+                found.append(row)
+        at = text.find(needle, at + 1)
+    return found
 
 
 def parse_csv(text: str, source: str, *, email_template: str | None = None) -> ParseResult:

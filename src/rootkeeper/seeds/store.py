@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import fsutil
 from ..accounts import lookup, shown, shown_path
 from ..errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
-from .formats import SeedRow, check_row, parse_store, recipients_fingerprint, to_csv
+from .formats import SeedRow, check_row, find_in_store, parse_store, recipients_fingerprint, store_pin, to_csv
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -100,12 +100,17 @@ def validate_recipient(text: str) -> str:
 
 
 class SeedStore(fsutil.StoredFile):
-    """An opened seed store. Rows live in memory; ``save()`` re-encrypts and replaces the file."""
+    """An opened seed store. Rows live in memory; ``save()`` re-encrypts and replaces the file.
 
-    def __init__(self, path: Path, rows: list[SeedRow], original: bytes | None, *,
-                 passphrase: str | None, recipients: list[str], pin: str | None = None) -> None:
+    The plaintext is read into rows when they are first needed: ``find`` alone (break glass) reads
+    only the lines of the account it looks for.
+    """
+
+    def __init__(self, path: Path, rows: list[SeedRow] | None, original: bytes | None, *,
+                 passphrase: str | None, recipients: list[str], pin: str | None = None, plain: str | None = None) -> None:
         self.path = Path(path)
-        self.rows = rows
+        self._plain = plain  # the decrypted CSV, until its rows are read
+        self._rows = rows
         self.pin = pin  # fingerprint of the recipients the store was encrypted to (its own, authenticated)
         self._original = original
         self._passphrase = passphrase
@@ -113,7 +118,20 @@ class SeedStore(fsutil.StoredFile):
         self.warnings: list[str] = []
         self._by_id: dict[str, SeedRow] = {}
         self._by_seed: dict[str, SeedRow] = {}
-        self._reindex()
+        if self._rows is not None:
+            self._reindex()
+
+    @property
+    def rows(self) -> list[SeedRow]:
+        if self._rows is None:
+            self._rows, _pin = parse_store(self._plain or "", f"seed store {self.path}")
+            self._plain = None
+            self._reindex()
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows: list[SeedRow]) -> None:
+        self._rows, self._plain = rows, None
 
     # -- lifecycle
     @classmethod
@@ -134,9 +152,9 @@ class SeedStore(fsutil.StoredFile):
             text = plain.decode("utf-8")
         except UnicodeDecodeError:
             raise CorruptError(f"seed store {path} decrypted to something that is not UTF-8 CSV") from None
-        rows, pin = parse_store(text, f"seed store {path}")
-        store = cls(path, rows, data, passphrase=passphrase if identities is None else None,
-                    recipients=list(recipients or []), pin=pin)
+        pin = store_pin(text, f"seed store {path}")
+        store = cls(path, None, data, passphrase=passphrase if identities is None else None,
+                    recipients=list(recipients or []), pin=pin, plain=text)
         if identities is not None:
             import pyrage
 
@@ -217,11 +235,18 @@ class SeedStore(fsutil.StoredFile):
         return [r for r in self.rows if r.state == "active"]
 
     def active(self, account_id: str) -> SeedRow | None:
+        self.rows  # noqa: B018 - read (and indexed) on first use
         return self._by_id.get(account_id)
 
     def find(self, ref: str) -> SeedRow:
         """The active row of an account given by 12-digit id or exact name."""
         ref = ref.strip()
+        if self._plain is not None and ref:
+            found = find_in_store(self._plain, f"seed store {self.path}", ref)
+            if found is not None and len(found) == 1:
+                return self._validated(found[0])
+            # none, several, or an unusual line: read every row for the precise answer
+        self.rows  # noqa: B018
         row = lookup(ref, self._by_id, lambda r: r.account_name, "account in the seed store")
         if row is not None:
             return self._validated(row)
@@ -235,6 +260,7 @@ class SeedStore(fsutil.StoredFile):
     # -- changes
     def refuse_foreign(self, row: SeedRow, where: str = "") -> None:
         """Refuse a seed that is already another account's active seed."""
+        self.rows  # noqa: B018
         other = self._by_seed.get(row.seed)
         if other is not None and other.account_id != row.account_id:
             raise InputError(

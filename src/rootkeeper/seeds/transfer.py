@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from ..journal import batch
 from .formats import parse_import, to_csv, to_json, to_otpauth
 
 if TYPE_CHECKING:
@@ -57,8 +58,7 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
         if saved is not existing:
             added.append(row.account_id)
     if added:
-        ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), "count": len(added),
-                            "accounts": added})
+        ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), **batch(added)})
     return Imported(store.path, len(parsed.rows), added, before, len(store.active_rows()), parsed.warnings)
 
 

@@ -1,0 +1,92 @@
+"""Break glass without importing click: ``rootkeeper code ACCOUNT --reason TEXT`` with plain arguments.
+
+At the moment of breaking glass rootkeeper competes with ``age -d | grep | oathtool``, and importing
+click (and every command's definition) is a third of a ``code`` run. When the arguments are plain —
+the command ``code``, one ACCOUNT, and only options this module knows, each given once, with a value
+that does not look like an option — they are read here and the command runs the same body as the
+click command (``code_body``). Anything else (``--help``, ``--fresh``, a missing ``--reason`` that a
+terminal would prompt for, an unknown or repeated option, ``--``) goes to click, whose errors and
+prompts stay the contract. ``tests/unit/test_quick_parse.py`` checks every plain form against click's
+own parse of the same arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+# The global options (cli.common.COMMON) and the code command's own options that take a value.
+VALUE_OPTIONS = {
+    "--config": "config", "--vault": "vault", "--seeds": "seeds", "--vault-password-file": "vault_password_file",
+    "--vault-key-file": "vault_key_file", "--seeds-passphrase-file": "seeds_passphrase_file",
+    "--seeds-identity": "seeds_identity", "--seeds-shares": "seeds_shares", "--journal": "journal",
+    "--profile": "profile", "--region": "region", "--reason": "reason", "--at": "at",
+}
+FLAGS = {"--debug": "debug"}
+
+
+def parse(args: list[str]) -> dict | None:
+    """The options of a plain ``code`` command line (name -> value, ``account`` and ``reason`` always
+    there), or None: click reads it."""
+    given: dict = {}
+    positionals: list[str] = []
+    pending = list(args)
+    while pending:
+        arg = pending.pop(0)
+        if arg.startswith("--"):
+            name, equals, value = arg.partition("=")
+            if name in FLAGS and not equals:
+                key, value = FLAGS[name], True
+            elif name in VALUE_OPTIONS:
+                if not equals:
+                    if not pending or (pending[0].startswith("-") and pending[0] != "-"):
+                        return None  # a missing value, or one that looks like an option: click's message
+                    value = pending.pop(0)
+                key = VALUE_OPTIONS[name]
+            else:
+                return None
+            if key in given:
+                return None
+            given[key] = value
+        elif arg.startswith("-") and arg != "-":
+            return None  # -h and any short option
+        else:
+            positionals.append(arg)
+    if len(positionals) != 2 or positionals[0] != "code" or "reason" not in given:
+        return None
+    given["account"] = positionals[1]
+    return given
+
+
+def run(given: dict) -> int:
+    """Run a parsed ``code`` command line."""
+    from . import inputs
+
+    ws = inputs.make_workspace(given.get)
+    try:
+        code_body(ws, given["account"], given["reason"], given.get("at"), 0,
+                  out=lambda text: _write(sys.stdout, text), note=lambda text: _write(sys.stderr, text))
+    finally:
+        ws.release()
+    return 0
+
+
+def code_body(ws, account: str, reason: str | None, at: str | None, fresh: int, *,
+              out: Callable[[str], None], note: Callable[[str], None]) -> None:
+    """The ``code`` command: the current code on stdout (recorded first), the seconds left and the
+    journal record on stderr."""
+    from .. import breakglass, totp
+    from . import inputs
+
+    when = totp.parse_time(at) if at is not None else None
+    why = inputs.reason(reason)
+    result = breakglass.current_code(ws, account, why, when, fresh=fresh)
+    out(result.code)
+    note(f"{result.seconds_left}s left ({result.row.account_id} {result.row.account_name})")
+    for seq, digest in ws.stamps:
+        note(f"journal: record {seq} sha256:{digest}")
+
+
+def _write(stream, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()

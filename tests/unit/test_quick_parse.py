@@ -1,0 +1,71 @@
+"""cli/quick.py reads plain ``code`` command lines without click: it must read them exactly as click does,
+and leave everything else to click (issue 13: break glass without importing click). TOTP codes are
+checked against RFC 6238 Appendix B here too, in process (oathtool checks them through the CLI)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rootkeeper import totp
+from rootkeeper.cli import build, quick
+
+PLAIN = [
+    ["code", "prod", "--reason", "close it (CHG-1)"],
+    ["code", "--reason=why", "123456789012"],
+    ["--vault", "v.kdbx", "code", "prod", "--reason", "r", "--seeds-identity", "-"],
+    ["code", "prod", "--reason", "r", "--at", "2026-11-28T12:00:00Z", "--debug", "--journal", "j.jsonl"],
+    ["--config", "x.toml", "--seeds", "s.age", "--seeds-passphrase-file", "pp", "code", "--at=59", "p", "--reason", "-"],
+]
+NOT_PLAIN = [
+    ["code", "prod"],  # no reason: a terminal prompts for it (click's path)
+    ["code", "prod", "--reason", "r", "--fresh", "10"],
+    ["code", "prod", "--reason", "r", "-h"],
+    ["code", "--help"],
+    ["code", "prod", "--reason", "--at"],  # a value that looks like an option
+    ["code", "prod", "--reason", "a", "--reason", "b"],
+    ["code", "prod", "other", "--reason", "r"],
+    ["code", "prod", "--reason", "r", "--"],
+    ["code", "prod", "--reason", "r", "--unknown", "x"],
+    ["password", "prod", "--reason", "r", "--show"],
+    ["--version"],
+    [],
+]
+
+
+def clicks_reading(args: list[str]) -> dict:
+    cli = build()
+    with cli.make_context("rootkeeper", list(args)) as ctx:
+        name, command, rest = cli.resolve_command(ctx, ctx.protected_args + ctx.args)
+        with command.make_context(name, rest, parent=ctx) as sub:
+            values = {key[3:]: value for key, value in sub.meta.items() if key.startswith("rk.")}
+            values.update({k: v for k, v in sub.params.items() if v is not None and k != "fresh"})
+            assert sub.params["fresh"] == 0
+            return values
+
+
+@pytest.mark.parametrize("args", PLAIN, ids=lambda a: " ".join(a))
+def test_plain_code_lines_are_read_as_click_reads_them(args):
+    assert quick.parse(args) == clicks_reading(args)
+
+
+@pytest.mark.parametrize("args", NOT_PLAIN, ids=lambda a: " ".join(a) or "(none)")
+def test_anything_else_goes_to_click(args):
+    assert quick.parse(args) is None
+
+
+@pytest.mark.parametrize(("when", "sha1", "sha256", "sha512"), [
+    (59, "94287082", "46119246", "90693936"),
+    (1111111109, "07081804", "68084774", "25091201"),
+    (1111111111, "14050471", "67062674", "99943326"),
+    (1234567890, "89005924", "91819424", "93441116"),
+    (2000000000, "69279037", "90698825", "38618901"),
+    (20000000000, "65353130", "77737706", "47863826"),
+])
+def test_rfc6238_appendix_b(when, sha1, sha256, sha512):
+    import base64
+
+    seeds = {"SHA1": b"12345678901234567890", "SHA256": b"12345678901234567890123456789012",
+             "SHA512": b"1234567890123456789012345678901234567890123456789012345678901234"}
+    for algorithm, expected in (("SHA1", sha1), ("SHA256", sha256), ("SHA512", sha512)):
+        seed = base64.b32encode(seeds[algorithm]).decode().rstrip("=")
+        assert totp.code(seed, when, digits=8, algorithm=algorithm) == expected
