@@ -129,11 +129,12 @@ def inventory(index: CustodyIndex) -> Inventory:
         # The segregation rule, checked across both stores.
         seeds = {r.seed for r in index.rows}
         lengths = {len(seed) for seed in seeds}
-        if any(_holds_seed(value, seeds, lengths) for value in vault.all_values()):
+        # One pass of the token pattern over every value at once (tokens cannot cross the separator).
+        if _holds_seed(vault.seed_check_text(), seeds, lengths):
             problems.append("an MFA seed from the seed store is also in the vault: delete it from the vault "
                             "(and from the entry's history) in KeePassXC")
         cells = {cell for row in index.rows for cell in row.cells()}
-        for entry in [*index.entries.values(), *index.retired]:
+        for entry in [*index.entries.values(), *index.retired] if vault.password_values() & cells else []:
             pw = vault.password(entry)
             if len(pw) >= 8 and pw in cells:
                 problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")

@@ -15,10 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import fsutil
@@ -43,6 +44,7 @@ ENTRY_NOTES = (
     "password, restore lost IAM administrator access, S3 MFA delete, some billing and support-plan "
     "changes, GovCloud sign-up. Record every use (rootkeeper password {id} --reason ...)."
 )
+_NOTES_FIXED = [part for part in re.split(r"\{[a-z]+\}", ENTRY_NOTES) if len(part) >= 16]
 _OTP_KEYS = {"otp", "totp seed", "totp settings"}
 _OTP_PREFIXES = ("timeotp-", "hmacotp-")
 _RESERVED = {"Title", "UserName", "Password", "URL", "Notes"}
@@ -83,12 +85,28 @@ class VaultEntry:
 
 
 def _fields(element) -> dict[str, str]:
+    """An entry's fields (key -> value). Children are walked directly: lxml's findtext() costs
+    microseconds a call, and a list of 100,000 entries makes millions of them."""
     out = {}
-    for string in element.findall("String"):
-        key = string.findtext("Key")
+    for string in element.iterchildren("String"):
+        key, value = None, ""
+        for child in string:
+            if child.tag == "Key":
+                key = child.text
+            elif child.tag == "Value":
+                value = child.text or ""
         if key is not None:
-            out[key] = string.findtext("Value") or ""
+            out[key] = value
     return out
+
+
+def _name_of(group) -> str | None:
+    """A group's name. Its children are walked up to the Name (the second child): lxml's findtext("Name")
+    looks at every child, and a group of 100,000 entries made each add (and each lookup) slow."""
+    for child in group:
+        if child.tag == "Name":
+            return child.text
+    return None
 
 
 def make_key_file() -> bytes:
@@ -171,12 +189,15 @@ def _key_bytes(key_file: Path | None) -> bytes | None:
 
 
 class Vault(fsutil.StoredFile):
-    def __init__(self, path: Path, kp, original: bytes | None) -> None:
+    def __init__(self, path: Path, kp, original: bytes | None, database=None) -> None:
         self.path = Path(path)
-        self.kp = kp
+        self.kp = kp  # pykeepass, for a vault opened to be written; None when opened to be read (kdbx.py)
+        self._database = database
+        self.tree = kp.tree if kp is not None else database.root  # the XML, protected values decrypted
         self._original = original
         self._index: dict[str, VaultEntry] | None = None
         self._retired: list[VaultEntry] = []
+        self._unrecognised: list[VaultEntry] = []
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -229,25 +250,60 @@ class Vault(fsutil.StoredFile):
         return cls.open(path, password, key_file)
 
     @classmethod
-    def open(cls, path: Path, password: str, key_file: Path | None = None, *, segregation: bool = True) -> Vault:
+    def open(cls, path: Path, password: str, key_file: Path | None = None, *, segregation: bool = True,
+             writable: bool = True) -> Vault:
         """Open the vault; with ``segregation`` (the default) refuse one that holds a seed. ``list``
-        opens without it and reports each such entry as a finding (exit 1) instead."""
-        from pykeepass import PyKeePass
-        from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
-
+        opens without it and reports each such entry as a finding (exit 1) instead. ``writable=False``:
+        read it only (``kdbx.py``, without pykeepass), for the commands that change nothing."""
         path = Path(path)
         data = fsutil.read_bytes(path, "vault")
         key = _key_bytes(key_file)
         if not data.startswith(KDBX_MAGIC):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
         check_kdf_header(data, path)
+        vault = None if writable else cls._read(path, data, password, key, key_file)
+        if vault is None:
+            vault = cls._open_writable(path, data, password, key, key_file)
+        if segregation:
+            vault.check_segregation()
+        return vault
+
+    @classmethod
+    def _read(cls, path: Path, data: bytes, password: str, key: bytes | None, key_file: Path | None) -> Vault | None:
+        """The vault read by ``kdbx.py``; None when it uses what only pykeepass reads (Twofish)."""
+        from . import kdbx
+
+        try:
+            database = kdbx.read(data, password, key)
+        except kdbx.KdbxError as exc:
+            if exc.kind == "unsupported":
+                return None
+            if exc.kind == "credentials":
+                raise AuthError(cls._wrong_password(path, key_file)) from None
+            if exc.kind == "key-file":
+                raise AuthError(f"key file {key_file} is damaged (its check hash does not match)") from None
+            if "checksum" in str(exc) or "HMAC" in str(exc):
+                raise CorruptError(f"vault {path} is corrupted (checksum mismatch): restore it from a copy") from None
+            raise CorruptError(f"vault {path} is truncated or corrupted: restore it from a copy") from None
+        except Exception:  # damaged input can fail in many ways (a short field, bad base64)
+            raise CorruptError(f"vault {path} is truncated or corrupted: restore it from a copy") from None
+        return cls(path, None, data, database)
+
+    @staticmethod
+    def _wrong_password(path: Path, key_file: Path | None) -> str:
+        hint = " and key file" if key_file else " (does it need --vault-key-file?)"
+        return f"wrong vault password{hint} for {path}, or its header is damaged: try again, or restore the file from a copy"
+
+    @classmethod
+    def _open_writable(cls, path: Path, data: bytes, password: str, key: bytes | None, key_file: Path | None) -> Vault:
+        from pykeepass import PyKeePass
+        from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
+
         try:
             kp = PyKeePass(io.BytesIO(data), password=password,
                            keyfile=io.BytesIO(key) if key is not None else None)
         except CredentialsError:
-            hint = " and key file" if key_file else " (does it need --vault-key-file?)"
-            raise AuthError(f"wrong vault password{hint} for {path}, or its header is damaged: try again, or "
-                            "restore the file from a copy") from None
+            raise AuthError(cls._wrong_password(path, key_file)) from None
         except (HeaderChecksumError, PayloadChecksumError):
             raise CorruptError(f"vault {path} is corrupted (checksum mismatch): restore it from a copy") from None
         except AssertionError:
@@ -259,12 +315,10 @@ class Vault(fsutil.StoredFile):
                 f"vault {path} is KDBX {kp.version[0]}.{kp.version[1]}: rootkeeper keeps KDBX 4 "
                 "(Argon2id); convert it in KeePassXC (Database settings > Encryption)"
             )
-        vault = cls(path, kp, data)
-        if segregation:
-            vault.check_segregation()
-        return vault
+        return cls(path, kp, data)
 
     def _build(self, *, rotate_kdf: bool = False) -> bytes:
+        self._writable()
         buffer = io.BytesIO()
         if rotate_kdf:
             self.kp.save(buffer)
@@ -276,18 +330,37 @@ class Vault(fsutil.StoredFile):
     def payload(self) -> bytes:
         return self._build()
 
+    def _writable(self) -> None:
+        """A vault read by kdbx.py, about to change: opened with pykeepass from the same bytes and the key
+        already derived (no second key derivation, no password kept)."""
+        if self.kp is not None:
+            return
+        from pykeepass import PyKeePass
+
+        old = self.tree
+        self.kp = PyKeePass(io.BytesIO(self._original), transformed_key=self._database.transformed_key)
+        self.tree, self._old_tree, self._database = self.kp.tree, old, None
+        self._index = None
+
+    def _live(self, element):
+        """The element of the tree being written that is ``element`` of the tree as read (the same XML)."""
+        old = getattr(self, "_old_tree", None)
+        if old is None or element.getroottree().getroot() is not old:
+            return element
+        found = self.tree.xpath(old.getroottree().getpath(element))
+        return found[0]
+
     # ------------------------------------------------------------ checks
     def segregation_problems(self) -> list[str]:
         """Each entry that holds an MFA seed (an otp or TOTP field, or ``otpauth:`` in any value)."""
-        # One XPath pass in C finds the few candidates (no translate(): it is slow on 100k values);
-        # Python then applies the exact, case-insensitive rule to those only.
-        # "otpauth:" in any case contains "th:" in one of four casings: a cheap filter in C.
-        candidates = self.kp.tree.xpath(
-            "//Entry/String[Key[contains(., 'tp') or contains(., 'TP') or contains(., 'Tp') or contains(., 'tP')]"
-            " or Value[contains(., 'th:') or contains(., 'TH:') or contains(., 'Th:') or contains(., 'tH:')]]"
-        )
+        # A cheap look first (the distinct keys, and every value at once); the exact rule and the
+        # entries' names only when something looks like a seed.
+        keys = {(key.text or "").strip().lower() for key in self.tree.iter("Key")}
+        values = "\x00".join(value.text for value in self.tree.iter("Value") if value.text)
+        if not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in keys) and "otpauth:" not in values.lower():
+            return []
         problems = []
-        for string in candidates:
+        for string in self.tree.iter("String"):
             key = (string.findtext("Key") or "").strip()
             value = string.findtext("Value") or ""
             low = key.lower()
@@ -309,67 +382,112 @@ class Vault(fsutil.StoredFile):
             raise SegregationError(problems[0])
 
     def all_values(self) -> list[str]:
-        """Every string value in the vault (to prove no seed is in it)."""
-        return [s.findtext("Value") or "" for s in self.kp.tree.iter("String")]
+        """Every value in the vault (to prove no seed is in it)."""
+        return [value.text or "" for value in self.tree.iter("Value")]
+
+    def seed_check_text(self) -> str:
+        """Every value joined by NULs, with the fixed text of rootkeeper's own entry notes taken out: it
+        holds no seed, and the id, name and e-mail filled into it are values of their own. What the
+        cross-store seed check reads (a 100,000-entry vault is mostly that text)."""
+        text = "\x00".join(self.all_values())
+        for part in _NOTES_FIXED:
+            text = text.replace(part, "\x00")
+        return text
+
+    def password_values(self) -> set[str]:
+        """The password of every entry of an account (active and retired)."""
+        return {self.password(entry) for entry in self.entries(include_retired=True)}
 
     def kdf(self) -> dict:
-        params = self.kp.kdbx.header.value.dynamic_header.kdf_parameters.data.dict
-        from pykeepass.kdbx_parsing import kdf_uuids
+        """The key derivation of the file as read (or as it will be written)."""
+        from . import kdbx
 
-        names = {v: k for k, v in kdf_uuids.items()}
-        return {"kdf": names.get(params["$UUID"].value, "unknown"),
-                "memory_mib": params["M"].value // (1024 * 1024) if "M" in params else None,
-                "iterations": params["I"].value if "I" in params else None,
-                "parallelism": params["P"].value if "P" in params else None}
+        params = kdbx.kdf_parameters(self._original or self._build())
+        number = lambda key: int.from_bytes(params[key], "little") if key in params else None  # noqa: E731
+        names = {kdbx.ARGON2D: "argon2", kdbx.ARGON2ID: "argon2id"}
+        return {"kdf": names.get(params.get("$UUID", b""), "unknown"),
+                "memory_mib": number("M") // (1024 * 1024) if "M" in params else None,
+                "iterations": number("I"), "parallelism": number("P")}
 
     def identity(self) -> dict:
         """What names this database for good (unchanged by saves): its root group's UUID, when it was
         created, and its name."""
-        root = self.kp.root_group
-        return {"database_id": str(root.uuid), "created": root.ctime, "name": self.kp.database_name or ""}
+        root = self.tree.find("Root/Group") if self.kp is None else self.kp.root_group._element
+        created = root.findtext("Times/CreationTime") or ""
+        try:
+            when = datetime(1, 1, 1, tzinfo=UTC) + timedelta(seconds=int.from_bytes(base64.b64decode(created), "little"))
+        except ValueError:
+            when = datetime.fromisoformat(created.replace("Z", "+00:00")).replace(tzinfo=UTC)
+        return {"database_id": str(uuid.UUID(bytes=base64.b64decode(root.findtext("UUID") or ""))), "created": when,
+                "name": self.tree.findtext("Meta/DatabaseName") or ""}
 
     # ------------------------------------------------------------ groups and entries
     def _group(self, name: str, create: bool = False):
-        for group in self.kp.root_group._element.findall("Group"):
-            if group.findtext("Name") == name:
-                from pykeepass.group import Group
-
-                return Group(element=group, kp=self.kp)
+        """The element of the top-level group ``name`` (created, with ``create``; None if absent)."""
+        for group in self.tree.find("Root/Group").iterchildren("Group") if self.kp is None else \
+                self.kp.root_group._element.iterchildren("Group"):
+            if _name_of(group) == name:
+                return group
         if not create:
             return None
+        self._writable()
         return self.kp.add_group(self.kp.root_group, name,
                                  notes="AWS root users' passwords" if name == ACTIVE_GROUP
-                                 else "Closed or retired accounts; kept, never deleted")
+                                 else "Closed or retired accounts; kept, never deleted")._element
+
+    def _group_of(self, element):
+        from pykeepass.group import Group
+
+        return Group(element=element, kp=self.kp)
+
+    def _entries_by_group(self) -> list[tuple[object, object, dict[str, str]]]:
+        """(group element, entry element, its fields) of every entry that is not a history item, in one
+        pass over the XML."""
+        out = []
+        for element in self.tree.iter("Entry"):
+            group = element.getparent()
+            if group is None or group.tag != "Group":
+                continue  # a history item
+            out.append((group, element, _fields(element)))
+        return out
+
+    def _top_group(self, group) -> str | None:
+        """The name of ``group`` if it is a top-level group (a child of the root group), else None."""
+        parent = group.getparent()
+        if parent is not None and parent.tag == "Group" and parent.getparent() is not None \
+                and parent.getparent().tag == "Root":
+            return _name_of(group)
+        return None
 
     def _scan(self) -> dict[str, VaultEntry]:
         """Active entries by account id (retired ones are kept in ``self._retired``)."""
         if self._index is None:
             active: dict[str, VaultEntry] = {}
             retired: list[VaultEntry] = []
-            for group_name, is_retired in ((ACTIVE_GROUP, False), (RETIRED_GROUP, True)):
-                group = self._group(group_name)
-                if group is None:
+            unrecognised: list[VaultEntry] = []
+            tops: dict = {}
+            for group, element, fields in self._entries_by_group():
+                top = tops[group] if group in tops else tops.setdefault(group, self._top_group(group))
+                account_id = fields.get("AccountId", "").strip()
+                if not is_account_id(account_id):
+                    if top != RETIRED_GROUP:  # added by hand without an account id: never ignored silently
+                        unrecognised.append(VaultEntry("", fields.get("Title", ""), fields.get("Email", ""), False,
+                                                       element))
                     continue
-                per_entry: dict = {}
-                for key in ("Title", "AccountId", "Email"):
-                    for value in group._element.xpath(f"Entry/String[Key='{key}']/Value"):
-                        per_entry.setdefault(value.getparent().getparent(), {})[key] = value.text or ""
-                for element, fields in per_entry.items():
-                    account_id = fields.get("AccountId", "").strip()
-                    if not is_account_id(account_id):
-                        continue  # added by hand without an account id: not ours to manage
-                    entry = VaultEntry(account_id, fields.get("Title", ""), fields.get("Email", ""),
-                                       is_retired, element)
-                    if is_retired:
-                        retired.append(entry)
-                    elif account_id in active:
-                        raise CorruptError(
-                            f"vault {self.path} has two entries for account {account_id}: "
-                            "merge them in KeePassXC (keep one, move the other to 'Retired')"
-                        )
-                    else:
-                        active[account_id] = entry
-            self._index, self._retired = active, retired
+                if top not in (ACTIVE_GROUP, RETIRED_GROUP):
+                    continue
+                entry = VaultEntry(account_id, fields.get("Title", ""), fields.get("Email", ""), top == RETIRED_GROUP,
+                                   element)
+                if entry.retired:
+                    retired.append(entry)
+                elif account_id in active:
+                    raise CorruptError(
+                        f"vault {self.path} has two entries for account {account_id}: "
+                        "merge them in KeePassXC (keep one, move the other to 'Retired')"
+                    )
+                else:
+                    active[account_id] = entry
+            self._index, self._retired, self._unrecognised = active, retired, unrecognised
         return self._index
 
     def entries(self, include_retired: bool = False) -> list[VaultEntry]:
@@ -385,7 +503,14 @@ class Vault(fsutil.StoredFile):
         if group is None:
             return None
         key = "AccountId" if is_account_id(ref) else "Title"
-        found = group._element.xpath("Entry[String[Key=$key and Value=$ref]]", key=key, ref=ref)
+        found = []  # the group's own entries (not history items) with that field
+        for value in group.iter("Value"):
+            if value.text == ref:
+                string = value.getparent()
+                entry = string.getparent() if string is not None else None
+                if string.tag == "String" and string.findtext("Key") == key and entry is not None \
+                        and entry.getparent() is group and entry not in found:
+                    found.append(entry)
         if len(found) != 1:
             return None  # none, or ambiguous: the full index gives the precise error
         fields = _fields(found[0])
@@ -414,28 +539,14 @@ class Vault(fsutil.StoredFile):
     def unrecognised(self) -> list[VaultEntry]:
         """Entries outside 'Retired' without a valid AccountId (added by hand in KeePassXC): never
         ignored silently; ``account_id`` is "" and ``email`` what the entry says, if anything."""
-        # Two XPath passes in C (entries of a group, not history items): those without the field,
-        # and the AccountId values, checked here; only the few candidates are read in Python.
-        root = self.kp.tree
-        candidates = root.xpath("/KeePassFile/Root//Group/Entry[not(String[Key='AccountId'])]")
-        candidates += [value.getparent().getparent()
-                       for value in root.xpath("/KeePassFile/Root//Group/Entry/String[Key='AccountId']/Value")
-                       if not is_account_id((value.text or "").strip())]
-        out = []
-        for element in candidates:
-            group = element.getparent()
-            parent = group.getparent()
-            if group.findtext("Name") == RETIRED_GROUP and parent is not None and parent.getparent() is not None \
-                    and parent.getparent().tag == "Root":
-                continue
-            fields = _fields(element)
-            out.append(VaultEntry("", fields.get("Title", ""), fields.get("Email", ""), False, element))
-        return out
+        self._scan()
+        return list(self._unrecognised)
 
     def adopt(self, title: str, account: Account) -> VaultEntry:
         """Give a hand-added entry its AccountId and Email, and move it to 'AWS root users'."""
         from pykeepass.entry import Entry
 
+        self._writable()
         matches = [u for u in self.unrecognised() if u.name == title]
         if not matches:
             raise NotFoundError(f"no vault entry titled {title!r} without an AccountId: see 'rootkeeper list'")
@@ -450,7 +561,7 @@ class Vault(fsutil.StoredFile):
         wrapped.set_custom_property("Email", account.email)
         group = self._group(ACTIVE_GROUP, create=True)
         if wrapped.group is None or wrapped.group.name != ACTIVE_GROUP:
-            self.kp.move_entry(wrapped, group)
+            self.kp.move_entry(wrapped, self._group_of(group))
         wrapped.touch(modify=True)
         self._index = None
         return self.get(account.id)
@@ -467,11 +578,12 @@ class Vault(fsutil.StoredFile):
             raise
 
     def password(self, entry: VaultEntry) -> str:
-        return _fields(entry.element).get("Password", "")
+        return _fields(self._live(entry.element)).get("Password", "")
 
     def add(self, account: Account, password: str) -> VaultEntry:
         from pykeepass.entry import Entry
 
+        self._writable()
         if self.get(account.id) is not None:
             raise ExistsError(f"account {account.id} already has a vault entry: use 'rootkeeper rotate' to change its password")
         group = self._group(ACTIVE_GROUP, create=True)
@@ -481,7 +593,7 @@ class Vault(fsutil.StoredFile):
                       tags=["aws-root"], kp=self.kp)
         entry.set_custom_property("AccountId", account.id)
         entry.set_custom_property("Email", account.email)
-        group._element.append(entry._element)
+        group.append(entry._element)
         record = VaultEntry(account.id, account.name, account.email, False, entry._element)
         self._scan()[account.id] = record
         return record
@@ -489,7 +601,8 @@ class Vault(fsutil.StoredFile):
     def rotate(self, entry: VaultEntry, new_password: str) -> None:
         from pykeepass.entry import Entry
 
-        wrapped = Entry(element=entry.element, kp=self.kp)
+        self._writable()
+        wrapped = Entry(element=self._live(entry.element), kp=self.kp)
         wrapped.save_history()
         wrapped.password = new_password
         wrapped.touch(modify=True)
@@ -497,9 +610,10 @@ class Vault(fsutil.StoredFile):
     def retire(self, entry: VaultEntry) -> None:
         from pykeepass.entry import Entry
 
+        self._writable()
         group = self._group(RETIRED_GROUP, create=True)
-        wrapped = Entry(element=entry.element, kp=self.kp)
+        wrapped = Entry(element=self._live(entry.element), kp=self.kp)
         wrapped.save_history()
-        self.kp.move_entry(wrapped, group)
+        self.kp.move_entry(wrapped, self._group_of(group))
         wrapped.touch(modify=True)
         self._index = None

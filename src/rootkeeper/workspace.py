@@ -78,7 +78,9 @@ class Workspace:
             from .vault import Vault
 
             self._hold(path)
-            self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation)
+            # A command that changes nothing reads the vault without pykeepass (kdbx.py): break glass and list.
+            self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation,
+                                     writable=self.writer)
         return self._vault
 
     def opened_vault(self) -> Vault | None:
@@ -127,7 +129,7 @@ class Workspace:
         """A copy of the vault at ``path``, opened with this command's password and key file."""
         from .vault import Vault
 
-        return Vault.open(path, self.credentials.vault_password(), self.key_file)
+        return Vault.open(path, self.credentials.vault_password(), self.key_file, writable=False)
 
     def journal(self) -> Journal:
         path = self.journal_path or (self.config.base / "rootkeeper-journal.jsonl")

@@ -27,6 +27,9 @@ OWNERS = {
     "werkzeug": ["sim/"],
     "flask": ["sim/"],
     "pykeepass": ["vault.py"],
+    "Cryptodome": ["kdbx.py"],
+    "argon2": ["kdbx.py"],
+    "lxml": ["kdbx.py"],
     "pyrage": ["seeds/store.py"],
     "pyotp": ["totp.py"],
     "segno": ["paper/pdf.py"],
@@ -39,7 +42,8 @@ OWNERS = {
     "rootkeeper.sim": ["sim/", "cli/demo.py"],
     "rootkeeper.cli": ["cli/", "__main__.py"],
 }
-LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "pyrage", "pyotp", "segno", "reportlab",
+LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "Cryptodome", "argon2", "lxml",
+        "pyrage", "pyotp", "segno", "reportlab",
         "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic"}
 
 

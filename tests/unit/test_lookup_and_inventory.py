@@ -69,8 +69,11 @@ class FakeVault:
     def __init__(self, passwords: dict[str, str], values: list[str]) -> None:
         self.passwords, self.values = passwords, values
 
-    def all_values(self) -> list[str]:
-        return self.values
+    def seed_check_text(self) -> str:
+        return "\x00".join(self.values)
+
+    def password_values(self) -> set[str]:
+        return set(self.passwords.values())
 
     def password(self, entry: VaultEntry) -> str:
         return self.passwords[entry.account_id]
