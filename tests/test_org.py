@@ -181,6 +181,24 @@ def test_audit_table_and_csv(org):
     assert rows[1]["access_keys"].startswith("AKIA")
 
 
+def test_audit_of_accounts_named_by_id_reaches_only_those_accounts(org):
+    """Issue 13, goal 6: ids need no listing of the organization (one DescribeAccount each)."""
+    plant_every_verdict(org)
+    org.sim.actions.clear()
+    org.sim.calls.clear()
+    result = org.rk("org", "audit", "--json", org.ids["root-keys"], org.ids["custodied"])
+    rows = {r["account_id"]: r for r in json.loads(result.out)["accounts"]}
+    assert set(rows) == {org.ids["root-keys"], org.ids["custodied"]}
+    assert rows[org.ids["custodied"]]["verdict"] == "CUSTODIED" and rows[org.ids["root-keys"]]["verdict"] == "ROOT_ACCESS_KEYS"
+    assert org.sim.actions["organizations:ListAccounts"] == 0
+    assert org.sim.actions["organizations:DescribeAccount"] == 2
+    from rootkeeper.sim.server import MANAGEMENT_ACCOUNT
+
+    reached = set(org.sim.calls) - {MANAGEMENT_ACCOUNT}  # the management account's own calls (DescribeAccount)
+    assert reached == {org.ids["root-keys"], org.ids["custodied"]}  # no other account was reached
+    assert all(rows[a]["calls"] <= 3 for a in rows)
+
+
 def test_throttled_after_retries_is_unreachable_and_the_rest_complete(org):
     org.enable_central_root()
     for i in range(5):

@@ -13,9 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..accounts import is_account_id
 from ..errors import AwsError, CheckFailed, InputError
 from ..inventory import CustodyIndex
-from .accounts import OrgAccount, Selection, iter_accounts, listed_order
+from ..journal import batch
+from .accounts import OrgAccount, Selection, find_accounts, iter_accounts, listed_order
 from .aws import ACCESS_KEYS, AUDIT_TASK, CERTIFICATES, MFA_DEVICES, Aws, aws_errors, has_login_profile, paged_ids
 
 if TYPE_CHECKING:
@@ -137,7 +139,7 @@ def record_devices(ws: Workspace, rows: list[AuditRow]) -> list[AuditRow]:
         changed.append(row)
     if changed:
         ws.commit([store], {"event": "seeds.record-device", "source": "org audit",
-                            "devices": {r.account.account_id: r.seed_device_arn for r in changed}})
+                            **batch([r.account.account_id for r in changed])})
     return changed
 
 
@@ -288,6 +290,11 @@ class Auditor:
         """The whole organization, or the accounts ``refs`` names (ids or exact names), in listed order."""
         _org_id, management = self.aws.organization()
         caller = self.aws.caller_account()
+        refs = list(refs)
+        if refs and all(is_account_id(r) for r in refs):
+            # Accounts named by id: one DescribeAccount each, never the whole organization's listing
+            # (AWS has no lookup by name: a name needs the listing, matched as its pages arrive).
+            return self.run(iter(find_accounts(self.aws, refs, management)), caller, on_listed, on_done)
         listing = iter_accounts(self.aws, management)
         selection = Selection(refs) if refs else None
         if selection is not None:
