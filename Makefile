@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test unit lint lock audit bench bench-org bench-paper bench-custody pictures clean
+.PHONY: setup tools demo test unit lint lock audit bench bench-scale bench-org bench-paper bench-custody pictures clean
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,9 @@ unit: setup
 
 bench: setup tools
 	$(BIN)/python benchmarks/bench_10k.py
+
+bench-scale: setup tools
+	$(BIN)/python benchmarks/bench_scale.py
 
 bench-org: setup
 	$(BIN)/python benchmarks/bench_org.py
