@@ -80,7 +80,7 @@ def test_random_sigkills_never_lose_committed_data_or_break_a_store(home):
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         proc.stdin.write(stdin.encode())
         proc.stdin.close()
-        time.sleep(rng.uniform(0.02, 0.45))  # these commands take 0.3-0.5 s: most are killed somewhere inside
+        time.sleep(rng.uniform(0.01, 0.25))  # these commands take 0.06-0.4 s: most are killed somewhere inside
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             figures["killed"] += 1
