@@ -30,13 +30,15 @@ def test_help_does_not_import_heavy_libraries(tmp_path):
     assert "HEAVY []" in out
 
 
-def test_code_does_not_import_boto3_or_pykeepass(home):
+def test_code_does_not_import_boto3_pykeepass_or_even_click(home):
+    """Break glass loads only what it needs; with plain arguments not even click (issue 13)."""
     home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=random_seed(), check=True)
-    code = (f"import sys, runpy\nsys.argv=['rootkeeper','code','a','--reason','t','--seeds-identity',{str(home.identity)!r}]\n"
-            "try:\n    runpy.run_module('rootkeeper', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print('HEAVY', [m for m in ('boto3', 'pykeepass', 'rich') if m in sys.modules])")
+    heavy = "('boto3', 'pykeepass', 'rich', 'click', 'lxml', 'pyotp')"
+    code = (f"import sys\nfrom rootkeeper.cli import main\n"
+            f"try:\n    main(['code','a','--reason','t','--seeds-identity',{str(home.identity)!r}])\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY', [m for m in {heavy} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=home.root, env=base_env()).stdout.decode()
-    assert "HEAVY []" in out
+    assert "HEAVY []" in out, out
 
 
 def test_list_json_has_no_secrets(home):

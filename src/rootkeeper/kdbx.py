@@ -137,7 +137,7 @@ def read(data: bytes, password: str | None, key_file: bytes | None, *, transform
     if transformed_key is None:
         composite = hashlib.sha256((hashlib.sha256(password.encode("utf-8")).digest() if password is not None else b"")
                                    + (key_file_composite(key_file) if key_file is not None else b"")).digest()
-        transformed_key = transform(composite, params)
+        transformed_key = _derive_while_loading(composite, params, fields.get(2, b""))
     seed = fields.get(4, b"")
     hmac_base = hashlib.sha512(seed + transformed_key + b"\x01").digest()
 
@@ -169,6 +169,30 @@ def read(data: bytes, password: str | None, key_file: bytes | None, *, transform
     root = _parse_inner(payload, compressed)
     return Database(root, (int.from_bytes(data[10:12], "little"), int.from_bytes(data[8:10], "little")), params,
                     transformed_key)
+
+
+def _derive_while_loading(composite: bytes, params: dict[str, bytes], cipher_id: bytes) -> bytes:
+    """The key derivation (argon2 releases the GIL) in a thread, while this one imports what reading the
+    payload needs: the imports cost nothing on top of the derivation."""
+    import threading
+
+    out: dict = {}
+
+    def derive() -> None:
+        try:
+            out["key"] = transform(composite, params)
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
+            out["error"] = exc
+
+    worker = threading.Thread(target=derive, name="kdf", daemon=True)
+    worker.start()
+    from lxml import etree  # noqa: F401
+
+    _cipher_module("AES" if cipher_id == AES256 else "ChaCha20")
+    worker.join()
+    if "error" in out:
+        raise out["error"]
+    return out["key"]
 
 
 def _cipher_module(name: str):

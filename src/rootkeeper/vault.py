@@ -198,6 +198,7 @@ class Vault(fsutil.StoredFile):
         self._index: dict[str, VaultEntry] | None = None
         self._retired: list[VaultEntry] = []
         self._unrecognised: list[VaultEntry] = []
+        self._read_fields: dict = {}  # entry element -> its fields, for a vault opened only to be read
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -340,7 +341,7 @@ class Vault(fsutil.StoredFile):
         old = self.tree
         self.kp = PyKeePass(io.BytesIO(self._original), transformed_key=self._database.transformed_key)
         self.tree, self._old_tree, self._database = self.kp.tree, old, None
-        self._index = None
+        self._index, self._read_fields = None, {}
 
     def _live(self, element):
         """The element of the tree being written that is ``element`` of the tree as read (the same XML)."""
@@ -448,7 +449,10 @@ class Vault(fsutil.StoredFile):
             group = element.getparent()
             if group is None or group.tag != "Group":
                 continue  # a history item
-            out.append((group, element, _fields(element)))
+            fields = _fields(element)
+            if self.kp is None:  # a vault only read never changes: its fields are kept for password()
+                self._read_fields[element] = fields
+            out.append((group, element, fields))
         return out
 
     def _top_group(self, group) -> str | None:
@@ -578,7 +582,8 @@ class Vault(fsutil.StoredFile):
             raise
 
     def password(self, entry: VaultEntry) -> str:
-        return _fields(self._live(entry.element)).get("Password", "")
+        fields = self._read_fields.get(entry.element) if self.kp is None else None
+        return (fields if fields is not None else _fields(self._live(entry.element))).get("Password", "")
 
     def add(self, account: Account, password: str) -> VaultEntry:
         from pykeepass.entry import Entry

@@ -168,7 +168,11 @@ def workspace(*, writer: bool = False):
     a writer holds are released when the command ends, however it ends."""
     ws = inputs.make_workspace(given, writer=writer)
     click.get_current_context().call_on_close(ws.release)
+    _KEPT.append(ws)  # freed with the process (cli.main exits without tearing down: see _exit_now)
     return ws
+
+
+_KEPT: list = []
 
 
 # ------------------------------------------------------------------ printing
