@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import fsutil
-from .accounts import SIGNIN_URL, Account, is_account_id, lookup
+from .accounts import SIGNIN_URL, Account, is_account_id, lookup, shown_path
 from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 
 KDBX_MAGIC = b"\x03\xd9\xa2\x9a"  # the first bytes of every KeePass 2 database
@@ -603,6 +603,32 @@ class Vault(fsutil.StoredFile):
         self._scan()[account.id] = record
         return record
 
+    def add_many(self, pairs: list[tuple[Account, str]]) -> list[VaultEntry]:
+        """Add an entry per (account, password), all checked first (the bulk path of migration)."""
+        self._writable()
+        clash = [account.id for account, _pw in pairs if self.get(account.id) is not None]
+        if clash:
+            raise ExistsError(f"account {clash[0]} already has a vault entry ({len(clash)} of the accounts given do): "
+                              "leave them out, or use 'rootkeeper rotate' to change a password")
+        return [self.add(account, password) for account, password in pairs]
+
+    def adopt_many(self, pairs: list[tuple[VaultEntry, Account]]) -> None:
+        """Adopt each hand-added entry as its account, in one pass (what ``adopt`` does for one)."""
+        from pykeepass.entry import Entry
+
+        self._writable()
+        group = self._group_of(self._group(ACTIVE_GROUP, create=True))
+        for found, account in pairs:
+            wrapped = Entry(element=self._live(found.element), kp=self.kp)
+            wrapped.save_history()
+            wrapped.set_custom_property("AccountId", account.id)
+            wrapped.set_custom_property("Email", account.email)
+            if wrapped._element.getparent() is not group._element:
+                wrapped._element.getparent().remove(wrapped._element)
+                group._element.append(wrapped._element)
+            wrapped.touch(modify=True)
+        self._index = None
+
     def rotate(self, entry: VaultEntry, new_password: str) -> None:
         from pykeepass.entry import Entry
 
@@ -622,3 +648,45 @@ class Vault(fsutil.StoredFile):
         self.kp.move_entry(wrapped, self._group_of(group))
         wrapped.touch(modify=True)
         self._index = None
+
+
+def read_keepass(path: Path, password: str, key_file: Path | None = None) -> list[dict[str, str]]:
+    """The fields of every entry of any KeePass 2 database (KDBX 3.1 or 4, Argon2 or AES-KDF), read
+    only: the database a team kept by hand, to migrate. History items and the recycle bin are left out."""
+    from . import kdbx
+
+    path = Path(path)
+    data = fsutil.read_bytes(path, "KeePass database")
+    key = _key_bytes(key_file)
+    if not data.startswith(KDBX_MAGIC):
+        raise InputError(f"{shown_path(path)} is not a KeePass database: give the .kdbx file to migrate")
+    wrong = f"wrong password{' or key file' if key_file else ' (does it need --from-key-file?)'} for {shown_path(path)}"
+    try:
+        if int.from_bytes(data[10:12], "little") >= 4:
+            if kdbx.kdf_parameters(data).get("$UUID") != kdbx.AES_KDF:
+                check_kdf_header(data, path)
+            root = kdbx.read(data, password, key).root
+        else:
+            from pykeepass import PyKeePass
+            from pykeepass.exceptions import CredentialsError
+
+            transformed = kdbx.kdbx3_transformed_key(data, password, key)
+            try:
+                root = PyKeePass(io.BytesIO(data), transformed_key=transformed).tree.getroot()
+            except CredentialsError:
+                raise AuthError(wrong) from None
+    except kdbx.KdbxError as exc:
+        if exc.kind == "credentials":
+            raise AuthError(wrong) from None
+        raise CorruptError(f"{shown_path(path)} cannot be read ({exc}): open it in KeePassXC and save it again") from None
+    bin_uuid = root.findtext("Meta/RecycleBinUUID") or ""
+    out = []
+    for element in root.iter("Entry"):
+        group = element.getparent()
+        if group is None or group.tag != "Group":
+            continue  # a history item
+        ancestors = [g for g in element.iterancestors("Group")]
+        if bin_uuid and any(g.findtext("UUID") == bin_uuid for g in ancestors):
+            continue  # deleted in KeePass: in the recycle bin
+        out.append(_fields(element))
+    return out

@@ -416,23 +416,60 @@ def retire(account, vault_only, yes):
 
 @click.command(context_settings=CONTEXT)
 @common
-@click.argument("entry", metavar="ENTRY_TITLE")
-@click.option("--account-id", required=True, metavar="ID", help="The 12-digit AWS account id the entry is for.")
+@click.argument("entry", metavar="[ENTRY_TITLE]", required=False)
+@click.option("--account-id", metavar="ID", help="The 12-digit AWS account id the entry is for.")
 @click.option("--email", metavar="E", help="Root e-mail [default: the entry's Email field, else the config's template].")
-def adopt(entry, account_id, email):
-    """Adopt a vault entry added by hand in KeePassXC: record its AccountId and Email.
+@click.option("--accounts", "accounts_file", metavar="FILE",
+              help="Adopt many: a CSV with the columns 'Account #', 'Account Name' (the entries' titles) and "
+                   "'Account Email' ('-': stdin); never a seed or password column.")
+@click.option("--from", "from_db", metavar="OLD.kdbx",
+              help="With --accounts: copy the matching entries' passwords from this KeePass database (KDBX 3.1 or 4, "
+                   "left unchanged) into the vault.")
+@click.option("--from-password-file", metavar="FILE",
+              help="Read OLD.kdbx's password from FILE ('-': stdin) [env ROOTKEEPER_FROM_PASSWORD; else a prompt].")
+@click.option("--from-key-file", metavar="FILE", help="OLD.kdbx's key file, if it has one.")
+def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, from_key_file):
+    """Adopt vault entries added by hand in KeePassXC, or migrate a KeePass database kept by hand.
 
-    'rootkeeper list' shows such entries as unrecognised. The entry moves to the
-    'AWS root users' group; its password is kept. Journaled.
+    One entry: record its AccountId and Email; it moves to the 'AWS root users'
+    group and keeps its password ('rootkeeper list' shows such entries as
+    unrecognised). Many: --accounts FILE matches each row's account name to
+    exactly one entry title. With --from OLD.kdbx the entries come from that
+    database, which is only read; without it, from the vault's unrecognised
+    entries. All or nothing; one vault write; journaled.
 
     \b
-    Example:
+    Examples:
       rootkeeper adopt "legacy payments" --account-id 123456789012
+      cut -d, -f1-3 accounts-and-seeds.csv > accounts.csv
+      rootkeeper adopt --accounts accounts.csv --from root-passwords.kdbx
     """
     from .. import ceremony
+    from ..errors import InputError
 
+    if accounts_file is None:
+        if from_db or from_password_file or from_key_file:
+            raise InputError("--from goes with --accounts FILE (which accounts to take from it)")
+        if entry is None or account_id is None:
+            raise InputError("give ENTRY_TITLE --account-id ID (one entry), or --accounts FILE (many)")
+        ws = workspace(writer=True)
+        account = ceremony.adopt(ws, entry, account_id, email)
+        note(f"adopted {entry!r} as account {account.id} ({account.email})")
+        stamps(ws)
+        return
+    if entry is not None or account_id is not None or email is not None:
+        raise InputError("--accounts FILE adopts many: drop ENTRY_TITLE, --account-id and --email (the file gives them)")
+    from .. import migrate
+    from ..vault import read_keepass
+
+    text, source = inputs.read_input_file(accounts_file, "accounts file")
+    rows = migrate.read_accounts(text, source)
+    old = None
+    if from_db is not None:
+        secret = inputs.secret(f"password of {Path(from_db).name}", from_password_file, "--from-password-file",
+                               "ROOTKEEPER_FROM_PASSWORD")
+        old = read_keepass(Path(from_db), secret, Path(from_key_file) if from_key_file else None)
     ws = workspace(writer=True)
-    account = ceremony.adopt(ws, entry, account_id, email)
-    note(f"adopted {entry!r} as account {account.id} ({account.email})")
+    done = migrate.adopt_accounts(ws, rows, source, old=old, old_name=Path(from_db).name if from_db else "")
+    note(f"{'migrated' if from_db else 'adopted'} {done.count} accounts{f' from {done.source}' if done.source else ''}")
     stamps(ws)
-

@@ -1,0 +1,102 @@
+"""adopt --accounts [--from OLD.kdbx]: migrating a KeePass database kept by hand, checked with keepassxc-cli.
+
+Issue 13, goal 5: the bulk path that migration uses. The old database is the manual procedure's: made
+by keepassxc-cli (KDBX 3.1, AES-KDF), entries titled with the accounts' names, no AccountId.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from xml.sax.saxutils import escape
+
+from conftest import VAULT_PASSWORD, assert_clean_failure, base_env, oracle, snapshot
+
+NAMES = ["log-archive", "security, audit", "payments"]
+IDS = ["111111111111", "222222222222", "333333333333"]
+
+
+def uuid64() -> str:
+    return base64.b64encode(os.urandom(16)).decode()
+
+
+def old_database(tmp_path, passwords: dict[str, str], extra_xml: str = "") -> tuple:
+    """A KeePass database as keepassxc-cli imports one: entries in two groups, one in the recycle bin."""
+    bin_uuid = uuid64()
+    entries = "".join(
+        f"<Entry><UUID>{uuid64()}</UUID><String><Key>Title</Key><Value>{escape(name)}</Value></String>"
+        f"<String><Key>UserName</Key><Value>root</Value></String>"
+        f"<String><Key>Password</Key><Value>{escape(pw)}</Value></String></Entry>"
+        for name, pw in passwords.items())
+    deleted = (f"<Group><UUID>{bin_uuid}</UUID><Name>Recycle Bin</Name><Entry><UUID>{uuid64()}</UUID>"
+               "<String><Key>Title</Key><Value>payments</Value></String>"
+               "<String><Key>Password</Key><Value>an old deleted one</Value></String></Entry></Group>")
+    xml = (f"<?xml version='1.0' encoding='utf-8'?><KeePassFile><Meta><RecycleBinEnabled>True</RecycleBinEnabled>"
+           f"<RecycleBinUUID>{bin_uuid}</RecycleBinUUID></Meta><Root><Group><UUID>{uuid64()}</UUID><Name>Root</Name>"
+           f"<Group><UUID>{uuid64()}</UUID><Name>AWS</Name>{entries}</Group>{deleted}{extra_xml}</Group></Root></KeePassFile>")
+    (tmp_path / "old.xml").write_text(xml)
+    old = tmp_path / "old.kdbx"
+    subprocess.run([oracle("keepassxc-cli"), "import", "-q", "-p", "-t", "100", str(tmp_path / "old.xml"), str(old)],
+                   input=f"{VAULT_PASSWORD}\n{VAULT_PASSWORD}\n".encode(), env=base_env(), check=True, capture_output=True)
+    (tmp_path / "old.xml").unlink()
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Account #,Account Name,Account Email\n" + "".join(
+        f'{i},"{n}",{"" if n == "payments" else f"root+{i}@example.com"}\n' for i, n in zip(IDS, NAMES, strict=True)))
+    return old, accounts
+
+
+def test_a_keepassxc_database_migrates_into_the_vault_and_stays_unchanged(home, tmp_path):
+    passwords = {n: f"Pw {n} <&> {i}" for i, n in zip(IDS, NAMES, strict=True)}
+    old, accounts = old_database(tmp_path, passwords)
+    assert int.from_bytes(old.read_bytes()[10:12], "little") == 3  # KDBX 3.1, AES-KDF: as keepassxc-cli makes it
+    before = old.read_bytes()
+    result = home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", home.password_file)
+    assert result.returncode == 0, result.err
+    assert "migrated 3 accounts from old.kdbx" in result.err
+    assert old.read_bytes() == before
+    for account_id, name in zip(IDS, NAMES, strict=True):
+        shown = home.kpcli("show", "-s", "-a", "Password", "-a", "AccountId", "-a", "Email", str(home.vault),
+                           f"AWS root users/{name}").splitlines()
+        email = "security+payments@example.com" if name == "payments" else f"root+{account_id}@example.com"
+        assert shown == [passwords[name], account_id, email]  # not the recycle bin's 'payments'
+    listed = json.loads(home.rk("list", "--json", "--only", "vault").out)
+    assert {a["account_id"]: a["state"] for a in listed["accounts"]} == dict.fromkeys(IDS, "password-present")
+    record = [json.loads(line) for line in home.journal.read_text().splitlines()][-1]
+    digest = subprocess.run(["sh", "-c", "printf '%s\\n' \"$@\" | sort | sha256sum", "sh", *IDS], capture_output=True,
+                            text=True, check=True).stdout.split()[0]
+    assert record["event"] == "adopt" and record["count"] == 3 and record["accounts_sha256"] == digest
+    assert "accounts" not in record and record["from"] == "old.kdbx"
+
+
+def test_the_migration_is_all_or_nothing(home, tmp_path):
+    old, accounts = old_database(tmp_path, {"log-archive": "pw-1", "payments": "pw-3"})  # one name missing
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the password\n")
+    seeds = tmp_path / "with-seeds.csv"
+    seeds.write_text("Account #,Account Name,Account Email,MFA Seed\n111111111111,log-archive,,JBSWY3DPEHPK3PXP\n")
+    files = snapshot(home.root)
+    result = home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", home.password_file)
+    assert_clean_failure(result, contains="have no entry of old.kdbx titled with their name, first 'security, audit'")
+    assert snapshot(home.root) == files
+    assert_clean_failure(home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", wrong),
+                         contains="wrong password")
+    assert_clean_failure(home.rk("adopt", "--accounts", seeds, "--from", old, "--from-password-file", home.password_file),
+                         contains="never a seed or a password")
+    assert snapshot(home.root) == files
+
+
+def test_entries_added_by_hand_are_adopted_in_bulk(home, tmp_path):
+    for name in NAMES:
+        home.kpcli("add", "-u", "root", "-p", str(home.vault), f"AWS root users/{name}",
+                   stdin=f"{VAULT_PASSWORD}\npw of {name}\npw of {name}\n")
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Account #,Account Name,Account Email\n" + "".join(
+        f'{i},"{n}",{"" if n == "payments" else f"r+{i}@example.com"}\n' for i, n in zip(IDS, NAMES, strict=True)))
+    result = home.rk("adopt", "--accounts", accounts)
+    assert result.returncode == 0, result.err
+    listed = json.loads(home.rk("list", "--json", "--only", "vault").out)
+    assert listed["unrecognised"] == [] and len(listed["accounts"]) == 3
+    assert home.kpcli("show", "-s", "-a", "Password", "-a", "AccountId", str(home.vault),
+                      "AWS root users/security, audit").splitlines() == ["pw of security, audit", "222222222222"]
