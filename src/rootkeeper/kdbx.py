@@ -19,6 +19,7 @@ import hmac
 import re
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SIGNATURE = b"\x03\xd9\xa2\x9a\x67\xfb\x4b\xb5"
@@ -41,9 +42,19 @@ class KdbxError(Exception):
         self.kind = kind
 
 
+class Passed(Exception):  # noqa: N818 - not an error of its own: carries the caller's
+    """An error of the caller's ``meanwhile`` work, carried out of ``read`` unchanged (``.error``)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class Database:
-    root: object  # the KeePassFile element (lxml), protected values decrypted
+    root: object  # the KeePassFile element (lxml); each entry emptied, its fields in ``fields``
+    fields: dict  # entry element -> its fields (key -> value, protected values decrypted)
+    history: dict  # entry element -> the fields of each of its history items
     version: tuple[int, int]
     kdf: dict[str, bytes]  # the KDF parameters of the header ($UUID, S, M, I, P, V)
     transformed_key: bytes
@@ -157,8 +168,10 @@ def transform(composite: bytes, params: dict[str, bytes]) -> bytes:
                            parallelism=number("P"), hash_len=32, type=kind, version=number("V") or 0x13)
 
 
-def read(data: bytes, password: str | None, key_file: bytes | None, *, transformed_key: bytes | None = None) -> Database:
-    """Open a KDBX 4 database held in ``data`` with ``password`` and the bytes of ``key_file``."""
+def read(data: bytes, password: str | None, key_file: bytes | None, *, transformed_key: bytes | None = None,
+         meanwhile: Callable[[], object] | None = None) -> Database:
+    """Open a KDBX 4 database held in ``data`` with ``password`` and the bytes of ``key_file``.
+    ``meanwhile``: work of the caller's to do while the key is derived (its errors are raised as they are)."""
     fields, end = read_header(data)
     if len(data) < end + 64:
         raise KdbxError("corrupt", "truncated after the header")
@@ -167,7 +180,7 @@ def read(data: bytes, password: str | None, key_file: bytes | None, *, transform
         raise KdbxError("corrupt", "header checksum mismatch")
     params = _variant_dictionary(fields.get(11, b""))
     if transformed_key is None:
-        transformed_key = _derive_while_loading(composite_key(password, key_file), params, fields.get(2, b""))
+        transformed_key = _derive_while_loading(composite_key(password, key_file), params, fields.get(2, b""), meanwhile)
     seed = fields.get(4, b"")
     hmac_base = hashlib.sha512(seed + transformed_key + b"\x01").digest()
 
@@ -196,12 +209,13 @@ def read(data: bytes, password: str | None, key_file: bytes | None, *, transform
     payload = _decrypt(fields.get(2, b""), cipher_key, fields.get(7, b""), b"".join(blocks))
     del blocks
     compressed = int.from_bytes(fields.get(3, b"\0\0\0\0"), "little") == 1
-    root = _parse_inner(payload, compressed)
-    return Database(root, (int.from_bytes(data[10:12], "little"), int.from_bytes(data[8:10], "little")), params,
+    root, fields_of, history = _parse_inner(payload, compressed)
+    return Database(root, fields_of, history, (int.from_bytes(data[10:12], "little"), int.from_bytes(data[8:10], "little")), params,
                     transformed_key)
 
 
-def _derive_while_loading(composite: bytes, params: dict[str, bytes], cipher_id: bytes) -> bytes:
+def _derive_while_loading(composite: bytes, params: dict[str, bytes], cipher_id: bytes,
+                          meanwhile: Callable[[], object] | None = None) -> bytes:
     """The key derivation (argon2 releases the GIL) in a thread, while this one imports what reading the
     payload needs: the imports cost nothing on top of the derivation."""
     import threading
@@ -219,7 +233,13 @@ def _derive_while_loading(composite: bytes, params: dict[str, bytes], cipher_id:
     from lxml import etree  # noqa: F401
 
     _cipher_module("AES" if cipher_id == AES256 else "ChaCha20")
-    worker.join()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    except Exception as exc:  # noqa: BLE001 - the caller's, raised again by the caller unchanged
+        raise Passed(exc) from None
+    finally:
+        worker.join()
     if "error" in out:
         raise out["error"]
     return out["key"]
@@ -270,8 +290,11 @@ def _decrypt(cipher_id: bytes, key: bytes, iv: bytes, data: bytes) -> bytes:
     raise KdbxError("unsupported", "cipher is neither AES-256 nor ChaCha20 (Twofish?)")
 
 
-def _parse_inner(payload: bytes, compressed: bool):
-    """Decompress (as it goes), read the inner header, parse the XML, decrypt the protected values."""
+def _parse_inner(payload: bytes, compressed: bool) -> tuple:
+    """Decompress and parse as it goes: the inner header, then the XML. Each entry, once parsed, gives its
+    fields to a table and is emptied (kept in its place, so that its path still names it): a vault of
+    100,000 entries never stands in memory as a tree of millions of nodes. Returns (root, fields,
+    history); the protected values are decrypted at the end, with one call of the inner stream cipher."""
     from lxml import etree
 
     chunks = _chunks(payload, compressed)
@@ -295,17 +318,112 @@ def _parse_inner(payload: bytes, compressed: bool):
             break
     if not done:
         raise KdbxError("corrupt", "inner header not terminated")
-    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True, huge_tree=True)
-    parser.feed(head[pos:])
-    del head
-    for chunk in chunks:
-        parser.feed(chunk)
+    parser = etree.XMLPullParser(events=("end",), tag="Entry", remove_blank_text=True, resolve_entities=False,
+                                 no_network=True, huge_tree=True)
+    reading = _Entries()
     try:
+        parser.feed(head[pos:])
+        del head
+        reading.take(parser.read_events())
+        for chunk in chunks:
+            parser.feed(chunk)
+            reading.take(parser.read_events())
         root = parser.close()
+        reading.take(parser.read_events())
     except etree.XMLSyntaxError:
         raise KdbxError("corrupt", "the XML does not parse") from None
-    _unprotect(root, stream_id, stream_key or b"")
-    return root
+    if not reading.started:
+        reading.meta(root)
+    reading.unprotect(stream_id, stream_key or b"")
+    return root, reading.fields, reading.history
+
+
+class _Entries:
+    """What the streaming parse keeps of each entry: its fields (key -> value) and its history items'."""
+
+    def __init__(self) -> None:
+        self.fields: dict = {}  # entry element (emptied) -> its fields
+        self.history: dict = {}  # entry element -> [fields of each history item]
+        self.started = False
+        self._raw: list[bytes] = []  # protected values, in document order, still encrypted
+        self._slots: list = []  # where each goes: (fields dict, key) or (element, None)
+
+    def take(self, events) -> None:
+        for _event, element in events:
+            parent = element.getparent()
+            if parent is None or parent.tag != "Group":
+                continue  # a history item: read with its entry
+            if not self.started:
+                self.meta(element.getroottree().getroot())
+            # Protected values are in the inner stream in document order: the entry's history may come
+            # before or after its own fields, so every String is read in document order.
+            own: dict[str, str] = {}
+            items = {item: {} for history in element.iterchildren("History") for item in history.iterchildren("Entry")}
+            for string in element.iter("String"):
+                holder = string.getparent()
+                self._string(string, own if holder is element else items.setdefault(holder, {}))
+            self.fields[element] = own
+            if items:
+                self.history[element] = list(items.values())
+            element.clear()
+
+    def meta(self, root) -> None:
+        """Protected values before the first entry (KeePass writes none there): kept in the stream's order."""
+        self.started = True
+        meta = root.find("Meta")
+        if meta is not None:
+            for value in meta.iter("Value"):
+                if value.get("Protected") == "True" and value.text:
+                    self._protected(value.text, (value, None))
+
+    def _string(self, string, out: dict[str, str]) -> None:
+        key, value = None, None
+        for child in string:
+            if child.tag == "Key":
+                key = child.text
+            elif child.tag == "Value":
+                value = child
+        if key is None:
+            return
+        text = value.text if value is not None else None
+        out[key] = text or ""
+        if text and value.get("Protected") == "True":
+            self._protected(text, (out, key))
+
+    def _protected(self, text: str, slot) -> None:
+        try:
+            raw = base64.b64decode(text, validate=False)
+        except ValueError:
+            return  # pykeepass leaves such a value as it is, and does not advance the stream
+        self._raw.append(raw)
+        self._slots.append(slot)
+
+    def unprotect(self, stream_id: int | None, key: bytes) -> None:
+        """Decrypt every protected value in document order, as one stream (what KeePass wrote)."""
+        if not self._raw:
+            return
+        if stream_id == 3:
+            digest = hashlib.sha512(key).digest()
+            cipher = _cipher_module("ChaCha20").new(key=digest[:32], nonce=digest[32:44])
+        elif stream_id == 2:
+            cipher = _cipher_module("Salsa20").new(key=hashlib.sha256(key).digest(), nonce=SALSA20_NONCE)
+        else:
+            raise KdbxError("unsupported", f"inner stream cipher {stream_id}")
+        plain = cipher.decrypt(b"".join(self._raw))
+        at = 0
+        for raw, (where, key_name) in zip(self._raw, self._slots, strict=True):
+            piece = plain[at:at + len(raw)]
+            at += len(raw)
+            try:
+                text = piece.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            text = _NOT_XML.sub("", text) if not text.isprintable() else text
+            if key_name is None:
+                where.text = text
+            else:
+                where[key_name] = text
+        self._raw, self._slots = [], []
 
 
 def _chunks(payload: bytes, compressed: bool, size: int = 1 << 20):
@@ -324,37 +442,3 @@ def _chunks(payload: bytes, compressed: bool, size: int = 1 << 20):
         raise KdbxError("corrupt", "the payload does not decompress") from None
     if tail:
         yield tail
-
-
-def _unprotect(root, stream_id: int | None, key: bytes) -> None:
-    """Decrypt every protected value in document order, as one stream (what KeePass wrote)."""
-    elements = [value for value in root.iter("Value") if value.get("Protected") == "True"]
-    if not elements:
-        return
-    if stream_id == 3:
-        digest = hashlib.sha512(key).digest()
-        cipher = _cipher_module("ChaCha20").new(key=digest[:32], nonce=digest[32:44])
-    elif stream_id == 2:
-        cipher = _cipher_module("Salsa20").new(key=hashlib.sha256(key).digest(), nonce=SALSA20_NONCE)
-    else:
-        raise KdbxError("unsupported", f"inner stream cipher {stream_id}")
-    raw, kept = [], []
-    for element in elements:
-        text = element.text
-        if text is None:
-            continue
-        try:
-            raw.append(base64.b64decode(text, validate=False))
-        except ValueError:
-            continue  # pykeepass leaves such a value as it is, and does not advance the stream
-        kept.append(element)
-    plain = cipher.decrypt(b"".join(raw))
-    at = 0
-    for element, value in zip(kept, raw, strict=True):
-        piece = plain[at:at + len(value)]
-        at += len(value)
-        try:
-            text = piece.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        element.text = _NOT_XML.sub("", text) if not text.isprintable() else text

@@ -100,13 +100,32 @@ def _fields(element) -> dict[str, str]:
     return out
 
 
-def _name_of(group) -> str | None:
-    """A group's name. Its children are walked up to the Name (the second child): lxml's findtext("Name")
-    looks at every child, and a group of 100,000 entries made each add (and each lookup) slow."""
-    for child in group:
-        if child.tag == "Name":
+def _child_text(element, tag: str) -> str | None:
+    """The text of ``element``'s first child ``tag``, walking its children only up to it: lxml's findtext()
+    looks at every child, and on a group of 100,000 entries that made each add (and each lookup) slow."""
+    for child in element:
+        if child.tag == tag:
             return child.text
     return None
+
+
+class _Lazy(dict):
+    """An entry's fields, read from its element when first asked for (a seed check names few entries)."""
+
+    def __init__(self, element) -> None:
+        super().__init__()
+        self._element = element
+
+    def get(self, key, default=None):
+        if not self and self._element is not None:
+            self.update(_fields(self._element))
+            self._element = None
+        return super().get(key, default)
+
+
+def _name_of(group) -> str | None:
+    """A group's name (its second child)."""
+    return _child_text(group, "Name")
 
 
 def make_key_file() -> bytes:
@@ -198,7 +217,6 @@ class Vault(fsutil.StoredFile):
         self._index: dict[str, VaultEntry] | None = None
         self._retired: list[VaultEntry] = []
         self._unrecognised: list[VaultEntry] = []
-        self._read_fields: dict = {}  # entry element -> its fields, for a vault opened only to be read
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -252,17 +270,18 @@ class Vault(fsutil.StoredFile):
 
     @classmethod
     def open(cls, path: Path, password: str, key_file: Path | None = None, *, segregation: bool = True,
-             writable: bool = True) -> Vault:
+             writable: bool = True, meanwhile=None) -> Vault:
         """Open the vault; with ``segregation`` (the default) refuse one that holds a seed. ``list``
         opens without it and reports each such entry as a finding (exit 1) instead. ``writable=False``:
-        read it only (``kdbx.py``, without pykeepass), for the commands that change nothing."""
+        read it only (``kdbx.py``, without pykeepass), for the commands that change nothing; ``meanwhile``:
+        the caller's work to do while its key is derived (read only)."""
         path = Path(path)
         data = fsutil.read_bytes(path, "vault")
         key = _key_bytes(key_file)
         if not data.startswith(KDBX_MAGIC):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
         check_kdf_header(data, path)
-        vault = None if writable else cls._read(path, data, password, key, key_file)
+        vault = None if writable else cls._read(path, data, password, key, key_file, meanwhile)
         if vault is None:
             vault = cls._open_writable(path, data, password, key, key_file)
         if segregation:
@@ -270,12 +289,15 @@ class Vault(fsutil.StoredFile):
         return vault
 
     @classmethod
-    def _read(cls, path: Path, data: bytes, password: str, key: bytes | None, key_file: Path | None) -> Vault | None:
+    def _read(cls, path: Path, data: bytes, password: str, key: bytes | None, key_file: Path | None,
+              meanwhile=None) -> Vault | None:
         """The vault read by ``kdbx.py``; None when it uses what only pykeepass reads (Twofish)."""
         from . import kdbx
 
         try:
-            database = kdbx.read(data, password, key)
+            database = kdbx.read(data, password, key, meanwhile=meanwhile)
+        except kdbx.Passed as passed:
+            raise passed.error from None  # the caller's work done meanwhile failed: its own error
         except kdbx.KdbxError as exc:
             if exc.kind == "unsupported":
                 return None
@@ -341,7 +363,7 @@ class Vault(fsutil.StoredFile):
         old = self.tree
         self.kp = PyKeePass(io.BytesIO(self._original), transformed_key=self._database.transformed_key)
         self.tree, self._old_tree, self._database = self.kp.tree, old, None
-        self._index, self._read_fields = None, {}
+        self._index = None
 
     def _live(self, element):
         """The element of the tree being written that is ``element`` of the tree as read (the same XML)."""
@@ -352,26 +374,46 @@ class Vault(fsutil.StoredFile):
         return found[0]
 
     # ------------------------------------------------------------ checks
+    def _strings(self):
+        """(the owning entry's fields, key, value) of every field of every entry and history item."""
+        if self._database is not None:
+            for fields in self._database.fields.values():
+                for key, value in fields.items():
+                    yield fields, key, value
+            for element, items in self._database.history.items():
+                for item in items:
+                    for key, value in item.items():
+                        yield self._database.fields[element], key, value
+            return
+        for string in self.tree.iter("String"):
+            entry = string.getparent()
+            while entry.getparent() is not None and entry.getparent().tag == "History":
+                entry = entry.getparent().getparent()
+            yield _Lazy(entry), _child_text(string, "Key") or "", _child_text(string, "Value") or ""
+
     def segregation_problems(self) -> list[str]:
         """Each entry that holds an MFA seed (an otp or TOTP field, or ``otpauth:`` in any value)."""
-        # A cheap look first (the distinct keys, and every value at once); the exact rule and the
-        # entries' names only when something looks like a seed.
-        keys = {(key.text or "").strip().lower() for key in self.tree.iter("Key")}
-        values = "\x00".join(value.text for value in self.tree.iter("Value") if value.text)
-        if not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in keys) and "otpauth:" not in values.lower():
+        # A cheap look first (the distinct keys; the values a few thousand at a time); the exact rule
+        # and the entries' names only when something looks like a seed.
+        keys, batch, suspicious = set(), [], False
+        for _owner, key, value in self._strings():
+            keys.add(key)
+            if value:
+                batch.append(value)
+            if len(batch) >= 8192:
+                suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
+                batch.clear()
+        suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
+        low_keys = {k.strip().lower() for k in keys}
+        if not suspicious and not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys):
             return []
         problems = []
-        for string in self.tree.iter("String"):
-            key = (string.findtext("Key") or "").strip()
-            value = string.findtext("Value") or ""
-            low = key.lower()
+        for owner, key, value in self._strings():
+            low = key.strip().lower()
             if low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or "otpauth:" in value.lower():
-                entry = string.getparent()
-                while entry.getparent() is not None and entry.getparent().tag == "History":
-                    entry = entry.getparent().getparent()
-                title = _fields(entry).get("Title", "(untitled)")
+                title = owner.get("Title", "(untitled)")
                 problems.append(
-                    f"vault entry {title!r} holds an MFA seed (field {key!r}): the vault must never "
+                    f"vault entry {title!r} holds an MFA seed (field {key.strip()!r}): the vault must never "
                     "hold seeds; move it to the seed store (rootkeeper seeds import) and delete the "
                     "field in KeePassXC, including the entry's history"
                 )
@@ -384,6 +426,8 @@ class Vault(fsutil.StoredFile):
 
     def all_values(self) -> list[str]:
         """Every value in the vault (to prove no seed is in it)."""
+        if self._database is not None:
+            return [value for _owner, _key, value in self._strings()]
         return [value.text or "" for value in self.tree.iter("Value")]
 
     def seed_check_text(self) -> str:
@@ -449,10 +493,7 @@ class Vault(fsutil.StoredFile):
             group = element.getparent()
             if group is None or group.tag != "Group":
                 continue  # a history item
-            fields = _fields(element)
-            if self.kp is None:  # a vault only read never changes: its fields are kept for password()
-                self._read_fields[element] = fields
-            out.append((group, element, fields))
+            out.append((group, element, self._entry_fields(element)))
         return out
 
     def _top_group(self, group) -> str | None:
@@ -502,22 +543,26 @@ class Vault(fsutil.StoredFile):
         return self._scan().get(account_id)
 
     def _quick_find(self, ref: str) -> VaultEntry | None:
-        """One XPath query instead of indexing every entry (break glass touches one account)."""
+        """The one active entry with that id or title, without indexing every entry (break glass)."""
         group = self._group(ACTIVE_GROUP)
         if group is None:
             return None
         key = "AccountId" if is_account_id(ref) else "Title"
-        found = []  # the group's own entries (not history items) with that field
-        for value in group.iter("Value"):
-            if value.text == ref:
-                string = value.getparent()
-                entry = string.getparent() if string is not None else None
-                if string.tag == "String" and string.findtext("Key") == key and entry is not None \
-                        and entry.getparent() is group and entry not in found:
-                    found.append(entry)
+        if self._database is not None:
+            table = self._database.fields
+            found = [entry for entry in group.iterchildren("Entry") if table.get(entry, {}).get(key) == ref]
+        else:
+            found = []  # the group's own entries (not history items) with that field
+            for value in group.iter("Value"):
+                if value.text == ref:
+                    string = value.getparent()
+                    entry = string.getparent() if string is not None else None
+                    if string.tag == "String" and _child_text(string, "Key") == key and entry is not None \
+                            and entry.getparent() is group and entry not in found:
+                        found.append(entry)
         if len(found) != 1:
             return None  # none, or ambiguous: the full index gives the precise error
-        fields = _fields(found[0])
+        fields = self._entry_fields(found[0])
         if not is_account_id(fields.get("AccountId", "").strip()):
             return None
         return VaultEntry(fields["AccountId"].strip(), fields.get("Title", ""), fields.get("Email", ""), False, found[0])
@@ -582,8 +627,13 @@ class Vault(fsutil.StoredFile):
             raise
 
     def password(self, entry: VaultEntry) -> str:
-        fields = self._read_fields.get(entry.element) if self.kp is None else None
-        return (fields if fields is not None else _fields(self._live(entry.element))).get("Password", "")
+        return self._entry_fields(self._live(entry.element)).get("Password", "")
+
+    def _entry_fields(self, element) -> dict[str, str]:
+        """An entry's fields: from the reader's table (a vault only read), else from the XML."""
+        if self._database is not None:
+            return self._database.fields.get(element) or {}
+        return _fields(element)
 
     def add(self, account: Account, password: str) -> VaultEntry:
         from pykeepass.entry import Entry
@@ -665,14 +715,15 @@ def read_keepass(path: Path, password: str, key_file: Path | None = None) -> lis
         if int.from_bytes(data[10:12], "little") >= 4:
             if kdbx.kdf_parameters(data).get("$UUID") != kdbx.AES_KDF:
                 check_kdf_header(data, path)
-            root = kdbx.read(data, password, key).root
+            database = kdbx.read(data, password, key)
+            root, fields_of = database.root, lambda element: database.fields.get(element) or {}
         else:
             from pykeepass import PyKeePass
             from pykeepass.exceptions import CredentialsError
 
             transformed = kdbx.kdbx3_transformed_key(data, password, key)
             try:
-                root = PyKeePass(io.BytesIO(data), transformed_key=transformed).tree.getroot()
+                root, fields_of = PyKeePass(io.BytesIO(data), transformed_key=transformed).tree.getroot(), _fields
             except CredentialsError:
                 raise AuthError(wrong) from None
     except kdbx.KdbxError as exc:
@@ -680,13 +731,13 @@ def read_keepass(path: Path, password: str, key_file: Path | None = None) -> lis
             raise AuthError(wrong) from None
         raise CorruptError(f"{shown_path(path)} cannot be read ({exc}): open it in KeePassXC and save it again") from None
     bin_uuid = root.findtext("Meta/RecycleBinUUID") or ""
+    recycle_bin = next((g for g in root.iter("Group") if bin_uuid and _child_text(g, "UUID") == bin_uuid), None)
     out = []
     for element in root.iter("Entry"):
         group = element.getparent()
         if group is None or group.tag != "Group":
             continue  # a history item
-        ancestors = [g for g in element.iterancestors("Group")]
-        if bin_uuid and any(g.findtext("UUID") == bin_uuid for g in ancestors):
+        if recycle_bin is not None and any(g is recycle_bin for g in element.iterancestors("Group")):
             continue  # deleted in KeePass: in the recycle bin
-        out.append(_fields(element))
+        out.append(fields_of(element))
     return out

@@ -68,9 +68,10 @@ class Workspace:
             )
         return self.seeds_path
 
-    def vault(self, *, segregation: bool = True) -> Vault:
+    def vault(self, *, segregation: bool = True, with_seeds: bool = False) -> Vault:
         """The vault, opened once. ``segregation=False``: a vault holding a seed opens anyway (for a
-        check that reports it); every other caller refuses it."""
+        check that reports it); every other caller refuses it. ``with_seeds``: open the seed store too,
+        while the vault's key is derived (a command that reads both)."""
         if self._vault is None:
             path = self.require_vault_path()
             if not path.exists():
@@ -80,7 +81,7 @@ class Workspace:
             self._hold(path)
             # A command that changes nothing reads the vault without pykeepass (kdbx.py): break glass and list.
             self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation,
-                                     writable=self.writer)
+                                     writable=self.writer, meanwhile=self.seeds if with_seeds else None)
         return self._vault
 
     def opened_vault(self) -> Vault | None:

@@ -309,7 +309,7 @@ def list_(as_json, only):
     from ..inventory import CustodyIndex, inventory
 
     ws = workspace()
-    vault = ws.vault(segregation=False) if only in (None, "vault") else None
+    vault = ws.vault(segregation=False, with_seeds=only is None) if only in (None, "vault") else None
     store = ws.seeds() if only in (None, "seeds") else None
     inv = inventory(CustodyIndex.build(vault, store))
     if vault is not None:
