@@ -97,3 +97,24 @@ def test_a_vault_with_a_key_file_edited_in_keepassxc_opens(tmp_path):
     assert read.password(read.find("entry")) == "secret value"
     with pytest.raises(AuthError, match="wrong vault password"):
         Vault.open(db, VAULT_PASSWORD, None, writable=False)
+
+
+def test_a_large_payload_is_read_as_it_streams_in_with_the_same_result(home, monkeypatch):
+    """Above WHOLE_PARSE_LIMIT the XML is pulled entry by entry: the same tables as the whole parse."""
+    from rootkeeper import kdbx
+
+    for account_id, name in (("123456789012", "prod"), ("210987654321", "dev")):
+        assert home.rk("enroll", account_id, "--name", name, "--step", "password").returncode == 0
+    assert home.rk("rotate", "prod", "--reason", "history item").returncode == 0
+    keepassxc_writes(home)
+    assert home.rk("rotate", "dev", "--reason", "a history item before the fields").returncode == 0
+    data = home.vault.read_bytes()
+    whole = kdbx.read(data, VAULT_PASSWORD, None)
+    monkeypatch.setattr(kdbx, "WHOLE_PARSE_LIMIT", 0)
+    monkeypatch.setattr(kdbx, "_chunks", lambda payload, compressed, size=64: kdbx._CHUNKS(payload, compressed, size))
+    pulled = kdbx.read(data, VAULT_PASSWORD, None)
+    path = lambda e: e.getroottree().getpath(e)  # noqa: E731
+    assert {path(e): f for e, f in pulled.fields.items()} == {path(e): f for e, f in whole.fields.items()}
+    assert {path(e): h for e, h in pulled.history.items()} == {path(e): h for e, h in whole.history.items()}
+    assert (pulled.keys, pulled.suspect) == (whole.keys, whole.suspect) and len(pulled.history) == 3
+    assert same_as_pykeepass(home.vault) >= 3

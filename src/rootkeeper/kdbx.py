@@ -29,6 +29,9 @@ ARGON2D = bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c")
 ARGON2ID = bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6")
 AES_KDF = bytes.fromhex("c9d9f39a628a4460bf740d08c18a4fea")
 MAX_AES_ROUNDS = 2 ** 32  # far above any setting (KeePassXC's one second is about 60 million here)
+# Payloads up to this size (compressed, about 20,000 rootkeeper entries) are parsed whole, then read:
+# faster; larger ones are read as they stream in, so that their XML never stands whole in memory.
+WHOLE_PARSE_LIMIT = 2 * 1024 * 1024
 SALSA20_NONCE = bytes.fromhex("e830094b97205d2a")
 # What XML 1.0 allows in text (pykeepass strips the rest from decrypted values; so does this reader).
 _NOT_XML = re.compile("[^\u0020-\ud7ff\u0009\u000a\u000d\ue000-\ufffd\U00010000-\U0010ffff]+")
@@ -55,6 +58,8 @@ class Database:
     root: object  # the KeePassFile element (lxml); each entry emptied, its fields in ``fields``
     fields: dict  # entry element -> its fields (key -> value, protected values decrypted)
     history: dict  # entry element -> the fields of each of its history items
+    keys: set  # every field name in the database
+    suspect: bool  # some value may hold 'otpauth:' (the exact check reads the fields)
     version: tuple[int, int]
     kdf: dict[str, bytes]  # the KDF parameters of the header ($UUID, S, M, I, P, V)
     transformed_key: bytes
@@ -209,8 +214,9 @@ def read(data: bytes, password: str | None, key_file: bytes | None, *, transform
     payload = _decrypt(fields.get(2, b""), cipher_key, fields.get(7, b""), b"".join(blocks))
     del blocks
     compressed = int.from_bytes(fields.get(3, b"\0\0\0\0"), "little") == 1
-    root, fields_of, history = _parse_inner(payload, compressed)
-    return Database(root, fields_of, history, (int.from_bytes(data[10:12], "little"), int.from_bytes(data[8:10], "little")), params,
+    root, reading = _parse_inner(payload, compressed)
+    version = (int.from_bytes(data[10:12], "little"), int.from_bytes(data[8:10], "little"))
+    return Database(root, reading.fields, reading.history, reading.keys, reading.suspect, version, params,
                     transformed_key)
 
 
@@ -294,7 +300,8 @@ def _parse_inner(payload: bytes, compressed: bool) -> tuple:
     """Decompress and parse as it goes: the inner header, then the XML. Each entry, once parsed, gives its
     fields to a table and is emptied (kept in its place, so that its path still names it): a vault of
     100,000 entries never stands in memory as a tree of millions of nodes. Returns (root, fields,
-    history); the protected values are decrypted at the end, with one call of the inner stream cipher."""
+    history, in an ``_Entries``); the protected values are decrypted at the end, with one call of the
+    inner stream cipher. A small payload is parsed whole first (faster), then read the same way."""
     from lxml import etree
 
     chunks = _chunks(payload, compressed)
@@ -318,12 +325,33 @@ def _parse_inner(payload: bytes, compressed: bool) -> tuple:
             break
     if not done:
         raise KdbxError("corrupt", "inner header not terminated")
-    parser = etree.XMLPullParser(events=("end",), tag="Entry", remove_blank_text=True, resolve_entities=False,
-                                 no_network=True, huge_tree=True)
+    options = {"remove_blank_text": True, "resolve_entities": False, "no_network": True, "huge_tree": True}
     reading = _Entries()
-    try:
-        parser.feed(head[pos:])
+    if len(payload) <= WHOLE_PARSE_LIMIT:
+        parser = etree.XMLParser(**options)
+        try:
+            parser.feed(head[pos:])
+            del head
+            for chunk in chunks:
+                parser.feed(chunk)
+            root = parser.close()
+        except etree.XMLSyntaxError:
+            raise KdbxError("corrupt", "the XML does not parse") from None
+        reading.take(("end", element) for element in list(root.iter("Entry")))
+    else:
+        root = _pull(etree, options, head[pos:], chunks, reading)
         del head
+    if not reading.started:
+        reading.meta(root)
+    reading.unprotect(stream_id, stream_key or b"")
+    return root, reading
+
+
+def _pull(etree, options: dict, first: bytes, chunks, reading: _Entries):
+    """The XML parsed as it streams in, each entry read (and emptied) as soon as it ends."""
+    parser = etree.XMLPullParser(events=("end",), tag="Entry", **options)
+    try:
+        parser.feed(first)
         reading.take(parser.read_events())
         for chunk in chunks:
             parser.feed(chunk)
@@ -332,10 +360,7 @@ def _parse_inner(payload: bytes, compressed: bool) -> tuple:
         reading.take(parser.read_events())
     except etree.XMLSyntaxError:
         raise KdbxError("corrupt", "the XML does not parse") from None
-    if not reading.started:
-        reading.meta(root)
-    reading.unprotect(stream_id, stream_key or b"")
-    return root, reading.fields, reading.history
+    return root
 
 
 class _Entries:
@@ -345,6 +370,9 @@ class _Entries:
         self.fields: dict = {}  # entry element (emptied) -> its fields
         self.history: dict = {}  # entry element -> [fields of each history item]
         self.started = False
+        self.keys: set[str] = set()  # every field name (a cheap first look for MFA seeds)
+        self.suspect = False  # some value holds 'otpauth:' in any case (or two adjacent protected ones do)
+        self._plain: list[str] = []  # values not protected, looked at a few thousand at a time
         self._raw: list[bytes] = []  # protected values, in document order, still encrypted
         self._slots: list = []  # where each goes: (fields dict, key) or (element, None)
 
@@ -385,10 +413,19 @@ class _Entries:
                 value = child
         if key is None:
             return
+        self.keys.add(key)
         text = value.text if value is not None else None
         out[key] = text or ""
         if text and value.get("Protected") == "True":
             self._protected(text, (out, key))
+        elif text:
+            self._plain.append(text)
+            if len(self._plain) >= 8192:
+                self._look()
+
+    def _look(self) -> None:
+        self.suspect = self.suspect or "otpauth:" in "\x00".join(self._plain).lower()
+        self._plain.clear()
 
     def _protected(self, text: str, slot) -> None:
         try:
@@ -400,6 +437,7 @@ class _Entries:
 
     def unprotect(self, stream_id: int | None, key: bytes) -> None:
         """Decrypt every protected value in document order, as one stream (what KeePass wrote)."""
+        self._look()
         if not self._raw:
             return
         if stream_id == 3:
@@ -410,6 +448,7 @@ class _Entries:
         else:
             raise KdbxError("unsupported", f"inner stream cipher {stream_id}")
         plain = cipher.decrypt(b"".join(self._raw))
+        self.suspect = self.suspect or b"otpauth:" in plain.lower()
         at = 0
         for raw, (where, key_name) in zip(self._raw, self._slots, strict=True):
             piece = plain[at:at + len(raw)]
@@ -426,7 +465,7 @@ class _Entries:
         self._raw, self._slots = [], []
 
 
-def _chunks(payload: bytes, compressed: bool, size: int = 1 << 20):
+def _chunks(payload: bytes, compressed: bool, size: int = 1 << 16):
     if not compressed:
         for at in range(0, len(payload), size):
             yield payload[at:at + size]
@@ -442,3 +481,5 @@ def _chunks(payload: bytes, compressed: bool, size: int = 1 << 20):
         raise KdbxError("corrupt", "the payload does not decompress") from None
     if tail:
         yield tail
+
+_CHUNKS = _chunks  # the tests feed tiny chunks through it

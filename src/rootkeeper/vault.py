@@ -395,6 +395,12 @@ class Vault(fsutil.StoredFile):
         """Each entry that holds an MFA seed (an otp or TOTP field, or ``otpauth:`` in any value)."""
         # A cheap look first (the distinct keys; the values a few thousand at a time); the exact rule
         # and the entries' names only when something looks like a seed.
+        if self._database is not None:  # the reader looked as it read
+            keys, suspicious = self._database.keys, self._database.suspect
+            low_keys = {k.strip().lower() for k in keys}
+            if not suspicious and not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys):
+                return []
+            return self._seed_problems()
         keys, batch, suspicious = set(), [], False
         for _owner, key, value in self._strings():
             keys.add(key)
@@ -407,6 +413,10 @@ class Vault(fsutil.StoredFile):
         low_keys = {k.strip().lower() for k in keys}
         if not suspicious and not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys):
             return []
+        return self._seed_problems()
+
+    def _seed_problems(self) -> list[str]:
+        """The exact rule, field by field, naming each entry."""
         problems = []
         for owner, key, value in self._strings():
             low = key.strip().lower()
