@@ -39,3 +39,10 @@ def rk_measured(*args, cwd: Path, ok=(0,)) -> tuple[float, int, str]:
     if done.returncode not in ok:
         sys.exit(f"rootkeeper {' '.join(map(str, args))} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
     return seconds, int(done.stderr.decode().strip().splitlines()[-1]), done.stdout.decode()
+
+
+# Runs argv[1:], then prints its wall time and peak memory (KiB, the largest process) on stderr's last line.
+# Measure through it: a child forked straight from a large process counts that process's peak as its own.
+WRAP = ("import os, resource, subprocess, sys, time; t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); "
+        "t = time.perf_counter() - t; "
+        "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")

@@ -40,23 +40,16 @@ README = HERE.parent / "README.md"
 sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(HERE))
 
-from _workdir import ENV, MASTER, new_workdir  # noqa: E402
+from _workdir import ENV, MASTER, WRAP, new_workdir  # noqa: E402
 
 KDF = {"memory_mib": 64, "iterations": 3, "parallelism": 2}
 BEGIN, END = "<!-- bench-scale:begin -->", "<!-- bench-scale:end -->"
 
 
-# A small process starts the command and reports its wall time and its peak memory: a child forked
-# straight from this (large) process would inherit this process's peak in its own figure.
-_WRAP = ("import os, resource, subprocess, sys, time; t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); "
-         "t = time.perf_counter() - t; "
-         "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
-
-
 def measured(argv: list, *, cwd: Path, stdin: bytes = b"") -> tuple[float, int, bytes]:
     """Seconds, peak memory (KiB, of the largest process of the command) and stdout of one command,
     timed inside a small wrapper process (its own start-up is not in the figure)."""
-    done = subprocess.run([sys.executable, "-c", _WRAP, *map(str, argv)], cwd=cwd, input=stdin,
+    done = subprocess.run([sys.executable, "-c", WRAP, *map(str, argv)], cwd=cwd, input=stdin,
                           capture_output=True, env=ENV)
     if done.returncode != 0:
         sys.exit(f"{' '.join(map(str, argv))} exited {done.returncode}: {done.stderr.decode()[-2000:]}")

@@ -444,6 +444,15 @@ class Vault(fsutil.StoredFile):
         """Every value joined by NULs, with the fixed text of rootkeeper's own entry notes taken out: it
         holds no seed, and the id, name and e-mail filled into it are values of their own. What the
         cross-store seed check reads (a 100,000-entry vault is mostly that text)."""
+        if self._database is not None:  # each entry's own notes, as rootkeeper wrote them, left out whole
+            def values(fields: dict[str, str]):
+                ours = ENTRY_NOTES.format(id=fields.get("AccountId", ""), name=fields.get("Title", ""),
+                                          email=fields.get("Email", ""))
+                return (v for k, v in fields.items() if v and not (k == "Notes" and v == ours))
+
+            tables = self._database
+            items = [*tables.fields.values(), *(item for history in tables.history.values() for item in history)]
+            return "\x00".join(v for fields in items for v in values(fields))
         text = "\x00".join(self.all_values())
         for part in _NOTES_FIXED:
             text = text.replace(part, "\x00")

@@ -85,12 +85,13 @@ def accounts_with_paths(aws: Aws, workers: int = 8) -> list[OrgAccount]:
     return sorted(out, key=listed_order)
 
 
-def find_accounts(aws: Aws, refs: list[str], management: str) -> list[OrgAccount]:
-    """ACCOUNT arguments to accounts: one DescribeAccount per id, the whole listing only for names."""
+def find_accounts(aws: Aws, refs: list[str], management: str, workers: int = 1) -> list[OrgAccount]:
+    """ACCOUNT arguments to accounts: one DescribeAccount per id (``workers`` at a time), the whole
+    listing only for names."""
     if not all(is_account_id(r) for r in refs):
         return resolve(list(iter_accounts(aws, management)), refs)
-    found = []
-    for ref in dict.fromkeys(refs):
+
+    def describe(ref: str) -> OrgAccount:
         try:
             with aws_errors("organizations:DescribeAccount"):
                 account = aws.client("organizations").describe_account(AccountId=ref)["Account"]
@@ -98,8 +99,13 @@ def find_accounts(aws: Aws, refs: list[str], management: str) -> list[OrgAccount
             if exc.code == "AccountNotFoundException":
                 raise not_in_org(ref) from None
             raise
-        found.append(OrgAccount.from_api(account, management))
-    return found
+        return OrgAccount.from_api(account, management)
+
+    ids = list(dict.fromkeys(refs))
+    if workers <= 1 or len(ids) <= 1:
+        return [describe(ref) for ref in ids]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="describe") as pool:
+        return list(pool.map(describe, ids))
 
 
 def resolve(accounts: list[OrgAccount], refs: Iterable[str]) -> list[OrgAccount]:

@@ -294,7 +294,8 @@ class Auditor:
         if refs and all(is_account_id(r) for r in refs):
             # Accounts named by id: one DescribeAccount each, never the whole organization's listing
             # (AWS has no lookup by name: a name needs the listing, matched as its pages arrive).
-            return self.run(iter(find_accounts(self.aws, refs, management)), caller, on_listed, on_done)
+            named = find_accounts(self.aws, refs, management, workers=self.concurrency)
+            return self.run(iter(named), caller, on_listed, on_done)
         listing = iter_accounts(self.aws, management)
         selection = Selection(refs) if refs else None
         if selection is not None:
