@@ -202,7 +202,8 @@ def table(rows: list[tuple]) -> str:
            "|---:|---|---|---:|---:|---:|---:|"]
     for n, ours_label, anchor_label, ours, anchor, ours_peak, anchor_peak in rows:
         ratio = f"{ours / anchor:.2f}×" if anchor else ""
-        peaks = " / ".join("" if p is None else f"{p / 1024:.0f}" for p in (ours_peak, anchor_peak)).strip(" /")
+        peaks = " / ".join("–" if p is None else f"{p / 1024:.0f}" for p in (ours_peak, anchor_peak))
+        peaks = peaks.removesuffix(" / –")
         out.append(f"| {n:,} | {ours_label} | {anchor_label} | {ours:.3f} | "
                    f"{'' if anchor is None else f'{anchor:.3f}'} | {ratio} | {peaks} |")
     return "\n".join(out) + "\n"
