@@ -154,23 +154,15 @@ _ARGON2_UUIDS = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"),  # Argon2d
 
 def check_kdf_header(data: bytes, path: Path) -> None:
     """Read the KDBX 4 outer header's KDF parameters and refuse any beyond the caps (or not Argon2)."""
+    from . import kdbx
+
     where = f"vault {path}"
+    if int.from_bytes(data[10:12], "little") < 4:
+        raise CorruptError(f"{where} is KDBX {data[10]}: rootkeeper keeps KDBX 4 (Argon2id); convert it in "
+                           "KeePassXC (Database settings > Encryption)")
     try:
-        if int.from_bytes(data[10:12], "little") < 4:
-            raise CorruptError(f"{where} is KDBX {data[10]}: rootkeeper keeps KDBX 4 (Argon2id); convert it in "
-                               "KeePassXC (Database settings > Encryption)")
-        pos, params = 12, None
-        while pos < len(data):
-            field_id, size = data[pos], int.from_bytes(data[pos + 1:pos + 5], "little")
-            value = data[pos + 5:pos + 5 + size]
-            pos += 5 + size
-            if field_id == 0:
-                break
-            if field_id == 11:
-                params = _variant_dictionary(value)
-        if params is None:
-            raise ValueError("no KDF parameters")
-    except (ValueError, IndexError):
+        params = kdbx.kdf_parameters(data)
+    except (kdbx.KdbxError, ValueError, IndexError):
         raise CorruptError(f"{where} has a damaged header: restore it from a copy") from None
     if params.get("$UUID") not in _ARGON2_UUIDS:
         raise CorruptError(f"{where} does not use Argon2 (AES-KDF?): switch it to Argon2id in KeePassXC "
@@ -184,21 +176,6 @@ def check_kdf_header(data: bytes, path: Path) -> None:
             f"the caps ({MAX_KDF_MEMORY_MIB} MiB, {MAX_KDF_ITERATIONS} iterations, {MAX_KDF_PARALLELISM} lanes): "
             "its header was edited or damaged; restore it from a copy"
         )
-
-
-def _variant_dictionary(blob: bytes) -> dict[str, bytes]:
-    out, pos = {}, 2  # a 2-byte version first
-    while pos < len(blob):
-        kind = blob[pos]
-        if kind == 0:
-            return out
-        key_len = int.from_bytes(blob[pos + 1:pos + 5], "little")
-        key = blob[pos + 5:pos + 5 + key_len].decode("utf-8", "replace")
-        pos += 5 + key_len
-        value_len = int.from_bytes(blob[pos:pos + 4], "little")
-        out[key] = blob[pos + 4:pos + 4 + value_len]
-        pos += 4 + value_len
-    raise ValueError("KDF parameters not terminated")
 
 
 def _key_bytes(key_file: Path | None) -> bytes | None:
