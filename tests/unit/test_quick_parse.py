@@ -5,6 +5,7 @@ checked against RFC 6238 Appendix B here too, in process (oathtool checks them t
 from __future__ import annotations
 
 import base64
+import warnings
 
 import pytest
 from test_totp import KEYS, VECTORS  # RFC 6238 Appendix B, as the CLI test uses them
@@ -37,7 +38,8 @@ NOT_PLAIN = [
 
 def clicks_reading(args: list[str]) -> dict:
     cli = build()
-    with cli.make_context("rootkeeper", list(args)) as ctx:
+    with cli.make_context("rootkeeper", list(args)) as ctx, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # click 8.2 renames protected_args; 8.1 needs it
         name, command, rest = cli.resolve_command(ctx, ctx.protected_args + ctx.args)
         with command.make_context(name, rest, parent=ctx) as sub:
             values = {key[3:]: value for key, value in sub.meta.items() if key.startswith("rk.")}
