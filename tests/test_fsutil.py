@@ -71,3 +71,35 @@ def test_replacing_keeps_the_files_permissions(tmp_path):
     target.chmod(0o640)
     fsutil.replace_checked(target, b"y", b"x")
     assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_locker_killed_while_writing_its_name_blocks_no_one(tmp_path):
+    """Found by the crash harness in CI: a rootkeeper killed between creating the lock file and writing its
+    holder into it left an empty lock that named no one, so no one could break it ("locked by another
+    rootkeeper (unknown)"). The lock now appears with its holder in it (a candidate file, hard-linked)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "store.age"
+    target.write_bytes(b"x")
+    code = textwrap.dedent(f"""
+        import os, time
+        from pathlib import Path
+        from rootkeeper import fsutil
+
+        def stuck(fd, data):
+            print("writing", flush=True)
+            time.sleep(60)
+
+        os.write = stuck
+        with fsutil.file_lock(Path({str(target)!r})):
+            pass
+    """)
+    locker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert locker.stdout.readline().strip() == b"writing"
+    locker.kill()
+    locker.wait()
+    with fsutil.file_lock(target, wait=0.3):  # before the fix: LockError, an empty lock names no one
+        assert (tmp_path / "store.age.lock").read_text().split()[1] == str(os.getpid())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.age"]  # the killed one's candidate swept

@@ -115,39 +115,44 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
     lock = Path(str(path) + ".lock")
     me = f"{hostname()} {os.getpid()}\n".encode()
     deadline = time.monotonic() + (_lock_wait() if wait is None else wait)
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            holder = b""
-            with contextlib.suppress(OSError):
-                holder = lock.read_bytes()
-            parts = holder.decode("utf-8", "replace").split()
-            if (
-                len(parts) == 2
-                and parts[0] == hostname()
-                and parts[1].isdigit()
-                and not _pid_alive(int(parts[1]))
-            ):
-                # Left behind by a process of this host that has died: break it.
-                with contextlib.suppress(FileNotFoundError):
-                    lock.unlink()
-                continue
-            if time.monotonic() >= deadline:
-                who = " ".join(parts) or "unknown"
-                raise LockError(
-                    f"{path} is locked by another rootkeeper ({who}); wait for it to finish, "
-                    f"or delete {lock} if that process is gone"
-                ) from None
-            time.sleep(0.05)
-            continue
-        except FileNotFoundError:
-            raise NotFoundError(f"directory {lock.parent} does not exist: create it first") from None
-        try:
-            os.write(fd, me)
-        finally:
-            os.close(fd)
-        break
+    # The lock appears with its holder already written in it: a candidate file is written first, then
+    # hard-linked as the lock (atomic, and refused if the lock exists). Created empty and then written,
+    # a lock whose maker was killed in between named no one, and no one could ever break it.
+    candidate = lock.with_name(f"{lock.name}.{_host_tag()}.{os.getpid()}.{os.urandom(4).hex()}")
+    try:
+        fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileNotFoundError:
+        raise NotFoundError(f"directory {lock.parent} does not exist: create it first") from None
+    try:
+        os.write(fd, me)
+    finally:
+        os.close(fd)
+    try:
+        while True:
+            try:
+                _take(candidate, lock, me)
+                break
+            except FileExistsError:
+                holder = b""
+                with contextlib.suppress(OSError):
+                    holder = lock.read_bytes()
+                parts = holder.decode("utf-8", "replace").split()
+                if _dead_holder(parts):
+                    # Left behind by a process of this host that has died: break it.
+                    with contextlib.suppress(FileNotFoundError):
+                        lock.unlink()
+                    continue
+                if time.monotonic() >= deadline:
+                    who = " ".join(parts) or "unknown"
+                    raise LockError(
+                        f"{path} is locked by another rootkeeper ({who}); wait for it to finish, "
+                        f"or delete {lock} if that process is gone"
+                    ) from None
+                time.sleep(0.05)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+    _sweep_candidates(lock)
     _HELD[path] = 1
     try:
         yield
@@ -155,6 +160,44 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
         _HELD.pop(path, None)
         with contextlib.suppress(FileNotFoundError):
             lock.unlink()
+
+
+def _take(candidate: Path, lock: Path, me: bytes) -> None:
+    """Make ``candidate`` the lock (FileExistsError if there is one). Where hard links are not
+    supported (FAT on a USB drive), the lock is created exclusively and written at once."""
+    try:
+        os.link(candidate, lock)
+        return
+    except FileExistsError:
+        raise
+    except OSError:
+        pass
+    fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.write(fd, me)
+    finally:
+        os.close(fd)
+
+
+def _dead_holder(parts: list[str]) -> bool:
+    """A lock (or candidate) naming a process of this host that is not running."""
+    return len(parts) == 2 and parts[0] == hostname() and parts[1].isdigit() and not _pid_alive(int(parts[1]))
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(hostname().encode()).hexdigest()[:8]
+
+
+def _sweep_candidates(lock: Path) -> None:
+    """Remove the candidate files of this host's lockers that were killed before removing their own
+    (their name says whose: ``<lock>.<host>.<pid>.<random>``)."""
+    import glob
+
+    for stale in lock.parent.glob(f"{glob.escape(lock.name)}.{_host_tag()}.*.*"):
+        pid = stale.name[len(lock.name):].split(".")[2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def _fsync_dir(directory: Path) -> None:
