@@ -64,8 +64,19 @@ class Terminal:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise AssertionError(f"still running; screen:\n{self.screen}") from None
+        self._drain()  # what it wrote just before ending is still in the terminal's buffer
         os.close(self.master)
         return code
+
+    def _drain(self) -> None:
+        while select.select([self.master], [], [], 0.2)[0]:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:  # the terminal is closed and empty
+                return
+            if not data:
+                return
+            self.screen += data.decode(errors="replace")
 
 
 def tty_env(home):
