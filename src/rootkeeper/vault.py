@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ ENTRY_NOTES = (
     "password, restore lost IAM administrator access, S3 MFA delete, some billing and support-plan "
     "changes, GovCloud sign-up. Record every use (rootkeeper password {id} --reason ...)."
 )
-_NOTES_FIXED = [part for part in re.split(r"\{[a-z]+\}", ENTRY_NOTES) if len(part) >= 16]
 _OTP_KEYS = {"otp", "totp seed", "totp settings"}
 _OTP_PREFIXES = ("timeotp-", "hmacotp-")
 _RESERVED = {"Title", "UserName", "Password", "URL", "Notes"}
@@ -107,20 +105,6 @@ def _child_text(element, tag: str) -> str | None:
         if child.tag == tag:
             return child.text
     return None
-
-
-class _Lazy(dict):
-    """An entry's fields, read from its element when first asked for (a seed check names few entries)."""
-
-    def __init__(self, element) -> None:
-        super().__init__()
-        self._element = element
-
-    def get(self, key, default=None):
-        if not self and self._element is not None:
-            self.update(_fields(self._element))
-            self._element = None
-        return super().get(key, default)
 
 
 def _name_of(group) -> str | None:
@@ -351,22 +335,23 @@ class Vault(fsutil.StoredFile):
         return found[0]
 
     # ------------------------------------------------------------ checks
-    def _strings(self):
-        """(the owning entry's fields, key, value) of every field of every entry and history item."""
+    def _field_sets(self):
+        """(the entry's fields, fields) of every entry, and of each of its history items."""
         if self._database is not None:
             for fields in self._database.fields.values():
-                for key, value in fields.items():
-                    yield fields, key, value
+                yield fields, fields
             for element, items in self._database.history.items():
                 for item in items:
-                    for key, value in item.items():
-                        yield self._database.fields[element], key, value
+                    yield self._database.fields[element], item
             return
-        for string in self.tree.iter("String"):
-            entry = string.getparent()
-            while entry.getparent() is not None and entry.getparent().tag == "History":
-                entry = entry.getparent().getparent()
-            yield _Lazy(entry), _child_text(string, "Key") or "", _child_text(string, "Value") or ""
+        for element in self.tree.iter("Entry"):
+            if element.getparent().tag == "History":
+                continue  # read below, with its entry
+            fields = _fields(element)
+            yield fields, fields
+            for history in element.iterchildren("History"):
+                for item in history.iterchildren("Entry"):
+                    yield fields, _fields(item)
 
     def segregation_problems(self) -> list[str]:
         """Each entry that holds an MFA seed (an otp or TOTP field, or ``otpauth:`` in any value)."""
@@ -374,19 +359,15 @@ class Vault(fsutil.StoredFile):
         # and the entries' names only when something looks like a seed.
         if self._database is not None:  # the reader looked as it read
             keys, suspicious = self._database.keys, self._database.suspect
-            low_keys = {k.strip().lower() for k in keys}
-            if not suspicious and not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys):
-                return []
-            return self._seed_problems()
-        keys, batch, suspicious = set(), [], False
-        for _owner, key, value in self._strings():
-            keys.add(key)
-            if value:
-                batch.append(value)
-            if len(batch) >= 8192:
-                suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
-                batch.clear()
-        suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
+        else:
+            keys, batch, suspicious = set(), [], False
+            for _entry, fields in self._field_sets():
+                keys.update(fields)
+                batch += [value for value in fields.values() if value]
+                if len(batch) >= 8192:
+                    suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
+                    batch.clear()
+            suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
         low_keys = {k.strip().lower() for k in keys}
         if not suspicious and not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys):
             return []
@@ -395,10 +376,12 @@ class Vault(fsutil.StoredFile):
     def _seed_problems(self) -> list[str]:
         """The exact rule, field by field, naming each entry."""
         problems = []
-        for owner, key, value in self._strings():
-            low = key.strip().lower()
-            if low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or "otpauth:" in value.lower():
-                title = owner.get("Title", "(untitled)")
+        for entry, fields in self._field_sets():
+            for key, value in fields.items():
+                low = key.strip().lower()
+                if not (low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or "otpauth:" in value.lower()):
+                    continue
+                title = entry.get("Title", "(untitled)")
                 problems.append(
                     f"vault entry {title!r} holds an MFA seed (field {key.strip()!r}): the vault must never "
                     "hold seeds; move it to the seed store (rootkeeper seeds import) and delete the "
@@ -411,29 +394,16 @@ class Vault(fsutil.StoredFile):
         if problems:
             raise SegregationError(problems[0])
 
-    def all_values(self) -> list[str]:
-        """Every value in the vault (to prove no seed is in it)."""
-        if self._database is not None:
-            return [value for _owner, _key, value in self._strings()]
-        return [value.text or "" for value in self.tree.iter("Value")]
-
     def seed_check_text(self) -> str:
-        """Every value joined by NULs, with the fixed text of rootkeeper's own entry notes taken out: it
-        holds no seed, and the id, name and e-mail filled into it are values of their own. What the
-        cross-store seed check reads (a 100,000-entry vault is mostly that text)."""
-        if self._database is not None:  # each entry's own notes, as rootkeeper wrote them, left out whole
-            def values(fields: dict[str, str]):
-                ours = ENTRY_NOTES.format(id=fields.get("AccountId", ""), name=fields.get("Title", ""),
-                                          email=fields.get("Email", ""))
-                return (v for k, v in fields.items() if v and not (k == "Notes" and v == ours))
+        """Every value joined by NULs, each entry's notes left out when they are exactly the text rootkeeper
+        wrote for it: that text holds no seed, and the id, name and e-mail filled into it are values of
+        their own. What the cross-store seed check reads (a 100,000-entry vault is mostly that text)."""
+        def values(fields: dict[str, str]):
+            ours = ENTRY_NOTES.format(id=fields.get("AccountId", ""), name=fields.get("Title", ""),
+                                      email=fields.get("Email", ""))
+            return (v for k, v in fields.items() if v and not (k == "Notes" and v == ours))
 
-            tables = self._database
-            items = [*tables.fields.values(), *(item for history in tables.history.values() for item in history)]
-            return "\x00".join(v for fields in items for v in values(fields))
-        text = "\x00".join(self.all_values())
-        for part in _NOTES_FIXED:
-            text = text.replace(part, "\x00")
-        return text
+        return "\x00".join(v for _entry, fields in self._field_sets() for v in values(fields))
 
     def password_values(self) -> set[str]:
         """The password of every entry of an account (active and retired)."""
