@@ -154,11 +154,14 @@ def sim_server():
 
 @pytest.fixture
 def sim(sim_server):
-    """A fresh simulated organization for one test."""
+    """A fresh simulated organization for one test; afterwards, every answer it sent must have
+    kept botocore's model (sim/contract.py): a member AWS does not define, a wrong type or a
+    missing required member fails the test that provoked it."""
     sim, url = sim_server
     sim.reset()
     sim.url = url
-    return sim
+    yield sim
+    assert not sim.violations, "the simulator broke AWS's contract:\n" + "\n".join(dict.fromkeys(sim.violations))
 
 
 def aws_env(url: str, **extra: str) -> dict[str, str]:

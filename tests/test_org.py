@@ -92,7 +92,8 @@ def test_accounts_every_page_with_ou_paths(org):
     assert listed[org.ids["pay-07"]]["ou_path"] == "/Root/Prod/Payments"
     assert listed[org.ids["filler-03"]]["ou_path"] == "/Root/Prod"
     assert listed[org.ids["filler-01"]]["ou_path"] == "/Root"
-    assert listed[org.ids["gone-soon"]]["status"] == "SUSPENDED"
+    assert listed[org.ids["gone-soon"]]["state"] == "CLOSED" and listed[org.ids["gone-soon"]]["status"] is None
+    assert listed[org.ids["pay-07"]]["state"] == listed[org.ids["pay-07"]]["status"] == "ACTIVE"
     assert listed["123456789012"]["management"] is True
     assert listed[org.ids["pay-07"]]["email"] == "aws+pay-07@example.com"
     # 25 accounts in one OU need two pages of ListAccountsForParent (20 a page, as AWS).
@@ -212,11 +213,14 @@ def test_throttled_after_retries_is_unreachable_and_the_rest_complete(org):
     assert all(rows[org.ids[f"acct-{i}"]]["verdict"] == "ROOTLESS" for i in (0, 1, 3, 4))
 
 
-def test_audit_before_central_root_access_is_access_denied_not_rootless(org):
+def test_audit_before_central_root_access_is_an_error_naming_the_feature(org):
+    """No member reached is an error (exit 2), never a list of findings; the row names the feature to turn on."""
     org.account("member")
-    code, report, _ = audit_json(org)
+    code, report, err = audit_json(org)
     row = {r["account_id"]: r for r in report["accounts"]}[org.ids["member"]]
-    assert code == 1 and row["verdict"] == "UNREACHABLE" and row["error"] == "AccessDenied"
+    assert code == 2 and row["verdict"] == "UNREACHABLE" and row["error"] == "AccessDenied"
+    assert "RootCredentialsManagement is off" in row["message"] and "RootSessions" not in row["message"]
+    assert "reached none of the 1 active member account(s)" in err
 
 
 def test_audit_via_role(org):

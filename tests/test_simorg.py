@@ -39,14 +39,20 @@ def test_assume_root_needs_central_root_access_and_a_member(org):
     sts = client(sim, "sts")
     with pytest.raises(ClientError) as exc:
         sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": TASK + "IAMAuditRootUserCredentials"})
-    assert code_of(exc) == "AccessDenied" and "RootSessions" in str(exc.value)
+    assert code_of(exc) == "AccessDenied" and "Root credentials management feature is not enabled" in str(exc.value)
     with pytest.raises(ClientError) as exc:  # trusted access first, as in AWS
         client(sim, "iam").enable_organizations_root_sessions()
     assert code_of(exc) == "ServiceAccessNotEnabledException"
     client(sim, "organizations").enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
     iam = client(sim, "iam")
-    assert iam.enable_organizations_root_sessions()["EnabledFeatures"] == ["RootSessions"]
+    # The IAM root tasks need RootCredentialsManagement only; RootSessions gates the S3 and SQS unlock tasks.
     iam.enable_organizations_root_credentials_management()
+    sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": TASK + "IAMAuditRootUserCredentials"})
+    with pytest.raises(ClientError) as exc:
+        sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": TASK + "S3UnlockBucketPolicy"})
+    assert code_of(exc) == "AccessDenied" and "Root sessions feature is not enabled" in str(exc.value)
+    assert set(iam.enable_organizations_root_sessions()["EnabledFeatures"]) == {"RootSessions", "RootCredentialsManagement"}
+    sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": TASK + "S3UnlockBucketPolicy"})
     assert set(iam.list_organizations_features()["EnabledFeatures"]) == {"RootSessions", "RootCredentialsManagement"}
     for target in ("123456789012", "999999999999"):  # not the management account, not a stranger
         with pytest.raises(ClientError) as exc:
@@ -90,7 +96,8 @@ def test_task_policies_are_enforced(org):
     assert code_of(exc) == "NoSuchEntity"
     recover = client(sim, "iam", sts.assume_root(TargetPrincipal=member,
                                                  TaskPolicyArn={"arn": TASK + "IAMCreateRootUserPassword"})["Credentials"])
-    assert recover.create_login_profile()["LoginProfile"]["PasswordResetRequired"] is True
+    created = recover.create_login_profile()["LoginProfile"]  # AWS's answer in a root session: no UserName,
+    assert created["PasswordResetRequired"] is False and "UserName" not in created  # and PasswordResetRequired false
     with pytest.raises(ClientError) as exc:
         recover.create_login_profile()
     assert code_of(exc) == "EntityAlreadyExists"

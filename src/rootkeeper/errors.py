@@ -62,9 +62,10 @@ class AwsError(RootkeeperError):
     """AWS refused or could not be reached (exit status 2).
 
     ``code`` is AWS's error code (``AccessDenied``, ``Throttling``...) or botocore's
-    exception name, ``detail`` AWS's own message; the message says what to do.
+    exception name, ``detail`` AWS's own message, ``doing`` the call refused; the message
+    says what to do.
     """
 
-    def __init__(self, message: str, code: str = "", detail: str = "") -> None:
+    def __init__(self, message: str, code: str = "", detail: str = "", doing: str = "") -> None:
         super().__init__(message)
-        self.code, self.detail = code, detail
+        self.code, self.detail, self.doing = code, detail, doing

@@ -1,7 +1,8 @@
 """The layout's import rules, read from the source (every import, including those inside functions).
 
 - the core never imports click or rich: those are the command line's;
-- boto3 and botocore belong to ``org/aws.py``; moto, werkzeug and flask to ``sim/``;
+- boto3 and botocore belong to ``org/aws.py`` (and botocore's models to ``sim/contract.py``, which
+  holds the simulator to them); moto, werkzeug and flask to ``sim/``;
   pykeepass to ``vault.py``, pyrage to ``seeds/store.py``, pyotp to ``totp.py``;
   each is imported inside a function, so that a command that does not need it never loads it;
 - nothing in the product imports ``rootkeeper.sim`` except ``sim/`` itself and the ``demo``
@@ -22,7 +23,7 @@ OWNERS = {
     "click": ["cli/"],
     "rich": ["cli/"],
     "boto3": ["org/aws.py"],
-    "botocore": ["org/aws.py"],
+    "botocore": ["org/aws.py", "sim/contract.py"],  # the simulator is checked against botocore's models
     "moto": ["sim/"],
     "werkzeug": ["sim/"],
     "flask": ["sim/"],

@@ -70,12 +70,12 @@ def test_drift_in_either_store_and_case_of_email_ignored():
 
 
 def test_gone_and_closed_accounts_with_custody():
-    accounts = [org("111111111111", "closed", "SUSPENDED"), org("444444444444", "leaving", "PENDING_CLOSURE")]
+    accounts = [org("111111111111", "closed", "CLOSED"), org("444444444444", "leaving", "PENDING_CLOSURE")]
     held = custody([entry("111111111111", "closed"), entry("222222222222", "gone")], [seed("333333333333", "seed-only")])
     findings = reconcile(accounts, held, set())
     assert kinds(findings) == [("closed", "111111111111"), ("gone", "222222222222"), ("gone", "333333333333")]
     assert all(f.fix == f"rootkeeper retire {f.account_id}" for f in findings)
-    assert "SUSPENDED" in findings[0].detail
+    assert "CLOSED" in findings[0].detail
 
 
 def test_inactive_account_without_custody_is_not_a_finding():
@@ -84,8 +84,9 @@ def test_inactive_account_without_custody_is_not_a_finding():
 
 def test_every_kind_is_declared():
     accounts = [org("100000000001", "n"), org("100000000002", "p"), org("100000000003", "s", email="s@x.example"),
-                org("100000000004", "c", "SUSPENDED")]
-    held = custody([entry("100000000002", "p-renamed"), entry("100000000004", "c"), entry("100000000005", "gone")],
+                org("100000000004", "c", "CLOSED"), org("100000000007", "s", "SUSPENDED"), org("100000000008", "u", None)]
+    held = custody([entry("100000000002", "p-renamed"), entry("100000000004", "c"), entry("100000000005", "gone"),
+                    entry("100000000007", "s"), entry("100000000008", "u")],
                    [seed("100000000003", "s")])
     held.retired.append(VaultEntry("100000000006", "half", "aws+half@example.com", True, None))
     held.seeds["100000000006"] = seed("100000000006", "half")

@@ -59,7 +59,10 @@ def test_verdict_table(aws, in_vault, device, expected, findings):
 
 
 def row(v: str) -> AuditRow:
-    return AuditRow(OrgAccount("111122223333", "a", "a@example.com", "ACTIVE"), v)
+    """A row of an active member; audited (it has facts) unless the verdict says it was not."""
+    reached = v not in ("UNREACHABLE", "NOT_ACTIVE")
+    return AuditRow(OrgAccount("111122223333", "a", "a@example.com", "ACTIVE" if v != "NOT_ACTIVE" else "SUSPENDED"), v,
+                    facts=RootFacts() if reached else None)
 
 
 def test_only_rootless_and_custodied_pass():

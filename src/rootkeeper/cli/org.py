@@ -40,23 +40,31 @@ def org():
 @common
 @json_flag()
 def org_accounts(as_json):
-    """Every account of the organization (every page), with OU path, status and root e-mail.
+    """Every account of the organization (every page), with OU path, state and root e-mail.
+
+    The state is AWS's account State (PENDING_ACTIVATION, ACTIVE, SUSPENDED,
+    PENDING_CLOSURE, CLOSED); AWS retired the older Status on 9 September 2026.
+    The JSON keeps "status" for older scripts, derived from the state.
 
     \b
     Examples:
       rootkeeper org accounts
-      rootkeeper org accounts --json | jq -r '.accounts[] | select(.status=="ACTIVE") | .account_id'
+      rootkeeper org accounts --json | jq -r '.accounts[] | select(.state=="ACTIVE") | .account_id'
     """
-    from ..org.accounts import accounts_with_paths
+    from ..org.accounts import accounts_with_paths, by_state
 
     accounts = accounts_with_paths(_aws())
     if as_json:
-        emit_json("org-accounts", {"accounts": [a.as_dict() for a in accounts]})
+        emit_json("org-accounts", {"accounts": [a.as_dict() for a in accounts], "by_state": by_state(accounts)})
     else:
-        print_table(("ACCOUNT", "NAME", "STATUS", "OU PATH", "ROOT E-MAIL"),
-                    [(a.account_id + (" *" if a.management else ""), a.name, a.status, a.ou_path, a.email)
+        print_table(("ACCOUNT", "NAME", "STATE", "OU PATH", "ROOT E-MAIL"),
+                    [(a.account_id + (" *" if a.management else ""), a.name, a.state or "-", a.ou_path, a.email)
                      for a in accounts])
-        note(f"{len(accounts)} accounts (* the management account)")
+        note(f"{len(accounts)} accounts ({_states(by_state(accounts))}; * the management account)")
+
+
+def _states(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: kv[0] != "ACTIVE"))
 
 
 @org.command(name="reconcile", context_settings=CONTEXT)
@@ -72,7 +80,8 @@ def org_reconcile(as_json):
     if the journal that says so verifies (a journal that does not is a finding).
 
     Kinds: journal-unverified, not-enrolled, half-retired, no-password, no-seed,
-    name-drift, email-drift, gone, closed.
+    name-drift, email-drift, gone, closed (custodied, CLOSED or PENDING_CLOSURE),
+    not-active (custodied, SUSPENDED or PENDING_ACTIVATION), state-unknown.
 
     \b
     Examples:
@@ -81,7 +90,7 @@ def org_reconcile(as_json):
     """
     from ..errors import CheckFailed
     from ..inventory import CustodyIndex
-    from ..org.accounts import iter_accounts
+    from ..org.accounts import by_state, iter_accounts
     from ..org.reconcile import reconcile
     from ..org.rootops import rootless_by_record
 
@@ -92,14 +101,16 @@ def org_reconcile(as_json):
     _org_id, management = aws.organization()
     accounts = list(iter_accounts(aws, management))
     findings = reconcile(accounts, custody, rootless)
+    counts = by_state(accounts)
     if as_json:
-        emit_json("org-reconcile", {"accounts_in_organization": len(accounts), "findings": [f.as_dict() for f in findings]})
+        emit_json("org-reconcile", {"accounts_in_organization": len(accounts), "by_state": counts,
+                                    "findings": [f.as_dict() for f in findings]})
     else:
         for f in findings:
             click.echo(f"{f.kind:<13} {f.account_id}  {f.name}: {f.detail}")
             if f.fix:
                 click.echo(f"{'':<13} fix: {f.fix}")
-    note(f"{len(accounts)} accounts in the organization, {len(findings)} finding(s)")
+    note(f"{len(accounts)} accounts in the organization ({_states(counts)}), {len(findings)} finding(s)")
     if findings:
         raise CheckFailed(f"{len(findings)} reconciliation finding(s)")
 
@@ -127,8 +138,11 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
     Verdicts: ROOTLESS, CUSTODIED, NO_MFA, ROOT_ACCESS_KEYS (keys or signing
     certificates), SEED_MISSING, SEED_MISMATCH, DEVICE_UNRECORDED (a seed kept
     without its device ARN: --record-devices records AWS's), NOT_IN_VAULT,
-    INCOMPLETE (AWS's answer lacked a fact), UNREACHABLE (with AWS's error code:
-    AccessDenied, Throttling after retries, ...).
+    INCOMPLETE (AWS's answer lacked a fact), NOT_ACTIVE (the account is
+    SUSPENDED, PENDING_CLOSURE, CLOSED...: not audited, its root user still
+    exists), UNREACHABLE (with AWS's error code and why: a feature off, an SCP,
+    the caller's policy, Throttling after retries, ...). An audit that reaches
+    none of the active member accounts is an error (exit 2).
 
     \b
     Examples:
@@ -161,7 +175,10 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
                     [_audit_cells(r) for r in rows])
     for name, count in audit.summary(rows).items():
         note(f"{name:<16} {count:>6}  {audit.EXPLAIN[name]}")
-    audit.outcome(rows)
+    seen = audit.coverage(rows)
+    note(f"examined {seen['accounts']} account(s): {seen['members_reached']} of {seen['active_members']} active member "
+         f"account(s) reached, {seen['not_active']} not active")
+    audit.outcome(rows, named=bool(accounts))
 
 
 def _yes(value) -> str:
@@ -173,7 +190,8 @@ def _audit_cells(r) -> tuple[str, ...]:
     mfa = "-" if f is None else (", ".join(s.rsplit("/", 1)[-1] for s in f.mfa) or ("yes" if f.mfa_enabled else "no"))
     keys = "-" if f is None else str(len(f.access_keys) + len(f.certificates)
                                      or int(bool(f.access_keys_present)) + int(bool(f.certificates_present)))
-    detail = f"{r.error}: {r.message}"[:120] if r.error else ", ".join(r.findings[1:])
+    detail = (f"{r.error}: {r.message}"[:120] if r.error else r.message if r.verdict == "NOT_ACTIVE"
+              else ", ".join(r.findings[1:]))
     return (r.account.account_id + (" *" if r.account.management else ""), r.account.name, r.verdict,
             _yes(None if f is None else f.password), mfa, keys, _yes(r.vault),
             "no" if r.seed_device_arn is None else (r.seed_device_arn.rsplit("/", 1)[-1] or "(no device)"), detail)
@@ -294,19 +312,30 @@ def org_enable_central_root(dry_run):
     """Turn on centralized root access for the organization; says what was already on.
 
     Trusted access for iam.amazonaws.com, then the IAM features
-    RootCredentialsManagement and RootSessions. Run with the management
-    account's credentials.
+    RootCredentialsManagement (it gates the IAM root tasks: audit, delete-root,
+    allow-recovery) and RootSessions (the S3 and SQS unlock tasks). Run with the
+    management account's credentials: a delegated administrator for IAM sees
+    what is on and is told so. AWS takes up to a few minutes to apply a change
+    everywhere: the command waits, bounded (ROOTKEEPER_AWS_PROPAGATION_WAIT).
 
     \b
     Examples:
       rootkeeper org enable-central-root --dry-run
       rootkeeper org enable-central-root
     """
-    from ..org.rootops import enable_central_root
+    from ..org.rootops import GATES, enable_central_root
 
-    state = enable_central_root(_aws(), dry_run=dry_run)
+    state = enable_central_root(_aws(), dry_run=dry_run, say=note)
     for name, was_on in state.report():
         if was_on:
             click.echo(f"already on: {name}")
         else:
             click.echo(f"{'would enable' if dry_run else 'enabled'}: {name}")
+    for feature, gated in GATES.items():
+        note(f"{feature} gates {gated}")
+    if state.delegated:
+        note(f"these credentials are account {state.caller}'s, not the management account {state.management}'s: "
+             "only the management account can enable")
+    elif state.changed and not dry_run:
+        note("AWS may take a few minutes to apply this in every region: an AssumeRoot refused with 'feature is not "
+             "enabled' right now goes away; re-run the audit shortly")

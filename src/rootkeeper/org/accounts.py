@@ -10,27 +10,52 @@ from ..accounts import is_account_id, lookup
 from ..errors import AwsError, NotFoundError
 from .aws import Aws, aws_errors
 
+# AWS's retired ``Status`` had these values; ``status`` in our JSON is derived from ``State`` for scripts
+# written against it (ACTIVE, SUSPENDED, PENDING_CLOSURE; null for the states it never had).
+LEGACY_STATUS = ("ACTIVE", "SUSPENDED", "PENDING_CLOSURE")
+
 
 @dataclass
 class OrgAccount:
     account_id: str
     name: str
     email: str
-    status: str
+    state: str | None  # AWS's AccountState; None: the answer did not say (never read as ACTIVE)
     joined: str = ""
     ou_path: str = ""
     management: bool = False
 
     @classmethod
     def from_api(cls, a: dict, management: str) -> OrgAccount:
-        """From an Organizations ``Account`` structure; ``management`` is the management account's id."""
+        """From an Organizations ``Account`` structure; ``management`` is the management account's id.
+
+        Only ``State`` is read: ``Status`` is retired (botocore's model: "will be retired on September
+        9, 2026"), and an answer without ``State`` leaves the state unknown.
+        """
         joined = a.get("JoinedTimestamp")
-        return cls(a["Id"], a.get("Name", ""), a.get("Email", ""), a.get("Status", ""),
+        return cls(a["Id"], a.get("Name", ""), a.get("Email", ""), a.get("State") or None,
                    joined.strftime("%Y-%m-%dT%H:%M:%SZ") if joined else "", "", a["Id"] == management)
 
+    @property
+    def active(self) -> bool:
+        return self.state == "ACTIVE"
+
+    @property
+    def state_text(self) -> str:
+        return self.state or "state unknown (AWS's answer has no State)"
+
     def as_dict(self) -> dict:
-        return {"account_id": self.account_id, "account_name": self.name, "email": self.email, "status": self.status,
+        return {"account_id": self.account_id, "account_name": self.name, "email": self.email, "state": self.state,
+                "status": self.state if self.state in LEGACY_STATUS else None,
                 "ou_path": self.ou_path, "joined": self.joined or None, "management": self.management}
+
+
+def by_state(accounts: Iterable[OrgAccount]) -> dict[str, int]:
+    """How many accounts are in each state ("unknown" for an answer without State)."""
+    counts: dict[str, int] = {}
+    for a in accounts:
+        counts[a.state or "unknown"] = counts.get(a.state or "unknown", 0) + 1
+    return counts
 
 
 def listed_order(account: OrgAccount) -> tuple:

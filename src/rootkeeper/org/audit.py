@@ -19,12 +19,13 @@ from ..inventory import CustodyIndex
 from ..journal import batch
 from .accounts import OrgAccount, Selection, find_accounts, iter_accounts, listed_order
 from .aws import ACCESS_KEYS, AUDIT_TASK, CERTIFICATES, MFA_DEVICES, Aws, aws_errors, has_login_profile, paged_ids
+from .denials import explain
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
 
 VERDICTS = ("ROOTLESS", "CUSTODIED", "NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "SEED_MISMATCH",
-            "DEVICE_UNRECORDED", "NOT_IN_VAULT", "INCOMPLETE", "UNREACHABLE")
+            "DEVICE_UNRECORDED", "NOT_IN_VAULT", "INCOMPLETE", "NOT_ACTIVE", "UNREACHABLE")
 GOOD = {"ROOTLESS", "CUSTODIED"}
 EXPLAIN = {
     "ROOTLESS": "no root password, MFA, access key or certificate: nothing to keep",
@@ -37,9 +38,11 @@ EXPLAIN = {
                          "with 'org audit --record-devices' (nothing in AWS needs to change)",
     "NOT_IN_VAULT": "the root user has a password (or MFA), the vault has no entry for the account",
     "INCOMPLETE": "AWS's answer lacked a fact (password, MFA, keys or certificates): nothing can be proven",
+    "NOT_ACTIVE": "the account is not ACTIVE (see its state): its root user still exists and was not audited; "
+                  "keep custody until it is CLOSED, or reopen it and audit",
     "UNREACHABLE": "the account could not be audited: see the error code",
 }
-FIELDS = ["account_id", "account_name", "email", "management", "verdict", "error", "message", "password", "mfa",
+FIELDS = ["account_id", "account_name", "email", "state", "management", "verdict", "error", "message", "password", "mfa",
           "mfa_enabled", "access_keys", "signing_certificates", "vault", "seed_device_arn", "findings", "calls"]
 
 
@@ -76,7 +79,7 @@ class AuditRow:
     def as_dict(self) -> dict:
         f = self.facts
         return {"account_id": self.account.account_id, "account_name": self.account.name, "email": self.account.email,
-                "management": self.account.management, "verdict": self.verdict, "error": self.error or None,
+                "state": self.account.state, "management": self.account.management, "verdict": self.verdict, "error": self.error or None,
                 "message": self.message or None,
                 "password": None if f is None else f.password,
                 "mfa": None if f is None else f.mfa,
@@ -148,8 +151,28 @@ def summary(rows: list[AuditRow]) -> dict[str, int]:
     return {v: n for v in VERDICTS if (n := sum(r.verdict == v for r in rows))}
 
 
-def outcome(rows: list[AuditRow]) -> None:
-    """Raise CheckFailed (exit 1) unless every account is ROOTLESS or CUSTODIED."""
+def coverage(rows: list[AuditRow]) -> dict[str, int]:
+    """What the audit examined: accounts listed, active member accounts, and how many were reached."""
+    members = [r for r in rows if not r.account.management]
+    active = [r for r in members if r.account.active]
+    return {"accounts": len(rows), "members": len(members), "active_members": len(active),
+            "members_reached": sum(r.facts is not None for r in active),
+            "not_active": sum(r.verdict == "NOT_ACTIVE" for r in rows)}
+
+
+def outcome(rows: list[AuditRow], *, named: bool = False) -> None:
+    """Raise unless every account is ROOTLESS or CUSTODIED: CheckFailed (exit 1) for findings; an
+    error (exit 2) for an audit that examined nothing: no account listed at all, or active member
+    accounts none of which could be reached. ``named``: only accounts given by the caller."""
+    seen = coverage(rows)
+    if not rows and not named:
+        raise AwsError("the organization's listing held no account (not even the management account): the answer "
+                       "is not AWS's; check AWS_ENDPOINT_URL, --region and the credentials", "EmptyListing")
+    if seen["active_members"] and not seen["members_reached"]:
+        codes = sorted({r.error for r in rows if r.error and not r.account.management})
+        raise AwsError(f"the audit reached none of the {seen['active_members']} active member account(s) "
+                       f"({', '.join(codes) or 'no answer'}): nothing was examined; see each account's message",
+                       "NothingReached")
     bad = [r for r in rows if r.verdict not in GOOD]
     if bad:
         raise CheckFailed(f"{len(bad)} of {len(rows)} accounts are neither ROOTLESS nor CUSTODIED")
@@ -173,7 +196,8 @@ class Auditor:
     def _probe_root_session(self, account: OrgAccount) -> RootFacts:
         facts = RootFacts(calls=1)
         iam = self.aws.root_iam(account.account_id, AUDIT_TASK)
-        return self._summarize(iam, facts, root_session=True)
+        with aws_errors(f"reading the root user of {account.account_id} in its root session"):
+            return self._summarize(iam, facts, root_session=True)
 
     def _probe_identity(self, account: OrgAccount) -> RootFacts:
         facts = RootFacts()
@@ -181,9 +205,10 @@ class Auditor:
             iam = self.aws.client("iam")
         else:
             role = self.via.removeprefix("role:")
-            creds = self.aws.client("sts").assume_role(
-                RoleArn=f"arn:aws:iam::{account.account_id}:role/{role}", RoleSessionName="rootkeeper-audit",
-                DurationSeconds=900)["Credentials"]
+            with aws_errors("sts:AssumeRole"):
+                creds = self.aws.client("sts").assume_role(
+                    RoleArn=self.aws.account_arn(account.account_id, f"role/{role}"), RoleSessionName="rootkeeper-audit",
+                    DurationSeconds=900)["Credentials"]
             iam = self.aws.session_iam(creds)
             facts.calls = 1
         return self._summarize(iam, facts, root_session=False)
@@ -240,6 +265,11 @@ class Auditor:
         device = self.custody.device_arn(account.account_id)
         in_vault = account.account_id in self.custody.entries
         row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device)
+        if not account.active:
+            # AssumeRoot reaches active members only; the root user of any other account still exists.
+            row.verdict, row.findings = "NOT_ACTIVE", ["NOT_ACTIVE"]
+            row.message = f"the account is {account.state_text}: not audited; its root user still exists"
+            return row
         if account.management and caller is not None and caller != account.account_id:
             row.error, row.message = "NotManagementCredentials", (
                 "the management account's root user is audited with its own credentials: run with them")
@@ -252,9 +282,9 @@ class Auditor:
                     facts = self._probe_root_session(account)
         except AwsError as exc:
             row.error, row.message = exc.code, exc.detail
-            if self.via == "assume-root" and not account.management and exc.code in ("AccessDenied", "AccessDeniedException"):
-                row.message += (" (is centralized root access on? 'rootkeeper org enable-central-root' turns on "
-                                "RootSessions; or audit --via role:NAME)")
+            hint = explain(exc.code, exc.detail, doing=exc.doing)
+            if hint:
+                row.message = f"{exc.detail} ({exc.doing}: {hint})" if exc.doing else f"{exc.detail} ({hint})"
             return row
         row.facts = facts
         row.verdict, row.findings = verdict(facts, in_vault, device)
@@ -269,8 +299,6 @@ class Auditor:
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="audit")
         try:
             for account in accounts:
-                if account.status != "ACTIVE":
-                    continue
                 future = pool.submit(self.audit_one, account, caller)
                 if on_done is not None:
                     future.add_done_callback(lambda f: on_done(f.result()) if f.exception() is None else None)

@@ -25,10 +25,12 @@ from collections.abc import Iterator
 
 from ..errors import AwsError, ConfigError
 
-TASK = "arn:aws:iam::aws:policy/root-task/"
-AUDIT_TASK = TASK + "IAMAuditRootUserCredentials"
-DELETE_TASK = TASK + "IAMDeleteRootUserCredentials"
-RECOVERY_TASK = TASK + "IAMCreateRootUserPassword"
+# AWS's root-task policies (names; ``Aws.task_arn`` puts them in the session's partition).
+AUDIT_TASK = "IAMAuditRootUserCredentials"
+DELETE_TASK = "IAMDeleteRootUserCredentials"
+RECOVERY_TASK = "IAMCreateRootUserPassword"
+# Partitions whose root tasks AWS documents (the IAM User Guide and docs.amazonaws.cn's STS reference).
+ROOT_TASK_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 _HINTS = {
     "NoCredentialsError": "no AWS credentials found: set AWS_PROFILE or pass --profile, or export AWS credentials",
@@ -45,7 +47,7 @@ _HINTS = {
 
 
 TIMEOUTS = {"ROOTKEEPER_AWS_CONNECT_TIMEOUT": 5.0, "ROOTKEEPER_AWS_READ_TIMEOUT": 20.0,
-            "ROOTKEEPER_AWS_CALL_BUDGET": 45.0}
+            "ROOTKEEPER_AWS_CALL_BUDGET": 45.0, "ROOTKEEPER_AWS_PROPAGATION_WAIT": 180.0}
 
 
 class CallBudgetExceeded(Exception):
@@ -88,10 +90,12 @@ def _one_line(value, limit: int) -> str:
 
 
 def describe_error(exc: BaseException, doing: str) -> AwsError:
+    from .denials import explain
+
     code, message = error_code(exc)
-    fix = _HINTS.get(code, "check the credentials, --profile and --region, then re-run")
+    fix = explain(code, message, doing=doing) or _HINTS.get(code, "check the credentials, --profile and --region, then re-run")
     detail = f" ({message})" if message and code not in ("NoCredentialsError",) else ""
-    return AwsError(f"{doing} failed with {code}{detail}: {fix}", code, message)
+    return AwsError(f"{doing} failed with {code}{detail}: {fix}", code, message, doing)
 
 
 @contextlib.contextmanager
@@ -108,6 +112,38 @@ def aws_errors(doing: str) -> Iterator[None]:
         if is_aws_failure(exc):
             raise describe_error(exc, doing) from exc
         raise
+
+
+def until_applied(call, *, pending, what: str, say=None):
+    """``call()`` again while ``pending(result_or_error)`` says AWS has not applied a change yet.
+
+    AWS applies trusted access, centralized root access and credential deletions within seconds to
+    a few minutes (eventual consistency). Waits 1, 2, 4, 8, then 15 s between tries, for at most
+    ROOTKEEPER_AWS_PROPAGATION_WAIT seconds (180); ``say`` is told each wait. A stale answer is
+    never taken as done: when time runs out, the last error is raised or the last result returned
+    for the caller to judge.
+    """
+    budget = _seconds("ROOTKEEPER_AWS_PROPAGATION_WAIT")
+    start, pause = time.monotonic(), 1.0
+    while True:
+        try:
+            result, error = call(), None
+        except AwsError as exc:
+            result, error = None, exc
+        if not pending(error if error is not None else result):
+            if error is not None:
+                raise error
+            return result
+        elapsed = time.monotonic() - start
+        if elapsed + pause > budget:
+            if error is not None:
+                raise AwsError(f"{error.message} (AWS had not applied {what} after {elapsed:.0f} s; re-run later, or "
+                               "raise ROOTKEEPER_AWS_PROPAGATION_WAIT)", error.code, error.detail, error.doing) from error
+            return result
+        if say is not None:
+            say(f"waiting {pause:.0f} s for AWS to apply {what} (changes take up to a few minutes to propagate)")
+        time.sleep(pause)
+        pause = min(pause * 2, 15.0)
 
 
 def _seconds(name: str) -> float:
@@ -165,6 +201,38 @@ class _Budget:
 
 
 # ------------------------------------------------------------------ the session
+def partition_of(core, region: str) -> str:
+    """The partition (aws, aws-cn, aws-us-gov, ...) of ``region``, from botocore's endpoint data.
+
+    Refuses what AssumeRoot cannot use: the global STS endpoint (AssumeRoot is regional only),
+    a region botocore does not know, and partitions where AWS documents no root tasks.
+    """
+    from botocore.exceptions import UnknownRegionError
+
+    if region == "aws-global" or region.endswith("-global"):
+        raise ConfigError(f"--region {region} is a global endpoint, and AssumeRoot is served by regional STS endpoints "
+                          "only (AWS answers 'Unknown Operation'): give a region, such as us-east-1")
+    try:
+        partition = core.get_partition_for_region(region)
+    except UnknownRegionError:
+        raise ConfigError(f"--region {region!r} is not a region this botocore knows: give one such as us-east-1 "
+                          "(or upgrade boto3 for a new region)") from None
+    if partition not in ROOT_TASK_PARTITIONS:
+        raise ConfigError(f"{region} is in the {partition} partition, where AWS documents no centralized root access "
+                          "(sts:AssumeRoot): rootkeeper's organization commands cannot work there")
+    return partition
+
+
+def require_account_state(client) -> None:
+    """This botocore's Organizations model must have ``Account.State`` (botocore 1.40.27 and later):
+    older models drop it from every answer, and ``Status`` is retired."""
+    if "State" not in client.meta.service_model.shape_for("Account").members:
+        import botocore
+
+        raise ConfigError(f"botocore {botocore.__version__} is too old: its Organizations model has no account State "
+                          "(AWS retired Status on 9 September 2026): pip install 'boto3>=1.40.27'")
+
+
 def _switchable():
     """Credentials that change per thread: one IAM client serves every account a worker audits.
 
@@ -220,6 +288,7 @@ class Aws:
             self.region = (region or os.environ.get("AWS_REGION") or self.session.region_name or "us-east-1").strip()
         except (BotoCoreError, ValueError) as exc:
             raise describe_error(exc, "reading the AWS configuration") from exc
+        self.partition = partition_of(core, self.region)
         retries: dict = {"mode": "adaptive"}
         if not os.environ.get("AWS_MAX_ATTEMPTS"):
             retries["total_max_attempts"] = 8  # AWS_MAX_ATTEMPTS counts the same way
@@ -235,7 +304,10 @@ class Aws:
         with self._lock:
             if name not in self._clients:
                 with aws_errors(f"setting up the {name} client"):
-                    self._clients[name] = self.session.client(name, region_name=self.region, config=self.config)
+                    client = self.session.client(name, region_name=self.region, config=self.config)
+                if name == "organizations":
+                    require_account_state(client)
+                self._clients[name] = client
             return self._clients[name]
 
     def session_iam(self, creds: dict):
@@ -276,14 +348,22 @@ class Aws:
         with aws_errors("sts:GetCallerIdentity"):
             return self.client("sts").get_caller_identity()["Account"]
 
-    def assume_root(self, account_id: str, task_arn: str) -> dict:
-        """Temporary root credentials for one member account, limited to one task policy (AWS errors pass)."""
-        return self.client("sts").assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": task_arn},
-                                              DurationSeconds=900)["Credentials"]
+    def task_arn(self, task: str) -> str:
+        """A root-task policy's ARN in this session's partition."""
+        return f"arn:{self.partition}:iam::aws:policy/root-task/{task}"
 
-    def root_iam(self, account_id: str, task_arn: str):
-        """This thread's IAM client inside ``account_id``'s root session (AssumeRoot with ``task_arn``)."""
-        return self.session_iam(self.assume_root(account_id, task_arn))
+    def account_arn(self, account_id: str, resource: str) -> str:
+        return f"arn:{self.partition}:iam::{account_id}:{resource}"
+
+    def assume_root(self, account_id: str, task: str) -> dict:
+        """Temporary root credentials for one member account, limited to one task policy."""
+        with aws_errors("sts:AssumeRoot"):
+            return self.client("sts").assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": self.task_arn(task)},
+                                                  DurationSeconds=900)["Credentials"]
+
+    def root_iam(self, account_id: str, task: str):
+        """This thread's IAM client inside ``account_id``'s root session (AssumeRoot with ``task``)."""
+        return self.session_iam(self.assume_root(account_id, task))
 
 
 # ------------------------------------------------------------------ reading the root user

@@ -27,7 +27,8 @@ class Finding:
                 "detail": self.detail, "fix": self.fix or None}
 
 
-KINDS = ("journal-unverified", "not-enrolled", "half-retired", "no-password", "no-seed", "name-drift", "email-drift", "gone", "closed")
+KINDS = ("journal-unverified", "not-enrolled", "half-retired", "no-password", "no-seed", "name-drift", "email-drift", "gone",
+         "closed", "not-active", "state-unknown")
 
 
 def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[str] | None) -> list[Finding]:
@@ -48,7 +49,7 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
     retired = {e.account_id for e in custody.retired}
     for a in accounts:
         entry, seed = entries.get(a.account_id), seeds.get(a.account_id)
-        if a.status != "ACTIVE":
+        if not a.active:
             continue
         enroll = f"rootkeeper enroll {a.account_id} --name {shlex.quote(a.name)} --email {shlex.quote(a.email)}"
         if entry is None and seed is None:
@@ -82,8 +83,14 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
         if a is None:
             out.append(Finding("gone", account_id, name, "custodied, but not in the organization",
                                f"rootkeeper retire {account_id}"))
-        elif a.status != "ACTIVE":
-            out.append(Finding("closed", account_id, name, f"custodied, but the account is {a.status}",
-                               f"rootkeeper retire {account_id}"))
+        elif not a.active and a.state is None:
+            out.append(Finding("state-unknown", account_id, name, "custodied, and AWS's answer has no State for the "
+                               "account: nothing can be said", "re-run; upgrade boto3 if it persists"))
+        elif not a.active:
+            out.append(Finding("closed" if a.state in ("CLOSED", "PENDING_CLOSURE") else "not-active",
+                               account_id, name, f"custodied, but the account is {a.state}",
+                               f"rootkeeper retire {account_id}" if a.state == "CLOSED" else
+                               f"keep custody while it is {a.state} (its root user still exists); "
+                               f"'rootkeeper retire {account_id}' once it is CLOSED"))
     return out
 

@@ -26,6 +26,7 @@ from .aws import (
     aws_errors,
     has_login_profile,
     paged_ids,
+    until_applied,
 )
 
 DELETE_ROOT_EVENT = "org.delete-root"
@@ -117,12 +118,17 @@ def delete_root_targets(ws: Workspace, aws: Aws, refs: list[str]) -> list[OrgAcc
     _org_id, management = aws.organization()
     targets = find_accounts(aws, refs, management)
     for target in targets:
-        if target.management:
-            raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it; "
-                             "delete its root credentials signed in as root")
-        if target.status != "ACTIVE":
-            raise InputError(f"{target.account_id} is {target.status}: only active accounts can be changed")
+        reachable(target, "; delete its root credentials signed in as root")
     return targets
+
+
+def reachable(target: OrgAccount, management_fix: str = "") -> None:
+    """Refuse what AssumeRoot cannot reach: the management account, and any account not ACTIVE."""
+    if target.management:
+        raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it{management_fix}")
+    if not target.active:
+        raise InputError(f"{target.account_id} is {target.state_text}: only ACTIVE accounts can be changed "
+                         "(AssumeRoot reaches no other); see 'rootkeeper org accounts'")
 
 
 def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion) -> None:
@@ -151,7 +157,10 @@ def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion) -> None:
             for cert in planned.certificates:
                 iam.delete_signing_certificate(CertificateId=cert)
                 result.done.append(f"deleted signing certificate {cert}")
-            left = list_root_credentials(iam)
+            # IAM is eventually consistent: a deletion can still be listed for a moment. Re-list until
+            # nothing is left or the wait runs out; only an empty listing proves it.
+            left = until_applied(lambda: list_root_credentials(iam), pending=lambda r: isinstance(r, RootCredentials)
+                                 and not r.empty, what="the deletion")
         if not left.empty:
             result.error = "still present after deletion: " + "; ".join(left.steps())
     except AwsError as exc:
@@ -219,8 +228,7 @@ def allow_recovery(ws: Workspace, aws: Aws, ref: str) -> Recovery:
     e-mail's owner can then reset it. Journaled when something changed."""
     _org_id, management = aws.organization()
     (target,) = find_accounts(aws, [ref], management)
-    if target.management:
-        raise InputError(f"{target.account_id} is the management account: AssumeRoot cannot reach it")
+    reachable(target)
     ws.journal_ready()
     with aws_errors(f"allowing password recovery for {target.account_id}"):
         iam = aws.root_iam(target.account_id, RECOVERY_TASK)
@@ -237,6 +245,9 @@ def allow_recovery(ws: Workspace, aws: Aws, ref: str) -> Recovery:
 # ------------------------------------------------------------------ enable-central-root
 FEATURES = {"RootCredentialsManagement": "enable_organizations_root_credentials_management",
             "RootSessions": "enable_organizations_root_sessions"}
+# What each feature gates (IAM User Guide, "Centrally manage root access for member accounts").
+GATES = {"RootCredentialsManagement": "the IAM root tasks: audit, delete-root, allow-recovery",
+         "RootSessions": "the S3 and SQS unlock tasks (S3UnlockBucketPolicy, SQSUnlockQueuePolicy)"}
 
 
 @dataclass
@@ -244,6 +255,13 @@ class CentralRoot:
     trusted_access: bool
     features: list[str]  # the features that were on before
     changed: list[str] = field(default_factory=list)
+    caller: str = ""
+    management: str = ""
+
+    @property
+    def delegated(self) -> bool:
+        """Run with credentials other than the management account's (a delegated administrator's)."""
+        return self.caller != self.management
 
     def report(self) -> list[tuple[str, bool]]:
         """(what, was it already on) for trusted access and each feature, in the order they are enabled."""
@@ -251,26 +269,77 @@ class CentralRoot:
             (feature, feature in self.features) for feature in FEATURES]
 
 
-def enable_central_root(aws: Aws, *, dry_run: bool) -> CentralRoot:
-    """Trusted access for iam.amazonaws.com, then RootCredentialsManagement and RootSessions."""
+def _not_applied(code: str):
+    return lambda outcome: isinstance(outcome, AwsError) and outcome.code == code
+
+
+def enable_central_root(aws: Aws, *, dry_run: bool, say: Callable[[str], None] | None = None) -> CentralRoot:
+    """Trusted access for iam.amazonaws.com, then RootCredentialsManagement and RootSessions.
+
+    Only the management account may enable them; a delegated administrator for IAM can see what is
+    on (and is told to use the management account). After trusted access is turned on, IAM may
+    answer ServiceAccessNotEnabledException for a while: the Enable calls are retried, bounded,
+    and the features are read back until AWS lists them.
+    """
     orgs, iam = aws.client("organizations"), aws.client("iam")
-    with aws_errors("enabling centralized root access"):
+    with aws_errors("organizations:DescribeOrganization"):
         org = orgs.describe_organization()["Organization"]
-        if org.get("FeatureSet") != "ALL":
-            raise AwsError("the organization does not have all features enabled: enable them in AWS Organizations "
-                           "first (centralized root access needs them)")
+    if org.get("FeatureSet") != "ALL":
+        raise AwsError("the organization does not have all features enabled: enable them in AWS Organizations "
+                       "first (centralized root access needs them)")
+    state = CentralRoot(False, [], caller=aws.caller_account(), management=org["MasterAccountId"])
+    if state.delegated:
+        # Trusted access is the management account's to list; IAM's own listing says whether it is on.
+        try:
+            with aws_errors("iam:ListOrganizationsFeatures"):
+                state.features = iam.list_organizations_features().get("EnabledFeatures", [])
+            state.trusted_access = True
+        except AwsError as exc:
+            if exc.code != "ServiceAccessNotEnabledException":
+                raise
+        state.changed = [name for name, on in state.report() if not on]
+        if state.changed and not dry_run:
+            raise AwsError(f"these credentials are account {state.caller}'s, not the management account "
+                           f"{state.management}'s, and only the management account may enable "
+                           f"{', '.join(state.changed)} (a delegated administrator may audit, delete and disable): "
+                           "run 'rootkeeper org enable-central-root' with the management account's credentials",
+                           "CallerIsNotManagementAccountException")
+        return state
+    with aws_errors("organizations:ListAWSServiceAccessForOrganization"):
         principals = [s["ServicePrincipal"] for page in orgs.get_paginator(
             "list_aws_service_access_for_organization").paginate() for s in page["EnabledServicePrincipals"]]
-        state = CentralRoot("iam.amazonaws.com" in principals, [])
-        if state.trusted_access:
+    state.trusted_access = "iam.amazonaws.com" in principals
+    if state.trusted_access:
+        with aws_errors("iam:ListOrganizationsFeatures"):
             state.features = iam.list_organizations_features().get("EnabledFeatures", [])
-        else:
-            state.changed.append("trusted access for iam.amazonaws.com")
-            if not dry_run:
+    else:
+        state.changed.append("trusted access for iam.amazonaws.com")
+        if not dry_run:
+            with aws_errors("organizations:EnableAWSServiceAccess"):
                 orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
-        for feature, method in FEATURES.items():
-            if feature not in state.features:
-                state.changed.append(feature)
-                if not dry_run:
-                    getattr(iam, method)()
+    for feature, method in FEATURES.items():
+        if feature in state.features:
+            continue
+        state.changed.append(feature)
+        if dry_run:
+            continue
+
+        def enable(method=method, feature=feature):
+            with aws_errors(f"iam:{method.title().replace('_', '')}"):
+                return getattr(iam, method)()
+
+        until_applied(enable, pending=_not_applied("ServiceAccessNotEnabledException"),
+                      what="trusted access for iam.amazonaws.com", say=say)
+    if state.changed and not dry_run:
+        wanted = set(FEATURES)
+
+        def listed():
+            with aws_errors("iam:ListOrganizationsFeatures"):
+                return set(iam.list_organizations_features().get("EnabledFeatures", []))
+
+        seen = until_applied(listed, pending=lambda r: isinstance(r, set) and not wanted <= r or
+                             _not_applied("ServiceAccessNotEnabledException")(r), what="the features", say=say)
+        if not wanted <= seen:
+            raise AwsError(f"AWS accepted the change but does not list {', '.join(sorted(wanted - seen))} yet: "
+                           "re-run 'rootkeeper org enable-central-root' in a few minutes", "NotApplied")
     return state

@@ -117,12 +117,17 @@ def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None
     say(f"   seed store: {plan.seeds}  (age, to 1 custodian key)")
 
     # The simulated organization: moto's server with root users, AssumeRoot and a console.
+    # Every answer it sends is checked against botocore's models (sim/contract.py).
     sim = SimOrg()
     url, server = sim.serve()
     try:
-        return _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start)
+        result = _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start)
     finally:
         server.shutdown()
+    if sim.violations:
+        raise RootkeeperError(f"the simulated organization broke AWS's published contract {len(sim.violations)} "
+                              f"time(s), first: {sim.violations[0]}: report it (the demo's AWS answers are not AWS's)")
+    return result
 
 
 def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start) -> dict:

@@ -25,17 +25,18 @@ from datetime import timedelta
 
 from .. import totp
 from .server import AwsApi
-from .state import MANAGEMENT_ACCOUNT, Faults, MfaDevice, RootUser, Session, SimError, iso, utc_now
+from .state import MANAGEMENT_ACCOUNT, STATES, Faults, MfaDevice, RootUser, Session, SimError, iso, utc_now
 
 
 class SimOrg(AwsApi):
     """The WSGI application: call ``serve()`` for a threaded server on 127.0.0.1."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, validate: bool = True) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.latency = latency
+        self.validate = validate  # every answer checked against botocore's model (sim/contract.py)
         self.lock = threading.RLock()
         self.reset()
 
@@ -49,7 +50,17 @@ class SimOrg(AwsApi):
             self.faults: dict[str, Faults] = {}
             self.sessions: dict[str, Session] = {}
             self.features: set[str] = set()
+            # When each change of trusted access or a feature reaches every endpoint (time.monotonic()):
+            # AWS applies them within seconds to minutes; until then AssumeRoot answers as before.
+            self.effective: dict[str, float] = {}
+            self.before: dict[str, bool] = {}
+            self.propagation = 0.0  # seconds a change takes to reach AssumeRoot and IAM's Enable* calls
+            self.list_lag = 0.0  # seconds a deleted root credential is still listed in a root session
+            self.states: dict[str, str] = {}  # account id -> AccountState, when not ACTIVE
+            self.delegates: set[str] = set()  # delegated administrators for iam.amazonaws.com
+            self.disabled_regions: set[str] = set()  # opt-in regions not enabled (STS: RegionDisabledException)
             self.calls: Counter[str] = Counter()
+            self.violations: list[str] = []  # answers that broke botocore's model (validate=True)
             self._order: list | None = None
             self.actions: Counter[str] = Counter()
             self.regions: Counter[str] = Counter()
@@ -89,13 +100,66 @@ class SimOrg(AwsApi):
             account.create_time = self._clock
         if ou_id:
             backend.move_account(AccountId=account_id, SourceParentId=backend.org.root_id, DestinationParentId=ou_id)
-        if closed:
-            backend.close_account(AccountId=account_id)
+        if closed:  # closed long ago: past PENDING_CLOSURE
+            self.set_state(account_id, "CLOSED")
         self.root(account_id)
         return account_id
 
     def close(self, account_id: str) -> None:
-        self._org.close_account(AccountId=account_id)
+        """CloseAccount as AWS does it: PENDING_CLOSURE first, CLOSED once ``settle()`` (moto closes at once)."""
+        self.set_state(account_id, "PENDING_CLOSURE")
+
+    def settle(self) -> None:
+        with self.lock:
+            for account_id, state in list(self.states.items()):
+                if state == "PENDING_CLOSURE":
+                    self.states[account_id] = "CLOSED"
+
+    def set_state(self, account_id: str, state: str) -> None:
+        if state not in STATES:
+            raise SimError(f"{state} is not an AccountState")
+        with self.lock:
+            self.states[account_id] = state
+
+    def state(self, account_id: str) -> str:
+        return self.states.get(account_id, "ACTIVE")
+
+    def delegate(self, account_id: str) -> str:
+        """Register ``account_id`` as delegated administrator for IAM; returns an access key id of a
+        principal in it (its secret is anything: the simulator does not check signatures)."""
+        key_id = self.caller_key(account_id)
+        with self.lock:
+            self.delegates.add(account_id)
+        return key_id
+
+    def caller_key(self, account_id: str) -> str:
+        """Long-term keys of a principal in ``account_id`` (the calls it signs are that account's)."""
+        key_id = "AKIA" + secrets.token_hex(8).upper()
+        with self.lock:
+            self.sessions[key_id] = Session(account_id, None, caller=True)
+        return key_id
+
+    def change(self, name: str, on: bool) -> None:
+        """Turn trusted access (name "TrustedAccess") or a feature on or off; AssumeRoot and IAM see it
+        ``propagation`` seconds later."""
+        with self.lock:
+            self.before[name] = self._now_on(name)
+            self.effective[name] = time.monotonic() + self.propagation
+            if name != "TrustedAccess":
+                (self.features.add if on else self.features.discard)(name)
+            elif on and not self.trusted_access():
+                self._org.services.append({"ServicePrincipal": "iam.amazonaws.com", "DateEnabled": time.time()})
+
+    def _now_on(self, name: str) -> bool:
+        return self.trusted_access() if name == "TrustedAccess" else name in self.features
+
+    def effective_on(self, name: str) -> bool:
+        """What AssumeRoot and IAM's Enable* calls see: the state before the last change until it has
+        propagated."""
+        with self.lock:
+            if time.monotonic() >= self.effective.get(name, 0.0):
+                return self._now_on(name)
+            return self.before.get(name, self._now_on(name))
 
     def rename(self, account_id: str, name: str, email: str) -> None:
         """What changing the account name and root e-mail in the console does."""
@@ -112,7 +176,7 @@ class SimOrg(AwsApi):
         with self.lock:
             return {"roots": {a: r.snapshot() for a, r in sorted(self.roots.items())},
                     "features": sorted(self.features), "trusted_access": self.trusted_access(),
-                    "accounts": {a.id: [a.name, a.email, a.status, a.parent_id] for a in self._org.accounts}}
+                    "accounts": {a.id: [a.name, a.email, self.state(a.id), a.parent_id] for a in self._org.accounts}}
 
     # ------------------------------------------------------------- the console
     def console_set_password(self, account_id: str, password: str) -> None:

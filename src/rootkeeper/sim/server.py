@@ -22,8 +22,28 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from .state import CREDENTIAL_TASKS, MANAGEMENT_ACCOUNT, TASK_POLICIES, TASK_POLICY_PREFIX, RootUser, Session, iso, utc_now
+from .state import (
+    CREDENTIAL_TASKS,
+    FEATURE_OFF,
+    MANAGEMENT_ACCOUNT,
+    ORG_THROTTLED,
+    TASK_POLICIES,
+    TASK_POLICY_PREFIX,
+    Session,
+    iso,
+    utc_now,
+)
 from .wire import SCOPE, Reply, call_app
+
+
+# AWS's access-denied messages (IAM User Guide, "Troubleshoot access denied error messages").
+def _implicit_deny(principal: str, action: str, resource: str) -> str:
+    return (f"User: {principal} is not authorized to perform: {action} on resource: {resource} "
+            f"because no identity-based policy allows the {action} action")
+
+
+def _explicit_deny(principal: str, action: str, resource: str, policy: str) -> str:
+    return f"User: {principal} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a {policy}"
 
 # A root user's long-term API credentials, listed and deleted alike:
 # kind -> (RootUser attribute, id element, list result element, what it is, the rest of a member's XML)
@@ -54,6 +74,22 @@ class AwsApi:
         return f"http://127.0.0.1:{server.server_port}", server
 
     def __call__(self, environ, start_response):
+        """Answer one request; with ``validate`` on, check the answer against botocore's model first."""
+        if not getattr(self, "validate", False):
+            return self._dispatch(environ, start_response)
+        status, headers, body = call_app(self._dispatch, environ)
+        called = environ.get("rootkeeper.call")
+        if called is not None:
+            from .contract import check_answer
+
+            problems = check_answer(*called, int(status.split()[0]), body)
+            if problems:
+                with self.lock:
+                    self.violations += problems
+        start_response(status, headers)
+        return [body]
+
+    def _dispatch(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -69,6 +105,7 @@ class AwsApi:
             action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         else:
             return self.moto(environ, start_response)
+        environ["rootkeeper.call"] = (service, action)
         session = self.sessions.get(key_id)
         account = session.account_id if session else MANAGEMENT_ACCOUNT
         if action == "AssumeRoot":
@@ -88,38 +125,63 @@ class AwsApi:
             time.sleep(delay)
         reply = Reply(service, action, start_response)
         if throttled:
+            if service == "organizations":  # Organizations API reference: TooManyRequestsException
+                return reply.error("TooManyRequestsException", ORG_THROTTLED, 400)
             return reply.error("Throttling", "Rate exceeded")
+        if service == "sts" and region in self.disabled_regions and action in ("AssumeRoot", "AssumeRole"):
+            # STS API reference, RegionDisabledException (HTTP 403), declared for these operations.
+            return reply.error("RegionDisabledException", f"STS is not activated in region {region} for this account. "
+                                                          "Your account administrator can activate STS in this region "
+                                                          "using the IAM Console.")
         if faults and action in faults.errors:
             return reply.error(faults.errors[action], f"{action} refused for account {account} (injected)")
         if faults and faults.deny and action in ("AssumeRoot", "AssumeRole"):
-            return reply.error("AccessDenied", f"User is not authorized to perform: sts:{action} on resource: {account}")
+            return reply.error("AccessDenied", _implicit_deny(self._caller_arn(session), f"sts:{action}",
+                                                              f"arn:aws:iam::{account}:root"))
         handler = getattr(self, f"_{service}_{action}", None)
         if session and session.task and service == "iam":
             return self._root_session_call(session, action, params, reply)
-        if session and session.task and service == "sts" and action == "GetCallerIdentity":
-            return reply.ok(f"<Arn>arn:aws:iam::{account}:root</Arn><UserId>{account}</UserId><Account>{account}</Account>")
+        if session and (session.task or session.caller) and service == "sts" and action == "GetCallerIdentity":
+            arn = f"arn:aws:iam::{account}:root" if session.task else self._caller_arn(session)
+            return reply.ok(f"<UserId>{account if session.task else key_id}</UserId><Account>{account}</Account>"
+                            f"<Arn>{arn}</Arn>")
         if handler is None:
             return self.moto(environ, start_response)
         return handler(account, session, params, reply, environ)
 
+    @staticmethod
+    def _caller_arn(session) -> str:
+        account = session.account_id if session else MANAGEMENT_ACCOUNT
+        return f"arn:aws:iam::{account}:user/rootkeeper-operator"
+
+    def _is_admin(self, account_id: str) -> bool:
+        """The management account, or a delegated administrator for IAM."""
+        return account_id == MANAGEMENT_ACCOUNT or account_id in self.delegates
+
     # ------------------------------------------------------------- STS
     def _sts_AssumeRoot(self, target, session, params, reply, environ):
+        caller = session.account_id if session else MANAGEMENT_ACCOUNT
         if session and session.task:
             return reply.error("AccessDenied", "AssumeRoot cannot be called with root credentials")
+        if not self._is_admin(caller):
+            # STS API reference, AssumeRoot: only the management account or a delegated administrator for IAM.
+            return reply.error("AccessDenied", _implicit_deny(self._caller_arn(session), "sts:AssumeRoot",
+                                                              f"arn:aws:iam::{target}:root"))
         accounts = self.accounts()
         account = accounts.get(target)
-        if account is None or target == MANAGEMENT_ACCOUNT or account.status != "ACTIVE":
+        if account is None or target == MANAGEMENT_ACCOUNT or self.state(target) != "ACTIVE":
+            # Not AWS's words: AWS documents no message for a target that is not an active member.
             return reply.error("AccessDenied", f"{target} is not an active member account of the organization")
-        if "RootSessions" not in self.features:
-            return reply.error("AccessDenied", "Centralized root access (RootSessions) is not enabled for this organization")
         arn = params.get("TaskPolicyArn.arn", "")
         task = arn.removeprefix(TASK_POLICY_PREFIX)
         if not arn.startswith(TASK_POLICY_PREFIX) or task not in TASK_POLICIES:
             return reply.error("ValidationError", f"unknown task policy {arn}")
-        if task in CREDENTIAL_TASKS and "RootCredentialsManagement" not in self.features:
-            return reply.error("AccessDenied", "Root credentials management is not enabled for this organization")
+        # The IAM tasks need RootCredentialsManagement only; RootSessions gates the S3 and SQS unlock tasks.
+        feature = "RootCredentialsManagement" if task in CREDENTIAL_TASKS else "RootSessions"
+        if not self.effective_on(feature):
+            return reply.error("AccessDenied", FEATURE_OFF[feature])
         duration = int(params.get("DurationSeconds") or 900)
-        if not 0 < duration <= 900:
+        if not 0 <= duration <= 900:  # STS API reference: 0 to 900 seconds
             return reply.error("ValidationError", "DurationSeconds must be at most 900")
         key_id = "ASIA" + secrets.token_hex(8).upper()
         with self.lock:
@@ -127,7 +189,7 @@ class AwsApi:
         expires = iso(utc_now() + timedelta(seconds=duration))
         return reply.ok(f"<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secrets.token_hex(20)}"
                         f"</SecretAccessKey><SessionToken>{secrets.token_hex(32)}</SessionToken>"
-                        f"<Expiration>{expires}</Expiration></Credentials><SourceIdentity></SourceIdentity>")
+                        f"<Expiration>{expires}</Expiration></Credentials>")
 
     def _sts_AssumeRole(self, account_id, session, params, reply, environ):
         from moto.iam.models import iam_backends
@@ -169,19 +231,24 @@ class AwsApi:
         for device in self.root(account_id).devices.values():
             assigned = device.enabled_at is not None
             if wanted == "Any" or (wanted == "Assigned") == assigned:
-                user = (f"<User><Path>/</Path><UserName>{account_id}</UserName><UserId>{account_id}</UserId>"
+                user = (f"<User><UserId>{account_id}</UserId>"
                         f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{iso(utc_now())}</CreateDate></User>"
                         f"<EnableDate>{device.enabled_at}</EnableDate>") if assigned else ""
                 members.append(f"<member><SerialNumber>{escape(device.serial)}</SerialNumber>{user}</member>")
         return reply.ok(f"<VirtualMFADevices>{''.join(members)}</VirtualMFADevices><IsTruncated>false</IsTruncated>")
 
-    def _org_features_check(self, account_id, reply):
-        if account_id != MANAGEMENT_ACCOUNT:
+    def _org_features_check(self, account_id, reply, *, enable: bool = False):
+        if not self._is_admin(account_id):
             return reply.error("AccountNotManagementOrDelegatedAdministratorException",
                                "The caller is not the management account or a delegated administrator", 400)
+        if enable and account_id != MANAGEMENT_ACCOUNT:
+            # A delegated administrator may list and disable, not enable (IAM API reference, Enable*).
+            return reply.error("CallerIsNotManagementAccountException",
+                               "The request was rejected because the account making the request is not the "
+                               "management account for the organization.", 400)
         if self._org.org is None:
             return reply.error("OrganizationNotFoundException", "The account is not in an organization", 400)
-        if not self.trusted_access():
+        if not (self.effective_on("TrustedAccess") if enable else self.trusted_access()):
             return reply.error("ServiceAccessNotEnabledException",
                                "Trusted access for iam.amazonaws.com is not enabled in AWS Organizations", 400)
         return None
@@ -194,11 +261,10 @@ class AwsApi:
         return self._org_features_check(account_id, reply) or self._features_reply(reply)
 
     def _toggle(self, feature: str, on: bool, account_id, reply):
-        refused = self._org_features_check(account_id, reply)
+        refused = self._org_features_check(account_id, reply, enable=on)
         if refused:
             return refused
-        with self.lock:
-            (self.features.add if on else self.features.discard)(feature)
+        self.change(feature, on)
         return self._features_reply(reply)
 
     def _iam_EnableOrganizationsRootCredentialsManagement(self, account_id, session, params, reply, environ):
@@ -217,8 +283,10 @@ class AwsApi:
     def _organizations_EnableAWSServiceAccess(self, account_id, session, params, reply, environ):
         if params.get("ServicePrincipal") != "iam.amazonaws.com":
             return self.moto(environ, reply.start_response)
+        if account_id != MANAGEMENT_ACCOUNT:
+            return reply.error("AccessDeniedException", "You don't have permissions to access this resource.", 400)
         if not self.trusted_access():
-            self._org.services.append({"ServicePrincipal": "iam.amazonaws.com", "DateEnabled": time.time()})
+            self.change("TrustedAccess", True)
         return reply.json({})
 
     def _organizations_ListAccounts(self, account_id, session, params, reply, environ):
@@ -236,10 +304,40 @@ class AwsApi:
         except ValueError:
             return reply.error("InvalidInputException", "invalid NextToken", 400)
         size = max(1, min(int(params.get("MaxResults") or 20), 20))
-        page = {"Accounts": [a.describe() for a in order[start:start + size]]}
+        page = {"Accounts": [self._account_json(a.describe()) for a in order[start:start + size]]}
         if start + size < len(order):
             page["NextToken"] = base64.b64encode(str(start + size).encode()).decode()
         return reply.json(page)
+
+    def _account_json(self, described: dict) -> dict:
+        """An Account as AWS sends it since September 2026: ``State`` (the whole lifecycle), no
+        ``Status`` (retired: botocore's Organizations model)."""
+        out = {k: v for k, v in described.items() if k != "Status" and v is not None}
+        out["State"] = self.state(described["Id"])
+        return out
+
+    def _organizations_DescribeAccount(self, account_id, session, params, reply, environ):
+        account = self.accounts().get(params.get("AccountId", ""))
+        if account is None or self._org.org is None:
+            return self.moto(environ, reply.start_response)
+        return reply.json({"Account": self._account_json(account.describe())})
+
+    def _organizations_ListAccountsForParent(self, account_id, session, params, reply, environ):
+        return self._rewritten(environ, reply, lambda page: {
+            **page, "Accounts": [self._account_json(a) for a in page.get("Accounts", [])]})
+
+    def _organizations_ListOrganizationalUnitsForParent(self, account_id, session, params, reply, environ):
+        return self._rewritten(environ, reply, lambda page: page)
+
+    def _rewritten(self, environ, reply, change):
+        """moto's answer, changed; members moto sends as null (AWS leaves them out) dropped."""
+        status, headers, body = call_app(self.moto, environ)
+        if status.startswith("200"):
+            page = change({k: v for k, v in json.loads(body).items() if v is not None})
+            body = json.dumps(page).encode()
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
+        reply.start(status, headers)
+        return [body]
 
     # ------------------------------------------------------------- a root session
     def _root_session_call(self, session: Session, action: str, params: dict, reply: Reply):
@@ -249,35 +347,47 @@ class AwsApi:
                                                f"iam:{action} (not allowed by the task policy {session.task})")
         if params.get("UserName"):
             return reply.error("AccessDenied", f"iam:{action} on an IAM user is not allowed by the task policy {session.task}")
+        faults = self.faults.get(account_id)
+        for denied, policy in ((faults.scp_deny if faults else (), "service control policy"),
+                               (faults.rcp_deny if faults else (), "resource control policy")):
+            if action in denied:  # SCPs and RCPs apply to root sessions (IAM User Guide, centralized root access)
+                return reply.error("AccessDenied", _explicit_deny(f"arn:aws:iam::{account_id}:root", f"iam:{action}",
+                                                                  f"arn:aws:iam::{account_id}:root", policy))
+        now = time.monotonic()
         with self.lock:
             if action == "GetAccountSummary":
                 return reply.ok(self._summary(account_id))
-            if action == "GetUser":
-                return reply.ok(f"<User><Path>/</Path><UserName>{account_id}</UserName><UserId>{account_id}</UserId>"
-                                f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{iso(utc_now())}</CreateDate></User>")
+            if action == "GetUser":  # a root session: UserId, Arn and CreateDate only
+                return reply.ok(f"<User><UserId>{account_id}</UserId><Arn>arn:aws:iam::{account_id}:root</Arn>"
+                                f"<CreateDate>{iso(utc_now())}</CreateDate></User>")
             if action == "GetLoginProfile":
-                if root.password_created is None:
+                created = root.password_created or root.ghosts_of("login", now).get("root")
+                if created is None:
                     return reply.error("NoSuchEntity", "Login Profile for User root cannot be found.")
-                return reply.ok(self._login_profile(root))
+                return reply.ok(self._login_profile(created, root.password_reset_required))
             if action == "CreateLoginProfile":
                 if root.password_created is not None:
                     return reply.error("EntityAlreadyExists", "Login Profile for User root already exists.")
                 root.password_created, root.password_reset_required = iso(utc_now()), True
                 root.password_sha256 = None  # unknown to anyone: it must be reset through e-mail
-                return reply.ok(self._login_profile(root))
+                # AWS answers PasswordResetRequired false here (published captures), whatever it enforces.
+                return reply.ok(self._login_profile(root.password_created, False))
             if action == "DeleteLoginProfile":
                 if root.password_created is None:
                     return reply.error("NoSuchEntity", "Login Profile for User root cannot be found.")
+                root.ghosts[("login", "root")] = (now + self.list_lag, root.password_created)
                 root.password_created = root.password_sha256 = None
                 return reply.ok("")
             if action == "ListMFADevices":
-                members = "".join(f"<member><SerialNumber>{escape(d.serial)}</SerialNumber>"
-                                  f"<EnableDate>{d.enabled_at}</EnableDate></member>" for d in root.mfa)
+                listed = {d.serial: d.enabled_at for d in root.mfa} | root.ghosts_of("mfa", now)
+                members = "".join(f"<member><SerialNumber>{escape(serial)}</SerialNumber>"
+                                  f"<EnableDate>{enabled}</EnableDate></member>" for serial, enabled in listed.items())
                 return reply.ok(f"<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>")
             if action == "DeactivateMFADevice":
                 device = root.devices.get(params.get("SerialNumber", ""))
                 if device is None or not device.enabled_at:
                     return reply.error("NoSuchEntity", f"MFA device {params.get('SerialNumber', '')} is not assigned to root")
+                root.ghosts[("mfa", device.serial)] = (now + self.list_lag, device.enabled_at)
                 device.enabled_at = None
                 return reply.ok("")
             kind = action.removeprefix("List").removesuffix("s") if action.startswith("List") else action.removeprefix("Delete")
@@ -285,15 +395,18 @@ class AwsApi:
                 attribute, id_tag, list_tag, what, details = LONG_TERM[kind]
                 held = getattr(root, attribute)
                 if action.startswith("List"):
-                    members = "".join(f"<member><{id_tag}>{k}</{id_tag}>{details(v)}</member>" for k, v in held.items())
+                    listed = held | root.ghosts_of(kind, now)
+                    members = "".join(f"<member><{id_tag}>{k}</{id_tag}>{details(v)}</member>" for k, v in listed.items())
                     return reply.ok(f"<{list_tag}>{members}</{list_tag}><IsTruncated>false</IsTruncated>")
-                if held.pop(params.get(id_tag, ""), None) is None:
+                gone = held.pop(params.get(id_tag, ""), None)
+                if gone is None:
                     return reply.error("NoSuchEntity", f"The {what} with id given cannot be found.")
+                root.ghosts[(kind, params[id_tag])] = (now + self.list_lag, gone)
                 return reply.ok("")
         return reply.error("AccessDenied", f"iam:{action} is not simulated for root sessions")
 
     @staticmethod
-    def _login_profile(root: RootUser) -> str:
-        reset = "true" if root.password_reset_required else "false"
-        return (f"<LoginProfile><CreateDate>{root.password_created}</CreateDate>"
+    def _login_profile(created: str, reset_required: bool) -> str:
+        reset = "true" if reset_required else "false"
+        return (f"<LoginProfile><CreateDate>{created}</CreateDate>"
                 f"<PasswordResetRequired>{reset}</PasswordResetRequired></LoginProfile>")

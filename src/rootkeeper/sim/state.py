@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the caller's default credentials land here
 TASK_POLICY_PREFIX = "arn:aws:iam::aws:policy/root-task/"
-# What each root-task policy allows (AWS documentation; DeleteVirtualMFADevice left the delete policy in 2025).
+# What each root-task policy allows in IAM (IAM User Guide, "Perform a privileged task on a member
+# account"; DeleteVirtualMFADevice left the delete policy in January 2025). The S3 and SQS unlock
+# tasks allow no IAM action: the simulator serves no S3 or SQS calls in a root session.
 TASK_POLICIES = {
     "IAMAuditRootUserCredentials": {"GetAccountSummary", "GetLoginProfile", "ListMFADevices", "ListAccessKeys",
                                     "ListSigningCertificates", "GetUser", "GetAccessKeyLastUsed"},
@@ -22,7 +24,17 @@ TASK_POLICIES = {
                                      "DeleteSigningCertificate", "GetLoginProfile", "ListMFADevices",
                                      "ListAccessKeys", "ListSigningCertificates", "GetUser", "GetAccessKeyLastUsed"},
 }
-CREDENTIAL_TASKS = set(TASK_POLICIES)  # all three also need RootCredentialsManagement
+CREDENTIAL_TASKS = set(TASK_POLICIES)  # the IAM tasks: gated by RootCredentialsManagement only
+SESSION_TASKS = {"S3UnlockBucketPolicy": set(), "SQSUnlockQueuePolicy": set()}  # gated by RootSessions
+TASK_POLICIES.update(SESSION_TASKS)
+# AWS's answer to AssumeRoot when the feature that gates the task is off (published captures).
+FEATURE_OFF = {"RootCredentialsManagement": "Root credentials management feature is not enabled for your AWS Organization",
+               "RootSessions": "Root sessions feature is not enabled for your AWS Organization"}
+# Organizations' throttling answer (Organizations API reference, TooManyRequestsException).
+ORG_THROTTLED = ("You have sent too many requests in too short a period of time. The quota helps protect against "
+                 "denial-of-service attacks. Try again later.")
+# An account's lifecycle (Organizations User Guide, "Monitor the state of your AWS accounts"): AccountState.
+STATES = ("PENDING_ACTIVATION", "ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED")
 
 
 def utc_now() -> datetime:
@@ -53,6 +65,12 @@ class RootUser:
     devices: dict[str, MfaDevice] = field(default_factory=dict)
     access_keys: dict[str, dict] = field(default_factory=dict)
     certificates: dict[str, dict] = field(default_factory=dict)
+    # What was deleted and is still listed until a moment (IAM is eventually consistent):
+    # (kind, id) -> (until, what the list showed); kinds "login", "mfa", "AccessKey", "SigningCertificate".
+    ghosts: dict[tuple[str, str], tuple[float, object]] = field(default_factory=dict)
+
+    def ghosts_of(self, kind: str, now: float) -> dict[str, object]:
+        return {k: v for (g, k), (until, v) in self.ghosts.items() if g == kind and until > now}
 
     @property
     def mfa(self) -> list[MfaDevice]:
@@ -72,7 +90,9 @@ class Faults:
     deny: bool = False  # AssumeRoot / AssumeRole into the account answer AccessDenied
     throttle: int = 0  # the next N calls attributed to the account answer Throttling; -1: every call
     latency: float | None = None  # seconds added to each of its calls, instead of the global latency
-    errors: dict[str, str] = field(default_factory=dict)  # action -> error code it answers (e.g. an SCP's AccessDenied)
+    errors: dict[str, str] = field(default_factory=dict)  # action -> error code it answers (injected, any message)
+    scp_deny: set[str] = field(default_factory=set)  # IAM actions a service control policy denies in the account
+    rcp_deny: set[str] = field(default_factory=set)  # likewise, a resource control policy
     summary_omits: set[str] = field(default_factory=set)  # keys GetAccountSummary leaves out of its SummaryMap
 
 
@@ -80,3 +100,4 @@ class Faults:
 class Session:
     account_id: str
     task: str | None  # a root-task policy name for AssumeRoot sessions, None for role sessions
+    caller: bool = False  # a principal's own long-term keys in that account (a delegated administrator's)
