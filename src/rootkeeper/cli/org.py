@@ -190,7 +190,7 @@ def _audit_cells(r) -> tuple[str, ...]:
     mfa = "-" if f is None else (", ".join(s.rsplit("/", 1)[-1] for s in f.mfa) or ("yes" if f.mfa_enabled else "no"))
     keys = "-" if f is None else str(len(f.access_keys) + len(f.certificates)
                                      or int(bool(f.access_keys_present)) + int(bool(f.certificates_present)))
-    detail = (f"{r.error}: {r.message}"[:120] if r.error else r.message if r.verdict == "NOT_ACTIVE"
+    detail = (f"{r.error}: {r.fix or r.message}"[:200] if r.error else r.message if r.verdict == "NOT_ACTIVE"
               else ", ".join(r.findings[1:]))
     return (r.account.account_id + (" *" if r.account.management else ""), r.account.name, r.verdict,
             _yes(None if f is None else f.password), mfa, keys, _yes(r.vault),

@@ -75,6 +75,7 @@ class AuditRow:
     vault: bool = False
     seed_device_arn: str | None = None  # None: no seed; "": a seed kept without its device ARN
     findings: list[str] = field(default_factory=list)
+    fix: str = ""  # why AWS refused and what to do (org/denials.py), also at the end of ``message``
 
     def as_dict(self) -> dict:
         f = self.facts
@@ -169,10 +170,12 @@ def outcome(rows: list[AuditRow], *, named: bool = False) -> None:
         raise AwsError("the organization's listing held no account (not even the management account): the answer "
                        "is not AWS's; check AWS_ENDPOINT_URL, --region and the credentials", "EmptyListing")
     if seen["active_members"] and not seen["members_reached"]:
-        codes = sorted({r.error for r in rows if r.error and not r.account.management})
+        members = [r for r in rows if not r.account.management]
+        codes = sorted({r.error for r in members if r.error})
+        fixes = list(dict.fromkeys(r.fix for r in members if r.fix))
+        why = fixes[0] if len(fixes) == 1 else "see each account's message (--json)"
         raise AwsError(f"the audit reached none of the {seen['active_members']} active member account(s) "
-                       f"({', '.join(codes) or 'no answer'}): nothing was examined; see each account's message",
-                       "NothingReached")
+                       f"({', '.join(codes) or 'no answer'}), so nothing was examined: {why}", "NothingReached")
     bad = [r for r in rows if r.verdict not in GOOD]
     if bad:
         raise CheckFailed(f"{len(bad)} of {len(rows)} accounts are neither ROOTLESS nor CUSTODIED")
@@ -282,9 +285,9 @@ class Auditor:
                     facts = self._probe_root_session(account)
         except AwsError as exc:
             row.error, row.message = exc.code, exc.detail
-            hint = explain(exc.code, exc.detail, doing=exc.doing)
-            if hint:
-                row.message = f"{exc.detail} ({exc.doing}: {hint})" if exc.doing else f"{exc.detail} ({hint})"
+            row.fix = explain(exc.code, exc.detail, doing=exc.doing) or ""
+            if row.fix:
+                row.message = f"{exc.detail} ({exc.doing}: {row.fix})" if exc.doing else f"{exc.detail} ({row.fix})"
             return row
         row.facts = facts
         row.verdict, row.findings = verdict(facts, in_vault, device)
