@@ -400,3 +400,32 @@ def test_no_workflow_reads_a_member_aws_retires(sim, trapped_answers, monkeypatc
     assert audit.Auditor(aws, CustodyIndex.build(None, None), via="role:OrganizationAccountAccessRole").audit([member])
     assert rootops.list_root_credentials(aws.root_iam(member, "IAMAuditRootUserCredentials")).access_keys
     assert trapped_answers == [], trapped_answers
+
+
+def test_every_answer_of_the_simulator_is_checked_and_a_broken_one_is_recorded(sim, monkeypatch):
+    """The check the ``sim`` fixture makes after every test, caught in the act (then cleared)."""
+    assert sim.validate
+    sim.create_organization()
+    member = sim.add_account("member", "aws+member@example.com")
+    monkeypatch.setattr(sim, "_account_json", lambda d: {**d, "State": "ACTIVATED", "Colour": "blue"})
+    raw(sim, "organizations").describe_account(AccountId=member)
+    assert any("Colour" in v for v in sim.violations) and any("ACTIVATED" in v for v in sim.violations)
+    sim.violations.clear()
+
+
+def test_a_botocore_without_account_state_is_refused():
+    from types import SimpleNamespace
+
+    from rootkeeper.errors import ConfigError
+    from rootkeeper.org.aws import require_account_state
+
+    old = SimpleNamespace(meta=SimpleNamespace(service_model=SimpleNamespace(
+        shape_for=lambda name: SimpleNamespace(members={"Id": 0, "Status": 0}))))
+    with pytest.raises(ConfigError, match="boto3>=1.40.27"):
+        require_account_state(old)
+    require_account_state(raw_model_client())
+
+
+def raw_model_client():
+    return boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x").client(
+        "organizations")

@@ -41,9 +41,7 @@ _HINTS = {
     "AccessDeniedException": "these credentials may not read the organization: use the management account or "
                              "a delegated administrator",
     "AccessDenied": "access denied: use the management account's credentials (or a delegated administrator)",
-    "ServiceAccessNotEnabledException": "trusted access for iam.amazonaws.com is off: run "
-                                        "'rootkeeper org enable-central-root'",
-}
+}  # refusals that say why (a feature off, an SCP, a delegate enabling...): org/denials.py
 
 
 TIMEOUTS = {"ROOTKEEPER_AWS_CONNECT_TIMEOUT": 5.0, "ROOTKEEPER_AWS_READ_TIMEOUT": 20.0,
