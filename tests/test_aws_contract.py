@@ -429,3 +429,24 @@ def test_a_botocore_without_account_state_is_refused():
 def raw_model_client():
     return boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x").client(
         "organizations")
+
+
+def test_answers_without_state_are_never_a_pass(home, sim, monkeypatch):
+    """An endpoint that still sends only the retired Status (an old proxy, a stale mock): every
+    check that reads the state says it could not tell, none exits 0."""
+    sim.create_organization()
+    for i in range(2):
+        sim.add_account(f"m{i}", f"aws+m{i}@example.com")
+    sim.change("TrustedAccess", True)
+    sim.features |= {"RootCredentialsManagement"}
+    monkeypatch.setattr(sim, "_account_json", lambda d: {**{k: v for k, v in d.items() if k != "State"},
+                                                         "Status": "ACTIVE"})
+    env = aws_env(sim.url)
+    audit = home.rk("org", "audit", "--json", env=env)
+    assert audit.returncode != 0
+    assert {r["verdict"] for r in json.loads(audit.out)["accounts"]} == {"NOT_ACTIVE"}
+    reconcile = home.rk("org", "reconcile", "--json", env=env)
+    assert reconcile.returncode == 1, reconcile.err
+    kinds = {f["kind"] for f in json.loads(reconcile.out)["findings"]}
+    assert kinds == {"state-unknown"}
+    assert json.loads(reconcile.out)["by_state"] == {"unknown": 3}

@@ -81,7 +81,8 @@ def org_reconcile(as_json):
 
     Kinds: journal-unverified, not-enrolled, half-retired, no-password, no-seed,
     name-drift, email-drift, gone, closed (custodied, CLOSED or PENDING_CLOSURE),
-    not-active (custodied, SUSPENDED or PENDING_ACTIVATION), state-unknown.
+    not-active (custodied, SUSPENDED or PENDING_ACTIVATION), state-unknown
+    (AWS did not say the state: never read as active or closed).
 
     \b
     Examples:

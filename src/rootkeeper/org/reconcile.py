@@ -49,6 +49,11 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
     retired = {e.account_id for e in custody.retired}
     for a in accounts:
         entry, seed = entries.get(a.account_id), seeds.get(a.account_id)
+        if a.state is None:  # never read as active, nor as closed: nothing can be said of it
+            out.append(Finding("state-unknown", a.account_id, a.name, "AWS's answer has no State for the account: "
+                               "whether it is active, and so needs custody, cannot be told",
+                               "re-run; upgrade boto3 (1.40.27 or later) if it persists"))
+            continue
         if not a.active:
             continue
         enroll = f"rootkeeper enroll {a.account_id} --name {shlex.quote(a.name)} --email {shlex.quote(a.email)}"
@@ -83,10 +88,7 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
         if a is None:
             out.append(Finding("gone", account_id, name, "custodied, but not in the organization",
                                f"rootkeeper retire {account_id}"))
-        elif not a.active and a.state is None:
-            out.append(Finding("state-unknown", account_id, name, "custodied, and AWS's answer has no State for the "
-                               "account: nothing can be said", "re-run; upgrade boto3 if it persists"))
-        elif not a.active:
+        elif a.state is not None and not a.active:
             out.append(Finding("closed" if a.state in ("CLOSED", "PENDING_CLOSURE") else "not-active",
                                account_id, name, f"custodied, but the account is {a.state}",
                                f"rootkeeper retire {account_id}" if a.state == "CLOSED" else
