@@ -243,8 +243,10 @@ def allow_recovery(ws: Workspace, aws: Aws, ref: str) -> Recovery:
 
 
 # ------------------------------------------------------------------ enable-central-root
-FEATURES = {"RootCredentialsManagement": "enable_organizations_root_credentials_management",
-            "RootSessions": "enable_organizations_root_sessions"}
+# feature -> (the IAM client's method that enables it, the operation's name)
+FEATURES = {"RootCredentialsManagement": ("enable_organizations_root_credentials_management",
+                                          "iam:EnableOrganizationsRootCredentialsManagement"),
+            "RootSessions": ("enable_organizations_root_sessions", "iam:EnableOrganizationsRootSessions")}
 # What each feature gates (IAM User Guide, "Centrally manage root access for member accounts").
 GATES = {"RootCredentialsManagement": "the IAM root tasks: audit, delete-root, allow-recovery",
          "RootSessions": "the S3 and SQS unlock tasks (S3UnlockBucketPolicy, SQSUnlockQueuePolicy)"}
@@ -317,29 +319,27 @@ def enable_central_root(aws: Aws, *, dry_run: bool, say: Callable[[str], None] |
         if not dry_run:
             with aws_errors("organizations:EnableAWSServiceAccess"):
                 orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
-    for feature, method in FEATURES.items():
+    trusted_pending = _not_applied("ServiceAccessNotEnabledException")
+    for feature, (method, operation) in FEATURES.items():
         if feature in state.features:
             continue
         state.changed.append(feature)
         if dry_run:
             continue
 
-        def enable(method=method, feature=feature):
-            with aws_errors(f"iam:{method.title().replace('_', '')}"):
+        def enable(method=method, operation=operation):
+            with aws_errors(operation):
                 return getattr(iam, method)()
 
-        until_applied(enable, pending=_not_applied("ServiceAccessNotEnabledException"),
-                      what="trusted access for iam.amazonaws.com", say=say)
+        until_applied(enable, pending=trusted_pending, what="trusted access for iam.amazonaws.com", say=say)
     if state.changed and not dry_run:
-        wanted = set(FEATURES)
-
-        def listed():
+        def missing() -> set[str]:
             with aws_errors("iam:ListOrganizationsFeatures"):
-                return set(iam.list_organizations_features().get("EnabledFeatures", []))
+                return set(FEATURES) - set(iam.list_organizations_features().get("EnabledFeatures", []))
 
-        seen = until_applied(listed, pending=lambda r: isinstance(r, set) and not wanted <= r or
-                             _not_applied("ServiceAccessNotEnabledException")(r), what="the features", say=say)
-        if not wanted <= seen:
-            raise AwsError(f"AWS accepted the change but does not list {', '.join(sorted(wanted - seen))} yet: "
+        left = until_applied(missing, pending=lambda r: trusted_pending(r) or (isinstance(r, set) and bool(r)),
+                             what="the features", say=say)
+        if left:
+            raise AwsError(f"AWS accepted the change but does not list {', '.join(sorted(left))} yet: "
                            "re-run 'rootkeeper org enable-central-root' in a few minutes", "NotApplied")
     return state

@@ -24,6 +24,8 @@ import re
 import threading
 from xml.etree import ElementTree  # noqa: S405 - parses the simulator's own answers, never outside input
 
+_ASSUMED = "assumed as for GetUser (the root user has no user name); not checked against a capture"
+
 # Where AWS's answers differ from its own model (a required member left out, a value outside the
 # model's constraints): (service, operation, member path) -> the source. A path names members from
 # the operation's output; "[]" steps into a list. Nothing else is excused.
@@ -43,12 +45,9 @@ DOCUMENTED_OMISSIONS = {
     ("iam", "CreateLoginProfile", "LoginProfile.UserName"):
         "in a root session CreateLoginProfile answers no UserName and PasswordResetRequired false "
         "(IAM User Guide, 'Perform a privileged task on a member account': allow password recovery)",
-    ("iam", "ListMFADevices", "MFADevices[].UserName"):
-        "assumed as for GetUser (the root user has no user name); not checked against a capture",
-    ("iam", "ListSigningCertificates", "Certificates[].UserName"):
-        "assumed as for GetUser (the root user has no user name); not checked against a capture",
-    ("iam", "GetLoginProfile", "LoginProfile.UserName"):
-        "assumed as for CreateLoginProfile (the root user has no user name); not checked against a capture",
+    ("iam", "ListMFADevices", "MFADevices[].UserName"): _ASSUMED,
+    ("iam", "ListSigningCertificates", "Certificates[].UserName"): _ASSUMED,
+    ("iam", "GetLoginProfile", "LoginProfile.UserName"): _ASSUMED,
 }
 
 # AWS's common errors, any operation may answer them (AWS API references, "Common Errors"), in both
