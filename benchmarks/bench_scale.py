@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import compileall
+import io
 import os
 import re
 import shutil
@@ -89,14 +90,19 @@ def keepass_xml(names: list[str], passwords: list[str], group: str) -> str:
 
 def kdf_seconds(path: Path) -> float:
     """One key derivation with the parameters in a database's header (KDBX 3.1 AES-KDF or KDBX 4)."""
-    from rootkeeper import kdbx
+    from pykeepass import PyKeePass
+    from pykeepass.exceptions import CredentialsError
+
+    from rootkeeper import vault
 
     data = path.read_bytes()
     start = time.perf_counter()
-    if int.from_bytes(data[10:12], "little") < 4:
-        kdbx.kdbx3_transformed_key(data, "any password", None)
-    else:
-        kdbx.transform(bytes(32), kdbx.kdf_parameters(data))
+    header = vault._outer_header(data, str(path))
+    if vault._aes_transformed_key(data, header, "any password", None) is None:
+        try:  # Argon2: pykeepass derives the key, then finds the password wrong
+            PyKeePass(io.BytesIO(data), "any password")
+        except CredentialsError:
+            pass
     return time.perf_counter() - start
 
 

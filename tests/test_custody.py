@@ -172,16 +172,17 @@ def test_a_drill_passes_over_fresh_copies_and_fails_naming_a_stale_one(medium, t
                        "--copy", f"share={stale_vault}", "--report", reports)
     assert result.returncode == 0, result.out + result.err
     enroll(medium, "333333333333", "new")  # the live stores move on; the copies on media do not
-    result = medium.rk("drill", "--copy", f"usb-1={medium.vault_medium}", "--copy", f"live={medium.vault}",
-                       "--copy", f"seeds={medium.seeds}", "--report", reports)
+    result = medium.rk("drill", "--copy", f"usb-1={medium.vault_medium}", "--copy", f"usb-2={medium.seeds_medium}",
+                       "--report", reports)
     assert result.returncode == 1
     assert "copy usb-1: account 333333333333 is missing (the vault copies live have it)" in result.out
+    assert f"compared with the live store {medium.vault}" in result.out
     reports_json = [json.loads(p.read_text()) for p in reports.glob("drill-*.json")]
     assert len(reports_json) == 2 and len(list(reports.glob("drill-*.md"))) == 2
     assert sorted(r["ok"] for r in reports_json) == [False, True]
     latest = valid("drill", next(r for r in reports_json if not r["ok"]))
     assert not latest["ok"] and any("333333333333" in d for d in latest["differences"])
-    assert {c["copy"]: c["ok"] for c in latest["copies"]} == {"usb-1": False, "live": True, "seeds": True}
+    assert {c["copy"]: c["ok"] for c in latest["copies"]} == {"usb-1": False, "usb-2": False}
     secrets = [medium.kpcli("show", "-s", "-a", "Password", medium.vault, "AWS root users/prod").strip()]
     text = "".join(p.read_text() for p in reports.iterdir())
     assert all(s not in text for s in secrets)
@@ -192,8 +193,8 @@ def test_a_drill_names_a_seed_copy_whose_codes_differ(medium, tmp_path_factory):
     shutil.copy(medium.seeds, other / "seeds.age")
     medium.rk("seeds", "import", "-", "--replace",
               input=f"Account #,Account Name,Account Email,MFA Seed\n111111111111,prod,,{random_seed()}\n", check=True)
-    result = medium.rk("drill", "--copy", f"old={other / 'seeds.age'}", "--copy", f"live={medium.seeds}",
-                       "--copy", f"vault={medium.vault}", "--report", other)
+    result = medium.rk("drill", "--copy", f"old={other / 'seeds.age'}", "--copy", f"usb={medium.vault_medium}",
+                       "--report", other)
     assert result.returncode == 1
     assert "account 111111111111: its code at one instant differs between seed copies (old vs live)" in result.out
 
@@ -272,3 +273,131 @@ def test_a_key_file_on_a_medium_is_never_recorded_by_its_plain_sha256(tmp_path, 
     data[0] ^= 1
     (medium / "vault.keyx").write_bytes(bytes(data))
     assert run(["media", "verify", medium], cwd=tmp_path).returncode == 1
+
+
+# ---------------------------------------------------------------- media and drills: what leaves the medium
+def test_media_write_never_writes_through_a_symbolic_link_on_the_medium(home, tmp_path_factory):
+    enroll(home, "111111111111", "prod")
+    outside = tmp_path_factory.mktemp("host")
+    victim = outside / "victim.txt"
+    victim.write_text("a host file\n")
+    usb = tmp_path_factory.mktemp("usb")
+    (usb / home.vault.name).symlink_to(victim)
+    files = snapshot(home.root)
+    assert_clean_failure(home.rk("media", "write", "vault", usb), contains="symbolic link")
+    assert victim.read_text() == "a host file\n" and snapshot(home.root) == files
+    beside = home.vault.parent / "identity-here.agekey"  # the plaintext identity beside the vault
+    seeds_usb = tmp_path_factory.mktemp("usb-seeds")
+    (seeds_usb / "seeds-identity.agekey").symlink_to(beside)
+    assert_clean_failure(home.rk("media", "write", "seeds-identity", seeds_usb), contains="symbolic link")
+    assert not beside.exists()
+    manifest_usb = tmp_path_factory.mktemp("usb-manifest")
+    (manifest_usb / "rootkeeper-manifest.json").symlink_to(victim)
+    failed = home.rk("media", "write", "vault", manifest_usb)
+    assert failed.returncode == 2 and victim.read_text() == "a host file\n", failed.err
+    assert not (manifest_usb / home.vault.name).exists()
+
+
+def test_media_verify_and_drill_count_only_files_on_the_medium(medium, tmp_path_factory):
+    """A link to the live vault, a hard link, a manifest naming an absolute path, one path twice: no copies."""
+    from rootkeeper.custody.media import _digest
+
+    reports = tmp_path_factory.mktemp("reports")
+    linked = tmp_path_factory.mktemp("usb-link")
+    shutil.copy(medium.vault_medium / "rootkeeper-manifest.json", linked)
+    (linked / medium.vault.name).symlink_to(medium.vault)
+    verified = medium.rk("media", "verify", linked)
+    assert verified.returncode == 1 and "symbolic link" in verified.out + verified.err
+    data = medium.vault.read_bytes()
+    import hashlib
+
+    absolute = tmp_path_factory.mktemp("usb-absolute")
+    entries = [{"artefact": "vault", "file": str(medium.vault), "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data)}]
+    (absolute / "rootkeeper-manifest.json").write_text(json.dumps(
+        {"schema": "rootkeeper.manifest/1", "entries": entries, "digest": _digest(entries)}))
+    verified = medium.rk("media", "verify", absolute)
+    assert verified.returncode == 1 and "not a file name on the medium" in verified.out + verified.err
+    hard = tmp_path_factory.mktemp("usb-hard")
+    shutil.copy(medium.vault_medium / "rootkeeper-manifest.json", hard)
+    os.link(medium.vault, hard / medium.vault.name)
+    for copies in ([f"a={linked}"], [f"a={absolute}"], [f"a={hard}"],
+                   [f"a={medium.vault_medium}", f"b={medium.vault_medium}"]):
+        args = [part for spec in copies for part in ("--copy", spec)]
+        drilled = medium.rk("drill", *args, "--report", reports)
+        assert drilled.returncode != 0, (copies, drilled.out, drilled.err)
+    drilled = medium.rk("drill", "--copy", f"a={hard}", "--report", reports)
+    assert "is the same file as the live vault" in drilled.out
+    drilled = medium.rk("drill", "--copy", f"a={medium.vault_medium}", "--copy", f"b={medium.vault_medium}",
+                        "--report", reports)
+    assert "copy b is the same file as copy a" in drilled.out
+
+
+def test_the_side_check_looks_into_every_folder_of_the_medium(medium, tmp_path_factory):
+    usb = tmp_path_factory.mktemp("usb")
+    (usb / "backup").mkdir()
+    shutil.copy(medium.vault, usb / "backup" / "old.kdbx")
+    assert_clean_failure(medium.rk("media", "write", "seeds", usb), contains="backup/old.kdbx")
+    assert not (usb / medium.seeds.name).exists()
+
+
+def test_a_medium_that_cannot_be_written_gets_no_record_and_no_file(medium, tmp_path_factory):
+    usb = tmp_path_factory.mktemp("usb-full")
+    before = medium.journal.read_text()
+    wrapper = tmp_path_factory.mktemp("wrap") / "full.py"
+    wrapper.write_text(
+        "import errno, os, sys\n"
+        "real = os.write\n"
+        "def write(fd, data):\n"
+        "    if '/usb-full' in os.readlink(f'/proc/self/fd/{fd}') and len(data) > 1000:\n"
+        "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    return real(fd, data)\n"
+        "os.write = write\n"
+        "from rootkeeper.cli import main\n"
+        "main(sys.argv[1:])\n")
+    for artefact in ("vault", "emergency-sheet"):
+        failed = subprocess.run([sys.executable, str(wrapper), "media", "write", artefact, str(usb), *map(str, medium.creds())],
+                                cwd=medium.root, env=base_env(), capture_output=True, text=True, timeout=120)
+        assert failed.returncode == 2 and "No space left" in failed.stderr, failed.stderr
+        assert medium.journal.read_text() == before
+        assert sorted(p.name for p in usb.iterdir()) == []
+
+
+def test_a_split_that_fills_the_disk_leaves_no_share_and_no_record(home, tmp_path_factory):
+    pytest.importorskip("shamir_mnemonic")
+    out = tmp_path_factory.mktemp("shares-full")
+    wrapper = tmp_path_factory.mktemp("wrap") / "full.py"
+    wrapper.write_text(
+        "import errno, os, sys\n"
+        "real, count = os.write, [0]\n"
+        "def write(fd, data):\n"
+        "    if '/shares-full' in os.readlink(f'/proc/self/fd/{fd}') and b'key share' in bytes(data):\n"
+        "        count[0] += 1\n"
+        "        if count[0] == 2:\n"
+        "            raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    return real(fd, data)\n"
+        "os.write = write\n"
+        "from rootkeeper.cli import main\n"
+        "main(sys.argv[1:])\n")
+    before = home.journal.read_text() if home.journal.exists() else ""
+    args = ["shares", "split", "--threshold", "2", "--shares", "3", "-o", str(out), "--seeds-identity", str(home.identity)]
+    failed = subprocess.run([sys.executable, str(wrapper), *args], cwd=home.root, env=base_env(), capture_output=True,
+                            text=True, timeout=120)
+    assert failed.returncode == 2 and "No space left" in failed.stderr, failed.stderr
+    assert list(out.iterdir()) == []
+    assert (home.journal.read_text() if home.journal.exists() else "") == before
+    again = home.rk("shares", "split", "--threshold", "2", "--shares", "3", "-o", out, creds=False,
+                    env={**base_env(), "ROOTKEEPER_SEEDS_IDENTITY": str(home.identity)})
+    assert again.returncode == 0, again.err
+    assert len(list(out.iterdir())) == 3
+
+
+def test_a_drill_over_copies_older_than_a_rotation_fails_naming_them_stale(medium, tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    medium.rk("rotate", "prod", "--reason", "scheduled", check=True)
+    drilled = medium.rk("drill", "--copy", f"usb-1={medium.vault_medium}", "--copy", f"usb-2={medium.seeds_medium}",
+                        "--report", reports)
+    assert drilled.returncode == 1, drilled.out
+    assert "account 111111111111: its password differs between vault copies" in drilled.out
+    report = valid("drill", json.loads(next(reports.glob("drill-*.json")).read_text()))
+    assert report["live"] == [str(medium.vault), str(medium.seeds)]

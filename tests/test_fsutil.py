@@ -103,3 +103,36 @@ def test_a_locker_killed_while_writing_its_name_blocks_no_one(tmp_path):
     with fsutil.file_lock(target, wait=0.3):  # before the fix: LockError, an empty lock names no one
         assert (tmp_path / "store.age.lock").read_text().split()[1] == str(os.getpid())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.age"]  # the killed one's candidate swept
+
+
+def test_an_empty_lock_left_where_hard_links_are_refused_is_broken_once_stale(tmp_path):
+    """FAT refuses hard links: the lock is created, then written. A locker killed in between leaves an empty
+    lock. Run with link() failing as on vfat (EPERM): a fresh empty lock is waited for, a stale one broken."""
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "store.age"
+    target.write_bytes(b"x")
+    lock = tmp_path / "store.age.lock"
+    lock.write_bytes(b"")
+    old = os.stat(lock).st_mtime - 60
+    os.utime(lock, (old, old))
+    code = textwrap.dedent(f"""
+        import errno, os
+        from pathlib import Path
+
+        def no_links(*args, **kwargs):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+
+        os.link = no_links
+        from rootkeeper import fsutil
+        with fsutil.file_lock(Path({str(target)!r}), wait=0.5):
+            print(open({str(lock)!r}).read().split()[1] == str(os.getpid()))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    assert not lock.exists()
+    lock.write_bytes(b"")  # fresh: its maker may be writing it right now
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert fresh.returncode != 0 and "locked by another rootkeeper" in fresh.stderr

@@ -100,3 +100,31 @@ def test_entries_added_by_hand_are_adopted_in_bulk(home, tmp_path):
     assert listed["unrecognised"] == [] and len(listed["accounts"]) == 3
     assert home.kpcli("show", "-s", "-a", "Password", "-a", "AccountId", str(home.vault),
                       "AWS root users/security, audit").splitlines() == ["pw of security, audit", "222222222222"]
+
+
+def test_a_field_reference_is_migrated_as_the_value_it_names_and_an_unresolved_one_is_refused(home, tmp_path):
+    """KeePass resolves {REF:P@I:uuid} to the password of the entry it names; copied literally it would be a
+    wrong root password (KeePassXC would show the resolved one in the old database, "" in the new)."""
+    import uuid
+
+    target = uuid.uuid4()
+    holder = (f"<Entry><UUID>{base64.b64encode(target.bytes).decode()}</UUID>"
+              "<String><Key>Title</Key><Value>shared holder</Value></String>"
+              "<String><Key>Password</Key><Value>the real one 9!</Value></String></Entry>")
+    passwords = {"log-archive": "pw-1", "security, audit": "pw-2",
+                 "payments": f"{{REF:P@I:{target.hex.upper()}}}"}
+    old, accounts = old_database(tmp_path, passwords, extra_xml=holder)
+    result = home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", home.password_file)
+    assert result.returncode == 0, result.err
+    shown = home.kpcli("show", "-s", "-a", "Password", str(home.vault), "AWS root users/payments").strip()
+    assert shown == "the real one 9!"
+
+    dangling = tmp_path / "dangling"
+    dangling.mkdir()
+    passwords["payments"] = "{REF:P@I:" + "0" * 32 + "}"
+    old, accounts = old_database(dangling, passwords)
+    files = snapshot(home.root)
+    refused = home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", home.password_file)
+    assert_clean_failure(refused, contains="'payments'")
+    assert "reference or placeholder" in refused.err
+    assert snapshot(home.root) == files

@@ -137,7 +137,7 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
                 with contextlib.suppress(OSError):
                     holder = lock.read_bytes()
                 parts = holder.decode("utf-8", "replace").split()
-                if _dead_holder(parts):
+                if _dead_holder(parts) or _empty_leftover(lock, holder):
                     # Left behind by a process of this host that has died: break it.
                     with contextlib.suppress(FileNotFoundError):
                         lock.unlink()
@@ -177,6 +177,22 @@ def _take(candidate: Path, lock: Path, me: bytes) -> None:
         os.write(fd, me)
     finally:
         os.close(fd)
+
+
+# Where hard links are refused (FAT), the lock is created and then written: a locker killed in between
+# leaves an empty lock. Written microseconds after it is made, a lock still empty this long after is a
+# leftover, broken like a dead holder's (FAT keeps times to 2 seconds).
+EMPTY_LOCK_GRACE = 10.0
+
+
+def _empty_leftover(lock: Path, holder: bytes) -> bool:
+    if holder.strip():
+        return False
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return age > EMPTY_LOCK_GRACE
 
 
 def _dead_holder(parts: list[str]) -> bool:
@@ -252,13 +268,16 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         atomic_write(path, data, mode=mode)
 
 
-def replace_all(changes: list[tuple[Path, bytes, bytes | None]]) -> None:
-    """Replace several files: every lock is taken and every file checked before any is written."""
-    changes = [(real(path), data, expected) for path, data, expected in changes]
+def replace_all(changes: list[tuple]) -> None:
+    """Replace several files (``(path, data, bytes read or None)``, optionally with the mode of a new file):
+    every lock is taken and every file checked before any is written. A write that fails (a full or
+    read-only disk) puts back what was written before it: every file as it was, or ``RolledBack`` is not
+    raised and the caller knows some file may hold the new bytes."""
+    changes = [(real(change[0]), *change[1:]) for change in changes]
     with contextlib.ExitStack() as stack:
-        for path, _data, _expected in changes:
+        for path, *_rest in changes:
             stack.enter_context(file_lock(path))
-        for path, _data, expected in changes:
+        for path, _data, expected, *_mode in changes:
             try:
                 current = Path(path).read_bytes()
             except FileNotFoundError:
@@ -268,8 +287,29 @@ def replace_all(changes: list[tuple[Path, bytes, bytes | None]]) -> None:
                     f"{path} changed while this command ran (another rootkeeper or a sync client?); "
                     "nothing was written: run the command again"
                 )
-        for path, data, _expected in changes:
-            atomic_write(path, data)
+        done = []
+        try:
+            for path, data, expected, *mode in changes:
+                atomic_write(path, data, **({"mode": mode[0]} if mode else {}))
+                done.append((path, expected))
+        except OSError as exc:
+            try:
+                for path, expected in reversed(done):
+                    if expected is None:
+                        Path(path).unlink()
+                    else:
+                        atomic_write(path, expected)
+            except OSError:
+                raise exc from None  # not put back: the caller's journal records what was written
+            raise RolledBack(exc) from None
+
+
+class RolledBack(OSError):
+    """A write failed and every file written before it was put back: nothing changed."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.errno, error.strerror, error.filename)
+        self.error = error
 
 
 def replace_checked(path: Path, data: bytes, expected: bytes | None) -> None:

@@ -29,6 +29,7 @@ from .errors import CorruptError, InputError, LockError
 
 GENESIS = "0" * 64
 _SEQ = re.compile(rb',"seq":([0-9]{1,18})[,}]')
+_TIME = re.compile(rb'"time":"([0-9T:Z-]{20})"')
 
 
 def _canonical(record: dict) -> bytes:
@@ -121,6 +122,7 @@ class Pending:
     """An interrupted change: its events, and which of its files hold the new bytes."""
 
     events: list[dict]
+    journal_seq: int | None = None  # the journal's last record when the change began
     written: list[str] = field(default_factory=list)
     not_written: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # neither the old nor the new bytes
@@ -212,14 +214,14 @@ class Journal:
         A failure before any file is replaced removes the marker: nothing changed.
         """
         with self._writing() as (existing, seq, prev):
-            marker = {"events": events, "files": [
+            marker = {"events": events, "journal_seq": seq, "files": [
                 {"path": str(fsutil.real(path)), "before": fsutil.digest(old), "after": fsutil.digest(data)}
-                for path, data, old in changes]}
+                for path, data, old, *_mode in changes]}
             fsutil.atomic_write(self.pending_path, _canonical(marker) + b"\n")
             try:
                 fsutil.replace_all(changes)
-            except LockError:
-                self.pending_path.unlink(missing_ok=True)  # refused before any file was written
+            except (LockError, fsutil.RolledBack):
+                self.pending_path.unlink(missing_ok=True)  # refused, or put back: no file changed
                 raise
             except BaseException:
                 # Part written (a disk that filled between two files): what was written is recorded
@@ -247,6 +249,11 @@ class Journal:
         if body and not body.endswith(b"\n"):
             body += b"\n"
         body += b"\n".join(new_lines) + b"\n"
+        if not existing.strip() and not self.head_path.exists():
+            # A new journal gets its head first ("0", the genesis): a command killed between the journal's
+            # first write and its head's leaves a journal one step ahead of its head (a note), never a
+            # journal without a head (which no command could go on from).
+            fsutil.atomic_write(self.head_path, f"0 {GENESIS}\n".encode())
         fsutil.atomic_write(self.path, body)
         fsutil.atomic_write(self.head_path, f"{seq} {prev}\n".encode())
         return stamped
@@ -268,7 +275,8 @@ class Journal:
             raise CorruptError(
                 f"{self.pending_path} is damaged: compare the stores with their copies, then delete it"
             ) from None
-        out = Pending(events)
+        seq = marker.get("journal_seq")
+        out = Pending(events, seq if isinstance(seq, int) and not isinstance(seq, bool) else None)
         for path, before, after in files:
             try:
                 now = fsutil.digest(Path(path).read_bytes())
@@ -283,7 +291,9 @@ class Journal:
         pending = self.pending()
         if pending is None:
             return existing, seq, prev
-        if pending.changed:
+        if self._recorded(pending, existing.splitlines()):
+            pass  # killed after its records were appended, before the marker was removed: nothing to add
+        elif pending.changed:
             late = [{**event, "interrupted": "recorded by a later command: the command that made this change "
                      "stopped before recording it", "written": pending.written,
                      "not_written": pending.not_written, "changed_since": pending.unknown}
@@ -293,11 +303,30 @@ class Journal:
         self.pending_path.unlink(missing_ok=True)
         return existing, seq, prev
 
+    @staticmethod
+    def _recorded(pending: Pending, lines: list[bytes]) -> bool:
+        """The marker's events are the records right after the one it began from: already recorded."""
+        start = pending.journal_seq
+        if start is None or len(lines) < start + len(pending.events):
+            return False
+        for line, event in zip(lines[start:start + len(pending.events)], pending.events, strict=True):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                return False
+            if not isinstance(record, dict) or any(record.get(k) != v for k, v in event.items()):
+                return False
+        return True
+
     def verify(self, anchors: list[str] | None = None) -> Verification:
         result = Verification()
-        hashes = self._verify_lines(self._read_lines(), result)
+        lines = self._read_lines()
+        hashes = self._verify_lines(lines, result)
         pending = self.pending()
-        if pending is not None and pending.changed:
+        if pending is not None and self._recorded(pending, lines):
+            result.notes.append("an interrupted command left a pending marker after recording its change "
+                                "(the next command that records removes it)")
+        elif pending is not None and pending.changed:
             result.problems.append(
                 f"a change was written but not recorded ({', '.join(e['event'] for e in pending.events)} "
                 f"to {', '.join(pending.written + pending.unknown)}): the command was interrupted; "
@@ -318,7 +347,14 @@ class Journal:
         """Check the chain and the head file into ``result``; returns each record's hash by number."""
         prev, expected_seq = GENESIS, 1
         hashes: dict[int, str] = {}
+        latest, backwards = "", []  # the latest time seen; records dated before it
         for number, line in enumerate(lines, 1):
+            stamp = _TIME.search(line)
+            if stamp is not None:
+                when = stamp.group(1).decode()
+                if when < latest:
+                    backwards.append((number, when, latest))
+                latest = max(latest, when)
             if not line.strip():
                 result.problems.append(f"line {number}: blank line inside the journal")
                 continue
@@ -346,6 +382,12 @@ class Journal:
             prev, expected_seq = stored, (seq + 1 if isinstance(seq, int) else expected_seq + 1)
             result.count += 1
         result.head = prev or ""
+        if backwards:
+            number, when, latest = backwards[0]
+            more = f" (and {len(backwards) - 1} more)" if len(backwards) > 1 else ""
+            result.notes.append(f"line {number} is dated {when}, before a record above it dated {latest}{more}: a "
+                                "clock was set back, or records were written on a machine with a wrong clock; "
+                                "their order is the chain's, not their dates'")
         self._check_head(result, hashes)
         return hashes
 
@@ -361,7 +403,12 @@ class Journal:
         except (IndexError, ValueError):
             result.problems.append(f"head file {self.head_path} is damaged")
             return
-        if head_seq > result.count or hashes.get(head_seq) != head_hash:
+        if head_seq == 0 and head_hash == GENESIS and result.count:
+            result.notes.append(f"the journal has {result.count} record(s) after its head file's start (a crash "
+                                "between the journal's first write and its head's?)")
+            return
+        if head_seq > result.count or (head_seq and hashes.get(head_seq) != head_hash) \
+                or (not head_seq and head_hash != GENESIS):
             result.problems.append(
                 f"the head file says record {head_seq} was written last, but the journal "
                 f"{'has only ' + str(result.count) + ' records' if head_seq > result.count else 'differs there'}: "

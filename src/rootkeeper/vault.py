@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -67,6 +68,31 @@ class KdfParams:
                 "fine for tests, not for real root passwords (default 256 MiB, 8 iterations)"
             ]
         return []
+
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_LOW_KEY = f"translate(normalize-space(Key), '{_UPPER}', '{_LOWER}')"
+# The seed rule in one pass over the XML (lxml's C): a String named like a TOTP field, or any value
+# (entry field, history item, custom data) holding 'otpauth:' in any case.
+_SEED_XPATH = (
+    "//String[" + " or ".join([f"{_LOW_KEY} = '{k}'" for k in sorted(_OTP_KEYS)]
+                              + [f"starts-with({_LOW_KEY}, '{p}')" for p in _OTP_PREFIXES]) + "]"
+    " | //Value[contains(translate(., 'OTPAUH', 'otpauh'), 'otpauth:')][not(parent::String[" +
+    " or ".join([f"{_LOW_KEY} = '{k}'" for k in sorted(_OTP_KEYS)]
+                + [f"starts-with({_LOW_KEY}, '{p}')" for p in _OTP_PREFIXES]) + "])]"
+)
+
+
+def _owner(node) -> str:
+    """Who holds ``node``, for a person: its entry (the entry of a history item), else its group, else the
+    database's metadata."""
+    entries = list(node.iterancestors("Entry"))
+    if entries:
+        return f"vault entry {(_fields(entries[-1]).get('Title') or '(untitled)')!r}"
+    group = next(node.iterancestors("Group"), None)
+    if group is not None:
+        return f"vault group {(_name_of(group) or '(unnamed)')!r}"
+    return "the vault's metadata"
 
 
 @dataclass
@@ -136,30 +162,247 @@ _ARGON2_UUIDS = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"),  # Argon2d
                  bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6")}  # Argon2id
 
 
+# What a vault may inflate to: as much as rootkeeper reads of any file (100,000 accounts are about
+# 160 MiB of XML), and at most MAX_INFLATION times what was read (KeePass's XML deflates about 20-fold;
+# a crafted payload of repeated bytes about 1000-fold): a small file never becomes gigabytes in memory.
+MAX_INFLATED = fsutil.MAX_INPUT_BYTES
+MAX_INFLATION = 64
+INFLATION_ALLOWANCE = 16 * 1024 * 1024
+AES_KDF = bytes.fromhex("c9d9f39a628a4460bf740d08c18a4fea")
+MAX_AES_ROUNDS = 2 ** 32  # far above any setting (KeePassXC's one second is about 60 million here)
+
+
+class _Inflated(Exception):  # noqa: N818 - carried out of pykeepass's parse, turned into a CorruptError
+    """The payload inflates beyond what a KeePass database of this size inflates to."""
+
+
+def _inflate(self, data, con, path) -> bytes:  # noqa: ARG001 - pykeepass's Adapter._decode signature
+    """pykeepass's ``Decompressed._decode`` with a cap on what is inflated (pykeepass inflates whatever
+    the payload holds)."""
+    import zlib
+
+    cap = min(MAX_INFLATED, MAX_INFLATION * len(data) + INFLATION_ALLOWANCE)
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflate.decompress(data, cap + 1)
+    if len(out) > cap or inflate.unconsumed_tail:
+        raise _Inflated(f"inflates beyond {cap // (1024 * 1024)} MiB")
+    return out + inflate.flush()
+
+
+def _pykeepass():
+    """The pykeepass module, its inflation capped (once per process)."""
+    import pykeepass
+    from pykeepass.kdbx_parsing import common
+
+    common.Decompressed._decode = _inflate
+    return pykeepass
+
+
+def _outer_header(data: bytes, where: str):
+    """The outer header as pykeepass parses it (no key derivation)."""
+    _pykeepass()
+    from pykeepass.kdbx_parsing.kdbx import KDBX
+
+    try:
+        return KDBX.header.parse(data).value
+    except Exception:  # construct raises many kinds on a damaged header
+        raise CorruptError(f"{where} has a damaged header: restore it from a copy") from None
+
+
+def _kdf_parameters(header) -> dict:
+    """The KDBX 4 header's KDF parameters ($UUID, S, M, I, P, ...) as plain values."""
+    return {key: item.value for key, item in header.dynamic_header.kdf_parameters.data.dict.items()}
+
+
 def check_kdf_header(data: bytes, path: Path) -> None:
     """Read the KDBX 4 outer header's KDF parameters and refuse any beyond the caps (or not Argon2)."""
-    from . import kdbx
-
     where = f"vault {path}"
     if int.from_bytes(data[10:12], "little") < 4:
         raise CorruptError(f"{where} is KDBX {data[10]}: rootkeeper keeps KDBX 4 (Argon2id); convert it in "
                            "KeePassXC (Database settings > Encryption)")
     try:
-        params = kdbx.kdf_parameters(data)
-    except (kdbx.KdbxError, ValueError, IndexError):
+        params = _kdf_parameters(_outer_header(data, where))
+    except (AttributeError, KeyError):
         raise CorruptError(f"{where} has a damaged header: restore it from a copy") from None
     if params.get("$UUID") not in _ARGON2_UUIDS:
         raise CorruptError(f"{where} does not use Argon2 (AES-KDF?): switch it to Argon2id in KeePassXC "
                            "(Database settings > Encryption)")
-    memory_mib = int.from_bytes(params.get("M", b""), "little") // (1024 * 1024)
-    iterations = int.from_bytes(params.get("I", b""), "little")
-    parallelism = int.from_bytes(params.get("P", b""), "little")
+    memory_mib = int(params.get("M") or 0) // (1024 * 1024)
+    iterations, parallelism = int(params.get("I") or 0), int(params.get("P") or 0)
     if memory_mib > MAX_KDF_MEMORY_MIB or iterations > MAX_KDF_ITERATIONS or parallelism > MAX_KDF_PARALLELISM:
         raise CorruptError(
             f"{where} asks for Argon2 with {memory_mib} MiB, {iterations} iterations and {parallelism} lanes, beyond "
             f"the caps ({MAX_KDF_MEMORY_MIB} MiB, {MAX_KDF_ITERATIONS} iterations, {MAX_KDF_PARALLELISM} lanes): "
             "its header was edited or damaged; restore it from a copy"
         )
+
+
+def aes_kdf(seed: bytes, rounds: int, composite: bytes) -> bytes:
+    """KeePass's AES-KDF: each half of the composite key encrypted ``rounds`` times with AES-256-ECB keyed
+    by ``seed``, then SHA-256 (pykeepass's ``aes_kdf``). Encrypting zeros in CBC mode from the half as IV
+    gives the same chain (C_i = E(C_{i-1})) in one C call per 65,536 rounds, where pykeepass loops in
+    Python (a minute at KeePassXC's default of about 60 million rounds)."""
+    from Cryptodome.Cipher import AES
+
+    size = 1 << 16
+    zeros, buffer = bytes(16 * size), bytearray(16 * size)
+    out = b""
+    for half in (composite[:16], composite[16:32]):
+        block, left = half, rounds
+        while left:
+            step = min(left, size)
+            view = memoryview(buffer)[:16 * step]
+            AES.new(seed, AES.MODE_CBC, iv=block).encrypt(zeros[:16 * step], output=view)
+            block = bytes(view[-16:])
+            left -= step
+        out += block
+    return hashlib.sha256(out).digest()
+
+
+def _aes_transformed_key(data: bytes, header, password: str, key: bytes | None) -> bytes | None:
+    """The transformed key of a database using AES-KDF (KDBX 3.1, or 4 with AES-KDF), else None."""
+    from pykeepass.kdbx_parsing.common import compute_key_composite
+
+    if header.major_version < 4:
+        seed, rounds = header.dynamic_header.transform_seed.data, header.dynamic_header.transform_rounds.data
+    else:
+        params = _kdf_parameters(header)
+        if params.get("$UUID") != AES_KDF:
+            return None
+        seed, rounds = params["S"], params["R"]
+    if rounds > MAX_AES_ROUNDS:
+        raise CorruptError("its AES-KDF asks for more rounds than any setting: restore it from a copy")
+    return aes_kdf(seed, rounds, compute_key_composite(password, io.BytesIO(key) if key is not None else None))
+
+
+def _parse(data: bytes, password: str | None, key: bytes | None, *, transformed_key: bytes | None = None,
+           meanwhile=None):
+    """``data`` opened by pykeepass. ``meanwhile``: the caller's work, done in this thread while the key is
+    derived in another (argon2 releases the GIL); its error, if any, is raised first, as it is."""
+    import logging
+    import threading
+
+    pykeepass = _pykeepass()
+    # pykeepass logs (and keeps as ciphertext) a protected value that does not decrypt: caught as an error.
+    failed: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record) -> None:
+            failed.append(record.getMessage())
+
+    logger = logging.getLogger("pykeepass")
+    catch, propagate = Catch(logging.ERROR), logger.propagate
+    logger.addHandler(catch)
+    logger.propagate = False
+    out: dict = {}
+
+    def work() -> None:
+        try:
+            out["kp"] = pykeepass.PyKeePass(io.BytesIO(data), password=password,
+                                            keyfile=io.BytesIO(key) if key is not None else None,
+                                            transformed_key=transformed_key)
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
+            out["error"] = exc
+
+    try:
+        if meanwhile is None:
+            work()
+        else:
+            worker = threading.Thread(target=work, name="vault", daemon=True)
+            worker.start()
+            try:
+                meanwhile()
+            except Exception as exc:  # noqa: BLE001 - the caller's, raised again by the caller unchanged
+                raise _Passed(exc) from None
+            finally:
+                worker.join()
+    finally:
+        logger.removeHandler(catch)
+        logger.propagate = propagate
+    if "error" in out:
+        raise out["error"]
+    if failed:
+        raise _Undecrypted(failed[0])
+    return out["kp"]
+
+
+def _open_database(data: bytes, password: str | None, key: bytes | None, *, where: str, wrong: str,
+                   key_file: Path | None, transformed_key: bytes | None = None, meanwhile=None):
+    """pykeepass's reading of ``data``, its failures told apart; the XML checked for what KeePass never writes."""
+    from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
+
+    try:
+        kp = _parse(data, password, key, transformed_key=transformed_key, meanwhile=meanwhile)
+    except CredentialsError:
+        raise AuthError(wrong) from None
+    except (HeaderChecksumError, PayloadChecksumError):
+        raise CorruptError(f"{where} is corrupted (checksum mismatch): restore it from a copy") from None
+    except AssertionError:  # pykeepass's check of a 2.0 key file's hash
+        raise AuthError(f"key file {shown_path(key_file)} is damaged (its check hash does not match)") from None
+    except _Inflated as exc:
+        raise CorruptError(f"{where} {exc}, more than a KeePass database of {len(data):,} bytes holds: it was "
+                           "crafted or damaged; restore it from a copy") from None
+    except _Undecrypted:
+        raise CorruptError(f"{where} holds a protected value that does not decrypt: it was crafted or damaged; "
+                           "restore it from a copy") from None
+    except _Passed as passed:
+        raise passed.error from None  # the caller's work done meanwhile failed: its own error
+    except Exception:  # construct raises many kinds on truncated or damaged input
+        raise CorruptError(f"{where} is truncated or corrupted: restore it from a copy") from None
+    check_written_by_keepass(kp, where)
+    return kp
+
+
+class _Passed(Exception):  # noqa: N818 - not an error of its own: carries the caller's
+    """An error of the caller's ``meanwhile`` work, carried out of the parse unchanged (``.error``)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Undecrypted(Exception):  # noqa: N818 - turned into a CorruptError by the caller
+    """A value marked protected that does not decrypt (pykeepass kept its ciphertext)."""
+
+
+# What KeePass and KeePassXC never write, refused: where readers differ (KeePassXC reads a lower-case
+# Protected="true" as protected, pykeepass as plain text; a comment inside a value cuts it for one, not the
+# other), a String without a Key (its value is nowhere), and two entries or groups with one UUID.
+_NEVER_WRITTEN = ("//comment() | //processing-instruction() | //String[not(Key)]"
+                  " | //Value[@Protected and @Protected != 'True' and @Protected != 'False']")
+
+
+def check_written_by_keepass(kp, where: str) -> None:
+    """Refuse a database whose XML holds what KeePass never writes (a DOCTYPE, entities, comments, ...)."""
+    tree = kp.tree
+    info = tree.docinfo
+    if info.doctype or info.internalDTD is not None:
+        raise CorruptError(f"{where} declares a DOCTYPE, which KeePass never writes: it was crafted or damaged; "
+                           "restore it from a copy")
+    odd = tree.xpath(_NEVER_WRITTEN)
+    if odd:
+        node = odd[0]
+        what = ("a comment" if node.tag is etree_comment() else "a processing instruction" if not isinstance(node.tag, str)
+                else "a field without a name" if node.tag == "String" else f"Protected={node.get('Protected')!r}")
+        raise CorruptError(f"{where} holds {what} at {tree.getpath(node.getparent() if not isinstance(node.tag, str) else node)}, "
+                           "which KeePass never writes: it was crafted or damaged; restore it from a copy")
+    for kind in ("Entry", "Group"):
+        uuids = tree.xpath(f"//{kind}[not(parent::History)]/UUID/text()", smart_strings=False)
+        if len(uuids) != len(set(uuids)):
+            seen, twice = set(), None
+            for value in uuids:
+                if value in seen:
+                    twice = value
+                    break
+                seen.add(value)
+            raise CorruptError(f"{where} has two {kind.lower()}s with one UUID ({twice}), which KeePass never "
+                               "writes: it was crafted or damaged; restore it from a copy")
+
+
+def etree_comment():
+    from lxml import etree
+
+    return etree.Comment
 
 
 def _key_bytes(key_file: Path | None) -> bytes | None:
@@ -169,11 +412,10 @@ def _key_bytes(key_file: Path | None) -> bytes | None:
 
 
 class Vault(fsutil.StoredFile):
-    def __init__(self, path: Path, kp, original: bytes | None, database=None) -> None:
+    def __init__(self, path: Path, kp, original: bytes | None) -> None:
         self.path = Path(path)
-        self.kp = kp  # pykeepass, for a vault opened to be written; None when opened to be read (kdbx.py)
-        self._database = database
-        self.tree = kp.tree if kp is not None else database.root  # the XML, protected values decrypted
+        self.kp = kp  # pykeepass: the one reader and writer of the file
+        self.tree = kp.tree  # the XML, protected values decrypted
         self._original = original
         self._index: dict[str, VaultEntry] | None = None
         self._retired: list[VaultEntry] = []
@@ -231,78 +473,31 @@ class Vault(fsutil.StoredFile):
 
     @classmethod
     def open(cls, path: Path, password: str, key_file: Path | None = None, *, segregation: bool = True,
-             writable: bool = True, meanwhile=None) -> Vault:
+             meanwhile=None) -> Vault:
         """Open the vault; with ``segregation`` (the default) refuse one that holds a seed. ``list``
-        opens without it and reports each such entry as a finding (exit 1) instead. ``writable=False``:
-        read it only (``kdbx.py``, without pykeepass), for the commands that change nothing; ``meanwhile``:
-        the caller's work to do while its key is derived (read only)."""
+        opens without it and reports each such entry as a finding (exit 1) instead. ``meanwhile``: the
+        caller's work to do while the vault's key is derived."""
         path = Path(path)
         data = fsutil.read_bytes(path, "vault")
         key = _key_bytes(key_file)
         if not data.startswith(KDBX_MAGIC):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
         check_kdf_header(data, path)
-        vault = None if writable else cls._read(path, data, password, key, key_file, meanwhile)
-        if vault is None:
-            vault = cls._open_writable(path, data, password, key, key_file)
-        if segregation:
-            vault.check_segregation()
-        return vault
-
-    @classmethod
-    def _read(cls, path: Path, data: bytes, password: str, key: bytes | None, key_file: Path | None,
-              meanwhile=None) -> Vault | None:
-        """The vault read by ``kdbx.py``; None when it uses what only pykeepass reads (Twofish)."""
-        from . import kdbx
-
-        try:
-            database = kdbx.read(data, password, key, meanwhile=meanwhile)
-        except kdbx.Passed as passed:
-            raise passed.error from None  # the caller's work done meanwhile failed: its own error
-        except kdbx.KdbxError as exc:
-            if exc.kind == "unsupported":
-                return None
-            if exc.kind == "credentials":
-                raise AuthError(cls._wrong_password(path, key_file)) from None
-            if exc.kind == "key-file":
-                raise AuthError(f"key file {key_file} is damaged (its check hash does not match)") from None
-            if "checksum" in str(exc) or "HMAC" in str(exc):
-                raise CorruptError(f"vault {path} is corrupted (checksum mismatch): restore it from a copy") from None
-            raise CorruptError(f"vault {path} is truncated or corrupted: restore it from a copy") from None
-        except Exception:  # damaged input can fail in many ways (a short field, bad base64)
-            raise CorruptError(f"vault {path} is truncated or corrupted: restore it from a copy") from None
-        return cls(path, None, data, database)
-
-    @staticmethod
-    def _wrong_password(path: Path, key_file: Path | None) -> str:
         hint = " and key file" if key_file else " (does it need --vault-key-file?)"
-        return f"wrong vault password{hint} for {path}, or its header is damaged: try again, or restore the file from a copy"
-
-    @classmethod
-    def _open_writable(cls, path: Path, data: bytes, password: str, key: bytes | None, key_file: Path | None) -> Vault:
-        from pykeepass import PyKeePass
-        from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
-
-        try:
-            kp = PyKeePass(io.BytesIO(data), password=password,
-                           keyfile=io.BytesIO(key) if key is not None else None)
-        except CredentialsError:
-            raise AuthError(cls._wrong_password(path, key_file)) from None
-        except (HeaderChecksumError, PayloadChecksumError):
-            raise CorruptError(f"vault {path} is corrupted (checksum mismatch): restore it from a copy") from None
-        except AssertionError:
-            raise AuthError(f"key file {key_file} is damaged (its check hash does not match)") from None
-        except Exception:  # construct raises many kinds on truncated or damaged input
-            raise CorruptError(f"vault {path} is truncated or corrupted: restore it from a copy") from None
+        kp = _open_database(data, password, key, where=f"vault {path}", key_file=key_file, meanwhile=meanwhile,
+                            wrong=f"wrong vault password{hint} for {path}, or its header is damaged: try again, or "
+                                  "restore the file from a copy")
         if kp.version[0] < 4:
             raise CorruptError(
                 f"vault {path} is KDBX {kp.version[0]}.{kp.version[1]}: rootkeeper keeps KDBX 4 "
                 "(Argon2id); convert it in KeePassXC (Database settings > Encryption)"
             )
-        return cls(path, kp, data)
+        vault = cls(path, kp, data)
+        if segregation:
+            vault.check_segregation()
+        return vault
 
     def _build(self, *, rotate_kdf: bool = False) -> bytes:
-        self._writable()
         buffer = io.BytesIO()
         if rotate_kdf:
             self.kp.save(buffer)
@@ -314,36 +509,9 @@ class Vault(fsutil.StoredFile):
     def payload(self) -> bytes:
         return self._build()
 
-    def _writable(self) -> None:
-        """A vault read by kdbx.py, about to change: opened with pykeepass from the same bytes and the key
-        already derived (no second key derivation, no password kept)."""
-        if self.kp is not None:
-            return
-        from pykeepass import PyKeePass
-
-        old = self.tree
-        self.kp = PyKeePass(io.BytesIO(self._original), transformed_key=self._database.transformed_key)
-        self.tree, self._old_tree, self._database = self.kp.tree, old, None
-        self._index = None
-
-    def _live(self, element):
-        """The element of the tree being written that is ``element`` of the tree as read (the same XML)."""
-        old = getattr(self, "_old_tree", None)
-        if old is None or element.getroottree().getroot() is not old:
-            return element
-        found = self.tree.xpath(old.getroottree().getpath(element))
-        return found[0]
-
     # ------------------------------------------------------------ checks
     def _field_sets(self):
         """(the entry's fields, fields) of every entry, and of each of its history items."""
-        if self._database is not None:
-            for fields in self._database.fields.values():
-                yield fields, fields
-            for element, items in self._database.history.items():
-                for item in items:
-                    yield self._database.fields[element], item
-            return
         for element in self.tree.iter("Entry"):
             if element.getparent().tag == "History":
                 continue  # read below, with its entry
@@ -354,39 +522,29 @@ class Vault(fsutil.StoredFile):
                     yield fields, _fields(item)
 
     def segregation_problems(self) -> list[str]:
-        """Each entry that holds an MFA seed (an otp or TOTP field, or ``otpauth:`` in any value)."""
-        # A cheap look first (the distinct keys; the values a few thousand at a time); the exact rule
-        # and the entries' names only when something looks like a seed.
-        if self._database is not None:  # the reader looked as it read
-            keys, suspicious = self._database.keys, self._database.suspect
-        else:
-            keys, batch, suspicious = set(), [], False
-            for _entry, fields in self._field_sets():
-                keys.update(fields)
-                batch += [value for value in fields.values() if value]
-                if len(batch) >= 8192:
-                    suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
-                    batch.clear()
-            suspicious = suspicious or "otpauth:" in "\x00".join(batch).lower()
-        low_keys = {k.strip().lower() for k in keys}
-        if not suspicious and not any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys):
-            return []
-        return self._seed_problems()
-
-    def _seed_problems(self) -> list[str]:
-        """The exact rule, field by field, naming each entry."""
+        """Each place that holds an MFA seed: an otp or TOTP field, ``otpauth:`` in any value (of an entry,
+        its history, a group's or the database's custom data) or in any attachment."""
         problems = []
-        for entry, fields in self._field_sets():
-            for key, value in fields.items():
-                low = key.strip().lower()
-                if not (low in _OTP_KEYS or low.startswith(_OTP_PREFIXES) or "otpauth:" in value.lower()):
-                    continue
-                title = entry.get("Title", "(untitled)")
+        for node in self.tree.xpath(_SEED_XPATH):
+            owner = _owner(node)
+            field = node.findtext("Key") if node.tag == "String" else node.getparent().findtext("Key")
+            problems.append(
+                f"{owner} holds an MFA seed ({'field' if node.getparent().tag != 'Item' else 'custom data'} "
+                f"{(field or '').strip()!r}): the vault must never hold seeds; move it to the seed store "
+                "(rootkeeper seeds import) and delete it in KeePassXC, including the entry's history"
+            )
+        seeded = {index for index, data in enumerate(self.kp.binaries) if b"otpauth:" in data.lower()}
+        for reference in self.tree.iter("Binary") if seeded else ():
+            value = reference.find("Value")
+            if value is not None and value.get("Ref", "").isdigit() and int(value.get("Ref")) in seeded:
                 problems.append(
-                    f"vault entry {title!r} holds an MFA seed (field {key.strip()!r}): the vault must never "
-                    "hold seeds; move it to the seed store (rootkeeper seeds import) and delete the "
-                    "field in KeePassXC, including the entry's history"
+                    f"{_owner(reference)} holds an MFA seed (attachment {reference.findtext('Key') or ''!r}): "
+                    "the vault must never hold seeds; move it to the seed store (rootkeeper seeds import) and "
+                    "delete the attachment in KeePassXC, including the entry's history"
                 )
+        if seeded and not problems:  # an attachment no entry names still sits in the file
+            problems.append("the vault holds an MFA seed in an attachment no entry names: save the database in "
+                            "KeePassXC to drop it, then check again")
         return problems
 
     def check_segregation(self) -> None:
@@ -411,19 +569,17 @@ class Vault(fsutil.StoredFile):
 
     def kdf(self) -> dict:
         """The key derivation of the file as read (or as it will be written)."""
-        from . import kdbx
-
-        params = kdbx.kdf_parameters(self._original or self._build())
-        number = lambda key: int.from_bytes(params[key], "little") if key in params else None  # noqa: E731
-        names = {kdbx.ARGON2D: "argon2", kdbx.ARGON2ID: "argon2id"}
+        params = _kdf_parameters(self.kp.kdbx.header.value)
+        names = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"): "argon2",
+                 bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6"): "argon2id"}
         return {"kdf": names.get(params.get("$UUID", b""), "unknown"),
-                "memory_mib": number("M") // (1024 * 1024) if "M" in params else None,
-                "iterations": number("I"), "parallelism": number("P")}
+                "memory_mib": params["M"] // (1024 * 1024) if "M" in params else None,
+                "iterations": params.get("I"), "parallelism": params.get("P")}
 
     def identity(self) -> dict:
         """What names this database for good (unchanged by saves): its root group's UUID, when it was
         created, and its name."""
-        root = self.tree.find("Root/Group") if self.kp is None else self.kp.root_group._element
+        root = self.kp.root_group._element
         created = root.findtext("Times/CreationTime") or ""
         try:
             when = datetime(1, 1, 1, tzinfo=UTC) + timedelta(seconds=int.from_bytes(base64.b64decode(created), "little"))
@@ -435,13 +591,11 @@ class Vault(fsutil.StoredFile):
     # ------------------------------------------------------------ groups and entries
     def _group(self, name: str, create: bool = False):
         """The element of the top-level group ``name`` (created, with ``create``; None if absent)."""
-        for group in self.tree.find("Root/Group").iterchildren("Group") if self.kp is None else \
-                self.kp.root_group._element.iterchildren("Group"):
+        for group in self.kp.root_group._element.iterchildren("Group"):
             if _name_of(group) == name:
                 return group
         if not create:
             return None
-        self._writable()
         return self.kp.add_group(self.kp.root_group, name,
                                  notes="AWS root users' passwords" if name == ACTIVE_GROUP
                                  else "Closed or retired accounts; kept, never deleted")._element
@@ -451,43 +605,54 @@ class Vault(fsutil.StoredFile):
 
         return Group(element=element, kp=self.kp)
 
-    def _entries_by_group(self) -> list[tuple[object, object, dict[str, str]]]:
-        """(group element, entry element, its fields) of every entry that is not a history item, in one
-        pass over the XML."""
-        out = []
-        for element in self.tree.iter("Entry"):
-            group = element.getparent()
-            if group is None or group.tag != "Group":
-                continue  # a history item
-            out.append((group, element, self._entry_fields(element)))
-        return out
+    def _kinds(self):
+        """A function giving each group's place: "active" (in 'AWS root users', at any depth), "retired" (in
+        'Retired'), "deleted" (in KeePass's recycle bin), or None (elsewhere)."""
+        recycle_bin = (self.tree.findtext("Meta/RecycleBinUUID") or "").strip()
+        recycle_bin = "" if recycle_bin in ("", "AAAAAAAAAAAAAAAAAAAAAA==") else recycle_bin
+        kinds: dict = {}
 
-    def _top_group(self, group) -> str | None:
-        """The name of ``group`` if it is a top-level group (a child of the root group), else None."""
-        parent = group.getparent()
-        if parent is not None and parent.tag == "Group" and parent.getparent() is not None \
-                and parent.getparent().tag == "Root":
-            return _name_of(group)
-        return None
+        def kind_of(group):
+            if group in kinds:
+                return kinds[group]
+            parent = group.getparent()
+            if recycle_bin and _child_text(group, "UUID") == recycle_bin:
+                kind = "deleted"
+            elif parent is None or parent.tag != "Group":
+                kind = None  # the root group
+            elif parent.getparent() is not None and parent.getparent().tag == "Root":  # a top-level group
+                kind = {ACTIVE_GROUP: "active", RETIRED_GROUP: "retired"}.get(_name_of(group))
+            else:
+                kind = kind_of(parent)
+            kinds[group] = kind
+            return kind
+
+        return kind_of
 
     def _scan(self) -> dict[str, VaultEntry]:
-        """Active entries by account id (retired ones are kept in ``self._retired``)."""
+        """Active entries by account id (retired ones are kept in ``self._retired``). Entries in subgroups
+        count as their top-level group's; an entry outside both groups (or without a valid AccountId) is
+        unrecognised: listed, never ignored silently; one in the recycle bin is deleted."""
         if self._index is None:
             active: dict[str, VaultEntry] = {}
             retired: list[VaultEntry] = []
             unrecognised: list[VaultEntry] = []
-            tops: dict = {}
-            for group, element, fields in self._entries_by_group():
-                top = tops[group] if group in tops else tops.setdefault(group, self._top_group(group))
+            kind_of = self._kinds()
+            for element in self.tree.iter("Entry"):
+                group = element.getparent()
+                if group is None or group.tag != "Group":
+                    continue  # a history item
+                kind = kind_of(group)
+                if kind == "deleted":
+                    continue
+                fields = _fields(element)
                 account_id = fields.get("AccountId", "").strip()
-                if not is_account_id(account_id):
-                    if top != RETIRED_GROUP:  # added by hand without an account id: never ignored silently
+                if not is_account_id(account_id) or kind is None:
+                    if kind != "retired":  # added by hand: never ignored silently
                         unrecognised.append(VaultEntry("", fields.get("Title", ""), fields.get("Email", ""), False,
                                                        element))
                     continue
-                if top not in (ACTIVE_GROUP, RETIRED_GROUP):
-                    continue
-                entry = VaultEntry(account_id, fields.get("Title", ""), fields.get("Email", ""), top == RETIRED_GROUP,
+                entry = VaultEntry(account_id, fields.get("Title", ""), fields.get("Email", ""), kind == "retired",
                                    element)
                 if entry.retired:
                     retired.append(entry)
@@ -509,26 +674,14 @@ class Vault(fsutil.StoredFile):
         return self._scan().get(account_id)
 
     def _quick_find(self, ref: str) -> VaultEntry | None:
-        """The one active entry with that id or title, without indexing every entry (break glass)."""
-        group = self._group(ACTIVE_GROUP)
-        if group is None:
-            return None
+        """The one active entry with that id or title, without indexing every entry (break glass): one
+        XPath over 'AWS root users' and its subgroups; anything less clear-cut goes to the full index."""
         key = "AccountId" if is_account_id(ref) else "Title"
-        if self._database is not None:
-            table = self._database.fields
-            found = [entry for entry in group.iterchildren("Entry") if table.get(entry, {}).get(key) == ref]
-        else:
-            found = []  # the group's own entries (not history items) with that field
-            for value in group.iter("Value"):
-                if value.text == ref:
-                    string = value.getparent()
-                    entry = string.getparent() if string is not None else None
-                    if string.tag == "String" and _child_text(string, "Key") == key and entry is not None \
-                            and entry.getparent() is group and entry not in found:
-                        found.append(entry)
-        if len(found) != 1:
-            return None  # none, or ambiguous: the full index gives the precise error
-        fields = self._entry_fields(found[0])
+        found = self.tree.xpath("/KeePassFile/Root/Group/Group[Name = $group]/descendant-or-self::Group"
+                                "/Entry[String[Key = $key and Value = $value]]", group=ACTIVE_GROUP, key=key, value=ref)
+        if len(found) != 1 or self.tree.findtext("Meta/RecycleBinUUID") not in (None, "", "AAAAAAAAAAAAAAAAAAAAAA=="):
+            return None  # none, ambiguous, or a recycle bin (which may sit inside): the full index decides
+        fields = _fields(found[0])
         if not is_account_id(fields.get("AccountId", "").strip()):
             return None
         return VaultEntry(fields["AccountId"].strip(), fields.get("Title", ""), fields.get("Email", ""), False, found[0])
@@ -561,7 +714,6 @@ class Vault(fsutil.StoredFile):
         """Give a hand-added entry its AccountId and Email, and move it to 'AWS root users'."""
         from pykeepass.entry import Entry
 
-        self._writable()
         matches = [u for u in self.unrecognised() if u.name == title]
         if not matches:
             raise NotFoundError(f"no vault entry titled {title!r} without an AccountId: see 'rootkeeper list'")
@@ -593,18 +745,11 @@ class Vault(fsutil.StoredFile):
             raise
 
     def password(self, entry: VaultEntry) -> str:
-        return self._entry_fields(self._live(entry.element)).get("Password", "")
-
-    def _entry_fields(self, element) -> dict[str, str]:
-        """An entry's fields: from the reader's table (a vault only read), else from the XML."""
-        if self._database is not None:
-            return self._database.fields.get(element) or {}
-        return _fields(element)
+        return _fields(entry.element).get("Password", "")
 
     def add(self, account: Account, password: str) -> VaultEntry:
         from pykeepass.entry import Entry
 
-        self._writable()
         if self.get(account.id) is not None:
             raise ExistsError(f"account {account.id} already has a vault entry: use 'rootkeeper rotate' to change its password")
         group = self._group(ACTIVE_GROUP, create=True)
@@ -621,7 +766,6 @@ class Vault(fsutil.StoredFile):
 
     def add_many(self, pairs: list[tuple[Account, str]]) -> list[VaultEntry]:
         """Add an entry per (account, password), all checked first (the bulk path of migration)."""
-        self._writable()
         clash = [account.id for account, _pw in pairs if self.get(account.id) is not None]
         if clash:
             raise ExistsError(f"account {clash[0]} already has a vault entry ({len(clash)} of the accounts given do): "
@@ -632,10 +776,9 @@ class Vault(fsutil.StoredFile):
         """Adopt each hand-added entry as its account, in one pass (what ``adopt`` does for one)."""
         from pykeepass.entry import Entry
 
-        self._writable()
         group = self._group_of(self._group(ACTIVE_GROUP, create=True))
         for found, account in pairs:
-            wrapped = Entry(element=self._live(found.element), kp=self.kp)
+            wrapped = Entry(element=found.element, kp=self.kp)
             wrapped.save_history()
             wrapped.set_custom_property("AccountId", account.id)
             wrapped.set_custom_property("Email", account.email)
@@ -648,8 +791,7 @@ class Vault(fsutil.StoredFile):
     def rotate(self, entry: VaultEntry, new_password: str) -> None:
         from pykeepass.entry import Entry
 
-        self._writable()
-        wrapped = Entry(element=self._live(entry.element), kp=self.kp)
+        wrapped = Entry(element=entry.element, kp=self.kp)
         wrapped.save_history()
         wrapped.password = new_password
         wrapped.touch(modify=True)
@@ -657,45 +799,40 @@ class Vault(fsutil.StoredFile):
     def retire(self, entry: VaultEntry) -> None:
         from pykeepass.entry import Entry
 
-        self._writable()
         group = self._group(RETIRED_GROUP, create=True)
-        wrapped = Entry(element=self._live(entry.element), kp=self.kp)
+        wrapped = Entry(element=entry.element, kp=self.kp)
         wrapped.save_history()
         self.kp.move_entry(wrapped, self._group_of(group))
         wrapped.touch(modify=True)
         self._index = None
 
 
+_PLACEHOLDER = re.compile(r"\{(?:REF:|TITLE\}|USERNAME\}|URL\}|PASSWORD\}|NOTES\}|S:|UUID\}|T-REPLACE-RX:|T-CONV:)",
+                          re.IGNORECASE)
+
+
 def read_keepass(path: Path, password: str, key_file: Path | None = None) -> list[dict[str, str]]:
     """The fields of every entry of any KeePass 2 database (KDBX 3.1 or 4, Argon2 or AES-KDF), read
-    only: the database a team kept by hand, to migrate. History items and the recycle bin are left out."""
-    from . import kdbx
-
+    only: the database a team kept by hand, to migrate. History items and the recycle bin are left out.
+    A field reference (``{REF:P@I:...}``) is resolved as KeePass resolves it (pykeepass's ``deref``);
+    one that names no entry, or any other placeholder, is refused naming the entry: copied literally,
+    it would become a wrong root password."""
     path = Path(path)
     data = fsutil.read_bytes(path, "KeePass database")
     key = _key_bytes(key_file)
     if not data.startswith(KDBX_MAGIC):
         raise InputError(f"{shown_path(path)} is not a KeePass database: give the .kdbx file to migrate")
-    wrong = f"wrong password{' or key file' if key_file else ' (does it need --from-key-file?)'} for {shown_path(path)}"
+    where = shown_path(path)
+    wrong = f"wrong password{' or key file' if key_file else ' (does it need --from-key-file?)'} for {where}"
+    header = _outer_header(data, where)
     try:
-        if int.from_bytes(data[10:12], "little") >= 4:
-            if kdbx.kdf_parameters(data).get("$UUID") != kdbx.AES_KDF:
-                check_kdf_header(data, path)
-            database = kdbx.read(data, password, key)
-            root, fields_of = database.root, lambda element: database.fields.get(element) or {}
-        else:
-            from pykeepass import PyKeePass
-            from pykeepass.exceptions import CredentialsError
-
-            transformed = kdbx.kdbx3_transformed_key(data, password, key)
-            try:
-                root, fields_of = PyKeePass(io.BytesIO(data), transformed_key=transformed).tree.getroot(), _fields
-            except CredentialsError:
-                raise AuthError(wrong) from None
-    except kdbx.KdbxError as exc:
-        if exc.kind == "credentials":
-            raise AuthError(wrong) from None
-        raise CorruptError(f"{shown_path(path)} cannot be read ({exc}): open it in KeePassXC and save it again") from None
+        transformed = _aes_transformed_key(data, header, password, key)
+    except (AttributeError, KeyError):
+        raise CorruptError(f"{where} has a damaged header: open it in KeePassXC and save it again") from None
+    if transformed is None:
+        check_kdf_header(data, path)
+    kp = _open_database(data, password, key, where=where, wrong=wrong, key_file=key_file, transformed_key=transformed)
+    root = kp.tree.getroot()
     bin_uuid = root.findtext("Meta/RecycleBinUUID") or ""
     recycle_bin = next((g for g in root.iter("Group") if bin_uuid and _child_text(g, "UUID") == bin_uuid), None)
     out = []
@@ -705,5 +842,19 @@ def read_keepass(path: Path, password: str, key_file: Path | None = None) -> lis
             continue  # a history item
         if recycle_bin is not None and any(g is recycle_bin for g in element.iterancestors("Group")):
             continue  # deleted in KeePass: in the recycle bin
-        out.append(fields_of(element))
+        fields = _fields(element)
+        for name, value in fields.items():
+            if "{" not in value or not _PLACEHOLDER.search(value):
+                continue
+            try:
+                resolved = kp.deref(value) if "{REF:" in value.upper() else None
+            except Exception:  # a malformed reference (pykeepass parses its UUID, its field letters)
+                resolved = None
+            if resolved is None or _PLACEHOLDER.search(str(resolved)):
+                raise InputError(
+                    f"entry {fields.get('Title', '(untitled)')!r} of {where}: its {name} is a KeePass reference or "
+                    "placeholder that does not resolve to a value: copy the real value into the entry in "
+                    "KeePassXC, then migrate again")
+            fields[name] = str(resolved)
+        out.append(fields)
     return out

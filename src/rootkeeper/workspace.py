@@ -79,9 +79,9 @@ class Workspace:
             from .vault import Vault
 
             self._hold(path)
-            # A command that changes nothing reads the vault without pykeepass (kdbx.py): break glass and list.
+            # With the seed store to read too, it is opened while the vault's key is derived.
             self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation,
-                                     writable=self.writer, meanwhile=self.seeds if with_seeds else None)
+                                     meanwhile=self.seeds if with_seeds else None)
         return self._vault
 
     def opened_vault(self) -> Vault | None:
@@ -130,7 +130,7 @@ class Workspace:
         """A copy of the vault at ``path``, opened with this command's password and key file."""
         from .vault import Vault
 
-        return Vault.open(path, self.credentials.vault_password(), self.key_file, writable=False)
+        return Vault.open(path, self.credentials.vault_password(), self.key_file)
 
     def journal(self) -> Journal:
         path = self.journal_path or (self.config.base / "rootkeeper-journal.jsonl")
@@ -149,6 +149,14 @@ class Workspace:
         for store, (path, data, _old) in zip(stores, changes, strict=True):
             store.committed(data)
             self.release(path)
+        self.stamps += stamps
+        return stamps
+
+    def write_files(self, changes: list[tuple], *events: dict) -> list[tuple[int, str]]:
+        """Write files that are not stores (media, sheets, shares: ``(path, data, bytes read or None, mode)``)
+        and record ``events`` after they are written (``Journal.commit``): a write that fails leaves every
+        file as it was, and no record."""
+        stamps = self.journal().commit(changes, list(events))
         self.stamps += stamps
         return stamps
 

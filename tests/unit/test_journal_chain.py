@@ -117,19 +117,42 @@ def test_writers_refuse_a_journal_that_does_not_verify_and_leave_it_as_it_was(jo
     assert (journal.path.read_bytes(), journal.head_path.read_bytes()) == before
 
 
-def test_a_commit_that_fails_after_writing_one_file_records_what_it_wrote(tmp_path, monkeypatch):
-    """Journal.commit: a failure between two replaced files (a full disk) leaves no unrecorded change."""
+def test_a_commit_that_fails_after_writing_one_file_puts_it_back_and_records_nothing(tmp_path, monkeypatch):
+    """Journal.commit: a failure between two replaced files (a full disk) puts the first back: every file as
+    it was, no record, no marker."""
+    from rootkeeper import fsutil
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    first, second, third = tmp_path / "a", tmp_path / "b", tmp_path / "new"
+    first.write_bytes(b"a1")
+    second.write_bytes(b"b1")
+    real = fsutil.atomic_write
+
+    def failing(path, data, **kwargs):
+        if path.name == "b":
+            raise OSError(28, "No space left on device")
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(fsutil, "atomic_write", failing)
+    with pytest.raises(OSError, match="No space left"):
+        journal.commit([(first, b"a2", b"a1"), (third, b"c", None, 0o644), (second, b"b2", b"b1")],
+                       [{"event": "retire"}])
+    monkeypatch.setattr(fsutil, "atomic_write", real)
+    assert first.read_bytes() == b"a1" and not third.exists() and second.read_bytes() == b"b1"
+    assert journal.records() == [] and not journal.pending_path.exists()
+
+
+def test_a_commit_that_cannot_even_put_back_records_what_it_wrote(tmp_path, monkeypatch):
     from rootkeeper import fsutil
 
     journal = Journal(tmp_path / "journal.jsonl")
     first, second = tmp_path / "a", tmp_path / "b"
     first.write_bytes(b"a1")
     second.write_bytes(b"b1")
-    real, calls = fsutil.atomic_write, []
+    real = fsutil.atomic_write
 
     def failing(path, data, **kwargs):
-        calls.append(path)
-        if path.name == "b":
+        if path.name == "b" or data == b"a1":  # the second file, and putting the first back
             raise OSError(28, "No space left on device")
         return real(path, data, **kwargs)
 
@@ -140,6 +163,76 @@ def test_a_commit_that_fails_after_writing_one_file_records_what_it_wrote(tmp_pa
     (record,) = journal.records()
     assert record["event"] == "retire" and record["written"] == [str(first)] and record["not_written"] == [str(second)]
     assert not journal.pending_path.exists() and journal.verify().ok
+
+
+def test_a_marker_left_after_its_records_were_appended_adds_no_second_record(tmp_path, monkeypatch):
+    """Killed between appending the records and removing the pending marker: verify does not call the change
+    unrecorded, and the next command does not record it again."""
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append([{"event": "init"}])
+    store = tmp_path / "store"
+    store.write_bytes(b"old")
+    real_unlink = type(journal.pending_path).unlink
+
+    def kept(self, *args, **kwargs):  # the kill: the marker is never removed
+        if self == journal.pending_path:
+            return None
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(journal.pending_path), "unlink", kept)
+    journal.commit([(store, b"new", b"old")], [{"event": "rotate", "account_id": "111122223333"}])
+    monkeypatch.undo()
+    assert journal.pending_path.exists()
+    result = journal.verify()
+    assert result.ok, result.problems
+    assert any("after recording its change" in n for n in result.notes)
+    journal.append([{"event": "code"}])
+    assert [r["event"] for r in journal.records()] == ["init", "rotate", "code"]
+    assert not journal.pending_path.exists()
+
+
+def test_records_dated_before_the_record_above_them_are_noted(tmp_path, monkeypatch):
+    import rootkeeper.journal as module
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    for stamp in ("2026-11-30T10:00:00Z", "2020-01-01T00:00:00Z", "2026-12-01T10:00:00Z"):
+        class Clock(module.datetime):
+            @classmethod
+            def now(cls, tz=None, _stamp=stamp):
+                return module.datetime.fromisoformat(_stamp.replace("Z", "+00:00"))
+
+        monkeypatch.setattr(module, "datetime", Clock)
+        journal.append([{"event": "code"}])
+        monkeypatch.undo()
+    result = journal.verify()
+    assert result.ok
+    assert any("line 2 is dated 2020-01-01T00:00:00Z, before a record above it dated 2026-11-30T10:00:00Z" in n
+               for n in result.notes), result.notes
+
+
+def test_a_journal_killed_between_its_first_write_and_its_head_goes_on(tmp_path, monkeypatch):
+    """The very first record: its head file is written first, so a kill between the two leaves a journal one
+    record ahead of its head (a note), never a journal that no command can extend."""
+    from rootkeeper import fsutil
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    real, writes = fsutil.atomic_write, []
+
+    def killed(path, data, **kwargs):
+        writes.append(path.name)
+        if len(writes) == 3:  # head (genesis), journal, then the head again: killed there
+            raise KeyboardInterrupt
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(fsutil, "atomic_write", killed)
+    with pytest.raises(KeyboardInterrupt):
+        journal.append([{"event": "init"}])
+    monkeypatch.undo()
+    assert writes == ["journal.jsonl.head", "journal.jsonl", "journal.jsonl.head"]
+    result = journal.verify()
+    assert result.ok and any("after its head file's start" in n for n in result.notes), result
+    journal.append([{"event": "code"}])
+    assert journal.verify().ok and not journal.verify().notes
 
 
 def test_a_commit_refused_before_any_write_leaves_every_file_as_it_was(tmp_path):

@@ -40,6 +40,10 @@ def drill(copies, report_dir):
                "ok": result.ok, "report": md.name})
     for copy in result.copies:
         click.echo(f"{'ok' if copy.ok else 'FAILED':<7} {copy.name:<16} {copy.kind:<6} {copy.accounts:>6} accounts  {copy.path}")
+    for live in result.live:
+        click.echo(f"compared with the live store {live}")
+    for text in result.notes:
+        note(text)
     for difference in result.differences:
         click.echo(f"DIFFERENCE {difference}")
     note(f"report: {md} and {js}")

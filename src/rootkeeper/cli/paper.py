@@ -58,19 +58,19 @@ def _target(output: str | None) -> Path | None:
 def _print(output: str | None, command: str, what: str, make):
     """Check the packages and the target, render and journal (``make(workspace)``), then write the PDF to
     stdout or a new 0600 file. Returns the sheet; the journal stamps are printed."""
-    from .. import fsutil
     from ..paper import PRINTING, require
 
     require(PRINTING, command)
     target = _target(output)
     ws = workspace()
     sheet = make(ws)
-    if target is None:
+    if target is None:  # a printing that cannot be recorded does not happen: recorded, then sent
+        ws.record(sheet.event)
         stream = click.get_binary_stream("stdout")
         stream.write(sheet.pdf)
         stream.flush()
-    else:
-        fsutil.write_new(target, sheet.pdf)
+    else:  # written, then recorded: a disk that is full or read-only gets no record
+        ws.write_files([(target, sheet.pdf, None, 0o600)], sheet.event)
         note(f"wrote {target} (0600, {len(sheet.pdf):,} bytes): {what}")
     stamps(ws)
     return sheet

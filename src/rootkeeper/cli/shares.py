@@ -47,7 +47,7 @@ def shares_split(threshold, count, output, passphrase_file):
       rootkeeper shares split --threshold 2 --shares 3 -o shares/ --seeds-identity ~/.age/seeds.agekey
     """
     from ..custody import require
-    from ..custody.shares import recipient_of, share_paths, split, write_shares
+    from ..custody.shares import recipient_of, share_files, split
     from ..errors import InputError
 
     require(("shamir_mnemonic",), "shares split")
@@ -64,10 +64,10 @@ def shares_split(threshold, count, output, passphrase_file):
                          "that opens it")
     result = split(identity, threshold, count, passphrase.encode("utf-8"))
     directory = Path(output)
-    share_paths(directory, count)  # refused before the record if a share file exists
-    ws.record({"event": "shares.split", "threshold": threshold, "shares": count, "recipient": recipient,
-               "passphrase": bool(passphrase)})
-    for path in write_shares(result, directory):
+    files = share_files(result, directory)  # refused if a share file exists
+    ws.write_files(files, {"event": "shares.split", "threshold": threshold, "shares": count, "recipient": recipient,
+                           "passphrase": bool(passphrase)})
+    for path, *_rest in files:
         note(f"wrote {path} (0600)")
     note(f"{count} shares of the identity of {recipient}; any {threshold} rebuild it. Print each on its own page, "
          "give each to its custodian, and delete these files")

@@ -42,6 +42,8 @@ class Drill:
     at: datetime
     copies: list[Copy]
     differences: list[str] = field(default_factory=list)
+    live: list[str] = field(default_factory=list)  # the live stores each copy was compared with
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -51,7 +53,7 @@ class Drill:
         return {"at": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"), "rootkeeper_version": __version__, "ok": self.ok,
                 "copies": [{"copy": c.name, "path": str(c.path), "kind": c.kind, "ok": c.ok, "accounts": c.accounts,
                             "problem": c.problem or None} for c in self.copies],
-                "differences": self.differences}
+                "live": self.live, "notes": self.notes, "differences": self.differences}
 
 
 def parse_copies(specs: list[str]) -> list[tuple[str, Path]]:
@@ -97,28 +99,52 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
     drill = Drill(at, [])
     vaults: dict[str, dict[str, tuple]] = {}
     seeds: dict[str, dict[str, tuple]] = {}
+
+    def read(kind: str, file: Path) -> dict[str, tuple]:
+        if kind == "vault":
+            vault = ws.open_vault(file)
+            return {e.account_id: (e.name, e.email, hashlib.sha256(vault.password(e).encode()).digest())
+                    for e in vault.entries()}
+        return {r.account_id: (code(r.seed, instant, digits=int(r.digits), period=int(r.period),
+                                    algorithm=r.algorithm),) for r in ws.open_seeds(file).active_rows()}
+
+    live = {kind: path for kind, path in (("vault", ws.vault_path), ("seeds", ws.seeds_path))
+            if path is not None and path.is_file()}
+    files: dict[tuple[int, int], str] = {_identity(path): f"the live {kind}" for kind, path in live.items()}
     for name, path in parse_copies(specs):
         stores, problem = _stores(name, path)
         for kind, file in stores:
             copy = Copy(name if len(stores) == 1 else f"{name}:{kind}", file, kind)
             drill.copies.append(copy)
+            same = files.get(_identity(file))
+            if same is not None:  # a link, a hard link or one path given twice: one file, one copy
+                copy.ok, copy.problem = False, f"the same file as {same}"
+                drill.differences.append(f"copy {copy.name} is the same file as {same} ({file}): not another copy")
+                continue
+            files[_identity(file)] = f"copy {copy.name}"
             if problem:
                 copy.ok, copy.problem = False, problem
                 drill.differences.append(f"copy {copy.name}: its medium does not verify ({problem})")
             try:
-                if kind == "vault":
-                    vault = ws.open_vault(file)
-                    vaults[copy.name] = {e.account_id: (e.name, e.email, hashlib.sha256(vault.password(e).encode()).digest())
-                                         for e in vault.entries()}
-                    copy.accounts = len(vaults[copy.name])
-                else:
-                    store = ws.open_seeds(file)
-                    seeds[copy.name] = {r.account_id: (code(r.seed, instant, digits=int(r.digits), period=int(r.period),
-                                                            algorithm=r.algorithm),) for r in store.active_rows()}
-                    copy.accounts = len(seeds[copy.name])
+                (vaults if kind == "vault" else seeds)[copy.name] = read(kind, file)
+                copy.accounts = len((vaults if kind == "vault" else seeds)[copy.name])
             except RootkeeperError as exc:  # a copy that does not open is a finding, not the end of the drill
                 copy.ok, copy.problem = False, exc.message
                 drill.differences.append(f"copy {copy.name} does not open: {exc.message}")
+    # Every copy against the live store of its kind: a copy older than a rotation is stale, whatever the
+    # other copies say.
+    for kind, held in (("vault", vaults), ("seeds", seeds)):
+        if not any(c.kind == kind for c in drill.copies):
+            continue
+        if kind not in live:
+            drill.notes.append(f"the live {kind} was not consulted (none configured here): the {kind} copies "
+                               "are compared with each other only")
+            continue
+        try:
+            held["live"] = read(kind, live[kind])
+            drill.live.append(str(live[kind]))
+        except RootkeeperError as exc:
+            drill.differences.append(f"the live {kind} does not open: {exc.message}")
     drill.differences += _compare("vault", vaults, ("name", "e-mail", "password"))
     drill.differences += _compare("seed", seeds, ("code at one instant",))
     all_vault = set().union(*[set(v) for v in vaults.values()]) if vaults else set()
@@ -132,6 +158,14 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
         if any(f"copy {copy.name}" in d for d in drill.differences):
             copy.ok = False
     return drill
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of the file a path names: two names of one file are one copy."""
+    import os
+
+    found = os.stat(path)
+    return found.st_dev, found.st_ino
 
 
 def _compare(kind: str, copies: dict[str, dict[str, tuple]], fields: tuple[str, ...]) -> list[str]:
@@ -159,6 +193,9 @@ def markdown(drill: Drill) -> str:
     lines = [f"# Recovery drill, {drill.at:%Y-%m-%d %H:%M} UTC", "",
              f"rootkeeper {__version__}. Result: **{'passed' if drill.ok else 'FAILED'}** "
              f"({len(drill.copies)} copies, {len(drill.differences)} differences).", "",
+             *(["Compared with the live stores: " + ", ".join(f"`{p}`" for p in drill.live) + ".", ""]
+               if drill.live else []),
+             *[f"Note: {n}." for n in drill.notes], *([""] if drill.notes else []),
              "| copy | kind | path | accounts | state |", "|---|---|---|---:|---|"]
     for c in drill.copies:
         lines.append(f"| {c.name} | {c.kind} | `{c.path}` | {c.accounts:,} | {'ok' if c.ok else 'FAILED'} |")

@@ -92,18 +92,47 @@ class Manifest:
         return {side(e["artefact"]) for e in self.entries if e["artefact"] in ARTEFACTS}
 
 
+def _files(directory: Path):
+    """(path relative to the medium, path) of every file on the medium, in every folder (links included,
+    never followed; the folders a file system keeps for itself left out)."""
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if relative.parts[0] in IGNORED or (path.is_dir() and not path.is_symlink()):
+            continue
+        yield relative.as_posix(), path
+
+
 def _sides_on_disk(directory: Path) -> dict[str, str]:
-    """Files on the medium that look like a store, by their first bytes: name -> side."""
+    """Files anywhere on the medium that look like a store, by their first bytes: name -> side."""
     found = {}
-    for entry in directory.iterdir():
-        if entry.is_file() and entry.name != MANIFEST:
+    for name, entry in _files(directory):
+        if name == MANIFEST or entry.is_symlink() or not entry.is_file():
+            continue
+        try:
             with open(entry, "rb") as handle:
                 head = handle.read(32)
-            if head.startswith(KDBX_MAGIC):
-                found[entry.name] = "password"
-            elif head.startswith(AGE_MAGIC) or head.lstrip().startswith(b"AGE-SECRET-KEY-"):
-                found[entry.name] = "seed"
+        except OSError:
+            continue
+        if head.startswith(KDBX_MAGIC):
+            found[name] = "password"
+        elif head.startswith(AGE_MAGIC) or head.lstrip().startswith(b"AGE-SECRET-KEY-"):
+            found[name] = "seed"
     return found
+
+
+def on_medium(directory: Path, name: str) -> Path:
+    """The path of file ``name`` on the medium, refused if it would leave the medium: a name with a folder
+    or ``..``, a symbolic link (a write would go through it, to wherever it points), or anything that is
+    not a regular file."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or name != Path(name).name:
+        raise InputError(f"{name!r} is not a file name on the medium: the manifest names files in its own folder")
+    path = fsutil.real(directory) / name
+    if path.is_symlink():
+        raise SegregationError(f"{path} is a symbolic link (to {Path(path).readlink()}): a medium holds files, "
+                               "never links that lead off it; delete the link and write again")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} is not a regular file: move it away and write again")
+    return path
 
 
 @dataclass
@@ -114,34 +143,35 @@ class Written:
     size: int
 
 
-def source(ws: Workspace, artefact: str) -> tuple[str, bytes]:
-    """(file name on the medium, bytes) of an artefact, from this workspace."""
+def source(ws: Workspace, artefact: str) -> tuple[str, bytes, list[dict]]:
+    """(file name on the medium, bytes, the records its making adds) of an artefact, from this workspace."""
     if artefact == "vault":
         path = ws.require_vault_path()
         ws.vault()  # it opens with these credentials, and holds no seed
-        return path.name, fsutil.read_bytes(path, "vault")
+        return path.name, fsutil.read_bytes(path, "vault"), []
     if artefact == "vault-key":
         if ws.key_file is None:
             raise InputError("the vault has no key file configured: give --vault-key-file FILE")
-        return ws.key_file.name, fsutil.read_bytes(ws.key_file, "key file", secret=True)
+        return ws.key_file.name, fsutil.read_bytes(ws.key_file, "key file", secret=True), []
     if artefact == "seeds":
         path = ws.require_seeds_path()
         ws.seeds()
-        return path.name, fsutil.read_bytes(path, "seed store")
+        return path.name, fsutil.read_bytes(path, "seed store"), []
     if artefact == "seeds-identity":
         identities = ws.credentials.seeds_identities()
         if not identities:
             raise InputError("give the identity to copy with --seeds-identity FILE")
-        return "seeds-identity.agekey", ("".join(f"{i}\n" for i in identities)).encode()
+        return "seeds-identity.agekey", ("".join(f"{i}\n" for i in identities)).encode(), []
     if artefact == "emergency-sheet":
         from ..paper.emergency import print_emergency_sheet
 
-        return "emergency-sheet.pdf", print_emergency_sheet(ws, paper="a4", classification="Confidential",
-                                                            locations=[]).pdf
+        sheet = print_emergency_sheet(ws, paper="a4", classification="Confidential", locations=[])
+        return "emergency-sheet.pdf", sheet.pdf, [sheet.event]
     if artefact == "seed-sheet":
         from ..paper.seedsheet import print_seed_sheet
 
-        return "seed-sheet.pdf", print_seed_sheet(ws, [], paper="a4", classification="Secret").pdf
+        sheet = print_seed_sheet(ws, [], paper="a4", classification="Secret")
+        return "seed-sheet.pdf", sheet.pdf, [sheet.event]
     raise InputError(f"artefact {artefact!r} is not one of {', '.join(ARTEFACTS)}")
 
 
@@ -165,31 +195,32 @@ def write(ws: Workspace, artefact: str, directory: Path, *, now: datetime | None
     if artefact not in ARTEFACTS:
         raise InputError(f"artefact {artefact!r} is not one of {', '.join(ARTEFACTS)}")
     manifest = check_destination(directory, artefact)
-    name, data = source(ws, artefact)
-    target = directory / name
+    name, data, made = source(ws, artefact)
+    target, manifest_path = on_medium(directory, name), on_medium(directory, MANIFEST)
     digest = file_digest(artefact, data)
     event = {"event": "media.write", "artefact": artefact, "medium": str(fsutil.real(directory)), "file": name,
              "size": len(data)}
     if artefact != "vault-key":
         event["sha256"] = digest
-    ws.record(event)
-    fsutil.atomic_write(target, data)
-    back = file_digest(artefact, fsutil.read_bytes(target, artefact))  # read back what the medium holds
-    if back != digest:
-        raise CorruptError(f"{target} reads back differently from what was written: the medium is failing; "
-                           "replace it")
     entries = [e for e in manifest.entries if e["file"] != name]
     entries.append({"artefact": artefact, "file": name, "sha256": digest, "size": len(data),
                     "written_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "rootkeeper_version": __version__})
     manifest.entries = sorted(entries, key=lambda e: e["file"])
-    fsutil.atomic_write(manifest.path, manifest.payload(), mode=0o644)
+    old = target.read_bytes() if target.exists() else None
+    # Written, then recorded (the journal's commit): a medium that is read-only or full gets no record.
+    ws.write_files([(target, data, old, 0o600), (manifest_path, manifest.payload(), manifest.original, 0o644)],
+                   *made, event)
+    back = file_digest(artefact, fsutil.read_bytes(on_medium(directory, name), artefact))  # what the medium holds
+    if back != digest:
+        raise CorruptError(f"{target} reads back differently from what was written: the medium is failing; "
+                           "replace it")
     return Written(artefact, target, digest, len(data))
 
 
 @dataclass
 class Problem:
-    kind: str  # changed, missing, extra, manifest
+    kind: str  # changed, missing, extra, manifest, off-medium (a name leaving the medium), link
     file: str
     detail: str
 
@@ -209,26 +240,34 @@ def verify(directory: Path, ws: Workspace | None = None) -> Verified:
     if not manifest.intact:
         problems.append(Problem("manifest", MANIFEST, "its entries do not match its own digest: it was edited"))
     listed = {e["file"] for e in manifest.entries}
+    entries = []
     for entry in manifest.entries:
-        path = directory / entry["file"]
+        try:
+            path = on_medium(directory, str(entry["file"]))
+        except (InputError, SegregationError) as exc:  # a link, a folder, a path off the medium: no copy here
+            problems.append(Problem("off-medium", str(entry["file"]), exc.message))
+            continue
         if not path.is_file():
             problems.append(Problem("missing", entry["file"], f"the {entry['artefact']} is not on the medium"))
             continue
+        entries.append(entry)
         data = fsutil.read_bytes(path, entry["artefact"])
         digest = file_digest(entry["artefact"], data)
         if len(data) != entry["size"] or digest != entry["sha256"]:
             problems.append(Problem("changed", entry["file"], f"{len(data):,} bytes, digest {digest[:16]}..., not the "
                                     f"{entry['size']:,} bytes and {entry['sha256'][:16]}... written"))
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if relative.parts[0] in IGNORED or path.name == MANIFEST or not path.is_file():
+    for relative, path in _files(directory):
+        if relative == MANIFEST:
             continue
-        if relative.as_posix() not in listed:
-            problems.append(Problem("extra", relative.as_posix(), "a file the manifest does not list"))
-    result = Verified(directory, manifest.entries, problems)
+        if path.is_symlink() and relative not in {p.file for p in problems}:
+            problems.append(Problem("link", relative, f"a symbolic link (to {path.readlink()}), not a file on the "
+                                                      "medium"))
+        elif relative not in listed and path.is_file():
+            problems.append(Problem("extra", relative, "a file the manifest does not list"))
+    result = Verified(directory, entries, problems)
     if ws is not None:
         for entry in manifest.entries:
-            path = directory / entry["file"]
+            path = fsutil.real(directory) / entry["file"]
             if not path.is_file() or any(p.file == entry["file"] for p in problems):
                 continue
             if entry["artefact"] == "vault":

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__, fsutil
+from .. import __version__
 from ..errors import InputError
 
 IDENTITY_HRP = "age-secret-key-"
@@ -162,7 +162,7 @@ def share_text(result: Split, index: int) -> str:
 
 
 def share_paths(directory: Path, count: int) -> list[Path]:
-    """Where ``write_shares`` puts the shares; refused (before anything is written) if any exists."""
+    """Where ``share_files`` puts the shares; refused (before anything is written) if any exists."""
     if not directory.is_dir():
         raise InputError(f"directory {directory} does not exist: create it (ideally on the medium each share goes to)")
     paths = [directory / f"share-{k}-of-{count}.txt" for k in range(1, count + 1)]
@@ -173,9 +173,8 @@ def share_paths(directory: Path, count: int) -> list[Path]:
     return paths
 
 
-def write_shares(result: Split, directory: Path) -> list[Path]:
-    """``share-K-of-N.txt`` in ``directory``, each 0600."""
+def share_files(result: Split, directory: Path) -> list[tuple[Path, bytes, None, int]]:
+    """``share-K-of-N.txt`` in ``directory``, each 0600, as new files for ``Workspace.write_files``: all
+    written, then recorded; a disk that fills on the third leaves no share and no record."""
     paths = share_paths(directory, len(result.mnemonics))
-    for index, path in enumerate(paths):
-        fsutil.write_new(path, share_text(result, index).encode("utf-8"))
-    return paths
+    return [(path, share_text(result, index).encode("utf-8"), None, 0o600) for index, path in enumerate(paths)]

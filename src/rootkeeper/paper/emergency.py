@@ -41,6 +41,7 @@ class VaultFacts:
 class EmergencySheet:
     pdf: bytes
     facts: VaultFacts
+    event: dict | None = None  # the journal record of this printing, written by whoever writes the PDF
 
 
 def validate_locations(locations: list[str]) -> list[str]:
@@ -193,7 +194,8 @@ def _field(page, pdf, y: float, key: str, value: str, width: float, *, mono: boo
 
 def print_emergency_sheet(ws: Workspace, *, paper: str, classification: str, locations: list[str],
                           now: datetime | None = None) -> EmergencySheet:
-    """Render the sheet, then record the printing (which vault, its fingerprint; never a secret)."""
+    """Render the sheet, with the record of its printing (which vault, its fingerprint; never a secret) in
+    ``.event``: the caller records it with the PDF's write (``Workspace.write_files``)."""
     from . import validate_classification
 
     classification = validate_classification(classification)
@@ -201,6 +203,6 @@ def print_emergency_sheet(ws: Workspace, *, paper: str, classification: str, loc
     f = facts(ws)
     data = render(f, paper=paper, classification=classification, locations=locations,
                   printed_at=now or datetime.now(UTC))
-    ws.record({"event": "paper.emergency-sheet", "vault": f.file_name, "database_id": f.database_id,
-               "vault_sha256": f.sha256, "entries": f.entries, "locations": len(locations)})
-    return EmergencySheet(data, f)
+    return EmergencySheet(data, f, {"event": "paper.emergency-sheet", "vault": f.file_name,
+                                    "database_id": f.database_id, "vault_sha256": f.sha256, "entries": f.entries,
+                                    "locations": len(locations)})

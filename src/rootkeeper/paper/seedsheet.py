@@ -48,6 +48,7 @@ class SeedSheet:
     pages: int
     count: int
     checksum: str
+    event: dict | None = None  # the journal record of this printing, written by whoever writes the PDF
 
 
 MM = 72 / 25.4
@@ -222,8 +223,8 @@ def select(ws: Workspace, accounts: list[str]) -> list[SeedRow]:
 
 def print_seed_sheet(ws: Workspace, accounts: list[str], *, paper: str, classification: str,
                      now: datetime | None = None) -> SeedSheet:
-    """Render the sheet, then record the printing (which sheet, count, checksum; never a seed). A
-    printing that cannot be recorded does not happen: the caller writes the PDF only after."""
+    """Render the sheet, with the record of its printing (which sheet, count, checksum; never a seed) in
+    ``.event``: the caller records it with the PDF's write (``Workspace.write_files``), after it is written."""
     from . import validate_classification
 
     classification = validate_classification(classification)
@@ -231,6 +232,6 @@ def print_seed_sheet(ws: Workspace, accounts: list[str], *, paper: str, classifi
     store = ws.seeds()
     sheet = render(rows, paper=paper, classification=classification, store_name=store.path.name,
                    store_fingerprint=store.fingerprint or "", printed_at=now or datetime.now(UTC))
-    ws.record({"event": "paper.seeds", "count": sheet.count, "pages": sheet.pages, "checksum": sheet.checksum,
-               "store_sha256": store.fingerprint, "selected": bool(accounts)})
+    sheet.event = {"event": "paper.seeds", "count": sheet.count, "pages": sheet.pages, "checksum": sheet.checksum,
+                   "store_sha256": store.fingerprint, "selected": bool(accounts)}
     return sheet

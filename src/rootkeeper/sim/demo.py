@@ -231,10 +231,10 @@ def _paper_step(ws: Workspace, out: Path, say: Callable[[str], None]) -> Path | 
     folder.mkdir()
     seeds_pdf, emergency_pdf = folder / "seed-sheet.pdf", folder / "emergency-sheet.pdf"
     printed = print_seed_sheet(ws, [], paper="a4", classification="Demo only - Secret")
-    fsutil.write_new(seeds_pdf, printed.pdf)
+    ws.write_files([(seeds_pdf, printed.pdf, None, 0o600)], printed.event)
     emergency = print_emergency_sheet(ws, paper="a4", classification="Demo only - Confidential",
                                       locations=["USB drive 1 (blue), office safe", "network share, RBAC: security admins"])
-    fsutil.write_new(emergency_pdf, emergency.pdf)
+    ws.write_files([(emergency_pdf, emergency.pdf, None, 0o600)], emergency.event)
     back = restore.check(restore.read(scan.read_scan(seeds_pdf), None))
     say(f"9. Printed the seed sheet ({printed.count} accounts, {printed.pages} page{'s' if printed.pages > 1 else ''}, "
         f"checksum {printed.checksum}) and the vault's emergency sheet; the seed sheet's QR codes read back: "
