@@ -77,3 +77,47 @@ def test_item08_clip_is_cleared_when_the_command_is_terminated(home, display, si
     assert proc.returncode == 128 + signum, err
     assert b"clipboard cleared" in err
     assert clipboard(display) == ""
+
+
+def secrets_in(pid: int) -> list[str]:
+    try:
+        environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+    except OSError:
+        return []
+    return [item.decode(errors="replace").split("=", 1)[0] for item in environ
+            if item.startswith(b"ROOTKEEPER_") or item.startswith(b"AWS_SECRET")]
+
+
+def test_the_clipboard_tool_never_inherits_a_secret(home, display):
+    """xclip serves the selection after rootkeeper's copy returns: its environment is readable for as long."""
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    env = {**base_env(), "DISPLAY": display, "ROOTKEEPER_VAULT_PASSWORD": home.password_file.read_text().strip(),
+           "ROOTKEEPER_SEEDS_PASSPHRASE": "a passphrase", "AWS_SECRET_ACCESS_KEY": "not-a-real-key"}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "env test", "--clip",
+                             "--seeds-identity", str(home.identity)], cwd=home.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        deadline, found = time.monotonic() + 20, []
+        while time.monotonic() < deadline and not found:
+            found = [int(p.name) for p in __import__("pathlib").Path("/proc").iterdir() if p.name.isdigit()
+                     and (p / "comm").exists() and (p / "comm").read_text().strip() == "xclip"]
+            time.sleep(0.1)
+        assert found, "no xclip process seen"
+        assert all(secrets_in(pid) == [] for pid in found), {pid: secrets_in(pid) for pid in found}
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def test_graphviz_s_dot_never_inherits_a_secret(home, tmp_path_factory):
+    home.rk("custody", "init", "plan.toml", check=True)
+    bin_dir = tmp_path_factory.mktemp("bin")
+    dump = bin_dir / "environment"
+    (bin_dir / "dot").write_text(f"#!/bin/sh\nenv > {dump}\ncat > /dev/null\necho '<svg/>'\n")
+    (bin_dir / "dot").chmod(0o755)
+    env = {**base_env(), "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "ROOTKEEPER_VAULT_PASSWORD": "a vault password", "ROOTKEEPER_SEEDS_PASSPHRASE": "a passphrase"}
+    done = home.rk("custody", "diagram", "plan.toml", "-o", "plan.svg", env=env)
+    assert done.returncode == 0, done.err
+    assert dump.exists() and "PATH=" in dump.read_text()
+    assert "ROOTKEEPER_" not in dump.read_text()

@@ -472,3 +472,41 @@ def test_delete_root_of_an_account_with_a_seed_and_no_vault_entry(org):
     assert len(rows) == 1 and rows[0].endswith(",retired")
     events = [json.loads(line)["event"] for line in org.home.journal.read_text().splitlines()]
     assert events[-2:] == ["org.delete-root", "retire"]
+
+
+KILLED_AFTER = """
+import os, signal, sys
+from botocore.client import BaseClient
+real = BaseClient._make_api_call
+def call(self, operation, params):
+    answer = real(self, operation, params)
+    if operation == os.environ["KILL_AFTER_CALL"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return answer
+BaseClient._make_api_call = call
+from rootkeeper.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_delete_root_killed_after_aws_deleted_the_password_left_its_intent_in_the_journal(org):
+    import subprocess
+    import sys
+
+    from conftest import aws_env
+
+    org.enable_central_root()
+    org.account("victim")
+    org.enroll("victim")
+    org.sim.plant_access_key(org.ids["victim"])
+    env = {**aws_env(org.sim.url), "KILL_AFTER_CALL": "DeleteLoginProfile"}
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER, "org", "delete-root", "victim", "--yes",
+                             *map(str, org.home.creds())], cwd=org.home.root, env=env, capture_output=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert org.sim.root(org.ids["victim"]).password_created is None  # AWS deleted it
+    records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    intent = [r for r in records if r.get("event") == "org.delete-root.intent"]
+    assert intent and intent[-1]["account_id"] == org.ids["victim"]
+    assert any("password" in step for step in intent[-1]["planned"])
+    again = org.rk("org", "delete-root", "victim", "--yes")
+    assert again.returncode == 0, again.err

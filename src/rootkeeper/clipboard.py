@@ -1,6 +1,7 @@
 """Copy a secret to the system clipboard through the platform's own tool, and clear it later.
 
-The secret goes to the tool's standard input, never to its arguments.
+The secret goes to the tool's standard input, never to its arguments; the tool's environment holds no
+secret (``hygiene.child_environment``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 
 from .errors import NotFoundError
+from .hygiene import child_environment
 
 
 def _commands() -> tuple[list[str], list[str]] | None:
@@ -46,7 +48,7 @@ def copy(text: str) -> None:
     commands = _commands()
     if commands is None:
         require()
-    subprocess.run(commands[0], input=text.encode(), check=True, timeout=10,
+    subprocess.run(commands[0], input=text.encode(), check=True, timeout=10, env=child_environment(),
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -56,12 +58,13 @@ def clear_if_unchanged(text: str) -> bool:
     if commands is None:
         return False
     try:
-        current = subprocess.run(commands[1], capture_output=True, check=True, timeout=10).stdout
+        current = subprocess.run(commands[1], capture_output=True, check=True, timeout=10,
+                                 env=child_environment()).stdout
     except (OSError, subprocess.SubprocessError):
         current = text.encode()
     if current.rstrip(b"\r\n") != text.encode():
         return False
-    subprocess.run(commands[0], input=b"", check=True, timeout=10,
+    subprocess.run(commands[0], input=b"", check=True, timeout=10, env=child_environment(),
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return True
 

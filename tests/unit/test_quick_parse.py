@@ -33,6 +33,8 @@ NOT_PLAIN = [
     ["password", "prod", "--reason", "r", "--show"],
     ["--version"],
     [],
+    ["--reason", "r", "code", "prod"],  # the code command's options before its name: click refuses them
+    ["--at", "59", "code", "prod", "--reason", "r"],
 ]
 
 
@@ -63,3 +65,24 @@ def test_rfc6238_appendix_b(when, sha1, sha256, sha512):
     for algorithm, expected in (("SHA1", sha1), ("SHA256", sha256), ("SHA512", sha512)):
         seed = base64.b32encode(KEYS[algorithm]).decode().rstrip("=")
         assert totp.code(seed, when, digits=8, algorithm=algorithm) == expected
+
+
+@pytest.mark.parametrize("args", [["--reason", "r", "code", "prod"], ["--at", "59", "code", "prod", "--reason", "r"]])
+def test_options_of_code_before_its_name_are_refused_by_click_so_never_read_by_the_quick_path(args):
+    import click
+
+    with pytest.raises(click.UsageError):
+        clicks_reading(args)
+    assert quick.parse(args) is None
+
+
+def test_a_reason_that_reads_debug_does_not_turn_on_tracebacks(tmp_path):
+    """``--reason --debug``: click takes "--debug" as the reason; the error stays one line, no traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "rootkeeper", "code", "nosuch", "--reason", "--debug",
+                           "--vault", str(tmp_path / "none.kdbx"), "--seeds", str(tmp_path / "none.age")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("error:") == 1

@@ -31,18 +31,24 @@ def build(*, load_all: bool = True):
     return app.cli.load_all() if load_all else app.cli
 
 
+# --debug as the command line's parser read it (quick's, or click's callback): never a bare "--debug" found
+# anywhere among the arguments, which may be the value of an option (--reason --debug).
+DEBUG = {"on": False}
+
+
 def main(argv: list[str] | None = None) -> None:
     from ..hygiene import no_core_dumps
     from . import quick
 
     no_core_dumps()  # before any secret is read
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    DEBUG["on"] = False
     request = quick.parse(args)
     if request is not None:  # break glass with plain arguments: the same command, without importing click
-        code = _guarded(lambda: quick.run(request), debug)
+        DEBUG["on"] = bool(request.get("debug"))
+        code = _guarded(lambda: quick.run(request))
     else:
-        code = _guarded(lambda: _click_main(args), debug)
+        code = _guarded(lambda: _click_main(args))
     if argv is None:
         _exit_now(code)
     sys.exit(code)
@@ -82,7 +88,7 @@ def _click_main(args: list[str]) -> int:
     return code if isinstance(code, int) else 0
 
 
-def _guarded(body, debug: bool) -> int:
+def _guarded(body) -> int:
     """Run a command; map a failure to one ``error:`` line and its exit code (a traceback only with --debug)."""
     from ..errors import RootkeeperError
 
@@ -92,7 +98,7 @@ def _guarded(body, debug: bool) -> int:
     try:
         return body()
     except RootkeeperError as exc:
-        if debug:
+        if DEBUG["on"]:
             raise
         error(exc.message)
         return exc.exit_code
@@ -100,13 +106,13 @@ def _guarded(body, debug: bool) -> int:
         error("interrupted; nothing further was written")
         return 2
     except OSError as exc:
-        if debug:
+        if DEBUG["on"]:
             raise
         where = f" {exc.filename}" if exc.filename else ""
         error(f"cannot use{where}: {exc.strerror or exc.__class__.__name__}: check the path and its permissions")
         return 2
     except Exception as exc:  # never print a message that might carry a secret
-        if debug:
+        if DEBUG["on"]:
             raise
         error(f"unexpected {exc.__class__.__name__}; nothing was printed of it, to keep secrets out of "
               "logs: run again with --debug for a traceback, and report it")

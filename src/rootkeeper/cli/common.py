@@ -77,6 +77,10 @@ def remember(ctx: click.Context, param: click.Parameter, value):
     """Callback of options that may come before or after the command name: kept in the context's meta."""
     if value not in (None, False):
         ctx.meta[f"rk.{param.name}"] = value
+        if param.name == "debug":
+            from . import DEBUG
+
+            DEBUG["on"] = True
     return value
 
 

@@ -23,6 +23,7 @@ VALUE_OPTIONS = {
     "--profile": "profile", "--region": "region", "--reason": "reason", "--at": "at",
 }
 FLAGS = {"--debug": "debug"}
+CODE_OPTIONS = {"--reason", "--at"}  # the code command's own: click reads them after its name only
 
 
 def parse(args: list[str]) -> dict | None:
@@ -35,6 +36,8 @@ def parse(args: list[str]) -> dict | None:
         arg = pending.pop(0)
         if arg.startswith("--"):
             name, equals, value = arg.partition("=")
+            if name in CODE_OPTIONS and not positionals:
+                return None  # before the command's name: click refuses it, with its message
             if name in FLAGS and not equals:
                 key, value = FLAGS[name], True
             elif name in VALUE_OPTIONS:

@@ -98,4 +98,7 @@ def render(plan: Plan, findings: list[Finding], fmt: str) -> bytes:
     if shutil.which("dot") is None:
         raise InputError(f"drawing {fmt.upper()} needs Graphviz's dot program, which is not installed: install the "
                          "graphviz package (Debian: apt-get install graphviz), or write a .dot file")
-    return graph.pipe(format=fmt, quiet=True)
+    from ..hygiene import children_without_secrets
+
+    with children_without_secrets():  # dot inherits this process's environment
+        return graph.pipe(format=fmt, quiet=True)

@@ -30,6 +30,7 @@ from .aws import (
 )
 
 DELETE_ROOT_EVENT = "org.delete-root"
+DELETE_ROOT_INTENT = "org.delete-root.intent"  # written before the first deleting call: a kill leaves a trace
 
 
 @dataclass
@@ -131,8 +132,9 @@ def reachable(target: OrgAccount, management_fix: str = "") -> None:
                          "(AssumeRoot reaches no other); see 'rootkeeper org accounts'")
 
 
-def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion) -> None:
-    """List, then (unless dry-run) delete, then list again to prove nothing is left.
+def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Callable[[], object] | None = None) -> None:
+    """List, then (unless dry-run) record the intent (``intent``) and delete, then list again to prove
+    nothing is left.
 
     A dry run assumes root with the *audit* task policy: it could not change anything
     even by mistake.
@@ -143,6 +145,8 @@ def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion) -> None:
     result.planned = planned.steps()
     if result.dry_run:
         return
+    if intent is not None and result.planned:
+        intent()  # recorded before AWS changes anything: a command killed mid-way is never unrecorded
     try:
         with aws_errors(f"deleting root credentials in {account.account_id}"):
             if planned.login_profile:
@@ -172,8 +176,12 @@ def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool) -> D
     result = Deletion(target, dry_run)
     custody = ([f"vault entry {entry.name!r}"] if entry is not None else []) + (
         ["its seed row(s)"] if seed is not None else [])
+    def intent() -> None:
+        ws.record({"event": DELETE_ROOT_INTENT, "account_id": target.account_id, "account_name": target.name,
+                   "planned": result.planned})
+
     try:
-        _delete_in_aws(aws, target, result)
+        _delete_in_aws(aws, target, result, intent)
     except AwsError as exc:
         result.reached, result.error = False, f"{exc.code}: {exc.detail}"
         return result
