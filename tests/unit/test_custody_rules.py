@@ -99,13 +99,13 @@ SHARES = WRITE_UP_PLAN.replace('seeds_key = "passphrase"', 'seeds_key = "identit
 name = "share-1"
 kind = "paper"
 place = "office-safe-b"
-carries = ["key-share"]
+carries = ["key-share:1"]
 
 [[medium]]
 name = "share-2"
 kind = "paper"
 place = "bank-box-b"
-carries = ["key-share"]
+carries = ["key-share:2"]
 '''
 
 
@@ -113,9 +113,31 @@ def test_under_the_two_person_rule_no_one_alone_reaches_the_share_threshold():
     findings = check(plan(SHARES))
     finding = only(findings, "two-person")[0]
     assert finding.subject == "custodian bob"
-    assert finding.chain == ["key share on share-1 at office-safe-b", "key share on share-2 at bank-box-b"]
+    assert finding.chain == ["key share 1 on share-1 at office-safe-b", "key share 2 on share-2 at bank-box-b"]
     relaxed = check(plan(SHARES.replace("two_person_rule = true", "two_person_rule = false")))
     assert not [f for f in relaxed if f.rule == "two-person"]
+
+
+def test_copies_of_one_share_are_one_share():
+    text = SHARES.replace('carries = ["key-share:2"]', 'carries = ["key-share:1"]')
+    assert not [f for f in check(plan(text)) if f.rule == "two-person"]  # bob reaches share 1 twice: one share
+
+
+def test_a_key_share_without_its_number_is_refused():
+    with pytest.raises(InputError, match="key-share:K"):
+        plan(SHARES.replace('carries = ["key-share:2"]', 'carries = ["key-share"]'))
+
+
+def test_under_the_two_person_rule_no_one_alone_reaches_the_identity_the_shares_split():
+    """The README's plan with the identity added to a seed USB: the custodian of that safe decrypts alone."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("\n## Custody\n", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    with_identity = example.replace('carries = ["seeds", "key-share:1"]', 'carries = ["seeds", "key-share:1", "seeds-identity"]')
+    assert with_identity != example
+    findings = [f for f in check(parse_plan(with_identity, "README")) if f.rule == "two-person"]
+    assert findings and all("identity" in f.message for f in findings)
 
 
 def test_every_rule_has_a_test_above():
@@ -153,4 +175,4 @@ def test_the_readmes_full_example_plan_parses_and_passes():
     parsed = parse_plan(example, "README")
     assert check(parsed) == []
     used = {m.kind for m in parsed.media.values()} | {a for m in parsed.media.values() for a in m.carries}
-    assert {"usb", "paper", "memory", "vault", "vault-key", "seeds", "key-share", "seed-sheet", "vault-password"} <= used
+    assert {"usb", "paper", "memory", "vault", "vault-key", "seeds", "key-share:1", "seed-sheet", "vault-password"} <= used

@@ -11,14 +11,15 @@ What recovers what (pure rules):
 Rules (``RULES``): no single medium, place or custodian (nor site, when the policy keeps sites apart)
 recovers both; the whole plan recovers both, and still does after the loss of any one site; every
 artefact has an off-site copy (when required) and at least the policy's number of copies; under the
-two-person rule no custodian alone reaches the key-share threshold.
+two-person rule no custodian alone reaches the key-share threshold (distinct shares, by number: copies of
+one share are one share), nor a copy of the identity the shares split.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .plan import Medium, Plan
+from .plan import Medium, Plan, share_number
 
 RULES = {
     "one-medium-both": "T1/T2: no single medium gives both the passwords and the seeds",
@@ -29,7 +30,7 @@ RULES = {
     "site-loss": "T5: losing any one site leaves the passwords and the seeds recoverable",
     "no-offsite-copy": "T5: every artefact has a copy at an off-site place",
     "too-few-copies": "T4: every artefact has at least the policy's number of copies",
-    "two-person": "two-person rule: no custodian alone reaches the key-share threshold",
+    "two-person": "two-person rule: no custodian alone reaches the key-share threshold, nor the identity they split",
 }
 
 
@@ -41,6 +42,7 @@ class Item:
     medium: str | None  # None: a secret known by heart
     text: str  # how the chain says it
     printed: bool = False  # on paper (an emergency sheet on paper has its master password written on it)
+    share: int | None = None  # a key share's number: copies of one share are one share
 
 
 @dataclass
@@ -62,7 +64,11 @@ def _items(plan: Plan, media: list[Medium]) -> list[Item]:
     for medium in media:
         where = f" at {medium.place}" if medium.place else ""
         for what in medium.carries:
-            if medium.kind == "memory":
+            share = share_number(what)
+            if share is not None:
+                out.append(Item("key-share", medium.name, f"key share {share} on {medium.name}{where}",
+                                medium.kind == "paper", share))
+            elif medium.kind == "memory":
                 out.append(Item(what, medium.name, f"{medium.holder} knows the {_label(what)}"))
             else:
                 out.append(Item(what, medium.name, f"{_label(what)} on {medium.name}{where}", medium.kind == "paper"))
@@ -110,8 +116,12 @@ def seeds(plan: Plan, items: list[Item]) -> list[Item] | None:
 
 
 def _shares(items: list[Item]) -> list[Item]:
-    """Distinct key shares (one medium may carry several)."""
-    return [i for i in items if i.what == "key-share"]
+    """Distinct key shares, by number: two copies of share 2 are one share."""
+    seen: dict[int, Item] = {}
+    for item in items:
+        if item.what == "key-share" and item.share not in seen:
+            seen[item.share] = item
+    return [seen[k] for k in sorted(seen)]
 
 
 def custodian_items(plan: Plan, name: str) -> list[Item]:
@@ -181,16 +191,16 @@ def check(plan: Plan) -> list[Finding]:
                                         lost, sorted({i.medium for i in gone if i.medium})))
 
     carried = [m for m in plan.media.values() if m.kind != "memory"]
-    kinds = sorted({a for m in carried for a in m.carries})
+    kinds = sorted({_kind(a) for m in carried for a in m.carries})  # key shares: one kind, whatever their number
     if plan.policy.offsite_required:
         for artefact in kinds:
-            holders = [m for m in carried if artefact in m.carries]
+            holders = [m for m in carried if artefact in map(_kind, m.carries)]
             if not any(plan.places[m.place].offsite for m in holders):
                 where = ", ".join(f"{m.name} at {m.place}" for m in holders)
                 findings.append(Finding("no-offsite-copy", artefact, f"{_label(artefact)} has no off-site copy: "
                                         f"only {where}", [where], [m.name for m in holders]))
     for artefact, minimum in sorted(plan.policy.min_copies.items()):
-        holders = [m for m in carried if artefact in m.carries]
+        holders = [m for m in carried if artefact in map(_kind, m.carries)]
         if len(holders) < minimum:
             findings.append(Finding("too-few-copies", artefact, f"{_label(artefact)} has {len(holders)} "
                                     f"cop{'y' if len(holders) == 1 else 'ies'}, the policy asks for {minimum}"
@@ -198,13 +208,26 @@ def check(plan: Plan) -> list[Finding]:
                                     [m.name for m in holders], [m.name for m in holders]))
     if plan.policy.two_person_rule and plan.shares_threshold:
         for name in plan.custodians:
-            shares = _shares(custodian_items(plan, name))
+            reach = custodian_items(plan, name)
+            identity = [i for i in reach if i.what == "seeds-identity"]
+            if identity:  # what the shares split, whole: one custodian alone decrypts the seed store
+                findings.append(Finding("two-person", f"custodian {name}",
+                                        f"custodian {name} alone reaches the seed store's identity, which the key "
+                                        f"shares split: {' + '.join(i.text for i in identity)}",
+                                        [i.text for i in identity], sorted({i.medium for i in identity if i.medium}),
+                                        name))
+                continue
+            shares = _shares(reach)
             if len(shares) >= plan.shares_threshold:
                 findings.append(Finding("two-person", f"custodian {name}",
                                         f"custodian {name} alone reaches {len(shares)} key shares (threshold "
                                         f"{plan.shares_threshold}): {' + '.join(i.text for i in shares)}",
                                         [i.text for i in shares], sorted({i.medium for i in shares if i.medium}), name))
     return findings
+
+
+def _kind(artefact: str) -> str:
+    return "key-share" if share_number(artefact) else artefact
 
 
 def _serves(artefact: str, what: str) -> bool:

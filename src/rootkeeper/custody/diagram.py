@@ -70,8 +70,9 @@ def _medium(graph, medium, red: bool) -> None:
 
     colour = RED if red else "black"
     carries = "\\n".join(medium.carries) or "(nothing)"
+    known = PASSWORD_ARTEFACTS + SEED_ARTEFACTS + ("vault-password", "seeds-passphrase")
     sides = {("password" if a in PASSWORD_ARTEFACTS + ("vault-password",) else "seed")
-             for a in medium.carries if a in PASSWORD_ARTEFACTS + SEED_ARTEFACTS + ("vault-password", "seeds-passphrase")}
+             for a in (c.partition(":")[0] for c in medium.carries) if a in known}  # key-share:K is a key share
     fill = RED_FILL if red or len(sides) > 1 else PASSWORD_FILL if sides == {"password"} else SEED_FILL if sides else "white"
     graph.node(f"medium__{medium.name}", label=f"{medium.name} [{medium.kind}]\\n{carries}", shape="box",
                style="filled", fillcolor=fill, color=colour, fontcolor=colour, penwidth="2" if red else "1")

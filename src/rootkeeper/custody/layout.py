@@ -22,7 +22,7 @@ seeds_key = "passphrase"   # "passphrase", or "identity" (age X25519; key shares
 [policy]
 min_copies = { vault = 2, seeds = 2, emergency-sheet = 2, seed-sheet = 2 }
 offsite_required = true    # every artefact has a copy at an off-site place
-two_person_rule = true     # no custodian alone reaches the key-share threshold
+two_person_rule = true     # no custodian alone reaches the key-share threshold, nor the identity
 keep_sites_apart = false   # true if your sites, not places within them, keep passwords and seeds apart
                            # (here each site has both sides, in different safes)
 
@@ -58,7 +58,7 @@ offsite = true
 
 # ---------------------------------------------------------------- media and what they carry
 # kinds: usb, share, paper, memory. Artefacts: vault, vault-key, emergency-sheet (password side);
-# seeds, seeds-identity, seed-sheet, key-share (seed side). A printed emergency sheet has the
+# seeds, seeds-identity, seed-sheet, key-share:K (seed side; K the share's number). A printed emergency sheet has the
 # master password written on it by hand; its PDF on a drive does not.
 [[medium]]
 name = "share"

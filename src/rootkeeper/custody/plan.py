@@ -109,6 +109,12 @@ class _Lines:
         return lines[index]
 
 
+def share_number(item: str) -> int | None:
+    """K of a ``key-share:K`` item (1-16), else None."""
+    match = re.fullmatch(r"key-share:([1-9][0-9]?)", item)
+    return int(match.group(1)) if match and int(match.group(1)) <= 16 else None
+
+
 def read_plan(path: Path) -> Plan:
     """Read and check a plan file; any problem is one InputError naming the line."""
     data = fsutil.read_bytes(path, "custody plan", limit=MAX_PLAN_BYTES)
@@ -220,12 +226,17 @@ def parse_plan(text: str, source: str) -> Plan:
             if holder is not None:
                 fail("medium", index, "holder", f"only a memory has a holder; medium {name!r} is at a place")
             for item in carries:
-                if item not in ARTEFACTS:
+                if item == "key-share":
+                    fail("medium", index, "carries", f"medium {name!r} carries a key share without its number: write "
+                                                     "key-share:K (K = the share's number, 1 to N, as printed on it); "
+                                                     "copies of one share carry the same number")
+                artefact = share_number(item) and "key-share" or item
+                if artefact not in ARTEFACTS:
                     fail("medium", index, "carries", f"medium {name!r} carries {shown(item)}: an artefact is one of "
                                                      f"{', '.join(ARTEFACTS)} (secrets a person knows go in knows)")
-                if item in PAPER_ONLY and kind not in ("paper", "usb", "share"):
-                    fail("medium", index, "carries", f"{item} is printed or a file, not on a {kind}")
-        if len(set(carries)) != len(carries) and "key-share" not in carries:
+                if artefact in PAPER_ONLY and kind not in ("paper", "usb", "share"):
+                    fail("medium", index, "carries", f"{artefact} is printed or a file, not on a {kind}")
+        if len(set(carries)) != len(carries):
             fail("medium", index, "carries", f"medium {name!r} lists an artefact twice")
         media[name] = Medium(name, kind, str(entry.get("label", name)), place, holder, carries)
 
@@ -257,7 +268,7 @@ def parse_plan(text: str, source: str) -> Plan:
         fail("stores", 0, "vault_key_file", "vault_key_file is true or false")
     if seeds_key not in ("identity", "passphrase"):
         fail("stores", 0, "seeds_key", "seeds_key is \"identity\" (age X25519) or \"passphrase\"")
-    shares = sum(m.carries.count("key-share") for m in media.values())
+    shares = len({share_number(a) for m in media.values() for a in m.carries if share_number(a)})
     if shares and threshold is None:
         fail("stores", 0, "shares_threshold", f"the plan has {shares} key shares: give shares_threshold = M")
     if threshold is not None and (not isinstance(threshold, int) or not 1 <= threshold <= 16 or seeds_key != "identity"):
