@@ -240,7 +240,16 @@ def test_shares_made_by_the_reference_cli_open_the_seed_store(home):
     one = home.root / "one-share.txt"
     one.write_text(lines[1] + "\n")
     assert_clean_failure(home.rk("code", "prod", "--reason", "drill", "--seeds-shares", one, creds=False), 2,
-                         "do not combine")
+                         "1 distinct key share given, 2 needed")
+    # More shares than the threshold, one of them twice, in capitals, after a byte order mark: the same split.
+    every = home.root / "every-share.txt"
+    every.write_bytes(("\ufeff" + "\n".join([lines[1], lines[2].upper(), lines[0], lines[1]]) + "\n").encode())
+    more = home.rk("code", "prod", "--reason", "drill", "--at", "1700000000", "--seeds-shares", every, creds=False,
+                   env={**base_env(), "ROOTKEEPER_VAULT_PASSWORD": "unused"})
+    assert more.returncode == 0 and more.out.split()[0] == expected, more.err
+    typo = home.root / "typo.txt"
+    typo.write_text(lines[1] + "\n" + lines[2].replace(" ", " 1", 1) + "\n")
+    assert_clean_failure(home.rk("code", "prod", "--reason", "drill", "--seeds-shares", typo, creds=False), 2, "line 2")
     wrong = home.rk("code", "prod", "--reason", "drill", "--seeds-shares", shares_file, creds=False,
                     env={**base_env(), "ROOTKEEPER_SHARES_PASSPHRASE": "not the passphrase"})
     assert_clean_failure(wrong, 2, "wrong SLIP-39 passphrase")

@@ -437,3 +437,43 @@ def test_an_80_bit_seed_exports_and_prints(home):
     assert f"secret={short}" in exported.out
     sheet = print_sheet(home)
     assert any(f"secret={short}" in t for p in render(sheet) for t in zbar(p))
+
+
+def test_allow_incomplete_refuses_a_code_that_no_marker_of_this_printing_lists(home):
+    """A page of an older printing, its marker cut off: its codes hold seeds since replaced. Restored with
+    --allow-incomplete they would bring back stale seeds; no marker vouches for them, so they are refused."""
+    import zxingcpp
+    from PIL import Image, ImageDraw
+
+    populate(home, 12)
+    old = render(print_sheet(home), dpi=150)
+    with Image.open(old[1]) as image:
+        image = image.convert("L")
+        for found in zxingcpp.read_barcodes(image):
+            if not found.text.startswith("otpauth://"):  # the page marker: cut off
+                p = found.position
+                xs = [p.top_left.x, p.top_right.x, p.bottom_left.x, p.bottom_right.x]
+                ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
+                ImageDraw.Draw(image).rectangle([min(xs) - 8, min(ys) - 8, max(xs) + 8, max(ys) + 8], fill=255)
+        stale_page = home.root / "old-page-2.png"
+        image.save(stale_page)
+    original = records(home.age_decrypt())
+    changed = home.root / "changed.csv"
+    changed.write_text("Account #,Account Name,Account Email,MFA Seed\n" + "".join(
+        f"{a},team-{i:03d},security+team-{i:03d}@example.com,{random_seed()}\n" for i, a in enumerate(original)))
+    home.rk("seeds", "import", changed, "--replace", check=True)
+    new = render(print_sheet(home, "new-sheet.pdf"), dpi=150)
+    target = home.root / "partial.age"
+    result = home.rk("paper", "restore", new[0], stale_page, "--into", target, "--allow-incomplete")
+    assert_clean_failure(result, 2, "no page marker read lists")
+    assert not target.exists()
+
+
+def test_restore_never_makes_a_seed_store_beside_the_vault(home):
+    populate(home, 2)
+    pages = render(print_sheet(home), dpi=150)
+    target = home.vault.parent / "restored.age"
+    before = snapshot(home.root)
+    result = home.rk("paper", "restore", *pages, "--into", target)
+    assert_clean_failure(result, 2, "both in")
+    assert snapshot(home.root) == before and not target.exists()

@@ -197,7 +197,7 @@ def _empty_leftover(lock: Path, holder: bytes) -> bool:
 
 def _dead_holder(parts: list[str]) -> bool:
     """A lock (or candidate) naming a process of this host that is not running."""
-    return len(parts) == 2 and parts[0] == hostname() and parts[1].isdigit() and not _pid_alive(int(parts[1]))
+    return len(parts) == 2 and parts[0] == hostname() and parts[1].isascii() and parts[1].isdigit() and not _pid_alive(int(parts[1]))
 
 
 def _host_tag() -> str:
@@ -211,7 +211,7 @@ def _sweep_candidates(lock: Path) -> None:
 
     for stale in lock.parent.glob(f"{glob.escape(lock.name)}.{_host_tag()}.*.*"):
         pid = stale.name[len(lock.name):].split(".")[2]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isascii() and pid.isdigit() and not _pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 stale.unlink()
 

@@ -40,13 +40,10 @@ class InitPlan:
             if not target.parent.is_dir():
                 raise InputError(f"directory {target.parent} for the {label} does not exist: create it first")
         vault, seeds = fsutil.real(self.vault), fsutil.real(self.seeds)
-        if vault == seeds:
+        if not self.allow_same_directory:
+            check_apart(vault, seeds, " (or --allow-same-directory for a test)")
+        elif vault == seeds:
             raise InputError("the vault and the seed store must be two different files")
-        if vault.parent == seeds.parent and not self.allow_same_directory:
-            raise InputError(
-                f"the vault and the seed store are both in {vault.parent}: whoever copies that "
-                "directory gets both factors; put them on different media (or --allow-same-directory for a test)"
-            )
         if self.allow_same_directory and vault.parent == seeds.parent:
             warnings.append("vault and seed store share a directory: move one before real use")
         self.recipients = [validate_recipient(r) for r in self.recipients]
@@ -56,6 +53,18 @@ class InitPlan:
         if self.key_file is not None and fsutil.real(self.key_file).parent == vault.parent:
             warnings.append("the key file is next to the vault: keep it on other media, or it adds nothing")
         return warnings
+
+
+def check_apart(vault: Path, seeds: Path, hint: str = "") -> None:
+    """The one rule for where a seed store may be made: never the vault's file, never in its directory."""
+    vault, seeds = fsutil.real(vault), fsutil.real(seeds)
+    if vault == seeds:
+        raise InputError("the vault and the seed store must be two different files")
+    if vault.parent == seeds.parent:
+        raise InputError(
+            f"the vault and the seed store are both in {vault.parent}: whoever copies that "
+            f"directory gets both factors; put them on different media{hint}"
+        )
 
 
 def check_master(password: str, what: str) -> None:

@@ -536,7 +536,7 @@ class Vault(fsutil.StoredFile):
         seeded = {index for index, data in enumerate(self.kp.binaries) if b"otpauth:" in data.lower()}
         for reference in self.tree.iter("Binary") if seeded else ():
             value = reference.find("Value")
-            if value is not None and value.get("Ref", "").isdigit() and int(value.get("Ref")) in seeded:
+            if value is not None and value.get("Ref", "").isascii() and value.get("Ref", "").isdigit() and int(value.get("Ref")) in seeded:
                 problems.append(
                     f"{_owner(reference)} holds an MFA seed (attachment {reference.findtext('Key') or ''!r}): "
                     "the vault must never hold seeds; move it to the seed store (rootkeeper seeds import) and "

@@ -83,6 +83,12 @@ def test_typed_lines_say_what_is_missing_and_refuse_garbage_without_echoing_it()
     assert L.parse_typed("sheet 12 ABCD EFGH IJKL MNOP\n", "t").checksum == "ABCDEFGHIJKLMNOP"
 
 
+@pytest.mark.parametrize("count", ["³", "١٢", "１２"])  # digits of other scripts: not a count
+def test_a_sheet_line_whose_count_is_not_ascii_digits_is_one_clear_error(count):
+    with pytest.raises(InputError, match="sheet COUNT CHECKSUM"):
+        L.parse_typed(f"sheet {count} ABCD EFGH IJKL MNOP\n", "t")
+
+
 def test_the_checksum_ignores_order_and_sees_every_field():
     a, b = row(), row("210987654321", "dev", SEED[::-1])
     assert L.checksum([a, b]) == L.checksum([b, a])

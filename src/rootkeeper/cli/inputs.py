@@ -128,7 +128,7 @@ def reason(given: str | None) -> str:
     for number, task in enumerate(ROOT_TASKS, 1):
         click.echo(f"  {number}. {task}", err=True)
     answer = click.prompt("Number, or your own words", err=True).strip()
-    if answer.isdigit() and 1 <= int(answer) <= len(ROOT_TASKS):
+    if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(ROOT_TASKS):
         answer = ROOT_TASKS[int(answer) - 1]
         ticket = click.prompt("Ticket or incident reference (Enter for none)", default="", err=True,
                               show_default=False).strip()

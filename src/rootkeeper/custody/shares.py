@@ -106,10 +106,14 @@ def read_mnemonics(text: str, source: str) -> list[str]:
     """The mnemonic lines of a shares file: lines of 20 or more lower-case words (or 'mnemonic: ...', as a
     share file writes them); everything else (headers, numbered word lists, comments) is skipped."""
     found = []
-    for line in text.splitlines():
-        match = _MNEMONIC.match(line.strip())
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        clean = line.strip().lower()  # a share typed in capitals is the same share
+        match = _MNEMONIC.match(clean)
         if match:
             found.append(" ".join(match.group(1).split()))
+        elif clean.startswith("mnemonic:") or len(clean.split()) >= 19 and not clean.startswith("#"):
+            raise InputError(f"{source} line {number} is not a SLIP-39 share (20 or 33 words of the SLIP-39 list, "
+                             "letters only): retype it as printed on the share")
     if not found:
         raise InputError(f"{source} holds no SLIP-39 share: give the 'mnemonic:' lines of the share files, one a line")
     return found
@@ -118,8 +122,21 @@ def read_mnemonics(text: str, source: str) -> list[str]:
 def combine(mnemonics: list[str], passphrase: bytes, recipients: list[str], source: str) -> str:
     """The identity the shares rebuild, checked against the seed store's recipients (in memory only)."""
     from shamir_mnemonic import MnemonicError, combine_mnemonics
+    from shamir_mnemonic.share import Share
 
     try:
+        shares = {}  # by member index: the same share twice is one share
+        for mnemonic in mnemonics:
+            share = Share.from_mnemonic(mnemonic)
+            shares.setdefault((share.identifier, share.group_index, share.index), (share, mnemonic))
+        threshold = min(share.member_threshold for share, _m in shares.values())
+        if len({key[0] for key in shares}) == 1 and len(shares) > threshold:
+            mnemonics = [m for _s, m in list(shares.values())[:threshold]]  # more than needed: any M rebuild it
+        elif len(shares) < threshold:
+            raise InputError(f"{source}: {len(shares)} distinct key share{'s' if len(shares) != 1 else ''} given, "
+                             f"{threshold} needed: add the 'mnemonic:' lines of more shares of this split")
+        else:
+            mnemonics = [m for _s, m in shares.values()]
         secret = combine_mnemonics(mnemonics, passphrase)
     except MnemonicError as exc:
         reason = re.sub(r'"[^"]*"', '"..."', str(exc))  # no word of a share is echoed

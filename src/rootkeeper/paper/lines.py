@@ -172,7 +172,8 @@ def parse_typed(text: str, source: str) -> Typed:
         if line.split()[0].lower() == "sheet":
             parts = line.split()
             total = "".join(parts[2:]).upper()
-            if len(parts) < 3 or not parts[1].isdigit() or not re.fullmatch(rf"[A-Z2-7]{{{CHECKSUM_CHARS}}}", total, re.ASCII):
+            count_ok = len(parts) >= 3 and parts[1].isascii() and parts[1].isdigit()  # "³".isdigit() is True
+            if not count_ok or not re.fullmatch(rf"[A-Z2-7]{{{CHECKSUM_CHARS}}}", total, re.ASCII):
                 raise InputError(f"{where}: a sheet line is 'sheet COUNT CHECKSUM' as printed on the sheet's last page "
                                  f"(the checksum is {CHECKSUM_CHARS} characters A-Z, 2-7)")
             typed.count, typed.checksum = int(parts[1]), total

@@ -109,6 +109,16 @@ def check(reading: Reading, *, allow_incomplete: bool = False) -> Check:
                    + ". Scan what is missing, or type those records' lines into a file and add --typed FILE")
         if not allow_incomplete:
             raise InputError(message)
+        # No checksum vouches for an incomplete set: only the records a page marker of this printing lists
+        # are restored. A code no marker lists may be of an older printing (a stale seed).
+        vouched = {account for marker, _where in reading.markers.values() for account in marker.accounts}
+        unvouched = sorted(account for account in reading.rows if account not in vouched)
+        if unvouched:
+            raise InputError(
+                f"{message.split('. Scan what')[0]}; and no page marker read lists account"
+                f"{'s' if len(unvouched) > 1 else ''} {', '.join(unvouched)}, so nothing shows "
+                f"{'they are' if len(unvouched) > 1 else 'it is'} of this printing (an older sheet's code?): "
+                "with --allow-incomplete, scan each record's page with its marker, or leave those out")
         reading.warnings.append(message.replace(". Scan what", " (restored anyway, --allow-incomplete). Scan what"))
         return Check(rows, False, missing)
     if len(rows) > reading.count:
@@ -163,11 +173,13 @@ def restore(ws: Workspace, scans: list[Path], typed_text: tuple[str, str] | None
 
 
 def _new_store(ws: Workspace, path: Path):
-    from ..provision import check_master
+    from ..provision import check_apart, check_master
     from ..seeds import SeedStore
 
     if not path.parent.is_dir():
         raise InputError(f"directory {path.parent} for the new seed store does not exist: create it first")
+    if ws.vault_path is not None:  # the rule init keeps: a seed store is never made beside the vault
+        check_apart(ws.vault_path, path)
     if ws.config.recipients:
         return SeedStore.new(path, recipients=ws.config.recipients)
     passphrase = ws.credentials.seeds_passphrase()
