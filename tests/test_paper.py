@@ -477,3 +477,47 @@ def test_restore_never_makes_a_seed_store_beside_the_vault(home):
     result = home.rk("paper", "restore", *pages, "--into", target)
     assert_clean_failure(result, 2, "both in")
     assert snapshot(home.root) == before and not target.exists()
+
+
+def test_what_a_scan_may_cost_is_checked_before_it_is_rendered_or_enlarged(tmp_path, monkeypatch):
+    """Oversized PDF pages are rendered at most MAX_RENDER_PIXELS; an image above MAX_PIXELS is refused before
+    it is decoded; only a small page is read again enlarged. The pixels each step is asked for are recorded
+    (the oracle is what pypdfium2 and Pillow are asked to make, not the time taken)."""
+    import pypdfium2
+    from PIL import Image
+    from reportlab.pdfgen import canvas
+
+    from rootkeeper.errors import InputError
+    from rootkeeper.paper import scan
+
+    pdf = tmp_path / "huge.pdf"
+    drawing = canvas.Canvas(str(pdf), pagesize=(200 * 72, 200 * 72))
+    for _ in range(3):
+        drawing.showPage()
+    drawing.save()
+    assert pdf.stat().st_size < 4096
+    rendered, enlarged = [], []
+    render, resize = pypdfium2.PdfPage.render, Image.Image.resize
+
+    def counting_render(self, scale=1, **kwargs):
+        width, height = self.get_size()
+        rendered.append(width * height * scale * scale)
+        return render(self, scale=scale, **kwargs)
+
+    def counting_resize(self, size, *args, **kwargs):
+        enlarged.append(size[0] * size[1])
+        return resize(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(pypdfium2.PdfPage, "render", counting_render)
+    monkeypatch.setattr(Image.Image, "resize", counting_resize)
+    assert scan.read_scan(pdf) == []
+    assert len(rendered) == 3 and max(rendered) <= scan.MAX_RENDER_PIXELS * 1.01
+    assert enlarged == []  # a page rendered large is not enlarged again
+    big = tmp_path / "big.png"
+    Image.new("L", (7000, 7000), 255).save(big)
+    assert big.stat().st_size < 200_000
+    with pytest.raises(InputError, match="7000x7000 pixels"):
+        scan.read_scan(big)
+    small = tmp_path / "small.png"
+    Image.new("L", (1000, 1400), 255).save(small)
+    assert scan.read_scan(small) == [] and enlarged == [4 * 1000 * 1400]  # a low-resolution scan: enlarged

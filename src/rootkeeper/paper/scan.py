@@ -1,8 +1,9 @@
 """Reading QR codes from scans: PDF pages (pypdfium2) and PNG/JPEG images (Pillow), decoded by zxing-cpp.
 
 Wheels only: a restore needs no system package. Each image is read as it is; when that finds
-fewer codes than the page's marker announces (or no marker), it is read again enlarged twice
-and sharpened, which recovers codes from blurred or low-resolution scans.
+fewer codes than the page's marker announces (or no marker), a page of a low-resolution scan is read
+again enlarged twice and sharpened, which recovers codes from blurred scans. What a page may cost is
+checked first (``MAX_PIXELS``, ``MAX_RENDER_PIXELS``, ``ENLARGE_PIXELS``, ``MAX_PAGES``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from ..errors import InputError
 from . import lines as L  # noqa: N812
 
 PDF_DPI = 200
-MAX_PIXELS = 80_000_000  # a larger image is refused before it is decoded (a decompression bomb)
-MAX_PAGES = 5_000
+# What one page may cost, checked before anything is decoded, rendered or enlarged: a sheet's page is
+# 4 million pixels at 200 dpi and 35 million scanned at 600 dpi (A4). A larger image is refused; a larger
+# PDF page is rendered smaller; only a page of at most ENLARGE_PIXELS is read again enlarged twice (what
+# helps a low-resolution scan; a large one needs no enlarging).
+MAX_PIXELS = 40_000_000
+MAX_RENDER_PIXELS = 16_000_000
+ENLARGE_PIXELS = 12_000_000
+MAX_PAGES = 1_000  # about 5,000 accounts a file: a larger sheet is restored from several files
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ def read_image(image) -> set[str]:
     found = _codes(gray)
     expected = _expected(found)
     accounts = sum(1 for t in found if not L.is_marker(t))
-    if expected is None or accounts < expected:
+    if (expected is None or accounts < expected) and gray.width * gray.height <= ENLARGE_PIXELS:
         big = gray.resize((gray.width * 2, gray.height * 2), Image.LANCZOS)
         found |= _codes(big.filter(ImageFilter.UnsharpMask(radius=4, percent=200, threshold=0)))
     return found
@@ -81,8 +88,8 @@ def _read_pdf(data: bytes, name: str) -> list[Decoded]:
             page = document[index]
             width, height = page.get_size()
             scale = PDF_DPI / 72
-            if width * height * scale * scale > MAX_PIXELS:
-                scale = (MAX_PIXELS / (width * height)) ** 0.5
+            if width * height * scale * scale > MAX_RENDER_PIXELS:
+                scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
             image = page.render(scale=scale, grayscale=True).to_pil()
             out += [Decoded(text, f"{name} page {index + 1}") for text in sorted(read_image(image))]
         return out
@@ -92,12 +99,16 @@ def _read_pdf(data: bytes, name: str) -> list[Decoded]:
 
 def _read_picture(data: bytes, name: str) -> set[str]:
     import io
+    import warnings
 
     from PIL import Image, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():  # Pillow warns of a large image: refused below, in one error line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+        with opened as image:
             if image.width * image.height > MAX_PIXELS:
                 raise InputError(f"{name} is {image.width}x{image.height} pixels: scan at 300 dpi or less")
             image.load()
