@@ -328,7 +328,8 @@ def _parse(data: bytes, password: str | None, key: bytes | None, *, transformed_
 
 def _open_database(data: bytes, password: str | None, key: bytes | None, *, where: str, wrong: str,
                    key_file: Path | None, transformed_key: bytes | None = None, meanwhile=None):
-    """pykeepass's reading of ``data``, its failures told apart; the XML checked for what KeePass never writes."""
+    """(pykeepass's reading of ``data``, may a seed be in it), its failures told apart; the XML checked for
+    what KeePass never writes (``survey``)."""
     from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
 
     try:
@@ -349,8 +350,7 @@ def _open_database(data: bytes, password: str | None, key: bytes | None, *, wher
         raise passed.error from None  # the caller's work done meanwhile failed: its own error
     except Exception:  # construct raises many kinds on truncated or damaged input
         raise CorruptError(f"{where} is truncated or corrupted: restore it from a copy") from None
-    check_written_by_keepass(kp, where)
-    return kp
+    return kp, survey(kp, where)  # what KeePass never writes refused; and may a seed be in it?
 
 
 class _Passed(Exception):  # noqa: N818 - not an error of its own: carries the caller's
@@ -365,44 +365,55 @@ class _Undecrypted(Exception):  # noqa: N818 - turned into a CorruptError by the
     """A value marked protected that does not decrypt (pykeepass kept its ciphertext)."""
 
 
-# What KeePass and KeePassXC never write, refused: where readers differ (KeePassXC reads a lower-case
-# Protected="true" as protected, pykeepass as plain text; a comment inside a value cuts it for one, not the
-# other), a String without a Key (its value is nowhere), and two entries or groups with one UUID.
-_NEVER_WRITTEN = ("//comment() | //processing-instruction() | //String[not(Key)]"
-                  " | //Value[@Protected and @Protected != 'True' and @Protected != 'False']")
-
-
-def check_written_by_keepass(kp, where: str) -> None:
-    """Refuse a database whose XML holds what KeePass never writes (a DOCTYPE, entities, comments, ...)."""
-    tree = kp.tree
-    info = tree.docinfo
-    if info.doctype or info.internalDTD is not None:
-        raise CorruptError(f"{where} declares a DOCTYPE, which KeePass never writes: it was crafted or damaged; "
-                           "restore it from a copy")
-    odd = tree.xpath(_NEVER_WRITTEN)
-    if odd:
-        node = odd[0]
-        what = ("a comment" if node.tag is etree_comment() else "a processing instruction" if not isinstance(node.tag, str)
-                else "a field without a name" if node.tag == "String" else f"Protected={node.get('Protected')!r}")
-        raise CorruptError(f"{where} holds {what} at {tree.getpath(node.getparent() if not isinstance(node.tag, str) else node)}, "
-                           "which KeePass never writes: it was crafted or damaged; restore it from a copy")
-    for kind in ("Entry", "Group"):
-        uuids = tree.xpath(f"//{kind}[not(parent::History)]/UUID/text()", smart_strings=False)
-        if len(uuids) != len(set(uuids)):
-            seen, twice = set(), None
-            for value in uuids:
-                if value in seen:
-                    twice = value
-                    break
-                seen.add(value)
-            raise CorruptError(f"{where} has two {kind.lower()}s with one UUID ({twice}), which KeePass never "
-                               "writes: it was crafted or damaged; restore it from a copy")
-
-
-def etree_comment():
+def survey(kp, where: str) -> bool:
+    """One pass over the XML (lxml's iteration; an XPath per check costs several passes): refuse what KeePass
+    and KeePassXC never write, where readers differ (KeePassXC reads a lower-case Protected="true" as
+    protected, pykeepass as plain text; a comment or an instruction inside a value cuts it for one reader,
+    not the other; a DOCTYPE and its entities; two entries or groups with one UUID). Returns whether a
+    seed may be in it (a field named like a TOTP field, or 'otpauth:' in any value): the cheap look
+    before the exact rule (``Vault.segregation_problems``)."""
     from lxml import etree
 
-    return etree.Comment
+    tree = kp.tree
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise CorruptError(f"{where} declares a DOCTYPE, which KeePass never writes: it was crafted or damaged; "
+                           "restore it from a copy")
+
+    def crafted(what: str, node) -> CorruptError:
+        at = tree.getpath(node if isinstance(node.tag, str) else node.getparent())
+        return CorruptError(f"{where} holds {what} (at {at}), which KeePass never writes: it was crafted or "
+                            "damaged; restore it from a copy")
+
+    texts: list[str] = []  # looked at a few thousand at a time: never a second copy of every value
+    suspect = False
+    keys: set[str] = set()
+    seen: dict[str, set[str]] = {"Entry": set(), "Group": set()}
+    for node in tree.iter("Value", "Key", "UUID", etree.Comment, etree.ProcessingInstruction):
+        tag = node.tag
+        if tag == "Value":
+            protected = node.get("Protected")
+            if protected is not None and protected not in ("True", "False"):
+                raise crafted(f"Protected={protected!r}", node)
+            if node.text:
+                texts.append(node.text)
+                if len(texts) >= 8192:
+                    suspect = suspect or "otpauth:" in "\x00".join(texts).lower()
+                    texts.clear()
+        elif tag == "Key":
+            if node.text:
+                keys.add(node.text)
+        elif tag == "UUID":
+            owner = node.getparent()
+            if owner.tag in seen and owner.getparent() is not None and owner.getparent().tag != "History":
+                if node.text in seen[owner.tag]:
+                    raise CorruptError(f"{where} has two {owner.tag.lower()}s with one UUID ({node.text}), which "
+                                       "KeePass never writes: it was crafted or damaged; restore it from a copy")
+                seen[owner.tag].add(node.text)
+        else:
+            raise crafted("a comment" if tag is etree.Comment else "a processing instruction", node)
+    low_keys = {k.strip().lower() for k in keys}
+    return suspect or "otpauth:" in "\x00".join(texts).lower() or any(
+        k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys)
 
 
 def _key_bytes(key_file: Path | None) -> bytes | None:
@@ -420,6 +431,7 @@ class Vault(fsutil.StoredFile):
         self._index: dict[str, VaultEntry] | None = None
         self._retired: list[VaultEntry] = []
         self._unrecognised: list[VaultEntry] = []
+        self._suspect: bool | None = None  # from the look taken when it was read: may a seed be in it?
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -484,7 +496,7 @@ class Vault(fsutil.StoredFile):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")
         check_kdf_header(data, path)
         hint = " and key file" if key_file else " (does it need --vault-key-file?)"
-        kp = _open_database(data, password, key, where=f"vault {path}", key_file=key_file, meanwhile=meanwhile,
+        kp, suspect = _open_database(data, password, key, where=f"vault {path}", key_file=key_file, meanwhile=meanwhile,
                             wrong=f"wrong vault password{hint} for {path}, or its header is damaged: try again, or "
                                   "restore the file from a copy")
         if kp.version[0] < 4:
@@ -493,6 +505,7 @@ class Vault(fsutil.StoredFile):
                 "(Argon2id); convert it in KeePassXC (Database settings > Encryption)"
             )
         vault = cls(path, kp, data)
+        vault._suspect = suspect
         if segregation:
             vault.check_segregation()
         return vault
@@ -525,7 +538,8 @@ class Vault(fsutil.StoredFile):
         """Each place that holds an MFA seed: an otp or TOTP field, ``otpauth:`` in any value (of an entry,
         its history, a group's or the database's custom data) or in any attachment."""
         problems = []
-        for node in self.tree.xpath(_SEED_XPATH):
+        suspect = self._suspect if self._suspect is not None else survey(self.kp, f"vault {self.path}")
+        for node in self.tree.xpath(_SEED_XPATH) if suspect else ():
             owner = _owner(node)
             field = node.findtext("Key") if node.tag == "String" else node.getparent().findtext("Key")
             problems.append(
@@ -677,10 +691,19 @@ class Vault(fsutil.StoredFile):
         """The one active entry with that id or title, without indexing every entry (break glass): one
         XPath over 'AWS root users' and its subgroups; anything less clear-cut goes to the full index."""
         key = "AccountId" if is_account_id(ref) else "Title"
-        found = self.tree.xpath("/KeePassFile/Root/Group/Group[Name = $group]/descendant-or-self::Group"
-                                "/Entry[String[Key = $key and Value = $value]]", group=ACTIVE_GROUP, key=key, value=ref)
-        if len(found) != 1 or self.tree.findtext("Meta/RecycleBinUUID") not in (None, "", "AAAAAAAAAAAAAAAAAAAAAA=="):
-            return None  # none, ambiguous, or a recycle bin (which may sit inside): the full index decides
+        group = self._group(ACTIVE_GROUP)
+        if group is None or self.tree.findtext("Meta/RecycleBinUUID") not in (None, "", "AAAAAAAAAAAAAAAAAAAAAA=="):
+            return None  # no group, or a recycle bin (which may sit inside it): the full index decides
+        found = []  # entries of the group and its subgroups (not history items) with that field
+        for value in group.iter("Value"):  # lxml's iteration: faster here than an XPath of the same
+            if value.text == ref:
+                string = value.getparent()
+                entry = string.getparent()
+                if string.tag == "String" and _child_text(string, "Key") == key and entry is not None \
+                        and entry.tag == "Entry" and entry.getparent().tag == "Group" and entry not in found:
+                    found.append(entry)
+        if len(found) != 1:
+            return None  # none, or ambiguous: the full index gives the precise error
         fields = _fields(found[0])
         if not is_account_id(fields.get("AccountId", "").strip()):
             return None
@@ -831,7 +854,8 @@ def read_keepass(path: Path, password: str, key_file: Path | None = None) -> lis
         raise CorruptError(f"{where} has a damaged header: open it in KeePassXC and save it again") from None
     if transformed is None:
         check_kdf_header(data, path)
-    kp = _open_database(data, password, key, where=where, wrong=wrong, key_file=key_file, transformed_key=transformed)
+    kp, _suspect = _open_database(data, password, key, where=where, wrong=wrong, key_file=key_file,
+                                  transformed_key=transformed)
     root = kp.tree.getroot()
     bin_uuid = root.findtext("Meta/RecycleBinUUID") or ""
     recycle_bin = next((g for g in root.iter("Group") if bin_uuid and _child_text(g, "UUID") == bin_uuid), None)

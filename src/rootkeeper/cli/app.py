@@ -322,8 +322,8 @@ def list_(as_json, only):
     else:
         _table(inv.accounts)
     for u in unrecognised:
-        note(f"unrecognised vault entry {u.name!r} (no AccountId): {_adopt_line(u.name)}, or add the "
-             "AccountId attribute in KeePassXC")
+        note(f"unrecognised vault entry {u.name!r} (no AccountId, or outside 'AWS root users'): "
+             f"{_adopt_line(u.name)}, or add the AccountId attribute in KeePassXC")
     if inv.problems:
         raise CheckFailed("; ".join(inv.problems))
 

@@ -20,13 +20,15 @@ def drill(copies, report_dir):
 
     All vault copies must hold the same entries (name, e-mail, password), all seed
     copies the same seeds (the same codes at the same instant), and every account both
-    a password and a seed. Writes a Markdown and a JSON report (schema
+    a password and a seed. Each copy is compared with the live store of its kind too
+    (a copy older than a rotation is stale); a copy that is the live store or the same
+    file as another copy is a difference, not a copy. Writes a Markdown and a JSON report (schema
     rootkeeper.drill/1, no secret in either); exit 1 on any difference, naming the copy
     and the account. Journaled.
 
     \b
     Example:
-      rootkeeper drill --copy usb-1=/media/usb-vault-1 --copy usb-2=/media/usb-seeds-1 --copy share=/srv/vault.kdbx
+      rootkeeper drill --copy usb-1=/media/usb-vault-1 --copy usb-2=/media/usb-seeds-1 --copy share=/srv/copies/vault.kdbx
     """
     from ..custody.drill import run, write_report
     from ..errors import CheckFailed, InputError

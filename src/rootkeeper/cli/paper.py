@@ -160,7 +160,8 @@ def seeds_sheet(output, paper, classification, accounts):
                    "else a passphrase), an existing one is merged into. Default: the configured store.")
 @click.option("--replace", is_flag=True, help="Replace an account's different seed in an existing store.")
 @click.option("--allow-incomplete", is_flag=True,
-              help="Restore the records read even when some are missing (they are named); without it, nothing.")
+              help="Restore the records read even when some are missing (they are named), if a page marker of this "
+                   "printing lists each; without it, nothing.")
 def restore(scans, typed_file, into, replace, allow_incomplete):
     """Restore seeds from scans of a seed sheet (PDF pages, PNG or JPEG), all or nothing.
 
