@@ -215,6 +215,10 @@ def test_the_inflation_cap_is_pykeepass_s_own_inflation_below_it():
     assert module._inflate(None, data, None, None) == gzip.decompress(data)
     with pytest.raises(module._Inflated):
         module._inflate(None, gzip.compress(bytes(64 * 1024 * 1024)), None, None)
+    import zlib
+
+    with pytest.raises(zlib.error):  # cut short: refused, as zlib.decompress refuses it
+        module._inflate(None, data[:-12], None, None)
 
 
 def test_a_vault_created_with_each_kdf_setting_reports_it(tmp_path):

@@ -186,7 +186,10 @@ def _inflate(self, data, con, path) -> bytes:  # noqa: ARG001 - pykeepass's Adap
     out = inflate.decompress(data, cap + 1)
     if len(out) > cap or inflate.unconsumed_tail:
         raise _Inflated(f"inflates beyond {cap // (1024 * 1024)} MiB")
-    return out + inflate.flush()
+    out += inflate.flush()
+    if not inflate.eof:  # what zlib.decompress refuses: a stream cut short
+        raise zlib.error("incomplete or truncated stream")
+    return out
 
 
 def _pykeepass():
