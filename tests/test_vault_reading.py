@@ -264,3 +264,24 @@ def test_an_entry_moved_into_a_subgroup_is_still_its_accounts_entry(home):
 
     assert [a["account_id"] for a in json.loads(listed.out)["accounts"]] == ["123456789012"]
     assert home.kpcli("ls", "-R", "-f", str(home.vault)).count("prod") == 1
+
+
+def test_protected_values_decrypted_in_one_call_read_as_pykeepass_s_own_reader_reads_them(home, monkeypatch):
+    """On a file KeePassXC rewrote (history before and after the fields, custom data, unusual values): the
+    tree read with pykeepass's own UnprotectedStream equals the tree read with the one-call version."""
+    from lxml import etree
+    from pykeepass import PyKeePass
+    from pykeepass.kdbx_parsing import common
+
+    from rootkeeper import vault as module
+
+    enrolled(home)
+    assert home.rk("rotate", "prod", "--reason", "history item").returncode == 0
+    keepassxc_writes(home)
+    assert home.rk("rotate", "prod", "--reason", "a history item after KeePassXC's rewrite").returncode == 0
+    module._pykeepass()
+    ours = etree.tostring(PyKeePass(str(home.vault), VAULT_PASSWORD).tree)
+    monkeypatch.setattr(common.UnprotectedStream, "_decode", module.THEIRS["unprotect"])
+    monkeypatch.setattr(common.Decompressed, "_decode", module.THEIRS["inflate"])
+    theirs = etree.tostring(PyKeePass(str(home.vault), VAULT_PASSWORD).tree)
+    assert ours == theirs and ours.count(b'Protected="True"') >= 4
