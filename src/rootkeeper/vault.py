@@ -457,6 +457,7 @@ class Vault(fsutil.StoredFile):
         self._retired: list[VaultEntry] = []
         self._unrecognised: list[VaultEntry] = []
         self._suspect: bool | None = None  # from the look taken when it was read: may a seed be in it?
+        self._known: dict = {}  # entry element -> its fields, read once (the index, the checks, passwords)
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -547,13 +548,20 @@ class Vault(fsutil.StoredFile):
     def payload(self) -> bytes:
         return self._build()
 
+    def _fields_of(self, element) -> dict[str, str]:
+        """An entry's fields, read from the XML once (every writer below forgets them)."""
+        known = self._known.get(element)
+        if known is None:
+            known = self._known[element] = _fields(element)
+        return known
+
     # ------------------------------------------------------------ checks
     def _field_sets(self):
         """(the entry's fields, fields) of every entry, and of each of its history items."""
         for element in self.tree.iter("Entry"):
             if element.getparent().tag == "History":
                 continue  # read below, with its entry
-            fields = _fields(element)
+            fields = self._fields_of(element)
             yield fields, fields
             for history in element.iterchildren("History"):
                 for item in history.iterchildren("Entry"):
@@ -684,7 +692,7 @@ class Vault(fsutil.StoredFile):
                 kind = kind_of(group)
                 if kind == "deleted":
                     continue
-                fields = _fields(element)
+                fields = self._fields_of(element)
                 account_id = fields.get("AccountId", "").strip()
                 if not is_account_id(account_id) or kind is None:
                     if kind != "retired":  # added by hand: never ignored silently
@@ -760,6 +768,7 @@ class Vault(fsutil.StoredFile):
 
     def adopt(self, title: str, account: Account) -> VaultEntry:
         """Give a hand-added entry its AccountId and Email, and move it to 'AWS root users'."""
+        self._known.clear()
         from pykeepass.entry import Entry
 
         matches = [u for u in self.unrecognised() if u.name == title]
@@ -793,9 +802,10 @@ class Vault(fsutil.StoredFile):
             raise
 
     def password(self, entry: VaultEntry) -> str:
-        return _fields(entry.element).get("Password", "")
+        return self._fields_of(entry.element).get("Password", "")
 
     def add(self, account: Account, password: str) -> VaultEntry:
+        self._known.clear()
         from pykeepass.entry import Entry
 
         if self.get(account.id) is not None:
@@ -822,6 +832,7 @@ class Vault(fsutil.StoredFile):
 
     def adopt_many(self, pairs: list[tuple[VaultEntry, Account]]) -> None:
         """Adopt each hand-added entry as its account, in one pass (what ``adopt`` does for one)."""
+        self._known.clear()
         from pykeepass.entry import Entry
 
         group = self._group_of(self._group(ACTIVE_GROUP, create=True))
@@ -837,6 +848,7 @@ class Vault(fsutil.StoredFile):
         self._index = None
 
     def rotate(self, entry: VaultEntry, new_password: str) -> None:
+        self._known.clear()
         from pykeepass.entry import Entry
 
         wrapped = Entry(element=entry.element, kp=self.kp)
@@ -845,6 +857,7 @@ class Vault(fsutil.StoredFile):
         wrapped.touch(modify=True)
 
     def retire(self, entry: VaultEntry) -> None:
+        self._known.clear()
         from pykeepass.entry import Entry
 
         group = self._group(RETIRED_GROUP, create=True)
