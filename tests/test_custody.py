@@ -240,7 +240,7 @@ def test_shares_made_by_the_reference_cli_open_the_seed_store(home):
     one = home.root / "one-share.txt"
     one.write_text(lines[1] + "\n")
     assert_clean_failure(home.rk("code", "prod", "--reason", "drill", "--seeds-shares", one, creds=False), 2,
-                         "1 distinct key share given, 2 needed")
+                         "do not combine: 1 distinct key share given, 2 needed")
     # More shares than the threshold, one of them twice, in capitals, after a byte order mark: the same split.
     every = home.root / "every-share.txt"
     every.write_bytes(("\ufeff" + "\n".join([lines[1], lines[2].upper(), lines[0], lines[1]]) + "\n").encode())

@@ -111,7 +111,8 @@ def read_mnemonics(text: str, source: str) -> list[str]:
         match = _MNEMONIC.match(clean)
         if match:
             found.append(" ".join(match.group(1).split()))
-        elif clean.startswith("mnemonic:") or len(clean.split()) >= 19 and not clean.startswith("#"):
+        elif clean.startswith("mnemonic:") or (len(clean.split()) >= 19
+                                                and all(word.isascii() and word.isalnum() for word in clean.split())):
             raise InputError(f"{source} line {number} is not a SLIP-39 share (20 or 33 words of the SLIP-39 list, "
                              "letters only): retype it as printed on the share")
     if not found:
@@ -125,19 +126,22 @@ def combine(mnemonics: list[str], passphrase: bytes, recipients: list[str], sour
     from shamir_mnemonic.share import Share
 
     try:
-        shares = {}  # by member index: the same share twice is one share
-        for mnemonic in mnemonics:
-            share = Share.from_mnemonic(mnemonic)
-            shares.setdefault((share.identifier, share.group_index, share.index), (share, mnemonic))
-        threshold = min(share.member_threshold for share, _m in shares.values())
-        if len({key[0] for key in shares}) == 1 and len(shares) > threshold:
-            mnemonics = [m for _s, m in list(shares.values())[:threshold]]  # more than needed: any M rebuild it
-        elif len(shares) < threshold:
-            raise InputError(f"{source}: {len(shares)} distinct key share{'s' if len(shares) != 1 else ''} given, "
-                             f"{threshold} needed: add the 'mnemonic:' lines of more shares of this split")
+        mnemonics = list(dict.fromkeys(mnemonics))  # the same share twice is one share
+        parsed = [Share.from_mnemonic(m) for m in mnemonics]
+        simple = len({(s.identifier, s.group_threshold, s.group_count, s.member_threshold) for s in parsed}) == 1 \
+            and parsed[0].group_count == 1 and len({s.index for s in parsed}) == len(parsed)
+        threshold = parsed[0].member_threshold if simple else 0  # one group, as 'shares split' makes
+        if simple and len(parsed) < threshold:
+            raise InputError(f"{source}: the key shares do not combine: {len(parsed)} distinct key share"
+                             f"{'s' if len(parsed) != 1 else ''} given, {threshold} needed: add the 'mnemonic:' "
+                             "lines of more shares of this split")
+        if simple and len(parsed) > threshold:  # more than needed: any M rebuild it, and every one must agree
+            secret = combine_mnemonics(mnemonics[:threshold], passphrase)
+            for extra in mnemonics[threshold:]:
+                if combine_mnemonics(mnemonics[:threshold - 1] + [extra], passphrase) != secret:
+                    raise MnemonicError("a share does not agree with the others")
         else:
-            mnemonics = [m for _s, m in shares.values()]
-        secret = combine_mnemonics(mnemonics, passphrase)
+            secret = combine_mnemonics(mnemonics, passphrase)
     except MnemonicError as exc:
         reason = re.sub(r'"[^"]*"', '"..."', str(exc))  # no word of a share is echoed
         raise InputError(f"{source}: the key shares do not combine ({reason}): give enough shares of one split, "
