@@ -54,7 +54,7 @@ def enrolled(home, name: str = "prod", account_id: str = "123456789012"):
 
 
 def test_passwords_read_as_keepassxc_shows_them_on_a_file_keepassxc_wrote(home):
-    expected = enrolled(home)
+    enrolled(home)
     assert home.rk("rotate", "prod", "--reason", "history item").returncode == 0
     expected = home.kpcli("show", "-s", "-a", "Password", str(home.vault), "AWS root users/prod").strip()
     keepassxc_writes(home)
