@@ -250,6 +250,20 @@ def test_an_mfa_seed_in_an_attachment_is_found_as_in_a_field(home):
         assert refused.returncode != 0 and "MFA seed" in refused.err, refused.err
 
 
+def test_an_mfa_seed_kept_as_a_protected_value_is_found(home):
+    """KeePassXC protects an entry's password: a seed URI kept there is looked at once decrypted (protected
+    values are found and decrypted in the same pass that looks for seeds and crafted XML)."""
+    enrolled(home)
+    uri = "otpauth://totp/AWS:root?secret=JBSWY3DPEHPK3PXP"
+    home.kpcli("add", "-u", "root", "-p", str(home.vault), "AWS root users/mfa by hand",
+               stdin=f"{VAULT_PASSWORD}\n{uri}\n{uri}\n")
+    assert f'<Value ProtectInMemory="True">{uri}</Value>' in home.kpcli("export", "-f", "xml", str(home.vault))
+    listed = home.rk("list")
+    assert listed.returncode == 1 and "vault entry 'mfa by hand' holds an MFA seed" in listed.err, listed.err
+    refused = show(home, "prod")
+    assert refused.returncode != 0 and "MFA seed" in refused.err, refused.err
+
+
 def test_an_entry_moved_into_a_subgroup_is_still_its_accounts_entry(home):
     """KeePassXC users sort entries into subgroups (by OU): still found, and never enrolled twice."""
     expected = enrolled(home)

@@ -198,30 +198,34 @@ _NOT_XML = re.compile("[^\u0020-\ud7ff\u0009\u000a\u000d\ue000-\ufffd\U00010000-
 
 def _unprotect(self, tree, con, path):  # noqa: ARG001 - pykeepass's Adapter._decode signature
     """pykeepass's ``UnprotectedStream._decode`` with one call of the inner stream cipher: every protected
-    value in document order (pykeepass's own XPath), decrypted as the one stream KeePass wrote, where
-    pykeepass calls the cipher once a value (a third of reading 10,000 entries). A value that does not
-    decrypt is an error here: pykeepass logs it and keeps its ciphertext, which would be shown as a
-    password."""
+    value in document order (the values pykeepass's XPath selects), decrypted as the one stream KeePass
+    wrote, where pykeepass calls the cipher once a value (a third of reading 10,000 entries). A value that
+    does not decrypt is an error here: pykeepass logs it and keeps its ciphertext, which would be shown as
+    a password. The protected values are found by the survey's pass (``_walk``), which refuses what
+    KeePass never writes before anything is decrypted; its answer is kept for ``_open_database``."""
     import binascii
 
+    _LOOKED.clear()
+    elements: list = []
+    suspect, keys = _walk(tree, elements)
     cipher = self.get_cipher(self.protected_stream_key(con))
-    elements, raws = [], []
-    for element in tree.xpath(self.protected_xpath):
-        if element.text is None:
-            continue
+    raws = []
+    for element in elements:
         try:
             raws.append(base64.b64decode(element.text))
         except (binascii.Error, ValueError):
             raise _Undecrypted(tree.getpath(element)) from None
-        elements.append(element)
     plain, at = cipher.decrypt(b"".join(raws)) if raws else b"", 0
+    texts: list[str] = []
     for element, raw in zip(elements, raws, strict=True):
         piece, at = plain[at:at + len(raw)], at + len(raw)
         try:
             text = piece.decode("utf-8")
         except UnicodeDecodeError:
             raise _Undecrypted(tree.getpath(element)) from None
-        element.text = text if text.isprintable() else _NOT_XML.sub("", text)
+        element.text = text = text if text.isprintable() else _NOT_XML.sub("", text)
+        texts.append(text)
+    _LOOKED.update(tree=tree, suspect=suspect or _otp_keys(keys) or "otpauth:" in "\x00".join(texts).lower())
     return tree
 
 
@@ -371,11 +375,18 @@ def _open_database(data: bytes, password: str | None, key: bytes | None, *, wher
     except _Undecrypted:
         raise CorruptError(f"{where} holds a protected value that does not decrypt: it was crafted or damaged; "
                            "restore it from a copy") from None
+    except _Crafted as crafted:
+        raise _crafted_error(where, crafted) from None
     except _Passed as passed:
         raise passed.error from None  # the caller's work done meanwhile failed: its own error
     except Exception:  # construct raises many kinds on truncated or damaged input
         raise CorruptError(f"{where} is truncated or corrupted: restore it from a copy") from None
-    return kp, survey(kp, where)  # what KeePass never writes refused; and may a seed be in it?
+    finally:
+        looked = dict(_LOOKED)
+        _LOOKED.clear()
+    if looked.get("tree") is kp.tree:  # surveyed while it was read (what KeePass never writes refused)
+        return kp, looked["suspect"]
+    return kp, survey(kp, where)  # may a seed be in it?
 
 
 class _Passed(Exception):  # noqa: N818 - not an error of its own: carries the caller's
@@ -390,24 +401,29 @@ class _Undecrypted(Exception):  # noqa: N818 - turned into a CorruptError by the
     """A value marked protected that does not decrypt (pykeepass kept its ciphertext)."""
 
 
-def survey(kp, where: str) -> bool:
-    """One pass over the XML (lxml's iteration; an XPath per check costs several passes): refuse what KeePass
-    and KeePassXC never write, where readers differ (KeePassXC reads a lower-case Protected="true" as
-    protected, pykeepass as plain text; a comment or an instruction inside a value cuts it for one reader,
-    not the other; a DOCTYPE and its entities; two entries or groups with one UUID). Returns whether a
-    seed may be in it (a field named like a TOTP field, or 'otpauth:' in any value): the cheap look
-    before the exact rule (``Vault.segregation_problems``)."""
+class _Crafted(Exception):  # noqa: N818 - turned into a CorruptError (naming the file) by the caller
+    """What KeePass and KeePassXC never write, found in the XML."""
+
+
+# The last tree _unprotect read, and whether a seed may be in it: taken by _open_database right after.
+_LOOKED: dict = {}
+
+
+def _walk(tree, protected: list | None = None) -> tuple[bool, set[str]]:
+    """The survey's one pass over the XML (lxml's iteration; an XPath per check costs several passes):
+    refuse (``_Crafted``) what KeePass and KeePassXC never write, where readers differ (KeePassXC reads a
+    lower-case Protected="true" as protected, pykeepass as plain text; a comment or an instruction inside
+    a value cuts it for one reader, not the other; a DOCTYPE and its entities; two entries or groups with
+    one UUID). Returns (is 'otpauth:' in a value, every field name). With ``protected`` (a list; the
+    values still encrypted), the values marked protected are put in it, in document order, and left out
+    of the look."""
     from lxml import etree
 
-    tree = kp.tree
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise CorruptError(f"{where} declares a DOCTYPE, which KeePass never writes: it was crafted or damaged; "
-                           "restore it from a copy")
+        raise _Crafted("declares a DOCTYPE")
 
-    def crafted(what: str, node) -> CorruptError:
-        at = tree.getpath(node if isinstance(node.tag, str) else node.getparent())
-        return CorruptError(f"{where} holds {what} (at {at}), which KeePass never writes: it was crafted or "
-                            "damaged; restore it from a copy")
+    def at(node) -> str:
+        return tree.getpath(node if isinstance(node.tag, str) else node.getparent())
 
     texts: list[str] = []  # looked at a few thousand at a time: never a second copy of every value
     suspect = False
@@ -416,9 +432,14 @@ def survey(kp, where: str) -> bool:
     for node in tree.iter("Value", "Key", "UUID", etree.Comment, etree.ProcessingInstruction):
         tag = node.tag
         if tag == "Value":
-            protected = node.get("Protected")
-            if protected is not None and protected not in ("True", "False"):
-                raise crafted(f"Protected={protected!r}", node)
+            marked = node.get("Protected")
+            if marked is not None and marked != "False":
+                if marked != "True":
+                    raise _Crafted(f"holds Protected={marked!r} (at {at(node)})")
+                if protected is not None:
+                    if node.text is not None:
+                        protected.append(node)
+                    continue
             if node.text:
                 texts.append(node.text)
                 if len(texts) >= 8192:
@@ -431,14 +452,33 @@ def survey(kp, where: str) -> bool:
             owner = node.getparent()
             if owner.tag in seen and owner.getparent() is not None and owner.getparent().tag != "History":
                 if node.text in seen[owner.tag]:
-                    raise CorruptError(f"{where} has two {owner.tag.lower()}s with one UUID ({node.text}), which "
-                                       "KeePass never writes: it was crafted or damaged; restore it from a copy")
+                    raise _Crafted(f"has two {owner.tag.lower()}s with one UUID ({node.text})")
                 seen[owner.tag].add(node.text)
         else:
-            raise crafted("a comment" if tag is etree.Comment else "a processing instruction", node)
-    low_keys = {k.strip().lower() for k in keys}
-    return suspect or "otpauth:" in "\x00".join(texts).lower() or any(
-        k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in low_keys)
+            raise _Crafted(f"holds {'a comment' if tag is etree.Comment else 'a processing instruction'} "
+                           f"(at {at(node)})")
+    return suspect or "otpauth:" in "\x00".join(texts).lower(), keys
+
+
+def _otp_keys(keys: set[str]) -> bool:
+    """Is one of these field names a TOTP field's (KeePass's, KeePassXC's, or 'otp')?"""
+    return any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in {k.strip().lower() for k in keys})
+
+
+def _crafted_error(where: str, crafted: _Crafted) -> CorruptError:
+    return CorruptError(f"{where} {crafted}, which KeePass never writes: it was crafted or damaged; "
+                        "restore it from a copy")
+
+
+def survey(kp, where: str) -> bool:
+    """Refuse what KeePass never writes in an opened database (``_walk``); returns whether a seed may be
+    in it (a field named like a TOTP field, or 'otpauth:' in any value): the cheap look before the exact
+    rule (``Vault.segregation_problems``)."""
+    try:
+        suspect, keys = _walk(kp.tree)
+    except _Crafted as crafted:
+        raise _crafted_error(where, crafted) from None
+    return suspect or _otp_keys(keys)
 
 
 def _key_bytes(key_file: Path | None) -> bytes | None:
@@ -556,17 +596,6 @@ class Vault(fsutil.StoredFile):
         return known
 
     # ------------------------------------------------------------ checks
-    def _field_sets(self):
-        """(the entry's fields, fields) of every entry, and of each of its history items."""
-        for element in self.tree.iter("Entry"):
-            if element.getparent().tag == "History":
-                continue  # read below, with its entry
-            fields = self._fields_of(element)
-            yield fields, fields
-            for history in element.iterchildren("History"):
-                for item in history.iterchildren("Entry"):
-                    yield fields, _fields(item)
-
     def segregation_problems(self) -> list[str]:
         """Each place that holds an MFA seed: an otp or TOTP field, ``otpauth:`` in any value (of an entry,
         its history, a group's or the database's custom data) or in any attachment."""
@@ -600,15 +629,22 @@ class Vault(fsutil.StoredFile):
             raise SegregationError(problems[0])
 
     def seed_check_text(self) -> str:
-        """Every value joined by NULs, each entry's notes left out when they are exactly the text rootkeeper
-        wrote for it: that text holds no seed, and the id, name and e-mail filled into it are values of
-        their own. What the cross-store seed check reads (a 100,000-entry vault is mostly that text)."""
-        def values(fields: dict[str, str]):
-            ours = ENTRY_NOTES.format(id=fields.get("AccountId", ""), name=fields.get("Title", ""),
-                                      email=fields.get("Email", ""))
-            return (v for k, v in fields.items() if v and not (k == "Notes" and v == ours))
-
-        return "\x00".join(v for _entry, fields in self._field_sets() for v in values(fields))
+        """Every value of every entry and history item joined by NULs, the notes left out when they are
+        exactly the text rootkeeper wrote for that item: that text holds no seed, and the id, name and
+        e-mail filled into it are values of their own. What the cross-store seed check reads (a
+        100,000-entry vault is mostly that text)."""
+        values: list[str] = []
+        for element in self.tree.iter("Entry"):
+            if element.getparent().tag == "History":
+                continue  # read below, with its entry
+            items = [self._fields_of(element)]
+            items += [_fields(item) for history in element.iterchildren("History") for item in history.iterchildren("Entry")]
+            for fields in items:
+                notes = fields.get("Notes")
+                ours = bool(notes) and notes == ENTRY_NOTES.format(
+                    id=fields.get("AccountId", ""), name=fields.get("Title", ""), email=fields.get("Email", ""))
+                values += [v for k, v in fields.items() if v and not (ours and k == "Notes")]
+        return "\x00".join(values)
 
     def password_values(self) -> set[str]:
         """The password of every entry of an account (active and retired)."""
