@@ -6,9 +6,10 @@ vault entry, seed rows) and serves ``list``, ``org reconcile`` and ``org audit``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from . import segregation
 
 if TYPE_CHECKING:
     from .seeds import SeedRow, SeedStore
@@ -86,24 +87,6 @@ class Inventory:
     problems: list[str]
 
 
-_TOKEN = re.compile(r"(?:[A-Z2-7]{4}[ -]){3,}[A-Z2-7]{2,}|[A-Z2-7]{16,}")
-# Every token lies in a run of base32 characters, spaces and hyphens: the runs long enough are found
-# first (one simple pattern, twice as fast over a large vault), then the tokens within them.
-_RUN = re.compile(r"[A-Z2-7][A-Z2-7 -]{14,}[A-Z2-7]")
-
-
-def _holds_seed(value: str, seeds: set[str], lengths: set[int]) -> bool:
-    """Does ``value`` contain one of ``seeds``, written whole or in spaced groups of four?"""
-    if len(value) < 16:
-        return False
-    for token in (token for run in _RUN.findall(value.upper()) for token in _TOKEN.findall(run)):
-        token = token.replace(" ", "").replace("-", "").rstrip("=")
-        for length in lengths:
-            if any(token[i:i + length] in seeds for i in range(len(token) - length + 1)):
-                return True
-    return False
-
-
 def inventory(index: CustodyIndex) -> Inventory:
     """Every account either store knows, its custody state, and any breach of the segregation rule."""
     vault, store = index.vault, index.store
@@ -128,19 +111,10 @@ def inventory(index: CustodyIndex) -> Inventory:
                     state.drift.append(f"name: vault {state.name!r}, seed store {row.account_name!r}")
                 if row.email.lower() != state.email.lower():
                     state.drift.append(f"e-mail: vault {state.email!r}, seed store {row.email!r}")
+    if vault is not None:
+        problems += vault.segregation_problems()  # a seed inside the vault
     if vault is not None and store is not None:
-        # The segregation rule, checked across both stores.
-        seeds = {r.seed for r in index.rows}
-        lengths = {len(seed) for seed in seeds}
-        # One pass of the token pattern over every value at once (tokens cannot cross the separator).
-        if _holds_seed(vault.seed_check_text(), seeds, lengths):
-            problems.append("an MFA seed from the seed store is also in the vault: delete it from the vault "
-                            "(and from the entry's history) in KeePassXC")
-        cells = {cell for row in index.rows for cell in row.cells()}
-        for entry in [*index.entries.values(), *index.retired] if vault.password_values() & cells else []:
-            pw = vault.password(entry)
-            if len(pw) >= 8 and pw in cells:
-                problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")
+        problems += segregation.across(vault, [*index.entries.values(), *index.retired], index.rows)
     for state in states.values():
         state.vault_known, state.seeds_known = vault is not None, store is not None
     for state in states.values():

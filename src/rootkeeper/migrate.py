@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .accounts import Account, render_email
-from .errors import ExistsError, InputError, NotFoundError, SegregationError
+from .errors import ExistsError, InputError, NotFoundError
 from .journal import batch
+from .segregation import refuse_secret_columns
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
 ID_COLUMNS = ("account #", "account id", "accountid")
 NAME_COLUMNS = ("account name", "name")
 EMAIL_COLUMNS = ("account email", "email")
-_REFUSED = ("seed", "secret", "totp", "otp", "password", "pass")
-
-
 @dataclass
 class Migrated:
     count: int
@@ -45,12 +43,7 @@ def read_accounts(text: str, source: str) -> list[tuple[str, str, str]]:
         raise InputError(f"{source} is empty: it needs a header row 'Account #,Account Name,Account Email'") from None
     except csv.Error as exc:
         raise InputError(f"{source} line 1 is not valid CSV ({exc}): fix the quoting") from None
-    for column in header:
-        if any(word in column.split() or column.replace(" ", "") == word for word in _REFUSED):
-            raise SegregationError(
-                f"{source} has a column {column!r}: adopt reads account ids, names and e-mails only, never a "
-                "seed or a password; give the file without that column (for the write-up's table: cut -d, -f1-3)"
-            )
+    refuse_secret_columns(header, source)
 
     def where(names: tuple[str, ...]) -> int | None:
         return next((header.index(n) for n in names if n in header), None)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import fsutil
+from . import fsutil, segregation
 from .accounts import SIGNIN_URL, Account, is_account_id, lookup, shown_path
 from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 
@@ -44,8 +44,6 @@ ENTRY_NOTES = (
     "password, restore lost IAM administrator access, S3 MFA delete, some billing and support-plan "
     "changes, GovCloud sign-up. Record every use (rootkeeper password {id} --reason ...)."
 )
-_OTP_KEYS = {"otp", "totp seed", "totp settings"}
-_OTP_PREFIXES = ("timeotp-", "hmacotp-")
 _RESERVED = {"Title", "UserName", "Password", "URL", "Notes"}
 
 
@@ -72,15 +70,12 @@ class KdfParams:
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _LOW_KEY = f"translate(normalize-space(Key), '{_UPPER}', '{_LOWER}')"
-# The seed rule in one pass over the XML (lxml's C): a String named like a TOTP field, or any value
-# (entry field, history item, custom data) holding 'otpauth:' in any case.
-_SEED_XPATH = (
-    "//String[" + " or ".join([f"{_LOW_KEY} = '{k}'" for k in sorted(_OTP_KEYS)]
-                              + [f"starts-with({_LOW_KEY}, '{p}')" for p in _OTP_PREFIXES]) + "]"
-    " | //Value[contains(translate(., 'OTPAUH', 'otpauh'), 'otpauth:')][not(parent::String[" +
-    " or ".join([f"{_LOW_KEY} = '{k}'" for k in sorted(_OTP_KEYS)]
-                + [f"starts-with({_LOW_KEY}, '{p}')" for p in _OTP_PREFIXES]) + "])]"
-)
+# The segregation rule's look for a seed (segregation.py) as one pass over the XML (lxml's C): a String
+# named like a TOTP field, or any value (entry field, history item, custom data) holding 'otpauth:' in any case.
+_OTP_FIELD = " or ".join([f"{_LOW_KEY} = '{k}'" for k in sorted(segregation.OTP_FIELDS)]
+                         + [f"starts-with({_LOW_KEY}, '{p}')" for p in segregation.OTP_FIELD_PREFIXES])
+_SEED_XPATH = (f"//String[{_OTP_FIELD}] | //Value[contains(translate(., '{segregation.URI_MARK.upper()}', "
+               f"'{segregation.URI_MARK}'), '{segregation.URI_MARK}')][not(parent::String[{_OTP_FIELD}])]")
 
 
 def _owner(node) -> str:
@@ -225,7 +220,7 @@ def _unprotect(self, tree, con, path):  # noqa: ARG001 - pykeepass's Adapter._de
             raise _Undecrypted(tree.getpath(element)) from None
         element.text = text = text if text.isprintable() else _NOT_XML.sub("", text)
         texts.append(text)
-    _LOOKED.update(tree=tree, suspect=suspect or _otp_keys(keys) or "otpauth:" in "\x00".join(texts).lower())
+    _LOOKED.update(tree=tree, suspect=suspect or _otp_field(keys) or segregation.mentions_uri(texts))
     return tree
 
 
@@ -443,7 +438,7 @@ def _walk(tree, protected: list | None = None) -> tuple[bool, set[str]]:
             if node.text:
                 texts.append(node.text)
                 if len(texts) >= 8192:
-                    suspect = suspect or "otpauth:" in "\x00".join(texts).lower()
+                    suspect = suspect or segregation.mentions_uri(texts)
                     texts.clear()
         elif tag == "Key":
             if node.text:
@@ -457,12 +452,11 @@ def _walk(tree, protected: list | None = None) -> tuple[bool, set[str]]:
         else:
             raise _Crafted(f"holds {'a comment' if tag is etree.Comment else 'a processing instruction'} "
                            f"(at {at(node)})")
-    return suspect or "otpauth:" in "\x00".join(texts).lower(), keys
+    return suspect or segregation.mentions_uri(texts), keys
 
 
-def _otp_keys(keys: set[str]) -> bool:
-    """Is one of these field names a TOTP field's (KeePass's, KeePassXC's, or 'otp')?"""
-    return any(k in _OTP_KEYS or k.startswith(_OTP_PREFIXES) for k in {k.strip().lower() for k in keys})
+def _otp_field(keys: set[str]) -> bool:
+    return any(segregation.is_otp_field(key) for key in keys)
 
 
 def _crafted_error(where: str, crafted: _Crafted) -> CorruptError:
@@ -478,7 +472,7 @@ def survey(kp, where: str) -> bool:
         suspect, keys = _walk(kp.tree)
     except _Crafted as crafted:
         raise _crafted_error(where, crafted) from None
-    return suspect or _otp_keys(keys)
+    return suspect or _otp_field(keys)
 
 
 def _key_bytes(key_file: Path | None) -> bytes | None:
@@ -604,20 +598,15 @@ class Vault(fsutil.StoredFile):
         for node in self.tree.xpath(_SEED_XPATH) if suspect else ():
             owner = _owner(node)
             field = node.findtext("Key") if node.tag == "String" else node.getparent().findtext("Key")
-            problems.append(
-                f"{owner} holds an MFA seed ({'field' if node.getparent().tag != 'Item' else 'custom data'} "
-                f"{(field or '').strip()!r}): the vault must never hold seeds; move it to the seed store "
-                "(rootkeeper seeds import) and delete it in KeePassXC, including the entry's history"
-            )
-        seeded = {index for index, data in enumerate(self.kp.binaries) if b"otpauth:" in data.lower()}
+            kind = "field" if node.getparent().tag != "Item" else "custom data"
+            problems.append(segregation.seed_in_vault(owner, f"{kind} {(field or '').strip()!r}"))
+        mark = segregation.URI_MARK.encode()
+        seeded = {index for index, data in enumerate(self.kp.binaries) if mark in data.lower()}
         for reference in self.tree.iter("Binary") if seeded else ():
             value = reference.find("Value")
             if value is not None and value.get("Ref", "").isascii() and value.get("Ref", "").isdigit() and int(value.get("Ref")) in seeded:
-                problems.append(
-                    f"{_owner(reference)} holds an MFA seed (attachment {reference.findtext('Key') or ''!r}): "
-                    "the vault must never hold seeds; move it to the seed store (rootkeeper seeds import) and "
-                    "delete the attachment in KeePassXC, including the entry's history"
-                )
+                problems.append(segregation.seed_in_vault(_owner(reference), f"attachment {reference.findtext('Key') or ''!r}",
+                                                          "delete the attachment"))
         if seeded and not problems:  # an attachment no entry names still sits in the file
             problems.append("the vault holds an MFA seed in an attachment no entry names: save the database in "
                             "KeePassXC to drop it, then check again")

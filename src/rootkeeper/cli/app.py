@@ -312,8 +312,6 @@ def list_(as_json, only):
     vault = ws.vault(segregation=False, with_seeds=only is None) if only in (None, "vault") else None
     store = ws.seeds() if only in (None, "seeds") else None
     inv = inventory(CustodyIndex.build(vault, store))
-    if vault is not None:
-        inv.problems[:0] = vault.segregation_problems()  # a check that found a problem: exit 1
     unrecognised = vault.unrecognised() if vault is not None else []
     if as_json:
         emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems,

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from ..accounts import is_account_id, render_email, shown_as, validate_account_id, validate_email, validate_name
-from ..errors import CorruptError, InputError, SegregationError
+from ..errors import CorruptError, InputError
+from ..segregation import refuse_password_columns
 from ..totp import ALGORITHMS, provisioning_uri
 
 BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
@@ -32,9 +33,6 @@ PIN_PREFIX = "Recipients sha256:"
 _BASE32 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):mfa/[A-Za-z0-9_+=,.@/-]{1,512}$")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", re.ASCII)
-_PASSWORDISH = re.compile(r"pass(word)?|pwd|secret\s*key\s*password", re.I)
-
-
 @dataclass
 class SeedRow:
     account_id: str
@@ -159,15 +157,6 @@ def _row_from_mapping(cells: dict[str, str], where: str, email_template: str | N
     )
 
 
-def _refuse_password_columns(header: list[str], source: str) -> None:
-    for column in header:
-        if _PASSWORDISH.search(column or ""):
-            raise SegregationError(
-                f"{source} has a column {column.strip()!r}: the seed store never holds passwords; "
-                "remove that column (passwords belong in the vault) and import again"
-            )
-
-
 def recipients_fingerprint(recipients: list[str]) -> str:
     """128 bits of SHA-256 over the sorted set of age recipients."""
     import hashlib
@@ -186,7 +175,7 @@ def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], 
         raise CorruptError(f"{source} is empty or not CSV: restore it from a copy") from None
     if header[:4] != BASE_HEADER:
         raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}: restore it from a copy")
-    _refuse_password_columns(header, source)
+    refuse_password_columns(header, source)
     pins = [h[len(PIN_PREFIX):] for h in header[4:] if h.startswith(PIN_PREFIX)]
     if len(pins) > 1 or (pins and not (re.fullmatch(r"[0-9a-f]{32}", pins[0]) and header[-1].startswith(PIN_PREFIX))):
         raise CorruptError(f"{source} has a damaged recipients pin in its header: restore it from a copy")
@@ -274,7 +263,7 @@ def parse_csv(text: str, source: str, *, email_template: str | None = None) -> P
             f"{source} line 1 is not the expected header (a file without one?): the first four columns must be "
             f"exactly {','.join(BASE_HEADER)}"
         )
-    _refuse_password_columns(header, source)
+    refuse_password_columns(header, source)
     for position, name in enumerate(names):
         if name and names.index(name) != position:
             raise InputError(
@@ -320,7 +309,7 @@ def parse_pipe_table(text: str, source: str, email_template: str | None = None) 
             names = [n for n in names if n and not set(n) <= set("-")]
             if names[:4] != [h.lower() for h in BASE_HEADER]:
                 raise InputError(f"{where}: the table header must start with {' | '.join(BASE_HEADER)}")
-            _refuse_password_columns(names, source)
+            refuse_password_columns(names, source)
             header_seen = True
             continue
         if len(cells) < 4:

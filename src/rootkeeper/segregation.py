@@ -1,0 +1,109 @@
+"""The segregation rule: the vault never holds a second factor, the seed store never holds a password.
+
+Every form of the rule lives here; whoever enforces it calls it:
+- what a seed looks like inside the vault (a field named like a TOTP field, ``otpauth:`` in a value):
+  ``vault.py`` applies it to the KeePass XML (fields, history, custom data, attachments);
+- a seed of the seed store written anywhere in the vault, a vault password anywhere in the seed store
+  (``across``): ``list`` checks both stores against each other;
+- a column of an imported file that names a password (seed imports) or any secret (the account lists
+  ``adopt`` reads).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .errors import SegregationError
+
+# Field names under which KeePass, KeePassXC and their plug-ins keep a TOTP seed (compared trimmed and in
+# lower case), and the mark of a seed URI in any value (compared in lower case).
+OTP_FIELDS = frozenset({"otp", "totp seed", "totp settings"})
+OTP_FIELD_PREFIXES = ("timeotp-", "hmacotp-")
+URI_MARK = "otpauth:"
+
+
+def is_otp_field(name: str) -> bool:
+    """Is ``name`` a field under which a TOTP seed is kept?"""
+    name = name.strip().lower()
+    return name in OTP_FIELDS or name.startswith(OTP_FIELD_PREFIXES)
+
+
+def mentions_uri(texts: Iterable[str]) -> bool:
+    """Does any of ``texts`` hold ``otpauth:`` (in any case)? Looked at a few thousand at a time: never a
+    second copy of every value."""
+    chunk: list[str] = []
+    for text in texts:
+        if text:
+            chunk.append(text)
+            if len(chunk) >= 8192:
+                if URI_MARK in "\x00".join(chunk).lower():
+                    return True
+                chunk.clear()
+    return URI_MARK in "\x00".join(chunk).lower()
+
+
+def seed_in_vault(owner: str, what: str, remove: str = "delete it") -> str:
+    """The finding for a seed found in the vault (``owner`` holds it as ``what``)."""
+    return (f"{owner} holds an MFA seed ({what}): the vault must never hold seeds; move it to the seed store "
+            f"(rootkeeper seeds import) and {remove} in KeePassXC, including the entry's history")
+
+
+_TOKEN = re.compile(r"(?:[A-Z2-7]{4}[ -]){3,}[A-Z2-7]{2,}|[A-Z2-7]{16,}")
+# Every token lies in a run of base32 characters, spaces and hyphens: the runs long enough are found
+# first (one simple pattern, twice as fast over a large vault), then the tokens within them.
+_RUN = re.compile(r"[A-Z2-7][A-Z2-7 -]{14,}[A-Z2-7]")
+
+
+def holds_seed(value: str, seeds: set[str]) -> bool:
+    """Does ``value`` contain one of ``seeds``, written whole or in spaced groups of four?"""
+    if len(value) < 16:
+        return False
+    lengths = {len(seed) for seed in seeds}
+    for token in (token for run in _RUN.findall(value.upper()) for token in _TOKEN.findall(run)):
+        token = token.replace(" ", "").replace("-", "").rstrip("=")
+        for length in lengths:
+            if any(token[i:i + length] in seeds for i in range(len(token) - length + 1)):
+                return True
+    return False
+
+
+def across(vault, entries, rows) -> list[str]:
+    """The rule checked across both stores: a seed of the seed store anywhere in the vault (every value
+    joined: tokens cannot cross the separator), the password of one of ``entries`` anywhere in the seed
+    store's ``rows``."""
+    problems = []
+    if holds_seed(vault.seed_check_text(), {r.seed for r in rows}):
+        problems.append("an MFA seed from the seed store is also in the vault: delete it from the vault "
+                        "(and from the entry's history) in KeePassXC")
+    cells = {cell for row in rows for cell in row.cells()}
+    for entry in entries if vault.password_values() & cells else []:
+        password = vault.password(entry)
+        if len(password) >= 8 and password in cells:
+            problems.append(f"the password of account {entry.account_id} is in the seed store: remove it")
+    return problems
+
+
+_PASSWORD_COLUMN = re.compile(r"pass(word)?|pwd|secret\s*key\s*password", re.I)
+_SECRET_WORDS = ("seed", "secret", "totp", "otp", "password", "pass")
+
+
+def refuse_password_columns(header: list[str], source: str) -> None:
+    """A seed import never carries passwords: refuse a column that names one."""
+    for column in header:
+        if _PASSWORD_COLUMN.search(column or ""):
+            raise SegregationError(
+                f"{source} has a column {column.strip()!r}: the seed store never holds passwords; "
+                "remove that column (passwords belong in the vault) and import again"
+            )
+
+
+def refuse_secret_columns(header: list[str], source: str) -> None:
+    """An account list (``adopt --accounts``) carries ids, names and e-mails only: refuse a column that
+    names a seed or a password (``header`` in lower case)."""
+    for column in header:
+        if any(word in column.split() or column.replace(" ", "") == word for word in _SECRET_WORDS):
+            raise SegregationError(
+                f"{source} has a column {column!r}: adopt reads account ids, names and e-mails only, never a "
+                "seed or a password; give the file without that column (for the write-up's table: cut -d, -f1-3)"
+            )
