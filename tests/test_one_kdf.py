@@ -6,7 +6,7 @@ import argon2.low_level
 
 from rootkeeper import breakglass, ceremony
 from rootkeeper.accounts import Account
-from rootkeeper.config import load
+from rootkeeper.settings import of_config
 from rootkeeper.workspace import Credentials, Workspace
 
 
@@ -22,7 +22,7 @@ def test_enrolling_many_accounts_derives_the_vault_key_once(home, monkeypatch):
 
     monkeypatch.setattr(argon2.low_level, "hash_secret_raw", counting)
     identity = [ln for ln in home.identity.read_text().splitlines() if ln.startswith("AGE-SECRET-KEY-")]
-    ws = Workspace(load(str(home.config)), Credentials(lambda: conftest.VAULT_PASSWORD, lambda: "", lambda: identity))
+    ws = Workspace(of_config(home.config), Credentials(lambda: conftest.VAULT_PASSWORD, lambda: "", lambda: identity))
     for i in range(25):
         account = Account(f"{i + 1:012d}", f"acct-{i}", f"a{i}@example.com")
         ceremony.save_password(ws, account)

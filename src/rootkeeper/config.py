@@ -1,13 +1,12 @@
 """``rootkeeper.toml``: paths and settings, never a secret.
 
-Found at ``--config FILE``, else ``$ROOTKEEPER_CONFIG``, else ``./rootkeeper.toml``.
+Found at ``--config FILE``, else ``$ROOTKEEPER_CONFIG``, else ``./rootkeeper.toml`` (``settings.resolve``).
 Relative paths in it are relative to the file's own directory.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -48,10 +47,11 @@ def _str(table: dict, key: str, where: str) -> str | None:
     return value
 
 
-def load(explicit: str | None) -> Config:
-    """Load the configuration; a missing default file gives an empty Config."""
-    chosen = explicit or os.environ.get("ROOTKEEPER_CONFIG") or None
-    path = Path(chosen) if chosen else Path(DEFAULT_NAME)
+def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
+    """Load the configuration at ``path`` (None: ./rootkeeper.toml). A file named explicitly (--config,
+    ROOTKEEPER_CONFIG: ``settings.resolve`` says which) must exist; a missing default gives an empty Config."""
+    chosen = path is not None if explicit is None else explicit
+    path = Path(path) if path is not None else Path(DEFAULT_NAME)
     if not path.exists():
         if chosen:
             raise ConfigError(f"configuration {path} does not exist: check --config / ROOTKEEPER_CONFIG, or run 'rootkeeper init'")

@@ -28,14 +28,9 @@ from pathlib import Path
 from .accounts import shown_path
 from .errors import ExistsError, InputError, LockError, NotFoundError
 
-LOCK_WAIT_SECONDS = 10.0
-
-
-def _lock_wait() -> float:
-    try:
-        return float(os.environ.get("ROOTKEEPER_LOCK_WAIT", LOCK_WAIT_SECONDS))
-    except ValueError:
-        return LOCK_WAIT_SECONDS
+# How long a lock is waited for: the command's setting (ROOTKEEPER_LOCK_WAIT, settings.py), for the
+# process, as the locks it holds are the process's.
+LOCKING = {"wait": 10.0}
 
 
 def real(path: Path) -> Path:
@@ -114,7 +109,7 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
         return
     lock = Path(str(path) + ".lock")
     me = f"{hostname()} {os.getpid()}\n".encode()
-    deadline = time.monotonic() + (_lock_wait() if wait is None else wait)
+    deadline = time.monotonic() + (LOCKING["wait"] if wait is None else wait)
     # The lock appears with its holder already written in it: a candidate file is written first, then
     # hard-linked as the lock (atomic, and refused if the lock exists). Created empty and then written,
     # a lock whose maker was killed in between named no one, and no one could ever break it.

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import fsutil
-from .config import Config
 from .errors import ConfigError
 from .fsutil import StoredFile
 from .journal import Journal
 from .seeds import AGE_MAGIC, SeedStore
 
 if TYPE_CHECKING:
+    from .settings import Settings
     from .vault import Vault
 
 
@@ -34,23 +34,19 @@ class Credentials:
 
 @dataclass
 class Workspace:
-    config: Config
+    settings: Settings  # the command's paths and knobs, resolved once (settings.resolve)
     credentials: Credentials
-    vault_path: Path | None = None
-    seeds_path: Path | None = None
-    key_file: Path | None = None
-    journal_path: Path | None = None
-    stamps: list[tuple[int, str]] = field(default_factory=list)
     writer: bool = False  # hold each store's lock from the moment it is read until it is written
+    stamps: list[tuple[int, str]] = field(default_factory=list)
     _vault: Vault | None = None  # noqa: F821
     _seeds: SeedStore | None = None
     _holds: dict[Path, contextlib.ExitStack] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.vault_path = self.vault_path or self.config.vault
-        self.seeds_path = self.seeds_path or self.config.seeds
-        self.key_file = self.key_file or self.config.vault_key_file
-        self.journal_path = self.journal_path or self.config.journal
+    config = property(lambda self: self.settings.config)
+    vault_path = property(lambda self: self.settings.vault)
+    seeds_path = property(lambda self: self.settings.seeds)
+    key_file = property(lambda self: self.settings.vault_key_file)
+    journal_path = property(lambda self: self.settings.journal)
 
     def require_vault_path(self) -> Path:
         if self.vault_path is None:
@@ -133,8 +129,7 @@ class Workspace:
         return Vault.open(path, self.credentials.vault_password(), self.key_file)
 
     def journal(self) -> Journal:
-        path = self.journal_path or (self.config.base / "rootkeeper-journal.jsonl")
-        return Journal(path)
+        return Journal(self.journal_path)
 
     def journal_ready(self) -> None:
         """Refuse early, before work that cannot be undone (AWS calls), if the journal could not take

@@ -86,3 +86,21 @@ def test_a_reason_that_reads_debug_does_not_turn_on_tracebacks(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.count("error:") == 1
+
+
+def test_the_quick_option_table_is_the_click_commands_own():
+    """quick.py's table of options is click's ``code`` command's, option for option (``--fresh`` alone is
+    left to click, which waits for the next code): a new option of ``code`` or of every command fails here
+    until quick knows it, so the two parsers cannot drift apart."""
+    import click
+
+    cli = build()
+    with cli.make_context("rootkeeper", ["code", "x"]) as ctx:
+        code = cli.get_command(ctx, "code")
+    options = [p for p in code.params if isinstance(p, click.Option)]
+    left_to_click = {"--fresh"}
+    values = {o: p.name for p in options if not p.is_flag for o in p.opts if o not in left_to_click}
+    flags = {o: p.name for p in options if p.is_flag for o in p.opts}
+    own = {o for p in options if p.expose_value for o in p.opts} - left_to_click
+    assert (quick.VALUE_OPTIONS, quick.FLAGS, quick.CODE_OPTIONS) == (values, flags, own)
+    assert all(o.startswith("--") for p in options for o in p.opts + p.secondary_opts)  # quick reads long options

@@ -49,23 +49,23 @@ def main(argv: list[str] | None = None) -> None:
         code = _guarded(lambda: quick.run(request))
     else:
         code = _guarded(lambda: _click_main(args))
-    if argv is None:
-        _exit_now(code)
-    sys.exit(code)
-
-
-def _exit_now(code: int) -> None:
-    """End the process without tearing down what the command built: freeing a 100,000-entry vault's XML
-    and rows object by object takes longer than the command's own output. Every file the command wrote
-    is already closed (written atomically and synced); rootkeeper registers no exit handler."""
-    import os
-
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (| head): nothing more can be said there
             code = code or 2
-    os._exit(code)
+            _to_devnull(stream)
+    sys.exit(code)
+
+
+def _to_devnull(stream) -> None:
+    """What is left in ``stream``'s buffer goes nowhere at exit (Python would report the closed pipe)."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _click_main(args: list[str]) -> int:

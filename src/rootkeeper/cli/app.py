@@ -6,7 +6,6 @@ The command groups live in their own files; ``cli/__init__.py`` registers them a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -22,7 +21,6 @@ from .common import (
     global_options,
     json_flag,
     note,
-    path_of,
     print_table,
     reveal,
     stamps,
@@ -89,31 +87,27 @@ def init(recipients, email_template, kdf_memory_mib, kdf_iterations, kdf_paralle
           --seeds-recipient age1qy... --seeds-recipient age1zz... --email-template 'aws+{id}@corp.example'
     """
     from ..accounts import DEFAULT_EMAIL_TEMPLATE
-    from ..config import DEFAULT_JOURNAL, DEFAULT_NAME
     from ..errors import InputError
     from ..provision import InitPlan, check_master
     from ..provision import init as do_init
     from ..vault import KdfParams
 
-    vault = path_of("vault", "ROOTKEEPER_VAULT")
-    seeds = path_of("seeds", "ROOTKEEPER_SEEDS")
+    chosen = inputs.settings(given, read_config=False)  # init writes the configuration
+    vault, seeds, key_file = chosen.vault, chosen.seeds, chosen.vault_key_file
     if vault is None or seeds is None:
         raise InputError("init needs both --vault PATH and --seeds PATH (on different media)")
-    config_path = Path(given("config") or os.environ.get("ROOTKEEPER_CONFIG") or DEFAULT_NAME)
-    journal = path_of("journal", "ROOTKEEPER_JOURNAL") or config_path.parent / DEFAULT_JOURNAL
-    key_file = path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE")
+    config_path, journal = chosen.config_path, chosen.journal
     plan = InitPlan(config_path=config_path, vault=vault, seeds=seeds, journal=journal, key_file=key_file,
                     recipients=list(recipients), email_template=email_template or DEFAULT_EMAIL_TEMPLATE,
                     kdf=KdfParams(kdf_memory_mib, kdf_iterations, kdf_parallelism),
                     allow_same_directory=allow_same_directory)
     warnings = plan.check()  # refuse before asking for any secret
-    password = inputs.secret("new vault password", given("vault_password_file"), "--vault-password-file",
-                             "ROOTKEEPER_VAULT_PASSWORD", confirm=True)
+    password = inputs.secret("new vault password", chosen.vault_password_file, "--vault-password-file", confirm=True)
     check_master(password, "vault password")
     passphrase = None
     if not recipients:
-        passphrase = inputs.secret("new seed-store passphrase", given("seeds_passphrase_file"),
-                                   "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE", confirm=True)
+        passphrase = inputs.secret("new seed-store passphrase", chosen.seeds_passphrase_file,
+                                   "--seeds-passphrase-file", confirm=True)
     do_init(plan, password, passphrase)
     warn_all(warnings)
     note(f"created vault {vault} (KDBX 4, Argon2id {kdf_memory_mib} MiB x {kdf_iterations}, {kdf_parallelism} lanes)")
@@ -458,6 +452,7 @@ def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, 
     if entry is not None or account_id is not None or email is not None:
         raise InputError("--accounts FILE adopts many: drop ENTRY_TITLE, --account-id and --email (the file gives them)")
     from .. import migrate
+    from ..settings import SECRETS
     from ..vault import read_keepass
 
     text, source = inputs.read_input_file(accounts_file, "accounts file")
@@ -465,7 +460,7 @@ def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, 
     old = None
     if from_db is not None:
         secret = inputs.secret(f"password of {Path(from_db).name}", from_password_file, "--from-password-file",
-                               "ROOTKEEPER_FROM_PASSWORD")
+                               env=SECRETS["migrated database's password"])
         old = read_keepass(Path(from_db), secret, Path(from_key_file) if from_key_file else None)
     ws = workspace(writer=True)
     done = migrate.adopt_accounts(ws, rows, source, old=old, old_name=Path(from_db).name if from_db else "")

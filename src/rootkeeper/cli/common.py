@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -114,13 +112,11 @@ def complete_account(ctx: click.Context, _param, incomplete: str):
     records (the configuration says where it is). A store is never opened to complete."""
     from click.shell_completion import CompletionItem
 
-    from ..config import load
     from ..journal import Journal
+    from ..settings import resolve
 
     try:
-        config = load(ctx.meta.get("rk.config"))
-        journal = Journal(ctx.meta.get("rk.journal") or os.environ.get("ROOTKEEPER_JOURNAL") or config.journal
-                          or config.base / "rootkeeper-journal.jsonl")
+        journal = Journal(resolve(lambda name: ctx.meta.get(f"rk.{name}")).journal)
         seen: dict[str, str] = {}
         for record in journal.records():
             account_id, name = record.get("account_id"), record.get("account_name")
@@ -162,21 +158,12 @@ def given(name: str):
     return click.get_current_context().meta.get(f"rk.{name}")
 
 
-def path_of(name: str, env: str) -> Path | None:
-    """A path option, else its environment variable."""
-    return inputs.path_option(given, name, env)
-
-
-def workspace(*, writer: bool = False):
+def workspace(*, writer: bool = False, **overrides):
     """The stores and the journal of this command (``inputs.make_workspace`` from its options); the locks
     a writer holds are released when the command ends, however it ends."""
-    ws = inputs.make_workspace(given, writer=writer)
+    ws = inputs.make_workspace(given, writer=writer, **overrides)
     click.get_current_context().call_on_close(ws.release)
-    _KEPT.append(ws)  # freed with the process (cli.main exits without tearing down: see _exit_now)
     return ws
-
-
-_KEPT: list = []
 
 
 # ------------------------------------------------------------------ printing

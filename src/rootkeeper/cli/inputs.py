@@ -15,6 +15,7 @@ from ..accounts import shown_path
 from ..errors import InputError
 
 if TYPE_CHECKING:
+    from ..settings import Settings
     from ..workspace import Workspace
 
 
@@ -59,9 +60,14 @@ def read_file_secret(path: str, what: str) -> str:
     return _first_line(data, what, shown_path(path))
 
 
-def secret(what: str, file_opt: str | None, file_flag: str, env: str, *, confirm: bool = False) -> str:
+def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = False, env: str | None = None) -> str:
+    """A secret from its file (``-``: stdin), else its environment variable (``settings.SECRETS[what]``,
+    or ``env``), else a hidden prompt on a terminal."""
+    from ..settings import SECRETS
+
     if file_opt:
         return read_file_secret(file_opt, what)
+    env = env or SECRETS[what.removeprefix("new ")]
     value = os.environ.get(env)
     if value:
         return value
@@ -76,21 +82,21 @@ def secret(what: str, file_opt: str | None, file_flag: str, env: str, *, confirm
     raise InputError(f"no {what}: give {file_flag} FILE (or - for stdin), set {env}, or run on a terminal")
 
 
-def identities(path: str | None, shares: str | None = None, recipients: list[str] | None = None) -> list[str] | None:
+def identities(settings: Settings) -> list[str] | None:
     """The seed store's identities: from an identity file, or rebuilt in memory from key shares (a file of
     SLIP-39 mnemonics; their passphrase, if any, from ROOTKEEPER_SHARES_PASSPHRASE)."""
     from ..seeds import read_identity_file
+    from ..settings import secret_from_environment
 
-    shares = shares or os.environ.get("ROOTKEEPER_SEEDS_SHARES")
-    if shares and not (path or os.environ.get("ROOTKEEPER_SEEDS_IDENTITY")):
+    chosen, shares = settings.seeds_identity, settings.seeds_shares
+    if shares and not chosen:
         from ..custody import require
         from ..custody.shares import combine, read_mnemonics
 
         require(("shamir_mnemonic",), "--seeds-shares")
         text, source = read_input_file(shares, "key shares file", limit=SECRET_FILE_LIMIT)
-        passphrase = os.environ.get("ROOTKEEPER_SHARES_PASSPHRASE", "").encode("utf-8")
-        return [combine(read_mnemonics(text, source), passphrase, recipients or [], source)]
-    chosen = path or os.environ.get("ROOTKEEPER_SEEDS_IDENTITY")
+        passphrase = (secret_from_environment("key shares' passphrase") or "").encode("utf-8")
+        return [combine(read_mnemonics(text, source), passphrase, settings.config.recipients, source)]
     if not chosen:
         return None
     if chosen == "-":
@@ -137,33 +143,34 @@ def reason(given: str | None) -> str:
     return check_reason(answer)
 
 
-def path_option(given: Callable[[str], str | None], name: str, env: str) -> Path | None:
-    """A path option, else its environment variable."""
-    value = given(name) or os.environ.get(env)
-    return Path(value) if value else None
+def settings(given: Callable[[str], str | None], *, read_config: bool = True, **overrides) -> Settings:
+    """The command's settings from its options (``given``: an option's value, None when not given), the
+    environment and the configuration (``settings.resolve``); ``overrides`` replace what a command's own
+    option says instead (paper restore --into). The lock wait applies to every lock the command takes."""
+    import dataclasses
+
+    from .. import fsutil
+    from ..settings import resolve
+
+    resolved = resolve(given, read_config=read_config)
+    resolved = dataclasses.replace(resolved, **overrides) if overrides else resolved
+    fsutil.LOCKING["wait"] = resolved.lock_wait
+    return resolved
 
 
-def make_workspace(given: Callable[[str], str | None], *, writer: bool = False) -> Workspace:
-    """The stores and the journal of a command, from its options (``given``: an option's value, None when
-    not given); secrets are asked for only when a store is opened. ``writer``: the command changes a
-    store, so each store is read under its lock, held until written."""
-    from ..config import load
+def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, **overrides) -> Workspace:
+    """The stores and the journal of a command, from its settings; secrets are asked for only when a store
+    is opened. ``writer``: the command changes a store, so each store is read under its lock, held until
+    written."""
     from ..workspace import Credentials, Workspace
 
-    def path_of(name: str, env: str) -> Path | None:
-        return path_option(given, name, env)
-
-    cfg = load(given("config"))
+    chosen = settings(given, **overrides)
     # each secret is read (or asked for) once per command, however many copies it opens
     creds = Credentials(
-        vault_password=functools.cache(lambda: secret("vault password", given("vault_password_file"),
-                                                      "--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD")),
-        seeds_passphrase=functools.cache(lambda: secret("seed-store passphrase", given("seeds_passphrase_file"),
-                                                        "--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE")),
-        seeds_identities=functools.cache(lambda: identities(given("seeds_identity"), given("seeds_shares"),
-                                                            cfg.recipients)),
+        vault_password=functools.cache(lambda: secret("vault password", chosen.vault_password_file,
+                                                      "--vault-password-file")),
+        seeds_passphrase=functools.cache(lambda: secret("seed-store passphrase", chosen.seeds_passphrase_file,
+                                                        "--seeds-passphrase-file")),
+        seeds_identities=functools.cache(lambda: identities(chosen)),
     )
-    return Workspace(cfg, creds, writer=writer, vault_path=path_of("vault", "ROOTKEEPER_VAULT"),
-                     seeds_path=path_of("seeds", "ROOTKEEPER_SEEDS"),
-                     key_file=path_of("vault_key_file", "ROOTKEEPER_VAULT_KEY_FILE"),
-                     journal_path=path_of("journal", "ROOTKEEPER_JOURNAL"))
+    return Workspace(chosen, creds, writer=writer)

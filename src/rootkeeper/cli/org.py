@@ -14,7 +14,8 @@ from .common import CONTEXT, common, emit_json, given, json_flag, note, print_ta
 def _aws(concurrency: int = 16):
     from ..org.aws import Aws
 
-    return Aws(given("profile"), given("region"), concurrency)
+    chosen = inputs.settings(given, read_config=False)  # profile, region and timeouts: no configuration
+    return Aws(chosen.profile, chosen.region, concurrency, settings=chosen)
 
 
 @click.group(context_settings=CONTEXT)

@@ -187,9 +187,7 @@ def restore(scans, typed_file, into, replace, allow_incomplete):
     typed = inputs.read_input_file(typed_file, "typed lines file") if typed_file is not None else None
     from ..paper.restore import restore as run
 
-    ws = workspace(writer=True)
-    if into is not None:
-        ws.seeds_path = Path(into)
+    ws = workspace(writer=True, **({"seeds": Path(into)} if into is not None else {}))
     result = run(ws, [Path(s) for s in scans], typed, replace=replace, allow_incomplete=allow_incomplete)
     warn_all(result.warnings)
     state = "created" if result.created else "merged into"

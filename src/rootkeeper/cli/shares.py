@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -49,13 +48,14 @@ def shares_split(threshold, count, output, passphrase_file):
     from ..custody import require
     from ..custody.shares import recipient_of, share_files, split
     from ..errors import InputError
+    from ..settings import secret_from_environment
 
     require(("shamir_mnemonic",), "shares split")
-    found = inputs.identities(given("seeds_identity"))
+    found = inputs.identities(inputs.settings(given))
     if not found:
         raise InputError("give the identity to split with --seeds-identity FILE (or ROOTKEEPER_SEEDS_IDENTITY)")
     passphrase = (inputs.read_file_secret(passphrase_file, "SLIP-39 passphrase") if passphrase_file
-                  else os.environ.get("ROOTKEEPER_SHARES_PASSPHRASE", ""))
+                  else secret_from_environment("key shares' passphrase") or "")
     ws = workspace()
     identity = found[0]
     recipient = recipient_of(identity)

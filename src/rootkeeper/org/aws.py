@@ -22,8 +22,12 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import AwsError, ConfigError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 # AWS's root-task policies (names; ``Aws.task_arn`` puts them in the session's partition).
 AUDIT_TASK = "IAMAuditRootUserCredentials"
@@ -42,10 +46,6 @@ _HINTS = {
                              "a delegated administrator",
     "AccessDenied": "access denied: use the management account's credentials (or a delegated administrator)",
 }  # refusals that say why (a feature off, an SCP, a delegate enabling...): org/denials.py
-
-
-TIMEOUTS = {"ROOTKEEPER_AWS_CONNECT_TIMEOUT": 5.0, "ROOTKEEPER_AWS_READ_TIMEOUT": 20.0,
-            "ROOTKEEPER_AWS_CALL_BUDGET": 45.0, "ROOTKEEPER_AWS_PROPAGATION_WAIT": 180.0}
 
 
 class CallBudgetExceeded(Exception):
@@ -112,16 +112,16 @@ def aws_errors(doing: str) -> Iterator[None]:
         raise
 
 
-def until_applied(call, *, pending, what: str, say=None):
+def until_applied(call, *, pending, what: str, budget: float, say=None):
     """``call()`` again while ``pending(result_or_error)`` says AWS has not applied a change yet.
 
     AWS applies trusted access, centralized root access and credential deletions within seconds to
     a few minutes (eventual consistency). Waits 1, 2, 4, 8, then 15 s between tries, for at most
-    ROOTKEEPER_AWS_PROPAGATION_WAIT seconds (180); ``say`` is told each wait. A stale answer is
+    ``budget`` seconds (``Aws.propagation_wait``: ROOTKEEPER_AWS_PROPAGATION_WAIT, 180); ``say`` is told
+    each wait. A stale answer is
     never taken as done: when time runs out, the last error is raised or the last result returned
     for the caller to judge.
     """
-    budget = _seconds("ROOTKEEPER_AWS_PROPAGATION_WAIT")
     start, pause = time.monotonic(), 1.0
     while True:
         try:
@@ -142,19 +142,6 @@ def until_applied(call, *, pending, what: str, say=None):
             say(f"waiting {pause:.0f} s for AWS to apply {what} (changes take up to a few minutes to propagate)")
         time.sleep(pause)
         pause = min(pause * 2, 15.0)
-
-
-def _seconds(name: str) -> float:
-    text = os.environ.get(name)
-    if text is None:
-        return TIMEOUTS[name]
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if not 0 < value <= 3600:
-        raise ConfigError(f"{name}={text!r} is not a number of seconds: give one between 1 and 3600")
-    return value
 
 
 def _check_environment() -> None:
@@ -264,7 +251,12 @@ def _switchable():
 class Aws:
     """One boto3 session for a command: clients made once and shared by the workers."""
 
-    def __init__(self, profile: str | None = None, region: str | None = None, concurrency: int = 16) -> None:
+    def __init__(self, profile: str | None = None, region: str | None = None, concurrency: int = 16, *,
+                 settings: Settings | None = None) -> None:
+        """``settings``: the command's (its timeouts); without them, the environment's and the defaults."""
+        from ..settings import resolve
+
+        settings = settings or resolve(lambda _name: None, read_config=False)
         try:
             import boto3
             import botocore.session
@@ -274,8 +266,9 @@ class Aws:
             raise ConfigError("boto3 is not installed: pip install rootkeeper (it depends on boto3)") from exc
         self.profile = profile
         _check_environment()
-        connect, read = _seconds("ROOTKEEPER_AWS_CONNECT_TIMEOUT"), _seconds("ROOTKEEPER_AWS_READ_TIMEOUT")
-        self._budget = _Budget(_seconds("ROOTKEEPER_AWS_CALL_BUDGET"), read)
+        connect, read = settings.aws_connect_timeout, settings.aws_read_timeout
+        self._budget = _Budget(settings.aws_call_budget, read)
+        self.propagation_wait = settings.aws_propagation_wait
         try:
             core = botocore.session.Session(profile=profile)
             core.set_config_variable("sts_regional_endpoints", "regional")  # AssumeRoot: regional STS only

@@ -164,7 +164,7 @@ def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Call
             # IAM is eventually consistent: a deletion can still be listed for a moment. Re-list until
             # nothing is left or the wait runs out; only an empty listing proves it.
             left = until_applied(lambda: list_root_credentials(iam), pending=lambda r: isinstance(r, RootCredentials)
-                                 and not r.empty, what="the deletion")
+                                 and not r.empty, what="the deletion", budget=aws.propagation_wait)
         if not left.empty:
             result.error = "still present after deletion: " + "; ".join(left.steps())
     except AwsError as exc:
@@ -339,14 +339,15 @@ def enable_central_root(aws: Aws, *, dry_run: bool, say: Callable[[str], None] |
             with aws_errors(operation):
                 return getattr(iam, method)()
 
-        until_applied(enable, pending=trusted_pending, what="trusted access for iam.amazonaws.com", say=say)
+        until_applied(enable, pending=trusted_pending, what="trusted access for iam.amazonaws.com", say=say,
+                      budget=aws.propagation_wait)
     if state.changed and not dry_run:
         def missing() -> set[str]:
             with aws_errors("iam:ListOrganizationsFeatures"):
                 return set(FEATURES) - set(iam.list_organizations_features().get("EnabledFeatures", []))
 
         left = until_applied(missing, pending=lambda r: trusted_pending(r) or (isinstance(r, set) and bool(r)),
-                             what="the features", say=say)
+                             what="the features", say=say, budget=aws.propagation_wait)
         if left:
             raise AwsError(f"AWS accepted the change but does not list {', '.join(sorted(left))} yet: "
                            "re-run 'rootkeeper org enable-central-root' in a few minutes", "NotApplied")

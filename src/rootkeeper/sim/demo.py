@@ -31,10 +31,10 @@ from pathlib import Path
 
 from .. import breakglass, ceremony, fsutil, passwords
 from ..accounts import Account
-from ..config import load
 from ..errors import ExistsError, InputError, RootkeeperError
 from ..provision import InitPlan, init
 from ..seeds.store import generate_identity
+from ..settings import of_config
 from ..vault import KdfParams
 from ..workspace import Credentials, Workspace
 from . import missing
@@ -155,7 +155,7 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     for account_id, name, kind, ou in members:
         say(f"   {account_id}  {name:<18} /Root/{ou:<16} {KINDS_EXPLAINED[kind]}")
 
-    ws = Workspace(load(str(plan.config_path)), Credentials(lambda: master, lambda: "", lambda: [identity]))
+    ws = Workspace(of_config(plan.config_path), Credentials(lambda: master, lambda: "", lambda: [identity]))
     mgmt_account = sim.accounts()[management]
     to_enroll = [(management, mgmt_account.name, mgmt_account.email)] + [
         (a, n, f"aws+{n}@example.com") for a, n, k, _ou in members if k == "enroll"]
