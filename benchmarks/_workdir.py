@@ -25,6 +25,16 @@ def new_workdir(prefix: str):
     return work, identity
 
 
+def commit(work: Path, *stores) -> None:
+    """Write what the library changed in this process the one way rootkeeper writes (``Workspace.commit``:
+    under the locks, checked against what was read, journaled), with the configuration in ``work``."""
+    from rootkeeper.settings import of_config
+    from rootkeeper.workspace import Credentials, Workspace
+
+    ws = Workspace(of_config(work / "rootkeeper.toml"), Credentials(lambda: MASTER, lambda: "", lambda: []))
+    ws.commit(list(stores), {"event": "benchmark.fixture", "stores": len(stores)})
+
+
 ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 _PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
          "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")

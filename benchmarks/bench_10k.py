@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from _workdir import MASTER, new_workdir  # noqa: E402
+from _workdir import MASTER, commit, new_workdir  # noqa: E402
 
 ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 
@@ -76,7 +76,7 @@ def main() -> None:
     vault = Vault.open(work / "v" / "vault.kdbx", MASTER)
     for i, account_id in enumerate(ids):
         vault.add(Account(account_id, f"acct-{i:05d}", f"security+acct-{i:05d}@example.com"), f"Pw-{i}-{seeds[i][:20]}!a")
-    vault.save()
+    commit(work, vault)
     rows.append(("library: add 10k vault entries + save (one KDF)", time.perf_counter() - start, None))
 
     target_index = n // 2

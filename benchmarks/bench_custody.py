@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(HERE))
 
-from _workdir import ENV, MASTER, new_workdir  # noqa: E402
+from _workdir import ENV, MASTER, commit, new_workdir  # noqa: E402
 from _workdir import rk_measured as rk  # noqa: E402
 
 
@@ -92,7 +92,7 @@ def main() -> None:
     vault = Vault.open(work / "v" / "vault.kdbx", MASTER)
     for i, a in enumerate(ids):  # the library's add, as enroll uses it
         vault.add(Account(a, f"acct-{i:05d}", f"security+acct-{i:05d}@example.com"), base64.b32encode(os.urandom(18)).decode())
-    vault.save()
+    commit(work, vault)
     rk("seeds", "import", "seeds.csv", *creds, cwd=work)
     media = []
     for name, artefact in (("usb-v1", "vault"), ("usb-v2", "vault"), ("usb-s1", "seeds"), ("usb-s2", "seeds")):

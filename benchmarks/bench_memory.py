@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(HERE))
 
-from _workdir import ENV, MASTER, new_workdir, rk_measured  # noqa: E402
+from _workdir import ENV, MASTER, commit, new_workdir, rk_measured  # noqa: E402
 
 
 def build(work: Path, identity, n: int, kdf_mib: int) -> None:
@@ -40,7 +40,7 @@ def build(work: Path, identity, n: int, kdf_mib: int) -> None:
         vault.add(Account(account, f"acct-{i:06d}", f"security+acct-{i:06d}@example.com"),
                   base64.b32encode(os.urandom(18)).decode())
         lines.append(f"{account},acct-{i:06d},security+acct-{i:06d}@example.com,{base64.b32encode(os.urandom(40)).decode()}")
-    vault.save()
+    commit(work, vault)
     (work / "seeds.csv").write_text("\n".join(lines) + "\n")
     rk_measured("seeds", "import", "seeds.csv", "--seeds-identity", work / "id.agekey", cwd=work)
 

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from _workdir import MASTER, WRAP, new_workdir  # noqa: E402
+from _workdir import MASTER, WRAP, commit, new_workdir  # noqa: E402
 
 
 def audit(work: Path, env: dict, *args: str) -> tuple[float, int, dict]:
@@ -101,8 +101,7 @@ def main() -> None:
         else:
             sim.plant_access_key(account_id)
             mix["keys"] += 1
-    vault.save()
-    store.save()
+    commit(work, vault, store)
     setup = time.perf_counter() - start
     print(f"# {opts.accounts} accounts (1 management + {opts.accounts - 1} members in 10 OUs): {mix}; "
           f"set-up {setup:.1f}s; {opts.latency * 1000:.0f} ms added to every AWS call")

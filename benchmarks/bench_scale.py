@@ -41,7 +41,7 @@ README = HERE.parent / "README.md"
 sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(HERE))
 
-from _workdir import ENV, MASTER, WRAP, new_workdir  # noqa: E402
+from _workdir import ENV, MASTER, WRAP, commit, new_workdir  # noqa: E402
 
 KDF = {"memory_mib": 64, "iterations": 3, "parallelism": 2}
 BEGIN, END = "<!-- bench-scale:begin -->", "<!-- bench-scale:end -->"
@@ -139,7 +139,7 @@ def one_size(n: int, runs: int) -> list[tuple]:
     else:
         for account, password in zip(accounts, passwords, strict=True):
             vault.add(account, password)
-    vault.save()
+    commit(work, vault)
     ours = time.perf_counter() - start
     del vault
     anchor = measured(["keepassxc-cli", "import", "-q", "-p", "-t", "100", "entries.xml", "imported.kdbx"], cwd=work,

@@ -307,14 +307,6 @@ class RolledBack(OSError):
         self.error = error
 
 
-def replace_checked(path: Path, data: bytes, expected: bytes | None) -> None:
-    """Replace ``path`` under its lock, but only if it still holds ``expected``.
-
-    ``expected`` is what this command read (None: the file must not exist).
-    """
-    replace_all([(path, data, expected)])
-
-
 class StoredFile:
     """A file this command read and may write back: checked replace, alone or with others.
 
@@ -338,8 +330,3 @@ class StoredFile:
 
     def committed(self, data: bytes) -> None:
         self._original = data
-
-    def save(self) -> None:
-        path, data, original = self.prepare()
-        replace_checked(path, data, original)
-        self.committed(data)
