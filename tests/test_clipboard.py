@@ -60,7 +60,7 @@ def test_clip_copies_then_clears(home, display):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_item08_clip_is_cleared_when_the_command_is_terminated(home, display, signum):
+def test_clip_is_cleared_when_the_command_is_terminated(home, display, signum):
     """Trust issue item 8: a --clip ended by SIGTERM or SIGHUP clears the clipboard too."""
     home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
     expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()

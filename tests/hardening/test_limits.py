@@ -1,6 +1,6 @@
 """Resources: a store, plan or scan larger than its stated maximum is refused before a byte of it is read
 (a sparse file of hundreds of MiB costs nothing to make and would cost that much memory to read), with one
-clear error; every lock wait is bounded (``test_concurrency``), every AWS call too (``test_trust_org``)."""
+clear error; every lock wait is bounded (``test_concurrency``), every AWS call too (``test_org_verdicts_under_faults``)."""
 
 from __future__ import annotations
 

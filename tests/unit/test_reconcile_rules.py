@@ -94,14 +94,14 @@ def test_every_kind_is_declared():
     assert {f.kind for f in reconcile(accounts, held, set())} | {"journal-unverified"} == set(KINDS)
 
 
-def test_item12_an_unverified_journal_counts_for_nothing_and_is_a_finding():
+def test_an_unverified_journal_counts_for_nothing_and_is_a_finding():
     accounts = [org("100000000001", "deleted-by-record")]
     assert reconcile(accounts, custody(), {"100000000001"}) == []
     findings = reconcile(accounts, custody(), None)
     assert kinds(findings) == [("journal-unverified", ""), ("not-enrolled", "100000000001")]
 
 
-def test_item02_a_half_retired_account_is_its_own_finding_with_retire_as_the_fix():
+def test_a_half_retired_account_is_its_own_finding_with_retire_as_the_fix():
     held = custody([], [seed("111111111111", "a")])
     held.retired.append(VaultEntry("111111111111", "a", "aws+a@example.com", True, None))
     (finding,) = reconcile([org("111111111111", "a")], held, set())

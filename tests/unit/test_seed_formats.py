@@ -127,7 +127,7 @@ def test_otpauth_output_is_a_standard_uri():
     assert parse_otpauth(to_otpauth(row), "x")[0] == row  # and it imports back to the same row
 
 
-def test_item09_aws_own_otpauth_form_imports_with_the_name_from_elsewhere():
+def test_aws_own_otpauth_form_imports_with_the_name_from_elsewhere():
     uri = (f"otpauth://totp/Amazon%20Web%20Services:root-account-mfa-device@222233334444?secret={SEED}"
            "&issuer=Amazon%20Web%20Services")
     with pytest.raises(InputError, match="--names"):
@@ -144,7 +144,7 @@ def test_store_csv_header_is_the_documented_one():
 
 
 @pytest.mark.parametrize("column", ["Account Email", "Device ARN", "Algorithm", "Enrolled At", "State"])
-def test_item09_a_password_in_a_shaped_column_is_not_echoed(column):
+def test_a_password_in_a_shaped_column_is_not_echoed(column):
     """Trust issue item 9: a password pasted into a column with a known shape is described, not printed."""
     password = "Summer2024secret"
     cells = {"Account #": "111122223333", "Account Name": "a", "Account Email": "a@example.com",

@@ -1,6 +1,4 @@
-"""Regression tests for the trust issue (#8): each test names the item it covers.
-
-Data loss, half-done changes and the journal's trust. Faults are injected from outside
+"""Data loss, half-done changes and the journal's trust. Faults are injected from outside
 the product: the command runs in a child whose ``os.replace`` SIGKILLs the process at
 the Nth rename, so the product carries no test hook.
 """
@@ -55,8 +53,8 @@ def records(home):
     return [json.loads(line) for line in home.journal.read_text().splitlines()]
 
 
-# ---------------------------------------------------------------- item 1: symbolic links
-def test_item01_writes_through_a_symlinked_vault_and_seed_store_reach_their_targets(home):
+# ---------------------------------------------------------------- symbolic links
+def test_writes_through_a_symlinked_vault_and_seed_store_reach_their_targets(home):
     enroll(home)
     real_vault, real_seeds = home.vault.with_name("real.kdbx"), home.seeds.with_name("real.age")
     home.vault.rename(real_vault)
@@ -74,7 +72,7 @@ def test_item01_writes_through_a_symlinked_vault_and_seed_store_reach_their_targ
     assert not list(home.vault.parent.glob(".*.tmp"))
 
 
-def test_item01_init_through_dangling_links_keeps_the_stores_apart(tmp_path):
+def test_init_through_dangling_links_keeps_the_stores_apart(tmp_path):
     (tmp_path / "links").mkdir()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -97,8 +95,8 @@ def test_item01_init_through_dangling_links_keeps_the_stores_apart(tmp_path):
     assert_clean_failure(result, 2, "both in")
 
 
-# ---------------------------------------------------------------- item 2: retire is idempotent
-def test_item02_retire_killed_between_its_two_replaces_is_finished_by_a_rerun(home):
+# ---------------------------------------------------------------- retire is idempotent
+def test_retire_killed_between_its_two_replaces_is_finished_by_a_rerun(home):
     enroll(home)
     # Renames of retire: 1 pending marker, 2 vault, 3 seed store, 4 journal, 5 head.
     result = killed(home, "retire", "prod", "--yes", at=3)
@@ -119,7 +117,7 @@ def test_item02_retire_killed_between_its_two_replaces_is_finished_by_a_rerun(ho
     assert len([r for r in records(home) if r["event"] == "retire"]) == 2
 
 
-def test_item02_seed_rows_can_be_retired_after_retire_vault_only(home):
+def test_seed_rows_can_be_retired_after_retire_vault_only(home):
     enroll(home)
     home.rk("retire", "prod", "--yes", "--vault-only", check=True)
     assert json.loads(home.rk("list", "--json").out)["accounts"][0]["state"] == "half-retired"
@@ -127,8 +125,8 @@ def test_item02_seed_rows_can_be_retired_after_retire_vault_only(home):
     assert json.loads(home.rk("list", "--json", check=True).out)["accounts"][0]["state"] == "retired"
 
 
-# ---------------------------------------------------------------- item 3: no change goes unrecorded
-def test_item03_a_change_whose_record_was_lost_is_detected_and_recorded_by_the_next_command(home):
+# ---------------------------------------------------------------- no change goes unrecorded
+def test_a_change_whose_record_was_lost_is_detected_and_recorded_by_the_next_command(home):
     enroll(home)
     before = len(records(home))
     # Renames of rotate: 1 pending marker, 2 vault, 3 journal: killed after the vault was replaced.
@@ -143,7 +141,7 @@ def test_item03_a_change_whose_record_was_lost_is_detected_and_recorded_by_the_n
     assert home.rk("journal", "verify", check=True).out.startswith(f"ok: {before + 2} records")
 
 
-def test_item03_a_change_killed_before_the_store_was_written_records_nothing(home):
+def test_a_change_killed_before_the_store_was_written_records_nothing(home):
     enroll(home)
     before = home.vault.read_bytes()
     assert killed(home, "rotate", "prod", "--reason", "test", at=2).returncode == -9  # marker written, vault not replaced
@@ -155,7 +153,7 @@ def test_item03_a_change_killed_before_the_store_was_written_records_nothing(hom
     assert not any(r.get("interrupted") for r in records(home))
 
 
-# ---------------------------------------------------------------- item 11: writers verify first
+# ---------------------------------------------------------------- writers verify first
 def rechain(lines):
     """Recompute an unkeyed chain, as someone with write access to the journal alone can."""
     prev, out = "0" * 64, []
@@ -168,7 +166,7 @@ def rechain(lines):
     return out
 
 
-def test_item11_a_rechained_journal_is_not_extended_and_stays_detected(home):
+def test_a_rechained_journal_is_not_extended_and_stays_detected(home):
     enroll(home)
     home.rk("code", "prod", "--reason", "one", check=True)
     home.rk("code", "prod", "--reason", "two", check=True)
@@ -182,7 +180,7 @@ def test_item11_a_rechained_journal_is_not_extended_and_stays_detected(home):
     assert home.rk("journal", "verify").returncode == 1
 
 
-def test_item11_an_emptied_journal_is_not_restarted(home):
+def test_an_emptied_journal_is_not_restarted(home):
     enroll(home)
     home.journal.write_bytes(b"")
     assert_clean_failure(home.rk("code", "prod", "--reason", "x"), 2, "does not verify")
@@ -192,8 +190,8 @@ def test_item11_an_emptied_journal_is_not_restarted(home):
     assert_clean_failure(home.rk("code", "prod", "--reason", "x"), 2, "does not verify")
 
 
-# ---------------------------------------------------------------- item 4: validation before any write
-def test_item04_enroll_with_another_accounts_seed_changes_no_file(home):
+# ---------------------------------------------------------------- validation before any write
+def test_enroll_with_another_accounts_seed_changes_no_file(home):
     seed = enroll(home)
     before = snapshot(home.root)
     result = home.rk("enroll", "222222222222", "--name", "new", "--seed-file", "-", input=seed)
@@ -201,15 +199,15 @@ def test_item04_enroll_with_another_accounts_seed_changes_no_file(home):
     assert snapshot(home.root) == before
 
 
-# ---------------------------------------------------------------- item 5: no silent joining or choosing
-def test_item05_a_seed_file_of_two_lines_is_refused(home):
+# ---------------------------------------------------------------- no silent joining or choosing
+def test_a_seed_file_of_two_lines_is_refused(home):
     (home.root / "two.txt").write_text(random_seed(20) + "\n" + random_seed(20) + "\n")
     before = snapshot(home.root)
     assert_clean_failure(home.rk("enroll", "111111111111", "--name", "a", "--seed-file", "two.txt"), 2, "2 lines")
     assert snapshot(home.root) == before
 
 
-def test_item05_a_csv_with_two_seed_columns_is_refused(home):
+def test_a_csv_with_two_seed_columns_is_refused(home):
     (home.root / "dup.csv").write_text("Account #,Account Name,Account Email,MFA Seed,MFA Seed\n"
                                        f"111111111111,a,a@example.com,{random_seed()},{random_seed()}\n")
     before = snapshot(home.root)
@@ -217,12 +215,12 @@ def test_item05_a_csv_with_two_seed_columns_is_refused(home):
     assert snapshot(home.root) == before
 
 
-# ---------------------------------------------------------------- item 6: recipients pinned in the store
+# ---------------------------------------------------------------- recipients pinned in the store
 def age_opens(identity, path) -> bool:
     return subprocess.run(["age", "-d", "-i", identity, path], capture_output=True).returncode == 0
 
 
-def test_item06_a_recipient_added_to_the_config_by_hand_is_refused(home):
+def test_a_recipient_added_to_the_config_by_hand_is_refused(home):
     enroll(home)
     intruder = home.root / "intruder.agekey"
     intruder_public = make_identity(intruder)
@@ -238,7 +236,7 @@ def test_item06_a_recipient_added_to_the_config_by_hand_is_refused(home):
     home.config.write_text(honest)
 
 
-def test_item06_recipients_change_only_through_the_journaled_command(home):
+def test_recipients_change_only_through_the_journaled_command(home):
     enroll(home)
     second = home.root / "second.agekey"
     second_public = make_identity(second)
@@ -256,8 +254,8 @@ def test_item06_recipients_change_only_through_the_journaled_command(home):
     assert_clean_failure(home.rk("seeds", "recipients", "remove", home.public, "--yes"), 2, "at least one recipient")
 
 
-# ---------------------------------------------------------------- item 7: no core dump holds a secret
-def test_item07_no_core_file_even_when_the_shell_allows_them(home):
+# ---------------------------------------------------------------- no core dump holds a secret
+def test_no_core_file_even_when_the_shell_allows_them(home):
     import resource
     import signal
     import time
@@ -287,8 +285,8 @@ def test_item07_no_core_file_even_when_the_shell_allows_them(home):
     assert not [p for p in home.root.iterdir() if p.name.startswith("core")]
 
 
-# ---------------------------------------------------------------- item 9: a secret given as a file name
-def test_item09_a_secret_given_where_a_file_name_belongs_is_not_echoed(home):
+# ---------------------------------------------------------------- a secret given as a file name
+def test_a_secret_given_where_a_file_name_belongs_is_not_echoed(home):
     password, seed = "Xy7!kQ9#mZ2$wR5%tL8", random_seed()
     identity = "AGE-SECRET-KEY-1" + "Q" * 58
     cases = [
@@ -307,8 +305,8 @@ def test_item09_a_secret_given_where_a_file_name_belongs_is_not_echoed(home):
             assert secret not in result.err and secret not in result.out, (args, result.err)
 
 
-# ---------------------------------------------------------------- item 10: control characters
-def test_item10_control_characters_are_refused_in_a_reason_and_escaped_on_show(home):
+# ---------------------------------------------------------------- control characters
+def test_control_characters_are_refused_in_a_reason_and_escaped_on_show(home):
     enroll(home)
     before = snapshot(home.root)
     for reason in ("ok\rhidden", "esc\x1b[2Kx", "rtl\u202eevil"):
@@ -323,8 +321,8 @@ def test_item10_control_characters_are_refused_in_a_reason_and_escaped_on_show(h
     assert "\x1b" not in shown and "\r" not in shown and "\\x1b[2K" in shown
 
 
-# ---------------------------------------------------------------- item 13: otpauth anywhere in the vault
-def test_item13_an_otpauth_uri_inside_an_entrys_notes_is_refused(home):
+# ---------------------------------------------------------------- otpauth anywhere in the vault
+def test_an_otpauth_uri_inside_an_entrys_notes_is_refused(home):
     enroll(home)
     notes = "Recovery info.\nBackup: see OtPaUtH://totp/AWS:root?secret=JBSWY3DPEHPK3PXP please"
     cli = subprocess.run(["keepassxc-cli", "edit", "--notes", notes, str(home.vault), "AWS root users/prod"],
@@ -335,8 +333,8 @@ def test_item13_an_otpauth_uri_inside_an_entrys_notes_is_refused(home):
     assert "JBSWY3DPEHPK3PXP" not in result.err
 
 
-# ---------------------------------------------------------------- item 14: ASCII digits only
-def test_item14_unicode_digits_are_not_an_account_id(home):
+# ---------------------------------------------------------------- ASCII digits only
+def test_unicode_digits_are_not_an_account_id(home):
     fullwidth = "\uff12" * 12
     assert_clean_failure(home.rk("enroll", fullwidth, "--name", "wide", "--seed-file", "-", input=random_seed()), 2)
     arabic = "\u0662" * 12
@@ -346,8 +344,8 @@ def test_item14_unicode_digits_are_not_an_account_id(home):
     assert "222222222222" not in home.age_decrypt() and fullwidth not in home.age_decrypt()
 
 
-# ---------------------------------------------------------------- item 18: typed errors for local input
-def test_item18_local_input_that_used_to_crash_is_one_clear_error(home):
+# ---------------------------------------------------------------- typed errors for local input
+def test_local_input_that_used_to_crash_is_one_clear_error(home):
     enroll(home)
     for args, contains in ((("code", "prod", "--reason", "r", "--at", "9" * 26), "after the year 9999"),
                            (("seeds", "import", "/dev/zero"), "larger than")):
@@ -364,7 +362,7 @@ def test_item18_local_input_that_used_to_crash_is_one_clear_error(home):
     assert "unexpected" not in result.err
 
 
-# ---------------------------------------------------------------- item 19: KDF parameters capped on open
+# ---------------------------------------------------------------- KDF parameters capped on open
 def edit_kdf(vault, key: bytes, value: int) -> None:
     """Overwrite one UInt64 of the header's KDF parameters (VariantDictionary type 0x05)."""
     data = bytearray(vault.read_bytes())
@@ -374,7 +372,7 @@ def edit_kdf(vault, key: bytes, value: int) -> None:
     vault.write_bytes(bytes(data))
 
 
-def test_item19_a_vault_header_asking_for_absurd_kdf_work_is_refused_before_deriving(home):
+def test_a_vault_header_asking_for_absurd_kdf_work_is_refused_before_deriving(home):
     enroll(home)
     original = home.vault.read_bytes()
     for key, value in ((b"I", 4_000_000_000), (b"M", 3 * 1024 ** 3)):

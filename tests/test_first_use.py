@@ -1,4 +1,4 @@
-"""What a new user trips on in the first hour (issue #9): each test names the item it covers."""
+"""What a new user trips on in the first hour of use."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def enroll(home, account="111111111111", name="prod", seed=None):
     return seed
 
 
-# ---------------------------------------------------------------- item 1: anchors as people copy them
-def test_item01_an_anchor_may_be_a_prefix_of_16_hex_digits_or_more(home):
+# ---------------------------------------------------------------- anchors as people copy them
+def test_an_anchor_may_be_a_prefix_of_16_hex_digits_or_more(home):
     enroll(home)
     result = home.rk("code", "prod", "--reason", "drill", check=True)
     seq, digest = re.search(r"journal: record (\d+) sha256:([0-9a-f]{64})", result.err).groups()
@@ -38,8 +38,8 @@ def test_item01_an_anchor_may_be_a_prefix_of_16_hex_digits_or_more(home):
     assert f"--anchor {int(seq)}:{digest}" in ok.err  # printed whole, ready to paste
 
 
-# ---------------------------------------------------------------- item 3: AWS_REGION honoured
-def test_item03_region_from_option_then_aws_region_then_aws_default_region(home, sim):
+# ---------------------------------------------------------------- AWS_REGION honoured
+def test_region_from_option_then_aws_region_then_aws_default_region(home, sim):
     sim.create_organization()
     cases = [({"AWS_REGION": "eu-west-3"}, [], "eu-west-3"),
              ({"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "ap-south-1"}, [], "eu-west-3"),
@@ -55,8 +55,8 @@ def test_item03_region_from_option_then_aws_region_then_aws_default_region(home,
         assert set(sim.regions) == {expected}, (extra, args, sim.regions)
 
 
-# ---------------------------------------------------------------- item 4: the demo without its extra
-def test_item04_demo_without_moto_says_which_extra_before_creating_anything(tmp_path):
+# ---------------------------------------------------------------- the demo without its extra
+def test_demo_without_moto_says_which_extra_before_creating_anything(tmp_path):
     script = ("import sys; sys.modules['moto'] = None\n"
               "from rootkeeper.cli import main\n"
               f"main(['demo', '--out', {str(tmp_path / 'demo')!r}])\n")
@@ -66,8 +66,8 @@ def test_item04_demo_without_moto_says_which_extra_before_creating_anything(tmp_
     assert not (tmp_path / "demo").exists()
 
 
-# ---------------------------------------------------------------- item 5: hints name options that exist
-def test_item05_seeds_import_of_a_second_seed_names_replace(home):
+# ---------------------------------------------------------------- hints name options that exist
+def test_seeds_import_of_a_second_seed_names_replace(home):
     enroll(home)
     (home.root / "again.csv").write_text("Account #,Account Name,Account Email,MFA Seed\n"
                                          f"111111111111,prod,security+prod@example.com,{random_seed()}\n")
@@ -77,8 +77,8 @@ def test_item05_seeds_import_of_a_second_seed_names_replace(home):
     home.rk("seeds", "import", "again.csv", "--replace", check=True)
 
 
-# ---------------------------------------------------------------- item 6: the demo's next steps, pasted
-def test_item06_the_demos_try_next_lines_run_as_printed(tmp_path):
+# ---------------------------------------------------------------- the demo's next steps, pasted
+def test_the_demos_try_next_lines_run_as_printed(tmp_path):
     out = tmp_path / "demo"
     result = run(["demo", "--out", out, "--kdf-memory-mib", "8", "--kdf-iterations", "1"], cwd=tmp_path, check=True)
     lines = result.out.split("Try next", 1)[1].splitlines()[1:]
@@ -98,7 +98,7 @@ def test_item06_the_demos_try_next_lines_run_as_printed(tmp_path):
     assert ran >= 4
 
 
-def test_item06_code_fresh_waits_for_the_next_window(home):
+def test_code_fresh_waits_for_the_next_window(home):
     """--fresh 5: a code with fewer than 5 s left is never printed; the next one is waited for
     (at most 5 s here), and it is the code oathtool gives for that moment."""
     seed = enroll(home)
@@ -114,8 +114,8 @@ def test_item06_code_fresh_waits_for_the_next_window(home):
     assert_clean_failure(home.rk("code", "prod", "--reason", "r", "--fresh", "31"), 2, "period")
 
 
-# ---------------------------------------------------------------- item 7: a view of one store does not guess
-def test_item07_list_only_one_store_says_what_it_cannot_know(home):
+# ---------------------------------------------------------------- a view of one store does not guess
+def test_list_only_one_store_says_what_it_cannot_know(home):
     enroll(home)
     seeds_only = json.loads(home.rk("list", "--json", "--only", "seeds", check=True).out)["accounts"][0]
     assert seeds_only["state"] == "seed-present" and seeds_only["password"] is None and seeds_only["seed"] is True
@@ -125,8 +125,8 @@ def test_item07_list_only_one_store_says_what_it_cannot_know(home):
     assert both["state"] == "custodied"
 
 
-# ---------------------------------------------------------------- item 10: consistency
-def test_item10_rotate_takes_a_reason_and_records_it(home):
+# ---------------------------------------------------------------- consistency
+def test_rotate_takes_a_reason_and_records_it(home):
     enroll(home)
     home.rk("rotate", "prod", check=True)  # the brief's contract: 'rotate ACCOUNT' still runs in a script
     assert "reason" not in json.loads(home.journal.read_text().splitlines()[-1])
@@ -136,7 +136,7 @@ def test_item10_rotate_takes_a_reason_and_records_it(home):
     assert record["event"] == "rotate" and record["reason"] == "yearly rotation (CHG-77)"
 
 
-def test_item10_global_options_work_before_or_after_the_command_name(home, sim):
+def test_global_options_work_before_or_after_the_command_name(home, sim):
     enroll(home)
     sim.create_organization()
     config = ["--config", home.config]
@@ -154,7 +154,7 @@ def test_item10_global_options_work_before_or_after_the_command_name(home, sim):
     assert_clean_failure(result, 2, "profile")
 
 
-def test_item10_list_finding_a_seed_in_the_vault_exits_1(home):
+def test_list_finding_a_seed_in_the_vault_exits_1(home):
     enroll(home)
     cli = subprocess.run([oracle("keepassxc-cli"), "edit", "--notes", "otpauth://totp/x?secret=" + random_seed(),
                           str(home.vault), "AWS root users/prod"], input=b"correct horse battery staple 42\n",
@@ -163,8 +163,8 @@ def test_item10_list_finding_a_seed_in_the_vault_exits_1(home):
     assert_clean_failure(home.rk("list"), 1, "holds an MFA seed")
 
 
-# ---------------------------------------------------------------- item 11: output a person reads
-def test_item11_help_lists_global_options_once_and_names_secret_variables():
+# ---------------------------------------------------------------- output a person reads
+def test_help_lists_global_options_once_and_names_secret_variables():
     root = run(["--help"], cwd=ROOT, check=True).out
     for option, env in (("--vault-password-file", "ROOTKEEPER_VAULT_PASSWORD"),
                         ("--seeds-passphrase-file", "ROOTKEEPER_SEEDS_PASSPHRASE"),
@@ -176,7 +176,7 @@ def test_item11_help_lists_global_options_once_and_names_secret_variables():
         assert "--vault-password-file" not in text and "rootkeeper --help" in text, path
 
 
-def test_item11_unreachable_without_root_sessions_points_at_enable_central_root(home, sim):
+def test_unreachable_without_root_sessions_points_at_enable_central_root(home, sim):
     sim.create_organization()
     sim.add_account("member", "aws+member@example.com")
     result = home.rk("org", "audit", "--json", env=aws_env(sim.url))
@@ -184,8 +184,8 @@ def test_item11_unreachable_without_root_sessions_points_at_enable_central_root(
     assert row["verdict"] == "UNREACHABLE" and "rootkeeper org enable-central-root" in row["message"]
 
 
-# ---------------------------------------------------------------- item 14: packaging basics
-def test_item14_licence_file_matches_the_project_metadata():
+# ---------------------------------------------------------------- packaging basics
+def test_licence_file_matches_the_project_metadata():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
     assert "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
@@ -200,8 +200,8 @@ def test_readme_starts_with_the_two_make_commands(line):
     assert shlex.split(line)[1] in ("demo", "test")
 
 
-# ---------------------------------------------------------------- item 2: the console's "Device name"
-def test_item02_the_ceremony_says_what_to_type_as_device_name_and_records_that_arn(home, sim):
+# ---------------------------------------------------------------- the console's "Device name"
+def test_the_ceremony_says_what_to_type_as_device_name_and_records_that_arn(home, sim):
     """The operator types what the ceremony proposes; the simulated console requires a name as AWS does;
     the audit then finds the very device the seed was recorded with."""
     sim.create_organization()
@@ -227,8 +227,8 @@ def test_item02_the_ceremony_says_what_to_type_as_device_name_and_records_that_a
     assert snapshot(home.root) == before
 
 
-# ---------------------------------------------------------------- item 9: AWS's own otpauth URIs
-def test_item09_aws_otpauth_uris_import_with_names_from_the_vault_or_a_names_file(home):
+# ---------------------------------------------------------------- AWS's own otpauth URIs
+def test_aws_otpauth_uris_import_with_names_from_the_vault_or_a_names_file(home):
     known, unknown = random_seed(), random_seed()
     home.rk("enroll", "222233334444", "--name", "payments", "--step", "password", check=True)
     uris = [f"otpauth://totp/Amazon%20Web%20Services:root-account-mfa-device@222233334444?secret={known}"
@@ -250,8 +250,8 @@ def test_item09_aws_otpauth_uris_import_with_names_from_the_vault_or_a_names_fil
     assert home.rk("code", "payments", "--reason", "r", "--at", str(now), check=True).out.split()[0] == expected
 
 
-# ---------------------------------------------------------------- item 8: entries added by hand in KeePassXC
-def test_item08_an_entry_added_in_keepassxc_is_shown_found_by_title_and_adopted(home):
+# ---------------------------------------------------------------- entries added by hand in KeePassXC
+def test_an_entry_added_in_keepassxc_is_shown_found_by_title_and_adopted(home):
     add = subprocess.run([oracle("keepassxc-cli"), "add", "-u", "root", "-p", str(home.vault), "AWS root users/legacy"],
                          input=b"correct horse battery staple 42\nLegacy-Passw0rd!x\n", capture_output=True,
                          env=base_env(), timeout=60)
@@ -270,7 +270,7 @@ def test_item08_an_entry_added_in_keepassxc_is_shown_found_by_title_and_adopted(
     assert home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/legacy").strip() == "Legacy-Passw0rd!x"
 
 
-# ---------------------------------------------------------------- item 13: shell completion
+# ---------------------------------------------------------------- shell completion
 def complete(home, words: str, shell: str = "bash") -> list[str]:
     env = base_env() | {"_ROOTKEEPER_COMPLETE": f"{shell}_complete", "COMP_WORDS": words,
                         "COMP_CWORD": str(len(words.split(" ")) - 1)}
@@ -280,7 +280,7 @@ def complete(home, words: str, shell: str = "bash") -> list[str]:
     return [line.split(",", 1)[1] for line in done.stdout.splitlines() if line]
 
 
-def test_item13_account_arguments_complete_from_the_journal_without_opening_a_store(home):
+def test_account_arguments_complete_from_the_journal_without_opening_a_store(home):
     enroll(home, "111111111111", "payments")
     enroll(home, "222222222222", "platform")
     home.vault.rename(home.vault.with_suffix(".away"))  # a store opened to complete would fail now
