@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from . import passwords, totp
-from .accounts import Account, render_email, shown, validate_account_id, validate_email, validate_name
+from .accounts import Account, render_email, validate_account_id, validate_email, validate_name
 from .errors import ExistsError, InputError
+from .redaction import shown
 from .seeds import SeedRow, check_row
 from .workspace import Workspace
 

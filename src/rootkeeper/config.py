@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fsutil
-from .accounts import DEFAULT_EMAIL_TEMPLATE, shown
+from .accounts import DEFAULT_EMAIL_TEMPLATE
 from .errors import ConfigError
+from .redaction import shown
 
 DEFAULT_NAME = "rootkeeper.toml"
 AGE_RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")  # bech32: the checksum is pyrage's to check

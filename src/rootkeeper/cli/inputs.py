@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import fsutil
-from ..accounts import shown_path
 from ..errors import InputError
+from ..redaction import shown_path
 
 if TYPE_CHECKING:
     from ..settings import Settings

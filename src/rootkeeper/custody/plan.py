@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import fsutil
-from ..accounts import shown
 from ..errors import InputError
+from ..redaction import shown
 
 # What a medium can carry. Password side: the vault, its key file, the emergency sheet (its master
 # password is written on it by hand). Seed side: the seed store, its identity, the seed sheet, key shares.

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import fsutil
-from ..accounts import shown_path
 from ..errors import InputError
+from ..redaction import shown_path
 from . import lines as L  # noqa: N812
 
 PDF_DPI = 200

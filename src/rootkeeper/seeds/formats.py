@@ -17,8 +17,9 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from ..accounts import is_account_id, render_email, shown_as, validate_account_id, validate_email, validate_name
+from ..accounts import is_account_id, render_email, validate_account_id, validate_email, validate_name
 from ..errors import CorruptError, InputError
+from ..redaction import shown_as
 from ..segregation import refuse_password_columns
 from ..totp import ALGORITHMS, provisioning_uri
 

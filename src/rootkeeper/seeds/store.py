@@ -11,8 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import fsutil
-from ..accounts import lookup, shown, shown_path
+from ..accounts import lookup
 from ..errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
+from ..redaction import shown, shown_path
 from .formats import SeedRow, check_row, find_in_store, parse_store, recipients_fingerprint, store_pin, to_csv
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
