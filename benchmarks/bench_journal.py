@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from rootkeeper import transaction
 from rootkeeper.journal import Journal
 
 
@@ -39,11 +40,11 @@ def main() -> None:
             journal = Journal(Path(tmp) / "journal.jsonl")
             event = {"event": "code", "account_id": "123456789012", "account_name": "prod-payments",
                      "reason": "close the account (CHG-1234)", "at": 1764000000}
-            journal.append([dict(event) for _ in range(n)])
-            result = journal.verify()
+            transaction.append(journal, [dict(event) for _ in range(n)])
+            result = transaction.verify(journal)
             assert result.ok and result.count == n, result.problems
-            verify = best(journal.verify)
-            append = best(lambda j=journal, e=event: j.append([dict(e)]))
+            verify = best(lambda j=journal: transaction.verify(j))
+            append = best(lambda j=journal, e=event: transaction.append(j, [dict(e)]))
             floor = best(lambda p=journal.path: subprocess.run(["sha256sum", p], capture_output=True, check=True))
             size = journal.path.stat().st_size / 1e6
             print(f"| {n:,} | {size:.1f} MB | {verify:.3f} s | {append:.3f} s | {floor:.3f} s |")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argon2.low_level
 
-from rootkeeper import breakglass, ceremony
+from rootkeeper import breakglass, ceremony, transaction
 from rootkeeper.accounts import Account
 from rootkeeper.journal import Journal
 from rootkeeper.settings import of_config
@@ -42,6 +42,6 @@ def test_a_vault_created_and_changed_in_one_process_reopens(tmp_path):
 
     vault = Vault.create(tmp_path / "v.kdbx", conftest.VAULT_PASSWORD, None, KdfParams(1, 1, 1))
     vault.add(Account("000000000001", "a", "a@example.com"), "Pw-0123456789-abc!")
-    Journal(tmp_path / "journal.jsonl").commit([vault.prepare()], [{"event": "test.change"}])  # the one write path
+    transaction.commit(Journal(tmp_path / "journal.jsonl"), [vault.prepare()], [{"event": "test.change"}])  # the one write path
     again = Vault.open(tmp_path / "v.kdbx", conftest.VAULT_PASSWORD)
     assert again.password(again.find("a")) == "Pw-0123456789-abc!"

@@ -14,31 +14,29 @@ Records never hold a secret.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import fsutil
-from .errors import CorruptError, InputError, LockError
+from .errors import CorruptError, InputError
 
 GENESIS = "0" * 64
 _SEQ = re.compile(rb',"seq":([0-9]{1,18})[,}]')
 _TIME = re.compile(rb'"time":"([0-9T:Z-]{20})"')
 
 
-def _canonical(record: dict) -> bytes:
+def canonical(record: dict) -> bytes:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def record_hash(record: dict) -> str:
     body = {k: v for k, v in record.items() if k != "hash"}
-    return hashlib.sha256(_canonical(body)).hexdigest()
+    return hashlib.sha256(canonical(body)).hexdigest()
 
 
 def _fast_fields(line: bytes) -> tuple[int, str, str] | None:
@@ -117,29 +115,11 @@ class Verification:
         return not self.problems
 
 
-@dataclass
-class Pending:
-    """An interrupted change: its events, and which of its files hold the new bytes."""
-
-    events: list[dict]
-    journal_seq: int | None = None  # the journal's last record when the change began
-    written: list[str] = field(default_factory=list)
-    not_written: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)  # neither the old nor the new bytes
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.written or self.unknown)
-
-
 class Journal:
-    """The journal file, its head file and, while a change is being written, its pending marker.
-
-    Every writer holds the journal's lock, verifies the whole chain against the head file and
-    refuses on any mismatch, so a journal edited behind its back is never extended (and its
-    head never rewritten to match). A store change goes through ``commit``: its record is
-    written as a pending marker *before* the store is replaced, so a command killed between
-    the two leaves a marker that the next writer (and ``verify``) finds and settles.
+    """The journal file and its head file: the chain, read, verified and appended to. Every write goes
+    through ``transaction`` (under the journal's lock, the whole chain verified against the head file
+    first, so a journal edited behind its back is never extended and its head never rewritten to match);
+    ``pending_path`` is where a transaction keeps its intent while it writes the stores.
     """
 
     def __init__(self, path: Path) -> None:
@@ -155,12 +135,12 @@ class Journal:
         except IsADirectoryError:
             raise InputError(f"journal {self.path} is a directory: give a file path in [journal] path") from None
 
-    def _read_lines(self) -> list[bytes]:
+    def lines(self) -> list[bytes]:
         return self._read_bytes().splitlines()
 
     def records(self) -> list[dict]:
         out = []
-        for number, line in enumerate(self._read_lines(), 1):
+        for number, line in enumerate(self.lines(), 1):
             if not line.strip():
                 continue
             try:
@@ -170,7 +150,7 @@ class Journal:
             out.append(record if isinstance(record, dict) else {"seq": None, "event": f"(line {number} is not a record)"})
         return out
 
-    def _checked(self) -> tuple[bytes, int, str]:
+    def checked(self) -> tuple[bytes, int, str]:
         """The journal's bytes and its last (seq, hash), after verifying the whole chain and the
         head file; refuses to go on from a journal that does not verify."""
         existing = self._read_bytes()
@@ -184,56 +164,9 @@ class Journal:
             )
         return existing, result.count, result.head
 
-    def ready(self) -> None:
-        """Refuse early (before a store is changed or AWS is called) if a record could not be appended."""
-        if self.path.is_dir():
-            raise InputError(f"journal {self.path} is a directory: give a file path in [journal] path")
-        self._checked()
-
-    def append(self, events: list[dict]) -> list[tuple[int, str]]:
-        """Append records for ``events`` atomically; returns (seq, hash) of each."""
-        if not events:
-            return []
-        with self._writing() as (existing, seq, prev):
-            return self._write(existing, seq, prev, events)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[tuple[bytes, int, str]]:
-        """Hold the journal's lock over a verified journal, an earlier interrupted change settled:
-        yields its bytes and its last (seq, hash)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with fsutil.file_lock(self.path):
-            existing, seq, prev = self._checked()
-            yield self._settle(existing, seq, prev)
-
-    def commit(self, changes: list[tuple[Path, bytes, bytes | None]], events: list[dict]) -> list[tuple[int, str]]:
-        """Replace the stores in ``changes`` (see ``fsutil.replace_all``) and record ``events``.
-
-        Under the journal's lock: verify, write the pending marker (the events and each file's
-        digest before and after), replace the files, append the records, remove the marker.
-        A failure before any file is replaced removes the marker: nothing changed.
-        """
-        with self._writing() as (existing, seq, prev):
-            marker = {"events": events, "journal_seq": seq, "files": [
-                {"path": str(fsutil.real(path)), "before": fsutil.digest(old), "after": fsutil.digest(data)}
-                for path, data, old, *_mode in changes]}
-            fsutil.atomic_write(self.pending_path, _canonical(marker) + b"\n")
-            try:
-                fsutil.replace_all(changes)
-            except (LockError, fsutil.RolledBack):
-                self.pending_path.unlink(missing_ok=True)  # refused, or put back: no file changed
-                raise
-            except BaseException:
-                # Part written (a disk that filled between two files): what was written is recorded
-                # now, or, if even that fails, the marker stays for the next command to settle.
-                with contextlib.suppress(Exception):
-                    self._settle(existing, seq, prev)
-                raise
-            stamps = self._write(existing, seq, prev, events)
-            self.pending_path.unlink(missing_ok=True)
-            return stamps
-
-    def _write(self, existing: bytes, seq: int, prev: str, events: list[dict]) -> list[tuple[int, str]]:
+    def write(self, existing: bytes, seq: int, prev: str, events: list[dict]) -> list[tuple[int, str]]:
+        """Append records for ``events`` after the verified ``existing`` (last record ``seq``, ``prev``); the
+        caller holds the journal's lock (``transaction``)."""
         stamped = []
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         who = actor()
@@ -243,7 +176,7 @@ class Journal:
             record = {"seq": seq, "time": now, "actor": who, **event, "prev": prev}
             record["hash"] = record_hash(record)
             prev = record["hash"]
-            new_lines.append(_canonical(record))
+            new_lines.append(canonical(record))
             stamped.append((seq, prev))
         body = existing
         if body and not body.endswith(b"\n"):
@@ -258,82 +191,11 @@ class Journal:
         fsutil.atomic_write(self.head_path, f"{seq} {prev}\n".encode())
         return stamped
 
-    # ------------------------------------------------------------ interrupted changes
-    def pending(self) -> Pending | None:
-        """The change an interrupted command left unrecorded, classified by the files' digests now."""
-        try:
-            data = self.pending_path.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            marker = json.loads(data)
-            events = [dict(e) for e in marker["events"]]
-            files = [(str(f["path"]), f["before"], f["after"]) for f in marker["files"]]
-            if not all(isinstance(e.get("event"), str) for e in events):
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            raise CorruptError(
-                f"{self.pending_path} is damaged: compare the stores with their copies, then delete it"
-            ) from None
-        seq = marker.get("journal_seq")
-        out = Pending(events, seq if isinstance(seq, int) and not isinstance(seq, bool) else None)
-        for path, before, after in files:
-            try:
-                now = fsutil.digest(Path(path).read_bytes())
-            except FileNotFoundError:
-                now = None
-            (out.written if now == after else out.not_written if now == before else out.unknown).append(path)
-        return out
-
-    def _settle(self, existing: bytes, seq: int, prev: str) -> tuple[bytes, int, str]:
-        """Record what an interrupted command changed (caller holds the lock); drop a marker of a
-        change that never reached the disk."""
-        pending = self.pending()
-        if pending is None:
-            return existing, seq, prev
-        if self._recorded(pending, existing.splitlines()):
-            pass  # killed after its records were appended, before the marker was removed: nothing to add
-        elif pending.changed:
-            late = [{**event, "interrupted": "recorded by a later command: the command that made this change "
-                     "stopped before recording it", "written": pending.written,
-                     "not_written": pending.not_written, "changed_since": pending.unknown}
-                    for event in pending.events]
-            self._write(existing, seq, prev, late)
-            existing, seq, prev = self._checked()
-        self.pending_path.unlink(missing_ok=True)
-        return existing, seq, prev
-
-    @staticmethod
-    def _recorded(pending: Pending, lines: list[bytes]) -> bool:
-        """The marker's events are the records right after the one it began from: already recorded."""
-        start = pending.journal_seq
-        if start is None or len(lines) < start + len(pending.events):
-            return False
-        for line, event in zip(lines[start:start + len(pending.events)], pending.events, strict=True):
-            try:
-                record = json.loads(line)
-            except ValueError:
-                return False
-            if not isinstance(record, dict) or any(record.get(k) != v for k, v in event.items()):
-                return False
-        return True
-
-    def verify(self, anchors: list[str] | None = None) -> Verification:
+    def verify_chain(self, anchors: list[str] | None = None) -> Verification:
+        """The chain, the head file and ``anchors`` (a change left half-done is the transaction's to find:
+        ``transaction.verify``)."""
         result = Verification()
-        lines = self._read_lines()
-        hashes = self._verify_lines(lines, result)
-        pending = self.pending()
-        if pending is not None and self._recorded(pending, lines):
-            result.notes.append("an interrupted command left a pending marker after recording its change "
-                                "(the next command that records removes it)")
-        elif pending is not None and pending.changed:
-            result.problems.append(
-                f"a change was written but not recorded ({', '.join(e['event'] for e in pending.events)} "
-                f"to {', '.join(pending.written + pending.unknown)}): the command was interrupted; "
-                "the next command that records settles it"
-            )
-        elif pending is not None:
-            result.notes.append("an interrupted command left a pending marker but changed nothing")
+        hashes = self._verify_lines(self.lines(), result)
         for anchor in anchors or []:
             seq, want = parse_anchor(anchor)
             if not hashes.get(seq, "").startswith(want):

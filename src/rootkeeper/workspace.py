@@ -8,17 +8,17 @@ account.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import fsutil
+from . import transaction
 from .errors import ConfigError
 from .fsutil import StoredFile
 from .journal import Journal
 from .seeds import AGE_MAGIC, SeedStore
+from .transaction import StoreLocks
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -40,7 +40,7 @@ class Workspace:
     stamps: list[tuple[int, str]] = field(default_factory=list)
     _vault: Vault | None = None  # noqa: F821
     _seeds: SeedStore | None = None
-    _holds: dict[Path, contextlib.ExitStack] = field(default_factory=dict)
+    _locks: StoreLocks = field(default_factory=StoreLocks)
 
     config = property(lambda self: self.settings.config)
     vault_path = property(lambda self: self.settings.vault)
@@ -94,24 +94,13 @@ class Workspace:
         return self._seeds
 
     def _hold(self, path: Path) -> None:
-        """A writer reads a store under its lock and keeps it until the store is written (or the command
-        ends): two writers never both read the same state, the second waits (``ROOTKEEPER_LOCK_WAIT``)."""
-        if not self.writer or self._holds:
-            return
-        # Both stores at once, in one order, whichever is read first: two writers cannot each hold one
-        # store and wait for the other (the journal's lock is always taken last, inside commit).
-        paths = {fsutil.real(p) for p in (path, self.vault_path, self.seeds_path) if p is not None}
-        for held in sorted(paths):
-            stack = contextlib.ExitStack()
-            stack.enter_context(fsutil.file_lock(held))
-            self._holds[held] = stack
+        """A writer reads a store under its lock and keeps it until the store is written (``StoreLocks``)."""
+        if self.writer:
+            self._locks.take([p for p in (path, self.vault_path, self.seeds_path) if p is not None])
 
     def release(self, path: Path | None = None) -> None:
         """Release the lock held on ``path`` (every lock, without one)."""
-        for held in [fsutil.real(path)] if path is not None else list(self._holds):
-            stack = self._holds.pop(held, None)
-            if stack is not None:
-                stack.close()
+        self._locks.release(path)
 
     def open_seeds(self, path: Path) -> SeedStore:
         """A seed store at ``path`` (the configured one, or a copy), opened with this command's secrets."""
@@ -134,13 +123,13 @@ class Workspace:
     def journal_ready(self) -> None:
         """Refuse early, before work that cannot be undone (AWS calls), if the journal could not take
         a record. A store change needs no call: ``commit`` verifies the journal before any write."""
-        self.journal().ready()
+        transaction.ready(self.journal())
 
     def commit(self, stores: list[StoredFile], *events: dict) -> list[tuple[int, str]]:
         """Write the changed stores and record ``events``, so that no change goes unrecorded
-        (``Journal.commit``): both stores or neither, each checked against what was read."""
+        (``transaction.commit``): both stores or neither, each checked against what was read."""
         changes = [store.prepare() for store in stores]
-        stamps = self.journal().commit(changes, list(events))
+        stamps = transaction.commit(self.journal(), changes, list(events))
         for store, (path, data, _old) in zip(stores, changes, strict=True):
             store.committed(data)
             self.release(path)
@@ -149,13 +138,13 @@ class Workspace:
 
     def write_files(self, changes: list[tuple], *events: dict) -> list[tuple[int, str]]:
         """Write files that are not stores (media, sheets, shares: ``(path, data, bytes read or None, mode)``)
-        and record ``events`` after they are written (``Journal.commit``): a write that fails leaves every
+        and record ``events`` after they are written (``transaction.commit``): a write that fails leaves every
         file as it was, and no record."""
-        stamps = self.journal().commit(changes, list(events))
+        stamps = transaction.commit(self.journal(), changes, list(events))
         self.stamps += stamps
         return stamps
 
     def record(self, *events: dict) -> list[tuple[int, str]]:
-        stamps = self.journal().append(list(events))
+        stamps = transaction.append(self.journal(), list(events))
         self.stamps += stamps
         return stamps

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from conftest import VAULT_PASSWORD, base_env, random_seed
 
+from rootkeeper import transaction
 from rootkeeper.journal import Journal
 from rootkeeper.seeds import SeedStore, read_identity_file
 from rootkeeper.vault import Vault
@@ -117,7 +118,7 @@ def test_random_sigkills_never_lose_committed_data_or_break_a_store(home):
         assert not (retired & active), retired & active
         assert leftovers(home) == []
         figures["temp_files_seen"] += sum(1 for f in (home.vault.parent, home.seeds.parent) for _ in f.glob(".*.tmp"))
-        check = Journal(home.journal).verify()
+        check = transaction.verify(Journal(home.journal))
         if not check.ok:
             assert all("written but not recorded" in p for p in check.problems), check.problems
             figures["pending_tails"] += 1
@@ -125,7 +126,7 @@ def test_random_sigkills_never_lose_committed_data_or_break_a_store(home):
 
     # the next command settles whatever an interrupted one left, and a writer removes stale temporary files
     home.rk("enroll", account(n + 10), "--name", "after-crashes", "--seed-file", "-", input=random_seed(), check=True)
-    assert Journal(home.journal).verify().ok
+    assert transaction.verify(Journal(home.journal)).ok
     assert not list(home.vault.parent.glob(".*.tmp")) and not list(home.seeds.parent.glob(".*.tmp"))
     assert figures["killed"] >= TRIALS // 4  # the harness really kills (not everything finished before)
     Path(__file__).with_name(".crash-figures.json").write_text(json.dumps(figures, indent=1) + "\n")
@@ -155,4 +156,4 @@ def test_a_recipients_change_interrupted_between_its_two_files_is_finished_by_ru
     home.rk("seeds", "import", "-", input=f"Account #,Account Name,Account Email,MFA Seed\n111111111111,a,,{random_seed()}\n",
             check=True)
     SeedStore.open(home.seeds, identities=read_identity_file(tmp_path / "second.agekey"))  # the new custodian reads it
-    assert Journal(home.journal).verify().ok
+    assert transaction.verify(Journal(home.journal)).ok

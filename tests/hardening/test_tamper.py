@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS_PASSPHRASE, VAULT_PASSWORD, assert_clean_failure, random_seed, snapshot
 
+from rootkeeper import transaction
 from rootkeeper.custody.media import Manifest, verify
 from rootkeeper.errors import RootkeeperError
 from rootkeeper.journal import Journal
@@ -87,8 +88,8 @@ def test_every_flip_in_a_passphrase_seed_store_is_detected(tmp_path):
 
 def test_every_flip_in_the_journal_is_detected(stores):
     journal = Journal(stores.journal)
-    assert journal.verify().ok
-    flip_each("journal", stores.journal, lambda: False if not journal.verify().ok else None, random.Random(4))
+    assert transaction.verify(journal).ok
+    flip_each("journal", stores.journal, lambda: False if not transaction.verify(journal).ok else None, random.Random(4))
 
 
 def test_every_flip_in_a_manifest_is_detected(stores, tmp_path_factory):

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from rootkeeper import transaction
 from rootkeeper.errors import CorruptError, InputError
 from rootkeeper.journal import GENESIS, Journal
 
@@ -19,8 +20,8 @@ def canonical_hash(record: dict) -> str:
 @pytest.fixture
 def journal(tmp_path):
     j = Journal(tmp_path / "journal.jsonl")
-    j.append([{"event": "code", "account_id": "111122223333", "reason": "drill ü"}])
-    j.append([{"event": "rotate", "account_id": "111122223333"}, {"event": "retire", "account_id": "444455556666"}])
+    transaction.append(j, [{"event": "code", "account_id": "111122223333", "reason": "drill ü"}])
+    transaction.append(j, [{"event": "rotate", "account_id": "111122223333"}, {"event": "retire", "account_id": "444455556666"}])
     return j
 
 
@@ -36,12 +37,12 @@ def test_chain_is_sha256_of_canonical_json_linked_to_the_previous(journal):
         assert record["prev"] == prev and record["hash"] == canonical_hash(record)
         prev = record["hash"]
     assert journal.head_path.read_text() == f"3 {prev}\n"
-    result = journal.verify([f"2:{records[1]['hash']}"])
+    result = transaction.verify(journal, [f"2:{records[1]['hash']}"])
     assert result.ok and result.count == 3 and result.head == prev
 
 
 def test_append_returns_the_stamps_it_wrote(journal):
-    stamps = journal.append([{"event": "code"}])
+    stamps = transaction.append(journal, [{"event": "code"}])
     last = json.loads(lines(journal)[-1])
     assert stamps == [(4, last["hash"])]
 
@@ -54,20 +55,20 @@ def test_edit_is_found(journal):
     body = lines(journal)
     body[1] = body[1].replace(b"rotate", b"rotaTE")
     rewrite(journal, body)
-    assert any("edited" in p for p in journal.verify().problems)
+    assert any("edited" in p for p in transaction.verify(journal).problems)
 
 
 def test_removal_and_reordering_are_found(journal):
     body = lines(journal)
     rewrite(journal, [body[0], body[2]])
-    assert any("removed, inserted or reordered" in p for p in journal.verify().problems)
+    assert any("removed, inserted or reordered" in p for p in transaction.verify(journal).problems)
     rewrite(journal, [body[1], body[0], body[2]])
-    assert not journal.verify().ok
+    assert not transaction.verify(journal).ok
 
 
 def test_truncation_is_found_by_the_head_file(journal):
     rewrite(journal, lines(journal)[:2])
-    assert any("removed from the end" in p for p in journal.verify().problems)
+    assert any("removed from the end" in p for p in transaction.verify(journal).problems)
 
 
 def test_anchor_catches_a_rewritten_chain(journal):
@@ -77,16 +78,16 @@ def test_anchor_catches_a_rewritten_chain(journal):
     forged["hash"] = canonical_hash(forged)
     rewrite(journal, [json.dumps(forged, sort_keys=True, separators=(",", ":")).encode()])
     journal.head_path.write_text(f"1 {forged['hash']}\n")
-    assert journal.verify().ok
-    assert not journal.verify([f"1:{first['hash']}"]).ok
+    assert transaction.verify(journal).ok
+    assert not transaction.verify(journal, [f"1:{first['hash']}"]).ok
 
 
 def test_bad_anchor_and_damaged_tail(journal):
     with pytest.raises(InputError):
-        journal.verify(["seventeen"])
+        transaction.verify(journal, ["seventeen"])
     journal.path.write_bytes(journal.path.read_bytes() + b"{not json\n")
     with pytest.raises(CorruptError, match="does not verify"):
-        journal.ready()
+        transaction.ready(journal)
 
 
 def test_a_record_reformatted_but_unchanged_still_verifies_and_an_edit_never_does(journal):
@@ -95,16 +96,16 @@ def test_a_record_reformatted_but_unchanged_still_verifies_and_an_edit_never_doe
     record = json.loads(content[1])
     content[1] = json.dumps(record, indent=None, separators=(", ", ": ")).encode()  # same content, other bytes
     journal.path.write_bytes(b"\n".join(content) + b"\n")
-    assert journal.verify().ok
+    assert transaction.verify(journal).ok
     for edit in (b'"rotate"', b'"111122223333"'):
         tampered = list(content)
         tampered[1] = tampered[1].replace(edit, edit[:-2] + b'X"', 1)
         journal.path.write_bytes(b"\n".join(tampered) + b"\n")
-        assert not journal.verify().ok
+        assert not transaction.verify(journal).ok
     canonical = lines(journal)
     canonical[0] = canonical[0].replace(b'"drill \xc3\xbc"', b'"drill u"')  # the canonical line edited in place
     journal.path.write_bytes(b"\n".join(canonical) + b"\n")
-    assert any("does not match its hash" in p for p in journal.verify().problems)
+    assert any("does not match its hash" in p for p in transaction.verify(journal).problems)
 
 
 def test_writers_refuse_a_journal_that_does_not_verify_and_leave_it_as_it_was(journal):
@@ -113,7 +114,7 @@ def test_writers_refuse_a_journal_that_does_not_verify_and_leave_it_as_it_was(jo
     journal.path.write_bytes(b"\n".join(content[:2]) + b"\n")  # the last record cut off
     before = (journal.path.read_bytes(), journal.head_path.read_bytes())
     with pytest.raises(CorruptError, match="does not verify"):
-        journal.append([{"event": "code"}])
+        transaction.append(journal, [{"event": "code"}])
     assert (journal.path.read_bytes(), journal.head_path.read_bytes()) == before
 
 
@@ -135,7 +136,7 @@ def test_a_commit_that_fails_after_writing_one_file_puts_it_back_and_records_not
 
     monkeypatch.setattr(fsutil, "atomic_write", failing)
     with pytest.raises(OSError, match="No space left"):
-        journal.commit([(first, b"a2", b"a1"), (third, b"c", None, 0o644), (second, b"b2", b"b1")],
+        transaction.commit(journal, [(first, b"a2", b"a1"), (third, b"c", None, 0o644), (second, b"b2", b"b1")],
                        [{"event": "retire"}])
     monkeypatch.setattr(fsutil, "atomic_write", real)
     assert first.read_bytes() == b"a1" and not third.exists() and second.read_bytes() == b"b1"
@@ -158,18 +159,18 @@ def test_a_commit_that_cannot_even_put_back_records_what_it_wrote(tmp_path, monk
 
     monkeypatch.setattr(fsutil, "atomic_write", failing)
     with pytest.raises(OSError):
-        journal.commit([(first, b"a2", b"a1"), (second, b"b2", b"b1")], [{"event": "retire"}])
+        transaction.commit(journal, [(first, b"a2", b"a1"), (second, b"b2", b"b1")], [{"event": "retire"}])
     monkeypatch.setattr(fsutil, "atomic_write", real)
     (record,) = journal.records()
     assert record["event"] == "retire" and record["written"] == [str(first)] and record["not_written"] == [str(second)]
-    assert not journal.pending_path.exists() and journal.verify().ok
+    assert not journal.pending_path.exists() and transaction.verify(journal).ok
 
 
 def test_a_marker_left_after_its_records_were_appended_adds_no_second_record(tmp_path, monkeypatch):
     """Killed between appending the records and removing the pending marker: verify does not call the change
     unrecorded, and the next command does not record it again."""
     journal = Journal(tmp_path / "journal.jsonl")
-    journal.append([{"event": "init"}])
+    transaction.append(journal, [{"event": "init"}])
     store = tmp_path / "store"
     store.write_bytes(b"old")
     real_unlink = type(journal.pending_path).unlink
@@ -180,13 +181,13 @@ def test_a_marker_left_after_its_records_were_appended_adds_no_second_record(tmp
         return real_unlink(self, *args, **kwargs)
 
     monkeypatch.setattr(type(journal.pending_path), "unlink", kept)
-    journal.commit([(store, b"new", b"old")], [{"event": "rotate", "account_id": "111122223333"}])
+    transaction.commit(journal, [(store, b"new", b"old")], [{"event": "rotate", "account_id": "111122223333"}])
     monkeypatch.undo()
     assert journal.pending_path.exists()
-    result = journal.verify()
+    result = transaction.verify(journal)
     assert result.ok, result.problems
     assert any("after recording its change" in n for n in result.notes)
-    journal.append([{"event": "code"}])
+    transaction.append(journal, [{"event": "code"}])
     assert [r["event"] for r in journal.records()] == ["init", "rotate", "code"]
     assert not journal.pending_path.exists()
 
@@ -202,9 +203,9 @@ def test_records_dated_before_the_record_above_them_are_noted(tmp_path, monkeypa
                 return module.datetime.fromisoformat(_stamp.replace("Z", "+00:00"))
 
         monkeypatch.setattr(module, "datetime", Clock)
-        journal.append([{"event": "code"}])
+        transaction.append(journal, [{"event": "code"}])
         monkeypatch.undo()
-    result = journal.verify()
+    result = transaction.verify(journal)
     assert result.ok
     assert any("line 2 is dated 2020-01-01T00:00:00Z, before a record above it dated 2026-11-30T10:00:00Z" in n
                for n in result.notes), result.notes
@@ -226,13 +227,13 @@ def test_a_journal_killed_between_its_first_write_and_its_head_goes_on(tmp_path,
 
     monkeypatch.setattr(fsutil, "atomic_write", killed)
     with pytest.raises(KeyboardInterrupt):
-        journal.append([{"event": "init"}])
+        transaction.append(journal, [{"event": "init"}])
     monkeypatch.undo()
     assert writes == ["journal.jsonl.head", "journal.jsonl", "journal.jsonl.head"]
-    result = journal.verify()
+    result = transaction.verify(journal)
     assert result.ok and any("after its head file's start" in n for n in result.notes), result
-    journal.append([{"event": "code"}])
-    assert journal.verify().ok and not journal.verify().notes
+    transaction.append(journal, [{"event": "code"}])
+    assert transaction.verify(journal).ok and not transaction.verify(journal).notes
 
 
 def test_a_commit_refused_before_any_write_leaves_every_file_as_it_was(tmp_path):
@@ -242,6 +243,6 @@ def test_a_commit_refused_before_any_write_leaves_every_file_as_it_was(tmp_path)
     target = tmp_path / "a"
     target.write_bytes(b"changed by someone else")
     with pytest.raises(LockError):
-        journal.commit([(target, b"new", b"what this command read")], [{"event": "rotate"}])
+        transaction.commit(journal, [(target, b"new", b"what this command read")], [{"event": "rotate"}])
     assert target.read_bytes() == b"changed by someone else"
     assert not journal.path.exists() and not journal.pending_path.exists()

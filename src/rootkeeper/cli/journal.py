@@ -64,10 +64,11 @@ def journal_verify(anchors):
       rootkeeper journal verify
       rootkeeper journal verify --anchor 17:9b2e41c07d1a66f3   (16+ hex digits of a hash from a ticket)
     """
+    from .. import transaction
     from ..errors import CheckFailed
 
     ws = workspace()
-    result = ws.journal().verify(list(anchors))
+    result = transaction.verify(ws.journal(), list(anchors))
     for problem in result.problems:
         note(f"problem: {problem}")
     warn_all(result.notes)

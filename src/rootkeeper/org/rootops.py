@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import breakglass
+from .. import breakglass, transaction
 from ..errors import AwsError, InputError, RootkeeperError
 from ..journal import Journal
 from ..workspace import Workspace
@@ -107,7 +107,7 @@ def rootless_by_record(journal: Journal) -> set[str] | None:
     Only a journal that verifies counts: None when it does not (a line appended by hand
     must not make an account's finding disappear).
     """
-    if not journal.verify().ok:
+    if not transaction.verify(journal).ok:
         return None
     return {r["account_id"] for r in journal.records() if r.get("event") == DELETE_ROOT_EVENT and not r.get("error")}
 

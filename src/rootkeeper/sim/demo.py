@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .. import breakglass, ceremony, fsutil, passwords
+from .. import breakglass, ceremony, fsutil, passwords, transaction
 from ..accounts import Account
 from ..errors import ExistsError, InputError, RootkeeperError
 from ..provision import InitPlan, init
@@ -183,7 +183,7 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     with simulator_environment(url):
         _org_steps(ws, members, say)
     sheet = _paper_step(ws, out, say)
-    check = ws.journal().verify()
+    check = transaction.verify(ws.journal())
     say(f"10. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
 
     q = shlex.quote
