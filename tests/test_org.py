@@ -460,6 +460,31 @@ def test_assume_root_goes_to_the_regional_sts_endpoint(monkeypatch):
     assert Aws().client("sts").meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
 
 
+def test_delete_root_of_several_accounts_retires_their_custody_in_one_commit_after_aws_is_clean(org):
+    """Each account's AWS work is recorded as it happens; custody is retired once for all (the vault and the
+    seed store each written once, a record per account), and only then reported retired."""
+    org.enable_central_root()
+    names = ["alpha", "beta", "gamma"]
+    for name in names:
+        org.account(name)
+        org.enroll(name)
+    org.sim.plant_access_key(org.ids["beta"])
+    result = org.rk("org", "delete-root", *names, "--yes")
+    assert result.returncode == 0, result.err
+    lines = result.out.splitlines()
+    last_aws = max(i for i, line in enumerate(lines) if "retired" not in line and "rootless" not in line)
+    for name in names:  # each told rootless only after every account's AWS work
+        assert lines.index(f"{org.ids[name]} ({name}): rootless") > last_aws, lines
+    events = [(r["event"], r.get("account_id")) for r in map(json.loads, org.home.journal.read_text().splitlines())]
+    first = events.index(("org.delete-root.intent", org.ids["alpha"]))
+    last = events.index(("org.delete-root", org.ids["gamma"]))
+    assert all(event != "retire" for event, _ in events[first:last])
+    assert events[last + 1:] == [("retire", org.ids[name]) for name in names]
+    listing = org.home.kpcli("ls", "-R", "-f", str(org.home.vault))
+    assert all(f"Retired/{name}" in listing for name in names)
+    assert org.home.rk("journal", "verify").returncode == 0
+
+
 def test_delete_root_of_an_account_with_a_seed_and_no_vault_entry(org):
     org.enable_central_root()
     org.account("seed-only")

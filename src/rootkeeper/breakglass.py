@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import totp
-from .errors import InputError
+from .errors import InputError, NotFoundError
 from .seeds import SeedRow
 from .workspace import Workspace
 
@@ -127,26 +127,31 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
     Idempotent per store: what an earlier (interrupted, or ``--vault-only``) retirement left is
     finished; an account already retired in every store given changes nothing (``already``).
     """
+    entry = ws.vault().find_any(ref)  # active, else retired (finishing an earlier retirement)
+    return retire_all(ws, [(entry.account_id, entry.name)], with_seeds=with_seeds)[0]
+
+
+def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bool = True) -> list[Retirement]:
+    """``retire`` for each (account id, name), in one commit: each store written once, a record each. An
+    account the vault has no entry for has its seed rows retired (custody of the seed alone)."""
     vault = ws.vault()
-    entry = vault.find_any(ref)  # active, else retired (finishing an earlier retirement)
     store = ws.seeds() if with_seeds else None
-    rows = store.retire(entry.account_id) if store is not None else 0
-    if entry.retired and not rows:
-        return Retirement(entry.account_id, entry.name, False, 0)
-    changed = [] if entry.retired else [vault]
-    if not entry.retired:
-        vault.retire(entry)
-    if rows:
-        changed.append(store)
-    ws.commit(changed, {"event": "retire", "account_id": entry.account_id, "account_name": entry.name,
-                        "vault_entry_retired": not entry.retired, "seed_rows_retired": rows})
-    return Retirement(entry.account_id, entry.name, not entry.retired, rows)
-
-
-def retire_seeds(ws: Workspace, account_id: str, name: str) -> int:
-    """Mark an account's seed rows retired when it has no vault entry (custody of the seed only)."""
-    store = ws.seeds()
-    retired_rows = store.retire(account_id)
-    ws.commit([store], {"event": "retire", "account_id": account_id, "account_name": name,
-                        "seed_rows_retired": retired_rows})
-    return retired_rows
+    results, events = [], []
+    for account_id, name in accounts:
+        try:
+            entry = vault.find_any(account_id)
+        except NotFoundError:
+            entry = None
+        moved = entry is not None and not entry.retired
+        if moved:
+            vault.retire(entry)
+        rows = store.retire(account_id) if store is not None else 0
+        results.append(Retirement(account_id, entry.name if entry is not None else name, moved, rows))
+        if moved or rows:
+            events.append({"event": "retire", "account_id": account_id, "account_name": results[-1].name,
+                           **({"vault_entry_retired": moved} if entry is not None else {}), "seed_rows_retired": rows})
+    changed = [s for s, did in ((vault, any(r.vault_entry for r in results)),
+                                (store, any(r.seed_rows_retired for r in results))) if did]
+    if events:
+        ws.commit(changed, *events)
+    return results

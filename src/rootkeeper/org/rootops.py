@@ -70,6 +70,7 @@ class Deletion:
     done: list[str] = field(default_factory=list)  # AWS steps taken
     custody: list[str] = field(default_factory=list)  # what of custody is (or would be) retired
     error: str = ""  # AWS's code and message where it stopped
+    settled: bool = False  # custody retired and recorded (after every account's AWS work: one commit)
 
     @property
     def finished(self) -> bool:
@@ -80,17 +81,16 @@ class Deletion:
         return f"{self.account.account_id} ({self.account.name})"
 
     def lines(self) -> list[str]:
-        """What was done (or would be), one step a line."""
+        """What was done (or would be), one step a line: in AWS, then (``settled``) in custody."""
         label = self.label
         if not self.reached:
             return []
         if self.dry_run:
             steps = [f"would {step}" for step in self.planned] or ["nothing to delete in AWS: the root user has no credentials"]
             return [f"{label}: {step}" for step in steps + [f"would retire {item}" for item in self.custody]]
-        out = [f"{label}: {done}" for done in self.done or ["nothing to delete: the root user had no credentials"]]
-        if self.error:
-            return out
-        return out + [f"{label}: retired {item}" for item in self.custody] + [f"{label}: rootless"]
+        if self.settled:  # told a second time, once custody is retired and recorded
+            return [f"{label}: retired {item}" for item in self.custody] + [f"{label}: rootless"]
+        return [f"{label}: {done}" for done in self.done or ["nothing to delete: the root user had no credentials"]]
 
     def problem(self) -> str:
         """Why the account is not finished ("" when it is)."""
@@ -191,13 +191,8 @@ def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool) -> D
     # AWS has changed (or had nothing to change): the record must exist, also when it stopped half-way.
     ws.record({"event": DELETE_ROOT_EVENT, "account_id": target.account_id, "account_name": target.name,
                "deleted": result.done, "error": result.error})
-    if result.error:
-        return result  # custody stays as it was until AWS is clean; a re-run finishes
-    if entry is not None:
-        breakglass.retire(ws, target.account_id)
-    elif seed is not None:
-        breakglass.retire_seeds(ws, target.account_id, target.name)
-    result.custody = custody
+    if not result.error:  # custody stays as it was until AWS is clean; a re-run finishes
+        result.custody = custody  # retired by delete_root, every account's in one commit
     return result
 
 
@@ -205,7 +200,8 @@ def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: 
                 report: Callable[[Deletion], None] | None = None) -> list[Deletion]:
     """Delete the targets' root credentials through AssumeRoot, then retire their custody and journal it.
 
-    ``report`` sees each account's outcome as soon as it is known. Raises RootkeeperError
+    ``report`` sees each account's outcome as soon as AWS has answered, and each finished account's again
+    once its custody is retired: one commit for all of them (each store written once). Raises RootkeeperError
     naming the accounts not finished (their outcomes say why); a re-run finishes them.
     An account left with no root credentials is *rootless by record* (``rootless_by_record``).
     """
@@ -215,6 +211,12 @@ def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: 
     for target in targets:
         outcome = _delete_one(ws, aws, target, dry_run)
         outcomes.append(outcome)
+        if report is not None:
+            report(outcome)
+    finished = [o for o in outcomes if o.finished and not dry_run]  # custody stays as it was until AWS is clean
+    breakglass.retire_all(ws, [(o.account.account_id, o.account.name) for o in finished if o.custody])
+    for outcome in finished:
+        outcome.settled = True
         if report is not None:
             report(outcome)
     failed = [o.account.account_id for o in outcomes if not o.finished]
