@@ -33,10 +33,6 @@ def _commands() -> tuple[list[str], list[str]] | None:
     return None
 
 
-def available() -> bool:
-    return _commands() is not None
-
-
 def require() -> None:
     if _commands() is None:
         raise NotFoundError(

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import click
 
+from ..paper import emergency, seedsheet
+from ..paper.pdf import PAPERS
 from . import inputs
 from .common import CONTEXT, common, note, stamps, warn_all, workspace
 
-PAPER = click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+PAPER = click.option("--paper", type=click.Choice(PAPERS), default=PAPERS[0], show_default=True,
                      help="Paper size.")
 OUTPUT = click.option("-o", "--output", "output", metavar="FILE.pdf",
                       help="Write the PDF to a new file (created 0600, never overwritten); '-' for stdout, e.g. "
@@ -85,7 +87,8 @@ def _print(output: str | None, command: str, what: str, make):
                    "Without it the sheet has blanks to fill in by hand.")
 @click.option("--plan", "plan", metavar="PLAN",
               help="A custody plan: the media that carry the vault (label, kind, place, site) are where its copies live.")
-@click.option("--classification", default="Confidential", show_default=True, help="The marking in the banners.")
+@click.option("--classification", default=emergency.DEFAULT_CLASSIFICATION, show_default=True,
+              help="The marking in the banners.")
 def emergency_sheet(output, paper, locations, plan, classification):
     """Print the vault's emergency sheet (one page; it holds no secret and no seed).
 
@@ -122,7 +125,8 @@ def emergency_sheet(output, paper, locations, plan, classification):
 @common
 @OUTPUT
 @PAPER
-@click.option("--classification", default="Secret", show_default=True, help="The marking in the banners.")
+@click.option("--classification", default=seedsheet.DEFAULT_CLASSIFICATION, show_default=True,
+              help="The marking in the banners.")
 @click.argument("accounts", nargs=-1, metavar="[ACCOUNT]...")
 def seeds_sheet(output, paper, classification, accounts):
     """Print the seed sheet: every active seed (or the ACCOUNTs named), with QR codes.

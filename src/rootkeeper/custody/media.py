@@ -163,14 +163,17 @@ def source(ws: Workspace, artefact: str) -> tuple[str, bytes, list[dict]]:
             raise InputError("give the identity to copy with --seeds-identity FILE")
         return "seeds-identity.agekey", ("".join(f"{i}\n" for i in identities)).encode(), []
     if artefact == "emergency-sheet":
-        from ..paper.emergency import print_emergency_sheet
+        from ..paper import emergency
+        from ..paper.pdf import PAPERS
 
-        sheet = print_emergency_sheet(ws, paper="a4", classification="Confidential", locations=[])
+        sheet = emergency.print_emergency_sheet(ws, paper=PAPERS[0], classification=emergency.DEFAULT_CLASSIFICATION,
+                                                locations=[])
         return "emergency-sheet.pdf", sheet.pdf, [sheet.event]
     if artefact == "seed-sheet":
-        from ..paper.seedsheet import print_seed_sheet
+        from ..paper import seedsheet
+        from ..paper.pdf import PAPERS
 
-        sheet = print_seed_sheet(ws, [], paper="a4", classification="Secret")
+        sheet = seedsheet.print_seed_sheet(ws, [], paper=PAPERS[0], classification=seedsheet.DEFAULT_CLASSIFICATION)
         return "seed-sheet.pdf", sheet.pdf, [sheet.event]
     raise InputError(f"artefact {artefact!r} is not one of {', '.join(ARTEFACTS)}")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 MM = 72 / 25.4
 SANS, SANS_BOLD, MONO = "Helvetica", "Helvetica-Bold", "Courier-Bold"
 MONO_ADVANCE = 0.6  # Courier's advance width, in ems
-PAPERS = ("a4", "letter")
+PAPERS = ["a4", "letter"]  # the first is the default
 
 
 def page_size(paper: str) -> tuple[float, float]:
@@ -158,6 +158,3 @@ def qr(page: Page, x: float, y: float, size: float, text_value: str, error: str 
     c.addLiteral("\n".join(ops) + "\nf")  # whole numbers, written as such: a short, fast path
     c.restoreState()
 
-
-def qr_modules(text_value: str, error: str = "m") -> int:
-    return len(qr_matrix(text_value, error))

@@ -7,7 +7,6 @@ and replaces the file (checked and locked, see ``fsutil.StoredFile``).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from .. import fsutil
@@ -307,6 +306,3 @@ class SeedStore(fsutil.StoredFile):
                 count += 1
         self._reindex()
         return count
-
-    def copy_rows(self) -> list[SeedRow]:
-        return [replace(r) for r in self.rows]
