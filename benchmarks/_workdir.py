@@ -28,7 +28,7 @@ def new_workdir(prefix: str):
 def commit(work: Path, *stores) -> None:
     """Write what the library changed in this process the one way rootkeeper writes (``Workspace.commit``:
     under the locks, checked against what was read, journaled), with the configuration in ``work``."""
-    from rootkeeper.settings import of_config
+    from rootkeeper.storage.settings import of_config
     from rootkeeper.workspace import Credentials, Workspace
 
     ws = Workspace(of_config(work / "rootkeeper.toml"), Credentials(lambda: MASTER, lambda: "", lambda: []))

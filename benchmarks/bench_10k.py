@@ -52,8 +52,8 @@ def main() -> None:
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run make tools")
 
-    from rootkeeper.accounts import Account
-    from rootkeeper.vault import Vault
+    from rootkeeper.rules.accounts import Account
+    from rootkeeper.stores.vault import Vault
 
     work, identity = new_workdir("rk-bench-")
     n = opts.accounts

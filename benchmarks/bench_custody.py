@@ -75,8 +75,8 @@ def main() -> None:
     print(f"| `custody check --json` | 50 sites, 100 places, 500 media, 100 custodians | {seconds:.2f} s | "
           f"{peak / 1024:.0f} MiB | {findings} findings |", flush=True)
 
-    from rootkeeper.accounts import Account
-    from rootkeeper.vault import Vault
+    from rootkeeper.rules.accounts import Account
+    from rootkeeper.stores.vault import Vault
 
     n = opts.accounts
     ids = [f"{100000000000 + i * 7919:012d}" for i in range(n)]

@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rootkeeper import transaction
-from rootkeeper.journal import Journal
+from rootkeeper.storage import transaction
+from rootkeeper.storage.journal import Journal
 
 
 def best(fn, runs: int = 5) -> float:

@@ -26,8 +26,8 @@ from _workdir import ENV, MASTER, commit, new_workdir, rk_measured  # noqa: E402
 
 
 def build(work: Path, identity, n: int, kdf_mib: int) -> None:
-    from rootkeeper.accounts import Account
-    from rootkeeper.vault import Vault
+    from rootkeeper.rules.accounts import Account
+    from rootkeeper.stores.vault import Vault
 
     subprocess.run([sys.executable, "-m", "rootkeeper", "init", "--vault", "v/vault.kdbx", "--seeds", "s/seeds.age",
                     "--seeds-recipient", str(identity.to_public()), "--kdf-memory-mib", str(kdf_mib), "--kdf-iterations",

@@ -57,11 +57,11 @@ def main() -> None:
     parser.add_argument("--kdf-iterations", type=int, default=8)
     opts = parser.parse_args()
 
-    from rootkeeper.accounts import Account
-    from rootkeeper.seeds import SeedRow, SeedStore
+    from rootkeeper.rules.accounts import Account
     from rootkeeper.sim.org import SimOrg
     from rootkeeper.sim.state import MfaDevice
-    from rootkeeper.vault import Vault
+    from rootkeeper.stores.seeds import SeedRow, SeedStore
+    from rootkeeper.stores.vault import Vault
 
     work, identity = new_workdir("rk-bench-org-")
     subprocess.run([sys.executable, "-m", "rootkeeper", "init", "--vault", "v/vault.kdbx", "--seeds", "s/seeds.age",

@@ -93,7 +93,7 @@ def kdf_seconds(path: Path) -> float:
     from pykeepass import PyKeePass
     from pykeepass.exceptions import CredentialsError
 
-    from rootkeeper import vault
+    from rootkeeper.stores import vault
 
     data = path.read_bytes()
     start = time.perf_counter()
@@ -107,8 +107,8 @@ def kdf_seconds(path: Path) -> float:
 
 
 def one_size(n: int, runs: int) -> list[tuple]:
-    from rootkeeper.accounts import Account
-    from rootkeeper.vault import Vault
+    from rootkeeper.rules.accounts import Account
+    from rootkeeper.stores.vault import Vault
 
     work, identity = new_workdir(f"rk-scale-{n}-")
     ids = [f"{100000000000 + i * 7919:012d}" for i in range(n)]

@@ -376,9 +376,9 @@ def test_the_trap_catches_a_read_of_a_retired_member(sim, trapped_answers, monke
 def test_no_workflow_reads_a_member_aws_retires(sim, trapped_answers, monkeypatch):
     """Every organization workflow, in this process, over answers whose retired members are trapped
     (the simulator sends Status here, as AWS did, so that a read would find it)."""
-    from rootkeeper.inventory import CustodyIndex
     from rootkeeper.org import accounts, audit, rootops
     from rootkeeper.org.aws import Aws
+    from rootkeeper.workflows.listing import CustodyIndex
 
     sim.create_organization()
     ou = sim.add_ou("Workloads")

@@ -87,7 +87,7 @@ def test_seed_with_spaces_and_lower_case_is_normalised(home):
 
 
 def test_generated_passwords_meet_aws_rules():
-    from rootkeeper import passwords
+    from rootkeeper.rules import passwords
 
     symbols = set(passwords.SYMBOLS)
     for _ in range(200):

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from rootkeeper import fsutil
 from rootkeeper.errors import ExistsError, LockError
+from rootkeeper.storage import fsutil
 
 
 def test_failed_replace_leaves_old_file_and_no_temp(tmp_path, monkeypatch):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argon2.low_level
 
-from rootkeeper import breakglass, ceremony, transaction
-from rootkeeper.accounts import Account
-from rootkeeper.journal import Journal
-from rootkeeper.settings import of_config
+from rootkeeper.rules.accounts import Account
+from rootkeeper.storage import transaction
+from rootkeeper.storage.journal import Journal
+from rootkeeper.storage.settings import of_config
+from rootkeeper.workflows import breakglass, enroll, retire
 from rootkeeper.workspace import Credentials, Workspace
 
 
@@ -26,10 +27,10 @@ def test_enrolling_many_accounts_derives_the_vault_key_once(home, monkeypatch):
     ws = Workspace(of_config(home.config), Credentials(lambda: conftest.VAULT_PASSWORD, lambda: "", lambda: identity))
     for i in range(25):
         account = Account(f"{i + 1:012d}", f"acct-{i}", f"a{i}@example.com")
-        ceremony.save_password(ws, account)
-        ceremony.save_seed(ws, account, conftest.random_seed(), None)
+        enroll.save_password(ws, account)
+        enroll.save_seed(ws, account, conftest.random_seed(), None)
     breakglass.rotate(ws, "acct-3", "test")
-    breakglass.retire(ws, "acct-4")
+    retire.retire(ws, "acct-4")
     assert len(calls) == 1
     # and the vault written 52 times with the reused key still opens in KeePassXC
     assert home.kpcli("ls", "-R", "-f", home.vault).count("AWS root users/acct-") == 24
@@ -38,7 +39,7 @@ def test_enrolling_many_accounts_derives_the_vault_key_once(home, monkeypatch):
 def test_a_vault_created_and_changed_in_one_process_reopens(tmp_path):
     import conftest
 
-    from rootkeeper.vault import KdfParams, Vault
+    from rootkeeper.stores.vault import KdfParams, Vault
 
     vault = Vault.create(tmp_path / "v.kdbx", conftest.VAULT_PASSWORD, None, KdfParams(1, 1, 1))
     vault.add(Account("000000000001", "a", "a@example.com"), "Pw-0123456789-abc!")

@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rootkeeper import totp
+from rootkeeper.rules import totp
 from rootkeeper.sim.state import SimError
 
 TASK = "arn:aws:iam::aws:policy/root-task/"

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from conftest import oracle, random_seed
 
-from rootkeeper import totp
 from rootkeeper.errors import InputError
+from rootkeeper.rules import totp
 
 # RFC 6238 Appendix B: (time, SHA1, SHA256, SHA512), 8-digit values as published.
 VECTORS = [

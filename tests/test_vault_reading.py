@@ -16,7 +16,7 @@ import pytest
 from conftest import VAULT_PASSWORD, assert_clean_failure, base_env, oracle
 
 from rootkeeper.errors import AuthError, CorruptError
-from rootkeeper.vault import KdfParams, Vault
+from rootkeeper.stores.vault import KdfParams, Vault
 
 
 def keepassxc_writes(home) -> None:
@@ -83,7 +83,7 @@ def test_a_wrong_password_a_wrong_key_file_and_a_damaged_block_are_refused(home,
 def test_an_xml_key_file_with_a_byte_order_mark_or_in_utf16_opens_the_vault_as_keepassxc_does(tmp_path, encoding):
     from conftest import TINY_KDF, run
 
-    from rootkeeper.vault import make_key_file
+    from rootkeeper.stores.vault import make_key_file
 
     key = tmp_path / "v.keyx"
     text = make_key_file().decode().replace('encoding="utf-8"', f'encoding="{"utf-16" if encoding == "utf-16" else "utf-8"}"')
@@ -209,7 +209,7 @@ def test_a_vault_with_a_large_attachment_reads_and_the_attachment_is_kept(home):
 
 def test_the_inflation_cap_is_pykeepass_s_own_inflation_below_it():
     """The capped inflate gives exactly what zlib gives (what pykeepass did), and refuses above the cap."""
-    from rootkeeper import vault as module
+    from rootkeeper.stores import vault as module
 
     data = gzip.compress(b"<KeePassFile/>" * 1000)
     assert module._inflate(None, data, None, None) == gzip.decompress(data)
@@ -232,7 +232,7 @@ def test_the_aes_kdf_in_one_call_gives_pykeepass_s_own_result(rounds):
 
     from pykeepass.kdbx_parsing.common import aes_kdf as theirs
 
-    from rootkeeper.vault import aes_kdf
+    from rootkeeper.stores.vault import aes_kdf
 
     seed, composite = os.urandom(32), os.urandom(32)
     assert aes_kdf(seed, rounds, composite) == theirs(seed, rounds, composite)
@@ -287,7 +287,7 @@ def test_protected_values_decrypted_in_one_call_read_as_pykeepass_s_own_reader_r
     from pykeepass import PyKeePass
     from pykeepass.kdbx_parsing import common
 
-    from rootkeeper import vault as module
+    from rootkeeper.stores import vault as module
 
     enrolled(home)
     assert home.rk("rotate", "prod", "--reason", "history item").returncode == 0

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import transaction
 from .errors import ConfigError
-from .fsutil import StoredFile
-from .journal import Journal
-from .seeds import AGE_MAGIC, SeedStore
-from .transaction import StoreLocks
+from .storage import transaction
+from .storage.fsutil import StoredFile
+from .storage.journal import Journal
+from .storage.transaction import StoreLocks
+from .stores.seeds import AGE_MAGIC, SeedStore
 
 if TYPE_CHECKING:
-    from .settings import Settings
-    from .vault import Vault
+    from .storage.settings import Settings
+    from .stores.vault import Vault
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Workspace:
             path = self.require_vault_path()
             if not path.exists():
                 raise ConfigError(f"vault {path} does not exist: check the path, or create it with 'rootkeeper init'")
-            from .vault import Vault
+            from .stores.vault import Vault
 
             self._hold(path)
             # With the seed store to read too, it is opened while the vault's key is derived.
@@ -113,7 +113,7 @@ class Workspace:
 
     def open_vault(self, path: Path) -> Vault:
         """A copy of the vault at ``path``, opened with this command's password and key file."""
-        from .vault import Vault
+        from .stores.vault import Vault
 
         return Vault.open(path, self.credentials.vault_password(), self.key_file)
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from conftest import VAULT_PASSWORD, base_env, random_seed
 
-from rootkeeper import transaction
-from rootkeeper.journal import Journal
-from rootkeeper.seeds import SeedStore, read_identity_file
-from rootkeeper.vault import Vault
+from rootkeeper.storage import transaction
+from rootkeeper.storage.journal import Journal
+from rootkeeper.stores.seeds import SeedStore, read_identity_file
+from rootkeeper.stores.vault import Vault
 
 TRIALS = int(os.environ.get("ROOTKEEPER_CRASH_TRIALS", "200"))
 
@@ -139,7 +139,7 @@ def test_a_recipients_change_interrupted_between_its_two_files_is_finished_by_ru
     as a kill at that instant leaves it: the configuration's old bytes put back)."""
     from conftest import make_identity
 
-    from rootkeeper.seeds import SeedStore, read_identity_file
+    from rootkeeper.stores.seeds import SeedStore, read_identity_file
 
     second = make_identity(tmp_path / "second.agekey")
     old_config = home.config.read_bytes()

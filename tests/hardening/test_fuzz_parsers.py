@@ -18,16 +18,17 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rootkeeper import transaction
-from rootkeeper.accounts import validate_account_id, validate_email, validate_name
 from rootkeeper.custody import shares as S
 from rootkeeper.custody.media import Manifest
 from rootkeeper.custody.plan import parse_plan
 from rootkeeper.errors import RootkeeperError
-from rootkeeper.journal import Journal, parse_anchor
 from rootkeeper.paper import lines as L
 from rootkeeper.paper.seedsheet import sheet_uri
-from rootkeeper.seeds.formats import (
+from rootkeeper.rules.accounts import validate_account_id, validate_email, validate_name
+from rootkeeper.rules.totp import parse_time
+from rootkeeper.storage import transaction
+from rootkeeper.storage.journal import Journal, parse_anchor
+from rootkeeper.stores.seeds.formats import (
     SeedRow,
     check_row,
     parse_import,
@@ -37,7 +38,6 @@ from rootkeeper.seeds.formats import (
     to_otpauth,
     validate_seed,
 )
-from rootkeeper.totp import parse_time
 
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS_PASSPHRASE, VAULT_PASSWORD, assert_clean_failure, random_seed, snapshot
 
-from rootkeeper import transaction
 from rootkeeper.custody.media import Manifest, verify
 from rootkeeper.errors import RootkeeperError
-from rootkeeper.journal import Journal
-from rootkeeper.seeds import SeedStore, read_identity_file
-from rootkeeper.vault import Vault
+from rootkeeper.storage import transaction
+from rootkeeper.storage.journal import Journal
+from rootkeeper.stores.seeds import SeedStore, read_identity_file
+from rootkeeper.stores.vault import Vault
 
 FLIPS = int(os.environ.get("ROOTKEEPER_FLIPS", "40"))
 FIGURES: dict[str, dict[str, int]] = {}

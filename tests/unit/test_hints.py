@@ -78,7 +78,7 @@ def test_a_message_that_names_a_command_names_only_its_options():
 
 
 def test_seeds_import_names_its_own_replace_option():
-    from rootkeeper.seeds import SeedRow, SeedStore
+    from rootkeeper.stores.seeds import SeedRow, SeedStore
 
     store = SeedStore("s.age", [], None, passphrase="x" * 20, recipients=[])
     store.add(SeedRow("111122223333", "a", "a@example.com", "A" * 32))

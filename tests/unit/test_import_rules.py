@@ -3,7 +3,7 @@
 - the core never imports click or rich: those are the command line's;
 - boto3 and botocore belong to ``org/aws.py`` (and botocore's models to ``sim/contract.py``, which
   holds the simulator to them); moto, werkzeug and flask to ``sim/``;
-  pykeepass to ``vault.py``, pyrage to ``seeds/store.py``, pyotp to ``totp.py``;
+  pykeepass to ``stores/vault.py``, pyrage to ``stores/seeds/store.py``, pyotp to ``rules/totp.py``;
   each is imported inside a function, so that a command that does not need it never loads it;
 - nothing in the product imports ``rootkeeper.sim`` except ``sim/`` itself and the ``demo``
   command; nothing outside ``cli/`` imports ``rootkeeper.cli``.
@@ -27,12 +27,12 @@ OWNERS = {
     "moto": ["sim/"],
     "werkzeug": ["sim/"],
     "flask": ["sim/"],
-    "pykeepass": ["vault.py"],
-    "Cryptodome": ["vault.py"],
-    "argon2": ["vault.py"],
-    "lxml": ["vault.py"],
-    "pyrage": ["seeds/store.py"],
-    "pyotp": ["totp.py"],
+    "pykeepass": ["stores/vault.py"],
+    "Cryptodome": ["stores/vault.py"],
+    "argon2": ["stores/vault.py"],
+    "lxml": ["stores/vault.py"],
+    "pyrage": ["stores/seeds/store.py"],
+    "pyotp": ["rules/totp.py"],
     "segno": ["paper/pdf.py"],
     "reportlab": ["paper/pdf.py"],
     "pypdfium2": ["paper/scan.py"],
@@ -92,12 +92,49 @@ def test_every_import_respects_its_owner():
     assert breaches == []
 
 
+# The layers, from the bottom: each may import only from its own unit and the layers below it (every import,
+# those inside functions and under TYPE_CHECKING included). A unit is a top-level module or package.
+LAYERS = [
+    {"errors", "__init__"},  # the error kinds; the version
+    {"rules"},  # the pure rules and formats: no file, no process, no network
+    {"storage", "hygiene"},  # atomic files, locks, the journal, the transaction, configuration and settings
+    {"stores"},  # the vault, the seed store
+    {"workspace"},  # one command's session over the stores
+    {"workflows"},  # one module per command family, named like the command
+    {"org", "paper"},
+    {"custody"},  # puts sheets on media: above paper
+    {"sim"},
+    {"cli"},
+    {"__main__"},  # python -m rootkeeper
+]
+
+
+def unit_of(module: str) -> str:
+    parts = module.split(".")
+    return "__init__" if len(parts) == 1 or parts[1] == "__version__" else parts[1]
+
+
+def test_every_import_points_down_the_layers():
+    layer = {unit: number for number, units in enumerate(LAYERS) for unit in units}
+    units = {rel.split("/")[0].removesuffix(".py") for rel in modules()}
+    assert units == set(layer), f"every unit has a layer: {sorted(units ^ set(layer))}"
+    upward = []
+    for rel, path in modules().items():
+        here = rel.split("/")[0].removesuffix(".py")
+        for name, _top in imports(rel, path):
+            if name.startswith("rootkeeper.") or name == "rootkeeper":
+                there = unit_of(name)
+                if there != here and layer[there] >= layer[here]:
+                    upward.append(f"{rel} imports {name} ({there} is not below {here})")
+    assert upward == []
+
+
 def test_the_rules_see_what_they_guard():
     """The scanner itself: it finds the imports the rules are about (a rule that can see nothing cannot fail)."""
     found = {rel: {n for n, _top in imports(rel, p)} for rel, p in modules().items()}
     assert "click" in found["cli/common.py"] and "boto3" in found["org/aws.py"]
     assert "rootkeeper.sim.demo" in found["cli/demo.py"] and "rootkeeper.org.aws" in found["org/audit.py"]
-    assert "rootkeeper.errors" in found["vault.py"] and "pykeepass" in found["vault.py"]
+    assert "rootkeeper.errors" in found["stores/vault.py"] and "pykeepass" in found["stores/vault.py"]
 
 
 def test_importing_the_whole_core_loads_no_heavy_dependency():

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from rootkeeper import transaction
 from rootkeeper.errors import CorruptError, InputError
-from rootkeeper.journal import GENESIS, Journal
+from rootkeeper.storage import transaction
+from rootkeeper.storage.journal import GENESIS, Journal
 
 
 def canonical_hash(record: dict) -> str:
@@ -121,7 +121,7 @@ def test_writers_refuse_a_journal_that_does_not_verify_and_leave_it_as_it_was(jo
 def test_a_commit_that_fails_after_writing_one_file_puts_it_back_and_records_nothing(tmp_path, monkeypatch):
     """Journal.commit: a failure between two replaced files (a full disk) puts the first back: every file as
     it was, no record, no marker."""
-    from rootkeeper import fsutil
+    from rootkeeper.storage import fsutil
 
     journal = Journal(tmp_path / "journal.jsonl")
     first, second, third = tmp_path / "a", tmp_path / "b", tmp_path / "new"
@@ -144,7 +144,7 @@ def test_a_commit_that_fails_after_writing_one_file_puts_it_back_and_records_not
 
 
 def test_a_commit_that_cannot_even_put_back_records_what_it_wrote(tmp_path, monkeypatch):
-    from rootkeeper import fsutil
+    from rootkeeper.storage import fsutil
 
     journal = Journal(tmp_path / "journal.jsonl")
     first, second = tmp_path / "a", tmp_path / "b"
@@ -193,7 +193,7 @@ def test_a_marker_left_after_its_records_were_appended_adds_no_second_record(tmp
 
 
 def test_records_dated_before_the_record_above_them_are_noted(tmp_path, monkeypatch):
-    import rootkeeper.journal as module
+    import rootkeeper.storage.journal as module
 
     journal = Journal(tmp_path / "journal.jsonl")
     for stamp in ("2026-11-30T10:00:00Z", "2020-01-01T00:00:00Z", "2026-12-01T10:00:00Z"):
@@ -214,7 +214,7 @@ def test_records_dated_before_the_record_above_them_are_noted(tmp_path, monkeypa
 def test_a_journal_killed_between_its_first_write_and_its_head_goes_on(tmp_path, monkeypatch):
     """The very first record: its head file is written first, so a kill between the two leaves a journal one
     record ahead of its head (a note), never a journal that no command can extend."""
-    from rootkeeper import fsutil
+    from rootkeeper.storage import fsutil
 
     journal = Journal(tmp_path / "journal.jsonl")
     real, writes = fsutil.atomic_write, []

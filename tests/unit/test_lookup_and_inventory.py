@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rootkeeper.accounts import lookup, validate_account_id
 from rootkeeper.errors import InputError, NotFoundError
-from rootkeeper.inventory import CustodyIndex, inventory
 from rootkeeper.org.accounts import OrgAccount, Selection, resolve
-from rootkeeper.seeds import SeedRow, SeedStore
-from rootkeeper.vault import VaultEntry
+from rootkeeper.rules.accounts import lookup, validate_account_id
+from rootkeeper.stores.seeds import SeedRow, SeedStore
+from rootkeeper.stores.vault import VaultEntry
+from rootkeeper.workflows.listing import CustodyIndex, inventory
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

@@ -12,7 +12,7 @@ from rootkeeper.paper import lines as L  # noqa: N812
 from rootkeeper.paper.restore import Reading, check, read
 from rootkeeper.paper.scan import Decoded
 from rootkeeper.paper.seedsheet import sheet_uri
-from rootkeeper.seeds.formats import SeedRow, check_row, parse_otpauth
+from rootkeeper.stores.seeds.formats import SeedRow, check_row, parse_otpauth
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

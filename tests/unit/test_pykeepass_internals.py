@@ -1,6 +1,6 @@
 """The pykeepass internals the vault relies on, named one by one (pykeepass has no public API for them):
 a pykeepass release that changes one fails here, before anything reads a vault with it. Only
-``rootkeeper/vault.py`` uses them (tests/unit/test_import_rules.py keeps pykeepass there)."""
+``rootkeeper/stores/vault.py`` uses them (tests/unit/test_import_rules.py keeps pykeepass there)."""
 
 from __future__ import annotations
 

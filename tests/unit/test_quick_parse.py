@@ -10,8 +10,8 @@ import warnings
 import pytest
 from test_totp import KEYS, VECTORS  # RFC 6238 Appendix B, as the CLI test uses them
 
-from rootkeeper import totp
 from rootkeeper.cli import build, quick
+from rootkeeper.rules import totp
 
 PLAIN = [
     ["code", "prod", "--reason", "close it (CHG-1)"],

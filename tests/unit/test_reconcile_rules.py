@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from rootkeeper.inventory import CustodyIndex
 from rootkeeper.org.accounts import OrgAccount
 from rootkeeper.org.reconcile import KINDS, reconcile
-from rootkeeper.seeds import SeedRow
-from rootkeeper.vault import VaultEntry
+from rootkeeper.stores.seeds import SeedRow
+from rootkeeper.stores.vault import VaultEntry
+from rootkeeper.workflows.listing import CustodyIndex
 
 
 def org(account_id: str, name: str, status: str = "ACTIVE", email: str | None = None) -> OrgAccount:

@@ -8,8 +8,8 @@ import urllib.parse
 import pytest
 
 from rootkeeper.errors import InputError, SegregationError
-from rootkeeper.seeds import SeedRow, parse_import, to_csv, to_otpauth, validate_seed
-from rootkeeper.seeds.formats import parse_otpauth
+from rootkeeper.stores.seeds import SeedRow, parse_import, to_csv, to_otpauth, validate_seed
+from rootkeeper.stores.seeds.formats import parse_otpauth
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # base32 of b"Hello!\xde\xad\xbe\xef" twice
 HEADER = "Account #,Account Name,Account Email,MFA Seed"

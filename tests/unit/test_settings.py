@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rootkeeper.errors import ConfigError
-from rootkeeper.settings import SECRETS, VARIABLES, resolve
+from rootkeeper.storage.settings import SECRETS, VARIABLES, resolve
 
 
 def config_file(tmp_path: Path) -> Path:

@@ -86,11 +86,11 @@ def init(recipients, email_template, kdf_memory_mib, kdf_iterations, kdf_paralle
       rootkeeper init --vault v/aws-root.kdbx --seeds s/mfa.csv.age \\
           --seeds-recipient age1qy... --seeds-recipient age1zz... --email-template 'aws+{id}@corp.example'
     """
-    from ..accounts import DEFAULT_EMAIL_TEMPLATE
     from ..errors import InputError
-    from ..provision import InitPlan, check_master
-    from ..provision import init as do_init
-    from ..vault import KdfParams
+    from ..rules.accounts import DEFAULT_EMAIL_TEMPLATE
+    from ..stores.vault import KdfParams
+    from ..workflows.init import InitPlan, check_master
+    from ..workflows.init import init as do_init
 
     chosen = inputs.settings(given, read_config=False)  # init writes the configuration
     vault, seeds, key_file = chosen.vault, chosen.seeds, chosen.vault_key_file
@@ -148,15 +148,15 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
       rootkeeper enroll 123456789012 --name log-archive --step password
       pbpaste | rootkeeper enroll 123456789012 --step mfa --seed-file - --device-name rootkeeper-2026-11-28
     """
-    from .. import ceremony
     from ..errors import InputError
-    from ..seeds import validate_seed
+    from ..stores.seeds import validate_seed
+    from ..workflows import enroll as workflow
 
-    account_id = ceremony.check_fields(account_id, name, email)
+    account_id = workflow.check_fields(account_id, name, email)
     if device_name is not None and device_arn is not None:
         raise InputError("give --device-name or --device-arn, not both (the ARN ends with the name)")
-    device = device_name or (device_arn.rsplit("/", 1)[-1] if device_arn else ceremony.proposed_device_name())
-    device_arn = device_arn or ceremony.device_arn(account_id, device)
+    device = device_name or (device_arn.rsplit("/", 1)[-1] if device_arn else workflow.proposed_device_name())
+    device_arn = device_arn or workflow.device_arn(account_id, device)
     seed = None
     if seed_file is not None:
         if step == "password":
@@ -164,37 +164,37 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
         text, source = inputs.read_input_file(seed_file, "seed file", limit=4096)
         seed, seed_warnings = validate_seed(text.strip(), source)
         warn_all(seed_warnings)
-    if ceremony.wants_seed(step) and seed is None and not inputs.interactive():
+    if workflow.wants_seed(step) and seed is None and not inputs.interactive():
         raise InputError(
             "no secret key: give --seed-file F (or - for stdin), run on a terminal, or use --step password "
             "to save only the password now"
         )
     ws = workspace(writer=True)
-    account = ceremony.begin(ws, account_id, name, email, step=step, seed=seed, device_arn=device_arn,
+    account = workflow.begin(ws, account_id, name, email, step=step, seed=seed, device_arn=device_arn,
                              replace_seed=replace_seed)
     tty = inputs.interactive()
     if tty:
         note(f"Enrolling {account.id} ({account.name}, {account.email}).")
-    if ceremony.wants_password(step):
-        result = ceremony.save_password(ws, account)
+    if workflow.wants_password(step):
+        result = workflow.save_password(ws, account)
         if result.created:
             note(f"password: generated and saved in the vault ({len(result.password)} characters)")
         else:
             note("password: already in the vault; keeping it (use 'rootkeeper rotate' for a new one)")
         if tty:
-            note(f"  1. {ceremony.CONSOLE_STEPS[0].format(email=account.email)}")
-            note(f"  2. {ceremony.CONSOLE_STEPS[1]}")
+            note(f"  1. {workflow.CONSOLE_STEPS[0].format(email=account.email)}")
+            note(f"  2. {workflow.CONSOLE_STEPS[1]}")
             click.pause("     Press any key to show the password (it is already saved)...", err=True)
             note(f"     {result.password}")
         else:
             note(f"  show it when setting it: rootkeeper password {account.id} --reason 'enrollment' --show")
-    if ceremony.wants_seed(step):
+    if workflow.wants_seed(step):
         if seed is None:
             if not tty:
                 raise InputError("no secret key: give --seed-file F (or - for stdin), or run on a terminal")
-            note(f"  3. {ceremony.CONSOLE_STEPS[2].format(device=device)}")
+            note(f"  3. {workflow.CONSOLE_STEPS[2].format(device=device)}")
             for attempt in range(3):
-                raw = click.prompt(f"  4. {ceremony.CONSOLE_STEPS[3]} (hidden)", hide_input=True, err=True)
+                raw = click.prompt(f"  4. {workflow.CONSOLE_STEPS[3]} (hidden)", hide_input=True, err=True)
                 try:
                     seed, seed_warnings = validate_seed(raw)
                     warn_all(seed_warnings)
@@ -203,12 +203,12 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
                     note(f"error: {exc.message}")
                     if attempt == 2:
                         raise
-        result = ceremony.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed)
+        result = workflow.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed)
         warn_all(result.warnings)
         left = result.row.period - int(result.at) % result.row.period
         note(f"seed: saved in the seed store, device {result.row.device_arn}")
         note(f"     the console's 'Device name' must be {device} (else the audit will not recognise the device)")
-        note(f"  5. {ceremony.CONSOLE_STEPS[4]} (code 1 is valid for {left}s more, code 2 for the {result.row.period}s after)")
+        note(f"  5. {workflow.CONSOLE_STEPS[4]} (code 1 is valid for {left}s more, code 2 for the {result.row.period}s after)")
         click.echo(result.codes[0])
         click.echo(result.codes[1])
     stamps(ws)
@@ -259,8 +259,8 @@ def password(account, reason, how):
       rootkeeper password log-archive --reason "restore IAM admin (INC-42)" --clip
       rootkeeper password 123456789012 --reason "close the account" --show
     """
-    from .. import breakglass, clipboard
     from ..errors import InputError
+    from ..workflows import breakglass, clipboard
 
     if how is None:
         raise InputError("say how to reveal the password: --show (print it) or --clip (copy, then clear)")
@@ -300,7 +300,7 @@ def list_(as_json, only):
       rootkeeper list --json | jq '.accounts[] | select(.state != "custodied")'
     """
     from ..errors import CheckFailed
-    from ..inventory import CustodyIndex, inventory
+    from ..workflows.listing import CustodyIndex, inventory
 
     ws = workspace()
     vault = ws.vault(segregation=False, with_seeds=only is None) if only in (None, "vault") else None
@@ -355,7 +355,7 @@ def rotate(account, reason, how):
       rootkeeper rotate log-archive --reason "yearly rotation (CHG-77)" --clip
       rootkeeper rotate 123456789012 --reason "after an offboarding"
     """
-    from .. import breakglass, clipboard
+    from ..workflows import breakglass, clipboard
 
     if how == "clip":
         clipboard.require()
@@ -388,13 +388,13 @@ def retire(account, vault_only, yes):
       rootkeeper retire sandbox
       rootkeeper retire 123456789012 --yes
     """
-    from .. import breakglass
+    from ..workflows.retire import retire as retire_account
 
     ws = workspace(writer=True)
     entry = ws.vault().find_any(account)
     if inputs.interactive() and not yes:
         click.confirm(f"Retire {entry.account_id} ({entry.name})?", abort=True, err=True)
-    result = breakglass.retire(ws, entry.account_id, with_seeds=not vault_only)
+    result = retire_account(ws, entry.account_id, with_seeds=not vault_only)
     if result.already:
         where = "the vault" if vault_only else "the vault and the seed store"
         note(f"{result.account_id} ({result.name}) is already retired in {where}: nothing to do")
@@ -436,8 +436,8 @@ def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, 
       cut -d, -f1-3 accounts-and-seeds.csv > accounts.csv
       rootkeeper adopt --accounts accounts.csv --from root-passwords.kdbx
     """
-    from .. import ceremony
     from ..errors import InputError
+    from ..workflows import adopt as workflow
 
     if accounts_file is None:
         if from_db or from_password_file or from_key_file:
@@ -445,24 +445,23 @@ def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, 
         if entry is None or account_id is None:
             raise InputError("give ENTRY_TITLE --account-id ID (one entry), or --accounts FILE (many)")
         ws = workspace(writer=True)
-        account = ceremony.adopt(ws, entry, account_id, email)
+        account = workflow.adopt_entry(ws, entry, account_id, email)
         note(f"adopted {entry!r} as account {account.id} ({account.email})")
         stamps(ws)
         return
     if entry is not None or account_id is not None or email is not None:
         raise InputError("--accounts FILE adopts many: drop ENTRY_TITLE, --account-id and --email (the file gives them)")
-    from .. import migrate
-    from ..settings import SECRETS
-    from ..vault import read_keepass
+    from ..storage.settings import SECRETS
+    from ..stores.vault import read_keepass
 
     text, source = inputs.read_input_file(accounts_file, "accounts file")
-    rows = migrate.read_accounts(text, source)
+    rows = workflow.read_accounts(text, source)
     old = None
     if from_db is not None:
         secret = inputs.secret(f"password of {Path(from_db).name}", from_password_file, "--from-password-file",
                                env=SECRETS["migrated database's password"])
         old = read_keepass(Path(from_db), secret, Path(from_key_file) if from_key_file else None)
     ws = workspace(writer=True)
-    done = migrate.adopt_accounts(ws, rows, source, old=old, old_name=Path(from_db).name if from_db else "")
+    done = workflow.adopt_accounts(ws, rows, source, old=old, old_name=Path(from_db).name if from_db else "")
     note(f"{'migrated' if from_db else 'adopted'} {done.count} accounts{f' from {done.source}' if done.source else ''}")
     stamps(ws)

@@ -112,8 +112,8 @@ def complete_account(ctx: click.Context, _param, incomplete: str):
     records (the configuration says where it is). A store is never opened to complete."""
     from click.shell_completion import CompletionItem
 
-    from ..journal import Journal
-    from ..settings import resolve
+    from ..storage.journal import Journal
+    from ..storage.settings import resolve
 
     try:
         journal = Journal(resolve(lambda name: ctx.meta.get(f"rk.{name}")).journal)
@@ -210,7 +210,7 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 
 def reveal(secret: str, how: str, seconds: int, label: str) -> None:
     """``show``: the secret alone on stdout. ``clip``: on the clipboard, cleared after ``seconds``."""
-    from .. import clipboard
+    from ..workflows import clipboard
 
     if how == "show":
         click.echo(secret)

@@ -33,9 +33,9 @@ def custody_init(plan):
     Example:
       rootkeeper custody init custody-plan.toml && $EDITOR custody-plan.toml
     """
-    from .. import fsutil
     from ..custody.layout import WRITE_UP_PLAN
     from ..errors import ExistsError
+    from ..storage import fsutil
 
     path = Path(plan)
     if path.exists() or path.is_symlink():
@@ -101,12 +101,12 @@ def custody_diagram(plan, output):
       rootkeeper custody diagram custody-plan.toml -o custody.svg
       rootkeeper custody diagram custody-plan.toml -o custody.dot && dot -Tpdf custody.dot > custody.pdf
     """
-    from .. import fsutil
     from ..custody import require
     from ..custody.check import check
     from ..custody.diagram import render
     from ..custody.plan import read_plan
     from ..errors import ExistsError, InputError
+    from ..storage import fsutil
 
     target = Path(output)
     if target.exists() or target.is_symlink():

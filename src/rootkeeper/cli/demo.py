@@ -30,7 +30,7 @@ def demo(count, out, kdf_memory_mib, kdf_iterations):
       rootkeeper demo --accounts 50 --out /tmp/rk-demo
     """
     from ..sim.demo import run
-    from ..vault import KdfParams
+    from ..stores.vault import KdfParams
 
     target = Path(out) if out else Path(f"rootkeeper-demo-{time.strftime('%Y%m%d-%H%M%S')}")
     run(target, count, click.echo, KdfParams(kdf_memory_mib, kdf_iterations, 2))

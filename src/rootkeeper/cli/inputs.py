@@ -10,12 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import fsutil
 from ..errors import InputError
-from ..redaction import shown_path
+from ..rules.redaction import shown_path
+from ..storage import fsutil
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ..storage.settings import Settings
     from ..workspace import Workspace
 
 
@@ -63,7 +63,7 @@ def read_file_secret(path: str, what: str) -> str:
 def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = False, env: str | None = None) -> str:
     """A secret from its file (``-``: stdin), else its environment variable (``settings.SECRETS[what]``,
     or ``env``), else a hidden prompt on a terminal."""
-    from ..settings import SECRETS
+    from ..storage.settings import SECRETS
 
     if file_opt:
         return read_file_secret(file_opt, what)
@@ -85,8 +85,8 @@ def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = F
 def identities(settings: Settings) -> list[str] | None:
     """The seed store's identities: from an identity file, or rebuilt in memory from key shares (a file of
     SLIP-39 mnemonics; their passphrase, if any, from ROOTKEEPER_SHARES_PASSPHRASE)."""
-    from ..seeds import read_identity_file
-    from ..settings import secret_from_environment
+    from ..storage.settings import secret_from_environment
+    from ..stores.seeds import read_identity_file
 
     chosen, shares = settings.seeds_identity, settings.seeds_shares
     if shares and not chosen:
@@ -122,7 +122,7 @@ def read_input_file(path: str, what: str, limit: int = fsutil.MAX_INPUT_BYTES) -
 
 
 def reason(given: str | None) -> str:
-    from ..breakglass import ROOT_TASKS, check_reason
+    from ..workflows.breakglass import ROOT_TASKS, check_reason
 
     if given is not None:
         return check_reason(given)
@@ -149,8 +149,8 @@ def settings(given: Callable[[str], str | None], *, read_config: bool = True, **
     option says instead (paper restore --into). The lock wait applies to every lock the command takes."""
     import dataclasses
 
-    from .. import fsutil
-    from ..settings import resolve
+    from ..storage import fsutil
+    from ..storage.settings import resolve
 
     resolved = resolve(given, read_config=read_config)
     resolved = dataclasses.replace(resolved, **overrides) if overrides else resolved

@@ -29,7 +29,7 @@ def journal_show(as_json):
     Example:
       rootkeeper journal show
     """
-    from ..journal import printable
+    from ..storage.journal import printable
 
     ws = workspace()
     records = ws.journal().records()
@@ -64,8 +64,8 @@ def journal_verify(anchors):
       rootkeeper journal verify
       rootkeeper journal verify --anchor 17:9b2e41c07d1a66f3   (16+ hex digits of a hash from a ticket)
     """
-    from .. import transaction
     from ..errors import CheckFailed
+    from ..storage import transaction
 
     ws = workspace()
     result = transaction.verify(ws.journal(), list(anchors))

@@ -91,10 +91,10 @@ def org_reconcile(as_json):
       rootkeeper org reconcile --json | jq '.findings[] | .fix'
     """
     from ..errors import CheckFailed
-    from ..inventory import CustodyIndex
     from ..org.accounts import by_state, iter_accounts
     from ..org.reconcile import reconcile
     from ..org.rootops import rootless_by_record
+    from ..workflows.listing import CustodyIndex
 
     ws = workspace()
     custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
@@ -155,8 +155,8 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
       rootkeeper org audit --record-devices
     """
     from ..errors import InputError
-    from ..inventory import CustodyIndex
     from ..org import audit
+    from ..workflows.listing import CustodyIndex
 
     if as_json and as_csv:
         raise InputError("--json and --csv exclude each other: choose one")

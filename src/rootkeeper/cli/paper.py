@@ -106,9 +106,9 @@ def emergency_sheet(output, paper, locations, plan, classification):
     """
     places = list(locations)
     if plan is not None:
-        from ..paper.emergency import locations_from_plan
+        from ..custody.plan import vault_locations
 
-        places = locations_from_plan(Path(plan)) + places
+        places = vault_locations(Path(plan), emergency.MAX_LOCATIONS) + places
 
     def make(ws):
         from ..paper.emergency import print_emergency_sheet

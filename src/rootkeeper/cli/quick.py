@@ -78,7 +78,8 @@ def code_body(ws, account: str, reason: str | None, at: str | None, fresh: int, 
               out: Callable[[str], None], note: Callable[[str], None]) -> None:
     """The ``code`` command: the current code on stdout (recorded first), the seconds left and the
     journal record on stderr."""
-    from .. import breakglass, totp
+    from ..rules import totp
+    from ..workflows import breakglass
     from . import inputs
 
     when = totp.parse_time(at) if at is not None else None

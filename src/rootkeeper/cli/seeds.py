@@ -45,7 +45,7 @@ def seeds_import(file, replace, names_file):
       rootkeeper seeds import - < otpauth-uris.txt
       rootkeeper seeds import authenticator-export.txt --names account-names.csv
     """
-    from ..seeds.transfer import import_seeds, read_names
+    from ..workflows.seeds import import_seeds, read_names
 
     names = None
     if names_file is not None:
@@ -75,7 +75,7 @@ def seeds_export(fmt, include_all):
       rootkeeper seeds export > /media/usb-mfa/plain.csv   (only onto encrypted media)
       rootkeeper seeds export --format otpauth | qrencode ...
     """
-    from ..seeds.transfer import export_seeds
+    from ..workflows.seeds import export_seeds
 
     ws = workspace()
     click.echo(export_seeds(ws, fmt, include_all=include_all), nl=False)
@@ -109,7 +109,7 @@ def recipients_list():
       rootkeeper seeds recipients list --seeds-identity ~/.age/custodian.key
     """
     from ..errors import CheckFailed
-    from ..seeds.recipients import recipients
+    from ..workflows.recipients import recipients
 
     ws = workspace()
     view = recipients(ws)
@@ -151,7 +151,7 @@ def recipients_remove(recipient, yes):
 
 
 def _change(add: list[str], remove: list[str], *, yes: bool) -> None:
-    from ..seeds.recipients import change_recipients
+    from ..workflows.recipients import change_recipients
 
     if remove and inputs.interactive() and not yes:
         click.confirm(f"Remove {len(remove)} recipient(s) from the seed store?", abort=True, err=True)

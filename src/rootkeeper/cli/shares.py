@@ -48,7 +48,7 @@ def shares_split(threshold, count, output, passphrase_file):
     from ..custody import require
     from ..custody.shares import recipient_of, share_files, split
     from ..errors import InputError
-    from ..settings import secret_from_environment
+    from ..storage.settings import secret_from_environment
 
     require(("shamir_mnemonic",), "shares split")
     found = inputs.identities(inputs.settings(given))

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, fsutil
+from .. import __version__
 from ..errors import InputError, RootkeeperError
+from ..storage import fsutil
 from . import media
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def _stores(name: str, path: Path) -> tuple[list[tuple[str, Path]], str]:
 
 
 def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Drill:
-    from ..totp import code
+    from ..rules.totp import code
 
     at = now or datetime.now(UTC)
     instant = at.timestamp()

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, fsutil
+from .. import __version__
 from ..errors import CorruptError, InputError, SegregationError
-from ..seeds.store import AGE_MAGIC
-from ..vault import KDBX_MAGIC
+from ..storage import fsutil
+from ..stores.seeds.store import AGE_MAGIC
+from ..stores.vault import KDBX_MAGIC
 from .plan import PASSWORD_ARTEFACTS, SEED_ARTEFACTS
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import fsutil
 from ..errors import InputError
-from ..redaction import shown
+from ..rules.redaction import shown
+from ..storage import fsutil
 
 # What a medium can carry. Password side: the vault, its key file, the emergency sheet (its master
 # password is written on it by hand). Seed side: the seed store, its identity, the seed sheet, key shares.
@@ -291,3 +291,18 @@ def parse_plan(text: str, source: str) -> Plan:
             fail("policy", 0, key, f"{key} is true or false")
     policy = Policy(dict(min_copies), **flags)
     return Plan(source, list(sites), places, media, custodians, policy, vault_key_file, seeds_key, threshold)
+
+
+def vault_locations(path: Path, most: int) -> list[str]:
+    """Where the vault's copies live (at most ``most``), for the emergency sheet: each medium of the plan at
+    ``path`` that carries the vault, with its place and site."""
+    plan = read_plan(path)
+    out = []
+    for medium in plan.media.values():
+        if "vault" in medium.carries and medium.place:
+            place = plan.places[medium.place]
+            out.append(f"{medium.label} ({medium.kind}) at {place.name}, site {place.site}"
+                       f"{', off-site' if place.offsite else ''}")
+    if not out:
+        raise InputError(f"custody plan {path} puts the vault on no medium: add the media that carry it")
+    return out[:most]

@@ -77,7 +77,7 @@ def bytes_to_identity(secret: bytes) -> str:
 
 
 def recipient_of(identity: str) -> str:
-    from ..seeds.store import public_of
+    from ..stores.seeds.store import public_of
 
     return public_of(identity)
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from ..accounts import is_account_id, lookup
 from ..errors import AwsError, NotFoundError
+from ..rules.accounts import is_account_id, lookup
 from .aws import Aws, aws_errors
 
 # AWS's retired ``Status`` had these values; ``status`` in our JSON is derived from ``State`` for scripts

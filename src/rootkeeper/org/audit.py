@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..accounts import is_account_id
 from ..errors import AwsError, CheckFailed, InputError
-from ..inventory import CustodyIndex
-from ..journal import batch
+from ..rules.accounts import is_account_id
+from ..storage.journal import batch
+from ..workflows.listing import CustodyIndex
 from .accounts import OrgAccount, Selection, find_accounts, iter_accounts, listed_order
 from .aws import ACCESS_KEYS, AUDIT_TASK, CERTIFICATES, MFA_DEVICES, Aws, aws_errors, has_login_profile, paged_ids
 from .denials import explain

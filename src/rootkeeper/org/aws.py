@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from ..errors import AwsError, ConfigError
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ..storage.settings import Settings
 
 # AWS's root-task policies (names; ``Aws.task_arn`` puts them in the session's partition).
 AUDIT_TASK = "IAMAuditRootUserCredentials"
@@ -254,7 +254,7 @@ class Aws:
     def __init__(self, profile: str | None = None, region: str | None = None, concurrency: int = 16, *,
                  settings: Settings | None = None) -> None:
         """``settings``: the command's (its timeouts); without them, the environment's and the defaults."""
-        from ..settings import resolve
+        from ..storage.settings import resolve
 
         settings = settings or resolve(lambda _name: None, read_config=False)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from ..inventory import CustodyIndex
+from ..workflows.listing import CustodyIndex
 from .accounts import OrgAccount
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import breakglass, transaction
 from ..errors import AwsError, InputError, RootkeeperError
-from ..journal import Journal
+from ..storage import transaction
+from ..storage.journal import Journal
+from ..workflows import retire
 from ..workspace import Workspace
 from .accounts import OrgAccount, find_accounts
 from .aws import (
@@ -214,7 +215,7 @@ def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: 
         if report is not None:
             report(outcome)
     finished = [o for o in outcomes if o.finished and not dry_run]  # custody stays as it was until AWS is clean
-    breakglass.retire_all(ws, [(o.account.account_id, o.account.name) for o in finished if o.custody])
+    retire.retire_all(ws, [(o.account.account_id, o.account.name) for o in finished if o.custody])
     for outcome in finished:
         outcome.settled = True
         if report is not None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, fsutil
+from .. import __version__
 from ..errors import InputError
+from ..storage import fsutil
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -55,22 +55,6 @@ def validate_locations(locations: list[str]) -> list[str]:
     if len(out) > MAX_LOCATIONS:
         raise InputError(f"at most {MAX_LOCATIONS} --location options fit on the sheet")
     return out
-
-
-def locations_from_plan(path: Path) -> list[str]:
-    """Where the vault's copies live, from a custody plan: each medium carrying the vault, with its place and site."""
-    from ..custody.plan import read_plan
-
-    plan = read_plan(path)
-    out = []
-    for medium in plan.media.values():
-        if "vault" in medium.carries and medium.place:
-            place = plan.places[medium.place]
-            out.append(f"{medium.label} ({medium.kind}) at {place.name}, site {place.site}"
-                       f"{', off-site' if place.offsite else ''}")
-    if not out:
-        raise InputError(f"custody plan {path} puts the vault on no medium: add the media that carry it")
-    return out[:MAX_LOCATIONS]
 
 
 def facts(ws: Workspace) -> VaultFacts:

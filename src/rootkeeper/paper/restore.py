@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..seeds.formats import SeedRow, check_row, parse_otpauth
+from ..stores.seeds.formats import SeedRow, check_row, parse_otpauth
 from . import lines as L  # noqa: N812
 
 if TYPE_CHECKING:
@@ -173,8 +173,8 @@ def restore(ws: Workspace, scans: list[Path], typed_text: tuple[str, str] | None
 
 
 def _new_store(ws: Workspace, path: Path):
-    from ..provision import check_apart, check_master
-    from ..seeds import SeedStore
+    from ..stores.seeds import SeedStore
+    from ..workflows.init import check_apart, check_master
 
     if not path.parent.is_dir():
         raise InputError(f"directory {path.parent} for the new seed store does not exist: create it first")

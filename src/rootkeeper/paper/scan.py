@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import fsutil
 from ..errors import InputError
-from ..redaction import shown_path
+from ..rules.redaction import shown_path
+from ..storage import fsutil
 from . import lines as L  # noqa: N812
 
 PDF_DPI = 200

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..seeds.formats import AWS_ISSUER, SeedRow
-from ..totp import provisioning_uri
+from ..rules.totp import provisioning_uri
+from ..stores.seeds.formats import AWS_ISSUER, SeedRow
 from . import lines as L  # noqa: N812
 
 if TYPE_CHECKING:

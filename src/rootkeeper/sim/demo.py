@@ -29,13 +29,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .. import breakglass, ceremony, fsutil, passwords, transaction
-from ..accounts import Account
 from ..errors import ExistsError, InputError, RootkeeperError
-from ..provision import InitPlan, init
-from ..seeds.store import generate_identity
-from ..settings import of_config
-from ..vault import KdfParams
+from ..rules import passwords
+from ..rules.accounts import Account
+from ..storage import fsutil, transaction
+from ..storage.settings import of_config
+from ..stores.seeds.store import generate_identity
+from ..stores.vault import KdfParams
+from ..workflows import breakglass, enroll
+from ..workflows.init import InitPlan, init
 from ..workspace import Credentials, Workspace
 from . import missing
 
@@ -162,11 +164,11 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say(f"3. Enrolling {len(to_enroll)} root users through the simulated console:")
     for account_id, name, email in to_enroll:
         account = Account(account_id, name, email)
-        step = ceremony.save_password(ws, account)              # saved before the operator sees it
+        step = enroll.save_password(ws, account)              # saved before the operator sees it
         sim.console_set_password(account_id, step.password)     # 'Forgot password?', then the new one
-        device = ceremony.proposed_device_name()               # what the ceremony tells the operator to type
+        device = enroll.proposed_device_name()               # what the ceremony tells the operator to type
         serial, shown = sim.console_create_virtual_mfa(account_id, device)  # 'Assign MFA device', 'Show secret key'
-        mfa = ceremony.save_seed(ws, account, shown, ceremony.device_arn(account_id, device))  # before any code
+        mfa = enroll.save_seed(ws, account, shown, enroll.device_arn(account_id, device))  # before any code
         sim.console_enable_mfa(account_id, serial, *mfa.codes)  # the console checks both codes against the seed
         say(f"   {account_id} {name:<18} password saved, seed saved, codes {mfa.codes[0]} {mfa.codes[1]} "
             f"accepted by the console")
@@ -272,9 +274,9 @@ def simulator_environment(url: str) -> Iterator[None]:
 
 def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Callable[[str], None]) -> None:
     """Steps 5-8 through the org workflows, each shown with the command that runs it."""
-    from ..inventory import CustodyIndex
     from ..org import audit, rootops
     from ..org.aws import Aws
+    from ..workflows.listing import CustodyIndex
 
     aws = Aws(region="us-east-1")
     say("5. Centralized root access (the organization's management account):")

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from .. import totp
+from ..rules import totp
 from .server import AwsApi
 from .state import MANAGEMENT_ACCOUNT, STATES, Faults, MfaDevice, RootUser, Session, SimError, iso, utc_now
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import SegregationError
+from ..errors import SegregationError
 
 # Field names under which KeePass, KeePassXC and their plug-ins keep a TOTP seed (compared trimmed and in
 # lower case), and the mark of a seed URI in any value (compared in lower case).

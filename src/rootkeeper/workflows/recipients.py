@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..config import ConfigFile
 from ..errors import ConfigError, InputError
-from .formats import recipients_fingerprint
-from .store import validate_recipient
+from ..storage.config import ConfigFile
+from ..stores.seeds.formats import recipients_fingerprint
+from ..stores.seeds.store import validate_recipient
 
 if TYPE_CHECKING:
     from ..workspace import Workspace

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import segregation
+from ..rules import segregation
 
 if TYPE_CHECKING:
-    from .seeds import SeedRow, SeedStore
-    from .vault import Vault, VaultEntry
+    from ..stores.seeds import SeedRow, SeedStore
+    from ..stores.vault import Vault, VaultEntry
 
 
 @dataclass

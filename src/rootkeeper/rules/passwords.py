@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from .errors import InputError
+from ..errors import InputError
 
 SYMBOLS = "!@#$%^&*()<>[]{}|_+-="
 CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, SYMBOLS)

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import CorruptError, InputError, LockError
 from . import fsutil
-from .errors import CorruptError, InputError, LockError
 from .journal import Journal, Verification, canonical
 
 

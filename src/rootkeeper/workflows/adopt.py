@@ -17,13 +17,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .accounts import Account, render_email
-from .errors import ExistsError, InputError, NotFoundError
-from .journal import batch
-from .segregation import refuse_secret_columns
+from ..errors import ExistsError, InputError, NotFoundError
+from ..rules.accounts import Account, render_email, validate_account_id, validate_email, validate_name
+from ..rules.segregation import refuse_secret_columns
+from ..storage.journal import batch
 
 if TYPE_CHECKING:
-    from .workspace import Workspace
+    from ..workspace import Workspace
 
 ID_COLUMNS = ("account #", "account id", "accountid")
 NAME_COLUMNS = ("account name", "name")
@@ -32,6 +32,26 @@ EMAIL_COLUMNS = ("account email", "email")
 class Migrated:
     count: int
     source: str  # the old database's file name, or "" for entries already in the vault
+
+
+def adopt_entry(ws: Workspace, title: str, account_id: str, email: str | None) -> Account:
+    """Make an entry added by hand in KeePassXC one of ours: its AccountId and Email recorded, moved
+    to 'AWS root users', journaled. Its password is kept as it is."""
+    account_id = validate_account_id(account_id)
+    vault = ws.vault()
+    matches = [u for u in vault.unrecognised() if u.name == title]
+    name = validate_name(title, f"vault entry {title!r}")
+    found_email = email or (matches[0].email if len(matches) == 1 else "")
+    try:
+        found_email = validate_email(found_email or render_email(ws.config.email_template, account_id, name))
+    except InputError as exc:
+        if email:
+            raise
+        raise InputError(f"{exc.message}; give the root e-mail with --email E") from None
+    account = Account(account_id, name, found_email)
+    vault.adopt(title, account)
+    ws.commit([vault], {"event": "adopt", "account_id": account.id, "account_name": account.name})
+    return account
 
 
 def read_accounts(text: str, source: str) -> list[tuple[str, str, str]]:

@@ -7,12 +7,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config as configmod
-from . import fsutil
-from .accounts import DEFAULT_EMAIL_TEMPLATE, render_email
-from .errors import ExistsError, InputError
-from .seeds import SeedStore, validate_recipient
-from .vault import KdfParams, Vault, make_key_file
+from ..errors import ExistsError, InputError
+from ..rules.accounts import DEFAULT_EMAIL_TEMPLATE, render_email
+from ..storage import config as configmod
+from ..storage import fsutil
+from ..stores.seeds import SeedStore, validate_recipient
+from ..stores.vault import KdfParams, Vault, make_key_file
 
 MIN_MASTER = 12
 

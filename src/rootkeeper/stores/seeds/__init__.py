@@ -1,8 +1,8 @@
-"""The root users' virtual-MFA seeds: the file formats, the encrypted store, import and export.
+"""The root users' virtual-MFA seeds: the file formats and the encrypted store (their import, export
+and recipients are workflows: ``workflows/seeds.py``, ``workflows/recipients.py``).
 
 - ``formats``: rows, seed validation, the CSV / pipe-table / otpauth parsers, output;
-- ``store``: ``SeedStore``, the age-encrypted file that never holds a password;
-- ``transfer``: the ``seeds import`` and ``seeds export`` workflows (journaled).
+- ``store``: ``SeedStore``, the age-encrypted file that never holds a password.
 """
 
 from .formats import (

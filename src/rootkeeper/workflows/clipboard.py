@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-from .errors import NotFoundError
-from .hygiene import child_environment
+from ..errors import NotFoundError
+from ..hygiene import child_environment
 
 
 def _commands() -> tuple[list[str], list[str]] | None:

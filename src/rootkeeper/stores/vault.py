@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import fsutil, segregation
-from .accounts import SIGNIN_URL, Account, is_account_id, lookup
-from .errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
-from .redaction import shown_path
+from ..errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
+from ..rules import segregation
+from ..rules.accounts import SIGNIN_URL, Account, is_account_id, lookup
+from ..rules.redaction import shown_path
+from ..storage import fsutil
 
 KDBX_MAGIC = b"\x03\xd9\xa2\x9a"  # the first bytes of every KeePass 2 database
 ACTIVE_GROUP = "AWS root users"

@@ -25,8 +25,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ExistsError, InputError, LockError, NotFoundError
-from .redaction import shown_path
+from ..errors import ExistsError, InputError, LockError, NotFoundError
+from ..rules.redaction import shown_path
 
 # How long a lock is waited for: the command's setting (ROOTKEEPER_LOCK_WAIT, settings.py), for the
 # process, as the locks it holds are the process's.

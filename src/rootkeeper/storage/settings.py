@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError
 from .config import DEFAULT_JOURNAL, DEFAULT_NAME, Config, load
-from .errors import ConfigError
 
 # Each setting's environment variable (the flag has the setting's name: vault_key_file is --vault-key-file).
 VARIABLES = {

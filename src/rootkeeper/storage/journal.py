@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..errors import CorruptError, InputError
 from . import fsutil
-from .errors import CorruptError, InputError
 
 GENESIS = "0" * 64
 _SEQ = re.compile(rb',"seq":([0-9]{1,18})[,}]')

@@ -12,10 +12,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..rules.accounts import DEFAULT_EMAIL_TEMPLATE
+from ..rules.redaction import shown
 from . import fsutil
-from .accounts import DEFAULT_EMAIL_TEMPLATE
-from .errors import ConfigError
-from .redaction import shown
 
 DEFAULT_NAME = "rootkeeper.toml"
 AGE_RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")  # bech32: the checksum is pyrage's to check

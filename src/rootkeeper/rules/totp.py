@@ -11,7 +11,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from .errors import InputError
+from ..errors import InputError
 
 ALGORITHMS = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
 DEFAULT_ALGORITHM, DEFAULT_DIGITS, DEFAULT_PERIOD = "SHA1", 6, 30

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import InputError
+from ..errors import InputError
 from .redaction import shown, shown_as
 
 T = TypeVar("T")

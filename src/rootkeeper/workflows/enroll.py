@@ -18,12 +18,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from . import passwords, totp
-from .accounts import Account, render_email, validate_account_id, validate_email, validate_name
-from .errors import ExistsError, InputError
-from .redaction import shown
-from .seeds import SeedRow, check_row
-from .workspace import Workspace
+from ..errors import ExistsError, InputError
+from ..rules import passwords, totp
+from ..rules.accounts import Account, render_email, validate_account_id, validate_email, validate_name
+from ..rules.redaction import shown
+from ..stores.seeds import SeedRow, check_row
+from ..workspace import Workspace
 
 CONSOLE_STEPS = (
     "Open https://signin.aws.amazon.com/console, choose 'Root user', enter {email}, "
@@ -186,24 +186,3 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
     codes = totp.consecutive_codes(row.seed, when, digits=row.digits, period=row.period,
                                    algorithm=row.algorithm)
     return SeedStep(row, codes, when, warnings + store.warnings)
-
-
-def adopt(ws: Workspace, title: str, account_id: str, email: str | None) -> Account:
-    """Make an entry added by hand in KeePassXC one of ours: its AccountId and Email recorded, moved
-    to 'AWS root users', journaled. Its password is kept as it is."""
-    account_id = validate_account_id(account_id)
-    vault = ws.vault()
-    matches = [u for u in vault.unrecognised() if u.name == title]
-    name = validate_name(title, f"vault entry {title!r}")
-    found_email = email or (matches[0].email if len(matches) == 1 else "")
-    try:
-        found_email = validate_email(found_email or render_email(ws.config.email_template, account_id, name))
-    except InputError as exc:
-        if email:
-            raise
-        raise InputError(f"{exc.message}; give the root e-mail with --email E") from None
-    account = Account(account_id, name, found_email)
-    vault.adopt(title, account)
-    ws.commit([vault], {"event": "adopt", "account_id": account.id, "account_name": account.name})
-    return account
-

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..journal import batch
-from .formats import parse_import, to_csv, to_json, to_otpauth
+from ..storage.journal import batch
+from ..stores.seeds.formats import parse_import, to_csv, to_json, to_otpauth
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -64,7 +64,7 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
 
 def read_names(text: str, source: str) -> dict[str, str]:
     """A --names file: lines ``account id,name`` (a header line and blank lines are skipped)."""
-    from ..accounts import is_account_id, validate_account_id, validate_name
+    from ..rules.accounts import is_account_id, validate_account_id, validate_name
 
     out: dict[str, str] = {}
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):

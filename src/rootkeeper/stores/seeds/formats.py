@@ -17,11 +17,11 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from ..accounts import is_account_id, render_email, validate_account_id, validate_email, validate_name
-from ..errors import CorruptError, InputError
-from ..redaction import shown_as
-from ..segregation import refuse_password_columns
-from ..totp import ALGORITHMS, provisioning_uri
+from ...errors import CorruptError, InputError
+from ...rules.accounts import is_account_id, render_email, validate_account_id, validate_email, validate_name
+from ...rules.redaction import shown_as
+from ...rules.segregation import refuse_password_columns
+from ...rules.totp import ALGORITHMS, provisioning_uri
 
 BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
 EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]

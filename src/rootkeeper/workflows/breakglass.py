@@ -10,13 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import totp
-from .errors import InputError, NotFoundError
-from .seeds import SeedRow
-from .workspace import Workspace
+from ..errors import InputError
+from ..rules import totp
+from ..stores.seeds import SeedRow
+from ..workspace import Workspace
 
 if TYPE_CHECKING:
-    from .vault import VaultEntry
+    from ..stores.vault import VaultEntry
 
 # The tasks only the root user can do (AWS documentation, as listed in the write-up).
 ROOT_TASKS = (
@@ -97,7 +97,7 @@ def rotate(ws: Workspace, ref: str, reason: str | None = None) -> tuple[VaultEnt
     reason = check_reason(reason) if reason is not None else None
     vault = ws.vault()
     entry = vault.find(ref)
-    from . import passwords
+    from ..rules import passwords
 
     new = passwords.generate(ws.config.password_length, entry.name, entry.email)
     vault.rotate(entry, new)
@@ -106,52 +106,3 @@ def rotate(ws: Workspace, ref: str, reason: str | None = None) -> tuple[VaultEnt
         event["reason"] = reason
     ws.commit([vault], event)
     return entry, new
-
-
-@dataclass
-class Retirement:
-    account_id: str
-    name: str
-    vault_entry: bool  # the vault entry was moved to 'Retired' by this call
-    seed_rows_retired: int
-
-    @property
-    def already(self) -> bool:
-        """Nothing was left to retire (the command changes nothing and succeeds)."""
-        return not self.vault_entry and not self.seed_rows_retired
-
-
-def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
-    """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted.
-
-    Idempotent per store: what an earlier (interrupted, or ``--vault-only``) retirement left is
-    finished; an account already retired in every store given changes nothing (``already``).
-    """
-    entry = ws.vault().find_any(ref)  # active, else retired (finishing an earlier retirement)
-    return retire_all(ws, [(entry.account_id, entry.name)], with_seeds=with_seeds)[0]
-
-
-def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bool = True) -> list[Retirement]:
-    """``retire`` for each (account id, name), in one commit: each store written once, a record each. An
-    account the vault has no entry for has its seed rows retired (custody of the seed alone)."""
-    vault = ws.vault()
-    store = ws.seeds() if with_seeds else None
-    results, events = [], []
-    for account_id, name in accounts:
-        try:
-            entry = vault.find_any(account_id)
-        except NotFoundError:
-            entry = None
-        moved = entry is not None and not entry.retired
-        if moved:
-            vault.retire(entry)
-        rows = store.retire(account_id) if store is not None else 0
-        results.append(Retirement(account_id, entry.name if entry is not None else name, moved, rows))
-        if moved or rows:
-            events.append({"event": "retire", "account_id": account_id, "account_name": results[-1].name,
-                           **({"vault_entry_retired": moved} if entry is not None else {}), "seed_rows_retired": rows})
-    changed = [s for s, did in ((vault, any(r.vault_entry for r in results)),
-                                (store, any(r.seed_rows_retired for r in results))) if did]
-    if events:
-        ws.commit(changed, *events)
-    return results

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import fsutil
-from ..accounts import lookup
-from ..errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
-from ..redaction import shown, shown_path
+from ...errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
+from ...rules.accounts import lookup
+from ...rules.redaction import shown, shown_path
+from ...storage import fsutil
 from .formats import SeedRow, check_row, find_in_store, parse_store, recipients_fingerprint, store_pin, to_csv
 
 AGE_MAGIC = b"age-encryption.org/v1\n"

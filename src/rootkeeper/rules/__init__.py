@@ -1,0 +1,1 @@
+"""The pure rules and formats: no file, no process, no network."""

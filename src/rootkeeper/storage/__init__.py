@@ -1,0 +1,1 @@
+"""Storage: atomic files and locks, the journal, the transaction, configuration and settings."""

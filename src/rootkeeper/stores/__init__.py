@@ -1,0 +1,1 @@
+"""The stores: the KeePass vault and the age-encrypted seed store."""

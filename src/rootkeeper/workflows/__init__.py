@@ -1,0 +1,1 @@
+"""The workflows, one module per command family, named like the command."""
