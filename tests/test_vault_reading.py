@@ -299,3 +299,22 @@ def test_protected_values_decrypted_in_one_call_read_as_pykeepass_s_own_reader_r
     monkeypatch.setattr(common.Decompressed, "_decode", module.THEIRS["inflate"])
     theirs = etree.tostring(PyKeePass(str(home.vault), VAULT_PASSWORD).tree)
     assert ours == theirs and ours.count(b'Protected="True"') >= 4
+
+
+def test_a_vault_opened_for_a_report_of_seeds_is_refused_to_the_next_caller_that_needs_it_clean(home):
+    """A workspace opens the vault once: opened first without the seed rule (list reports seeds), a later
+    caller asking for the rule gets the refusal, not the vault it would otherwise have been given."""
+    from pykeepass import PyKeePass
+
+    from rootkeeper.errors import SegregationError
+    from rootkeeper.storage.settings import of_config
+    from rootkeeper.workspace import Credentials, Workspace
+
+    enrolled(home)
+    kp = PyKeePass(str(home.vault), password=VAULT_PASSWORD)
+    kp.find_entries(title="prod", first=True).otp = "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"
+    kp.save()
+    ws = Workspace(of_config(home.config), Credentials(lambda: VAULT_PASSWORD, lambda: "", lambda: []))
+    assert ws.vault(segregation=False).segregation_problems()
+    with pytest.raises(SegregationError, match="MFA seed"):
+        ws.vault()

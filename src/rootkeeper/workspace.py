@@ -40,6 +40,7 @@ class Workspace:
     stamps: list[tuple[int, str]] = field(default_factory=list)
     _vault: Vault | None = None  # noqa: F821
     _seeds: SeedStore | None = None
+    _vault_segregated: bool = False  # the vault was checked for seeds (opened with segregation)
     _locks: StoreLocks = field(default_factory=StoreLocks)
 
     config = property(lambda self: self.settings.config)
@@ -66,8 +67,12 @@ class Workspace:
 
     def vault(self, *, segregation: bool = True, with_seeds: bool = False) -> Vault:
         """The vault, opened once. ``segregation=False``: a vault holding a seed opens anyway (for a
-        check that reports it); every other caller refuses it. ``with_seeds``: open the seed store too,
-        while the vault's key is derived (a command that reads both)."""
+        check that reports it); every other caller refuses it, also when the vault was opened before
+        without it. ``with_seeds``: open the seed store too, while the vault's key is derived (a command
+        that reads both; the store is opened either way when it is asked for)."""
+        if self._vault is not None and segregation and not self._vault_segregated:
+            self._vault.check_segregation()  # opened earlier by a check that reports seeds: refused now
+            self._vault_segregated = True
         if self._vault is None:
             path = self.require_vault_path()
             if not path.exists():
@@ -78,6 +83,7 @@ class Workspace:
             # With the seed store to read too, it is opened while the vault's key is derived.
             self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation,
                                      meanwhile=self.seeds if with_seeds else None)
+            self._vault_segregated = segregation
         return self._vault
 
     def opened_vault(self) -> Vault | None:
