@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import base_env, oracle, random_seed, run
+from conftest import base_env, make_identity, oracle, random_seed, run
 
 COMMANDS = [[], ["init"], ["enroll"], ["code"], ["password"], ["list"], ["seeds"], ["seeds", "import"],
             ["seeds", "export"], ["rotate"], ["retire"], ["journal"], ["journal", "show"], ["journal", "verify"], ["demo"],
@@ -64,6 +64,24 @@ def test_environment_variables_carry_secrets(home):
     run(["enroll", "000000000001", "--name", "a", "--seed-file", "-"], cwd=home.root, env=env, input=random_seed(),
         check=True)
     assert run(["password", "a", "--reason", "t", "--show"], cwd=home.root, env=env, check=True).out.strip()
+
+
+def test_a_wrong_secret_is_refused_naming_where_it_came_from_never_what_it_is(home):
+    """A team member whose environment still holds last quarter's vault password, or who was handed another
+    custodian's identity file, is told which source to fix."""
+    home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=random_seed(), check=True)
+    stale = "last quarter's vault password"
+    by_env = run(["password", "a", "--reason", "t", "--show"], cwd=home.root,
+                 env=base_env() | {"ROOTKEEPER_VAULT_PASSWORD": stale})
+    assert by_env.returncode == 2 and "the vault password came from ROOTKEEPER_VAULT_PASSWORD" in by_env.err, by_env.err
+    (home.root / "old-pw").write_text(stale + "\n")
+    by_file = run(["password", "a", "--reason", "t", "--show", "--vault-password-file", "old-pw"], cwd=home.root)
+    assert by_file.returncode == 2 and "came from --vault-password-file" in by_file.err, by_file.err
+    other = home.root / "other.agekey"
+    make_identity(other)
+    by_identity = run(["code", "a", "--reason", "t", "--seeds-identity", other.name], cwd=home.root)
+    assert by_identity.returncode == 2 and "the age identity came from 'other.agekey'" in by_identity.err, by_identity.err
+    assert all(stale not in r.err and stale not in r.out for r in (by_env, by_file))
 
 
 def test_no_plaintext_left_behind(home):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError
+from .errors import AuthError, ConfigError
 from .storage import transaction
 from .storage.fsutil import StoredFile
 from .storage.journal import Journal
@@ -30,6 +30,13 @@ class Credentials:
     vault_password: Callable[[], str]
     seeds_passphrase: Callable[[], str]
     seeds_identities: Callable[[], list[str] | None]  # None: no identity was given
+    sources: dict[str, str] = field(default_factory=dict)  # secret -> where it came from (never what it is)
+
+    def explained(self, error: AuthError, *secrets: str) -> AuthError:
+        """``error`` naming where the secrets it is about came from: an old password in an environment
+        variable, or another custodian's identity file, is then plain to see."""
+        told = [f"the {what} came from {self.sources[what]}" for what in secrets if self.sources.get(what)]
+        return AuthError(f"{error.message} ({'; '.join(told)})") if told else error
 
 
 @dataclass
@@ -81,8 +88,11 @@ class Workspace:
 
             self._hold(path)
             # With the seed store to read too, it is opened while the vault's key is derived.
-            self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=segregation,
-                                     meanwhile=self.seeds if with_seeds else None)
+            try:
+                self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file,
+                                         segregation=segregation, meanwhile=self.seeds if with_seeds else None)
+            except AuthError as exc:
+                raise self.credentials.explained(exc, "vault password") from None
             self._vault_segregated = segregation
         return self._vault
 
@@ -112,16 +122,23 @@ class Workspace:
         """A seed store at ``path`` (the configured one, or a copy), opened with this command's secrets."""
         with open(path, "rb") as handle:
             head = handle.read(4096)
-        if head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]:
-            return SeedStore.open(path, passphrase=self.credentials.seeds_passphrase(), recipients=self.config.recipients)
-        identities = self.credentials.seeds_identities()
-        return SeedStore.open(path, identities=identities or [], recipients=self.config.recipients)
+        try:
+            if head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]:
+                return SeedStore.open(path, passphrase=self.credentials.seeds_passphrase(),
+                                      recipients=self.config.recipients)
+            identities = self.credentials.seeds_identities()
+            return SeedStore.open(path, identities=identities or [], recipients=self.config.recipients)
+        except AuthError as exc:
+            raise self.credentials.explained(exc, "seed-store passphrase", "age identity") from None
 
     def open_vault(self, path: Path) -> Vault:
         """A copy of the vault at ``path``, opened with this command's password and key file."""
         from .stores.vault import Vault
 
-        return Vault.open(path, self.credentials.vault_password(), self.key_file)
+        try:
+            return Vault.open(path, self.credentials.vault_password(), self.key_file)
+        except AuthError as exc:
+            raise self.credentials.explained(exc, "vault password") from None
 
     def journal(self) -> Journal:
         return Journal(self.journal_path)

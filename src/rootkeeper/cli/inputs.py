@@ -60,16 +60,20 @@ def read_file_secret(path: str, what: str) -> str:
     return _first_line(data, what, shown_path(path))
 
 
-def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = False, env: str | None = None) -> str:
+def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = False, env: str | None = None,
+           sources: dict[str, str] | None = None) -> str:
     """A secret from its file (``-``: stdin), else its environment variable (``settings.SECRETS[what]``,
-    or ``env``), else a hidden prompt on a terminal."""
+    or ``env``), else a hidden prompt on a terminal; ``sources`` is told where it came from (never what)."""
     from ..storage.settings import SECRETS
 
+    told = sources if sources is not None else {}
     if file_opt:
+        told[what] = "standard input" if file_opt == "-" else f"{file_flag} {shown_path(file_opt)}"
         return read_file_secret(file_opt, what)
     env = env or SECRETS[what.removeprefix("new ")]
     value = os.environ.get(env)
     if value:
+        told[what] = env
         return value
     if interactive():
         import click
@@ -78,17 +82,21 @@ def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = F
                              confirmation_prompt=confirm, err=True)
         if not value:
             raise InputError(f"empty {what}")
+        told[what] = "the prompt"
         return value
     raise InputError(f"no {what}: give {file_flag} FILE (or - for stdin), set {env}, or run on a terminal")
 
 
-def identities(settings: Settings) -> list[str] | None:
+def identities(settings: Settings, sources: dict[str, str] | None = None) -> list[str] | None:
     """The seed store's identities: from an identity file, or rebuilt in memory from key shares (a file of
     SLIP-39 mnemonics; their passphrase, if any, from ROOTKEEPER_SHARES_PASSPHRASE)."""
     from ..storage.settings import secret_from_environment
     from ..stores.seeds import read_identity_file
 
     chosen, shares = settings.seeds_identity, settings.seeds_shares
+    told = sources if sources is not None else {}
+    told["age identity"] = (f"key shares in {shown_path(shares)}" if shares and not chosen else
+                            "standard input" if chosen == "-" else f"{shown_path(chosen)}" if chosen else "")
     if shares and not chosen:
         from ..custody import require
         from ..custody.shares import combine, read_mnemonics
@@ -166,11 +174,13 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
 
     chosen = settings(given, **overrides)
     # each secret is read (or asked for) once per command, however many copies it opens
+    sources: dict[str, str] = {}
     creds = Credentials(
         vault_password=functools.cache(lambda: secret("vault password", chosen.vault_password_file,
-                                                      "--vault-password-file")),
+                                                      "--vault-password-file", sources=sources)),
         seeds_passphrase=functools.cache(lambda: secret("seed-store passphrase", chosen.seeds_passphrase_file,
-                                                        "--seeds-passphrase-file")),
-        seeds_identities=functools.cache(lambda: identities(chosen)),
+                                                        "--seeds-passphrase-file", sources=sources)),
+        seeds_identities=functools.cache(lambda: identities(chosen, sources)),
+        sources=sources,
     )
     return Workspace(chosen, creds, writer=writer)
