@@ -33,6 +33,7 @@ from ..errors import ExistsError, InputError, RootkeeperError
 from ..rules import passwords
 from ..rules.accounts import Account
 from ..storage import fsutil, transaction
+from ..storage.config import DEFAULT_JOURNAL
 from ..storage.settings import of_config
 from ..stores.seeds.store import generate_identity
 from ..stores.vault import KdfParams
@@ -111,7 +112,7 @@ def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None
     fsutil.write_new(secrets_dir / "custodian-1.agekey",
                      f"# demo custodian\n# public key: {public}\n{identity}\n".encode())
     plan = InitPlan(config_path=out / "rootkeeper.toml", vault=out / "vault" / "aws-root.kdbx",
-                    seeds=out / "seeds" / "aws-root-mfa.csv.age", journal=out / "rootkeeper-journal.jsonl",
+                    seeds=out / "seeds" / "aws-root-mfa.csv.age", journal=out / DEFAULT_JOURNAL,
                     recipients=[public], kdf=kdf or KdfParams())
     init(plan, master, None)
     say(f"1. Created the vault, the seed store and the configuration in {out}")
