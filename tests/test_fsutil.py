@@ -24,15 +24,15 @@ def test_failed_replace_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
 
 
-def test_replace_checked_refuses_a_file_changed_meanwhile(tmp_path):
+def test_a_replace_refuses_a_file_changed_meanwhile(tmp_path):
     target = tmp_path / "f"
     target.write_bytes(b"v1")
     read = target.read_bytes()
     target.write_bytes(b"v2 by someone else")
     with pytest.raises(LockError):
-        fsutil.replace_checked(target, b"v3", read)
+        fsutil.replace_all([(target, b"v3", read)])
     assert target.read_bytes() == b"v2 by someone else"
-    fsutil.replace_checked(target, b"v3", b"v2 by someone else")
+    fsutil.replace_all([(target, b"v3", b"v2 by someone else")])
     assert target.read_bytes() == b"v3"
     assert not (tmp_path / "f.lock").exists()
 
@@ -69,7 +69,7 @@ def test_replacing_keeps_the_files_permissions(tmp_path):
     target = tmp_path / "f"
     target.write_bytes(b"x")
     target.chmod(0o640)
-    fsutil.replace_checked(target, b"y", b"x")
+    fsutil.replace_all([(target, b"y", b"x")])
     assert target.stat().st_mode & 0o777 == 0o640
 
 
@@ -86,7 +86,7 @@ def test_a_locker_killed_while_writing_its_name_blocks_no_one(tmp_path):
     code = textwrap.dedent(f"""
         import os, time
         from pathlib import Path
-        from rootkeeper import fsutil
+        from rootkeeper.storage import fsutil
 
         def stuck(fd, data):
             print("writing", flush=True)
@@ -126,7 +126,7 @@ def test_an_empty_lock_left_where_hard_links_are_refused_is_broken_once_stale(tm
             raise PermissionError(errno.EPERM, "Operation not permitted")
 
         os.link = no_links
-        from rootkeeper import fsutil
+        from rootkeeper.storage import fsutil
         with fsutil.file_lock(Path({str(target)!r}), wait=0.5):
             print(open({str(lock)!r}).read().split()[1] == str(os.getpid()))
     """)
