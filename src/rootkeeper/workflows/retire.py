@@ -35,6 +35,8 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
 def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bool = True) -> list[Retirement]:
     """``retire`` for each (account id, name), in one commit: each store written once, a record each. An
     account the vault has no entry for has its seed rows retired (custody of the seed alone)."""
+    if not accounts:
+        return []
     vault = ws.vault()
     store = ws.seeds() if with_seeds else None
     results, events = [], []
