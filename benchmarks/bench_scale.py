@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import base64
 import compileall
-import io
 import os
 import re
 import shutil
@@ -89,20 +88,16 @@ def keepass_xml(names: list[str], passwords: list[str], group: str) -> str:
 
 
 def kdf_seconds(path: Path) -> float:
-    """One key derivation with the parameters in a database's header (KDBX 3.1 AES-KDF or KDBX 4)."""
-    from pykeepass import PyKeePass
-    from pykeepass.exceptions import CredentialsError
+    """One key derivation with the parameters in a database's header (KDBX 3.1 AES-KDF or KDBX 4): the
+    database opened with a wrong password, which is found wrong once the key is derived."""
+    from rootkeeper.errors import AuthError
+    from rootkeeper.stores.vault import read_keepass
 
-    from rootkeeper.stores import vault
-
-    data = path.read_bytes()
     start = time.perf_counter()
-    header = vault._outer_header(data, str(path))
-    if vault._aes_transformed_key(data, header, "any password", None) is None:
-        try:  # Argon2: pykeepass derives the key, then finds the password wrong
-            PyKeePass(io.BytesIO(data), "any password")
-        except CredentialsError:
-            pass
+    try:
+        read_keepass(path, "any password")
+    except AuthError:
+        pass
     return time.perf_counter() - start
 
 

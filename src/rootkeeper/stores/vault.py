@@ -155,8 +155,8 @@ def make_key_file() -> bytes:
 MAX_KDF_MEMORY_MIB = 1024
 MAX_KDF_ITERATIONS = 100
 MAX_KDF_PARALLELISM = 64
-_ARGON2_UUIDS = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"),  # Argon2d
-                 bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6")}  # Argon2id
+_ARGON2_UUIDS = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"): "argon2",  # Argon2d
+                 bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6"): "argon2id"}
 
 
 # What a vault may inflate to: as much as rootkeeper reads of any file (100,000 accounts are about
@@ -477,6 +477,31 @@ def survey(kp, where: str) -> bool:
     return suspect or _otp_field(keys)
 
 
+def _group_kinds(tree):
+    """A function giving each group's place: "active" (in 'AWS root users', at any depth), "retired" (in
+    'Retired'), "deleted" (in KeePass's recycle bin), or None (elsewhere)."""
+    recycle_bin = (tree.findtext("Meta/RecycleBinUUID") or "").strip()
+    recycle_bin = "" if recycle_bin in ("", "AAAAAAAAAAAAAAAAAAAAAA==") else recycle_bin
+    kinds: dict = {}
+
+    def kind_of(group):
+        if group in kinds:
+            return kinds[group]
+        parent = group.getparent()
+        if recycle_bin and _child_text(group, "UUID") == recycle_bin:
+            kind = "deleted"
+        elif parent is None or parent.tag != "Group":
+            kind = None  # the root group
+        elif parent.getparent() is not None and parent.getparent().tag == "Root":  # a top-level group
+            kind = {ACTIVE_GROUP: "active", RETIRED_GROUP: "retired"}.get(_name_of(group))
+        else:
+            kind = kind_of(parent)
+        kinds[group] = kind
+        return kind
+
+    return kind_of
+
+
 def _key_bytes(key_file: Path | None) -> bytes | None:
     if key_file is None:
         return None
@@ -644,9 +669,7 @@ class Vault(fsutil.StoredFile):
     def kdf(self) -> dict:
         """The key derivation of the file as read (or as it will be written)."""
         params = _kdf_parameters(self.kp.kdbx.header.value)
-        names = {bytes.fromhex("ef636ddf8c29444b91f7a9a403e30a0c"): "argon2",
-                 bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6"): "argon2id"}
-        return {"kdf": names.get(params.get("$UUID", b""), "unknown"),
+        return {"kdf": _ARGON2_UUIDS.get(params.get("$UUID", b""), "unknown"),
                 "memory_mib": params["M"] // (1024 * 1024) if "M" in params else None,
                 "iterations": params.get("I"), "parallelism": params.get("P")}
 
@@ -679,29 +702,6 @@ class Vault(fsutil.StoredFile):
 
         return Group(element=element, kp=self.kp)
 
-    def _kinds(self):
-        """A function giving each group's place: "active" (in 'AWS root users', at any depth), "retired" (in
-        'Retired'), "deleted" (in KeePass's recycle bin), or None (elsewhere)."""
-        recycle_bin = (self.tree.findtext("Meta/RecycleBinUUID") or "").strip()
-        recycle_bin = "" if recycle_bin in ("", "AAAAAAAAAAAAAAAAAAAAAA==") else recycle_bin
-        kinds: dict = {}
-
-        def kind_of(group):
-            if group in kinds:
-                return kinds[group]
-            parent = group.getparent()
-            if recycle_bin and _child_text(group, "UUID") == recycle_bin:
-                kind = "deleted"
-            elif parent is None or parent.tag != "Group":
-                kind = None  # the root group
-            elif parent.getparent() is not None and parent.getparent().tag == "Root":  # a top-level group
-                kind = {ACTIVE_GROUP: "active", RETIRED_GROUP: "retired"}.get(_name_of(group))
-            else:
-                kind = kind_of(parent)
-            kinds[group] = kind
-            return kind
-
-        return kind_of
 
     def _scan(self) -> dict[str, VaultEntry]:
         """Active entries by account id (retired ones are kept in ``self._retired``). Entries in subgroups
@@ -711,7 +711,7 @@ class Vault(fsutil.StoredFile):
             active: dict[str, VaultEntry] = {}
             retired: list[VaultEntry] = []
             unrecognised: list[VaultEntry] = []
-            kind_of = self._kinds()
+            kind_of = _group_kinds(self.tree)
             for element in self.tree.iter("Entry"):
                 group = element.getparent()
                 if group is None or group.tag != "Group":
@@ -795,9 +795,6 @@ class Vault(fsutil.StoredFile):
 
     def adopt(self, title: str, account: Account) -> VaultEntry:
         """Give a hand-added entry its AccountId and Email, and move it to 'AWS root users'."""
-        self._known.clear()
-        from pykeepass.entry import Entry
-
         matches = [u for u in self.unrecognised() if u.name == title]
         if not matches:
             raise NotFoundError(f"no vault entry titled {title!r} without an AccountId: see 'rootkeeper list'")
@@ -806,15 +803,7 @@ class Vault(fsutil.StoredFile):
         if self.get(account.id) is not None:
             raise ExistsError(f"account {account.id} already has a vault entry ({self.get(account.id).name!r}): "
                               "merge the two in KeePassXC")
-        wrapped = Entry(element=matches[0].element, kp=self.kp)
-        wrapped.save_history()
-        wrapped.set_custom_property("AccountId", account.id)
-        wrapped.set_custom_property("Email", account.email)
-        group = self._group(ACTIVE_GROUP, create=True)
-        if wrapped.group is None or wrapped.group.name != ACTIVE_GROUP:
-            self.kp.move_entry(wrapped, self._group_of(group))
-        wrapped.touch(modify=True)
-        self._index = None
+        self.adopt_many([(matches[0], account)])
         return self.get(account.id)
 
     def find_any(self, ref: str) -> VaultEntry:
@@ -868,9 +857,8 @@ class Vault(fsutil.StoredFile):
             wrapped.save_history()
             wrapped.set_custom_property("AccountId", account.id)
             wrapped.set_custom_property("Email", account.email)
-            if wrapped._element.getparent() is not group._element:
-                wrapped._element.getparent().remove(wrapped._element)
-                group._element.append(wrapped._element)
+            if found.element.getparent() is not group._element:
+                self.kp.move_entry(wrapped, group)
             wrapped.touch(modify=True)
         self._index = None
 
@@ -921,16 +909,12 @@ def read_keepass(path: Path, password: str, key_file: Path | None = None) -> lis
         check_kdf_header(data, path)
     kp, _suspect = _open_database(data, password, key, where=where, wrong=wrong, key_file=key_file,
                                   transformed_key=transformed)
-    root = kp.tree.getroot()
-    bin_uuid = root.findtext("Meta/RecycleBinUUID") or ""
-    recycle_bin = next((g for g in root.iter("Group") if bin_uuid and _child_text(g, "UUID") == bin_uuid), None)
+    kind_of = _group_kinds(kp.tree)
     out = []
-    for element in root.iter("Entry"):
+    for element in kp.tree.iter("Entry"):
         group = element.getparent()
-        if group is None or group.tag != "Group":
-            continue  # a history item
-        if recycle_bin is not None and any(g is recycle_bin for g in element.iterancestors("Group")):
-            continue  # deleted in KeePass: in the recycle bin
+        if group is None or group.tag != "Group" or kind_of(group) == "deleted":
+            continue  # a history item, or deleted in KeePass (in the recycle bin)
         fields = _fields(element)
         for name, value in fields.items():
             if "{" not in value or not _PLACEHOLDER.search(value):
