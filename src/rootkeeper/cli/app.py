@@ -27,6 +27,7 @@ from .common import (
     warn_all,
     workspace,
 )
+from .options import AT, REASON
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
@@ -218,13 +219,13 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
 
 def retrieval(func):
     """ACCOUNT and --reason, besides the common options: what every break-glass retrieval takes."""
-    func = click.option("--reason", metavar="TEXT", help="Why root is needed (recorded). Prompted for on a terminal.")(func)
+    func = click.option(REASON[1], metavar=REASON[2], help=REASON[3])(func)
     return common(account_argument(func))
 
 
 @click.command(context_settings=CONTEXT)
 @retrieval
-@click.option("--at", "at", metavar="TIME", help="Code at this time: Unix seconds or ISO 8601 (default now).")
+@click.option(AT[1], AT[0], metavar=AT[2], help=AT[3])
 @click.option("--fresh", type=click.IntRange(0, 300), default=0, metavar="SECONDS",
               help="If the current code has fewer SECONDS left, wait for the next one (while typing it in).")
 def code(account, reason, at, fresh):

@@ -7,30 +7,10 @@ import sys
 import click
 
 from . import inputs
+from .options import COMMON, DEBUG
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-COMMON = [
-    ("config", "--config", "FILE", "Configuration file [env ROOTKEEPER_CONFIG; default ./rootkeeper.toml]."),
-    ("vault", "--vault", "PATH", "Vault file, overriding the config [env ROOTKEEPER_VAULT]."),
-    ("seeds", "--seeds", "PATH", "Seed store file, overriding the config [env ROOTKEEPER_SEEDS]."),
-    ("vault_password_file", "--vault-password-file", "FILE",
-     "Read the vault password from FILE's first line ('-': stdin) [env ROOTKEEPER_VAULT_PASSWORD]."),
-    ("vault_key_file", "--vault-key-file", "FILE",
-     "KeePass key file of the vault (init creates it if missing) [env ROOTKEEPER_VAULT_KEY_FILE]."),
-    ("seeds_passphrase_file", "--seeds-passphrase-file", "FILE",
-     "Read the seed-store passphrase from FILE ('-': stdin) [env ROOTKEEPER_SEEDS_PASSPHRASE]."),
-    ("seeds_identity", "--seeds-identity", "FILE",
-     "age identity file that opens the seed store [env ROOTKEEPER_SEEDS_IDENTITY]."),
-    ("seeds_shares", "--seeds-shares", "FILE",
-     "Key shares (the 'mnemonic:' lines of enough share files) that rebuild the seed store's identity in memory "
-     "[env ROOTKEEPER_SEEDS_SHARES; their passphrase: ROOTKEEPER_SHARES_PASSPHRASE]."),
-    ("journal", "--journal", "PATH", "Journal file, overriding the config [env ROOTKEEPER_JOURNAL]."),
-    ("profile", "--profile", "NAME", "AWS profile, for the org commands [env AWS_PROFILE; default: the standard "
-                                     "credential chain]."),
-    ("region", "--region", "REGION", "AWS region of the STS endpoint [env AWS_REGION, then AWS_DEFAULT_REGION; "
-                                     "default: the profile's, else us-east-1]."),
-]
 GLOBAL_EPILOG = ("Global options (--config, --vault, --seeds, the secret files, --journal, --profile, --region, "
                  "--debug) work before or after any command name: see 'rootkeeper --help'.")
 
@@ -83,8 +63,8 @@ def remember(ctx: click.Context, param: click.Parameter, value):
 
 
 def _common(func, *, hidden: bool):
-    func = click.option("--debug", "debug", is_flag=True, expose_value=False, callback=remember, hidden=hidden,
-                        help="Show a traceback on failure (may reveal file contents; never use in CI logs).")(func)
+    func = click.option(DEBUG[1], DEBUG[0], is_flag=True, expose_value=False, callback=remember, hidden=hidden,
+                        help=DEBUG[2])(func)
     for name, flag, metavar, text in reversed(COMMON):
         func = click.option(flag, name, metavar=metavar, help=text, expose_value=False, callback=remember,
                             hidden=hidden)(func)

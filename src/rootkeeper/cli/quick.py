@@ -2,7 +2,8 @@
 
 At the moment of breaking glass rootkeeper competes with ``age -d | grep | oathtool``, and importing
 click (and every command's definition) is a third of a ``code`` run. When the arguments are plain —
-the command ``code``, one ACCOUNT, and only options this module knows, each given once, with a value
+the command ``code``, one ACCOUNT, and only options of the one table click's are declared from
+(``cli/options.py``; ``--fresh`` aside), each given once, with a value
 that does not look like an option — they are read here and the command runs the same body as the
 click command (``code_body``). Anything else (``--help``, ``--fresh``, a missing ``--reason`` that a
 terminal would prompt for, an unknown or repeated option, ``--``) goes to click, whose errors and
@@ -15,15 +16,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-# The global options (cli.common.COMMON) and the code command's own options that take a value.
-VALUE_OPTIONS = {
-    "--config": "config", "--vault": "vault", "--seeds": "seeds", "--vault-password-file": "vault_password_file",
-    "--vault-key-file": "vault_key_file", "--seeds-passphrase-file": "seeds_passphrase_file",
-    "--seeds-identity": "seeds_identity", "--seeds-shares": "seeds_shares", "--journal": "journal",
-    "--profile": "profile", "--region": "region", "--reason": "reason", "--at": "at",
-}
-FLAGS = {"--debug": "debug"}
-CODE_OPTIONS = {"--reason", "--at"}  # the code command's own: click reads them after its name only
+from .options import AT, COMMON, DEBUG, REASON
+
+# The options a plain code line may hold, from the table click's options are declared from (cli/options.py).
+VALUE_OPTIONS = {flag: name for name, flag, _metavar, _help in [*COMMON, REASON, AT]}
+FLAGS = {DEBUG[1]: DEBUG[0]}
+CODE_OPTIONS = {REASON[1], AT[1]}  # the code command's own: click reads them after its name only
 
 
 def parse(args: list[str]) -> dict | None:
