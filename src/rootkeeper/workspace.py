@@ -57,20 +57,19 @@ class Workspace:
     journal_path = property(lambda self: self.settings.journal)
 
     def require_vault_path(self) -> Path:
-        if self.vault_path is None:
-            raise ConfigError(
-                "no vault given: pass --vault PATH, set ROOTKEEPER_VAULT, or run where rootkeeper.toml is "
-                "(or --config FILE)"
-            )
-        return self.vault_path
+        return self._required(self.vault_path, "vault", "--vault PATH, set ROOTKEEPER_VAULT")
 
-    def require_seeds_path(self) -> Path:
-        if self.seeds_path is None:
-            raise ConfigError(
-                "no seed store given: pass --seeds PATH, set ROOTKEEPER_SEEDS, or run where rootkeeper.toml "
-                "is (or --config FILE)"
-            )
-        return self.seeds_path
+    def require_seeds_path(self, *, exists: bool = True) -> Path:
+        return self._required(self.seeds_path, "seed store", "--seeds PATH, set ROOTKEEPER_SEEDS", exists)
+
+    @staticmethod
+    def _required(path: Path | None, what: str, how: str, exists: bool = True) -> Path:
+        """``path`` of a store, which must be given (and, unless a command creates it, exist)."""
+        if path is None:
+            raise ConfigError(f"no {what} given: pass {how}, or run where rootkeeper.toml is (or --config FILE)")
+        if exists and not path.exists():
+            raise ConfigError(f"{what} {path} does not exist: check the path, or create it with 'rootkeeper init'")
+        return path
 
     def vault(self, *, segregation: bool = True, with_seeds: bool = False) -> Vault:
         """The vault, opened once. ``segregation=False``: a vault holding a seed opens anyway (for a
@@ -82,8 +81,6 @@ class Workspace:
             self._vault_segregated = True
         if self._vault is None:
             path = self.require_vault_path()
-            if not path.exists():
-                raise ConfigError(f"vault {path} does not exist: check the path, or create it with 'rootkeeper init'")
             from .stores.vault import Vault
 
             self._hold(path)
@@ -103,8 +100,6 @@ class Workspace:
     def seeds(self) -> SeedStore:
         if self._seeds is None:
             path = self.require_seeds_path()
-            if not path.exists():
-                raise ConfigError(f"seed store {path} does not exist: check the path, or create it with 'rootkeeper init'")
             self._hold(path)
             self._seeds = self.open_seeds(path)
         return self._seeds

@@ -90,6 +90,23 @@ def test_bad_anchor_and_damaged_tail(journal):
         transaction.ready(journal)
 
 
+@pytest.mark.parametrize("number", [[2], {"n": 2}, "2", None])
+def test_a_record_numbered_with_something_else_than_a_number_is_a_problem_never_a_crash(journal, number):
+    """Any JSON value where a record's number belongs (a list, an object...) is reported, never an unexpected
+    error: verify reads journals written by hand or by an attacker."""
+    content = lines(journal)
+    record = json.loads(content[1])
+    record["seq"] = number
+    record["hash"] = canonical_hash(record)
+    content[1] = json.dumps(record).encode()
+    journal.path.write_bytes(b"\n".join(content) + b"\n")
+    result = transaction.verify(journal)
+    assert not result.ok and result.count == 3
+    assert any(f"record number {number}, expected 2" in problem for problem in result.problems), result.problems
+    with pytest.raises(CorruptError, match="does not verify"):
+        transaction.append(journal, [{"event": "code"}])
+
+
 def test_a_record_reformatted_but_unchanged_still_verifies_and_an_edit_never_does(journal):
     """verify hashes a line's bytes when it is canonical, and its parsed content otherwise."""
     content = lines(journal)

@@ -154,7 +154,7 @@ def restore(ws: Workspace, scans: list[Path], typed_text: tuple[str, str] | None
     typed = L.parse_typed(*typed_text) if typed_text is not None else None
     reading = read(decoded, typed)
     result = check(reading, allow_incomplete=allow_incomplete)
-    path = ws.require_seeds_path()
+    path = ws.require_seeds_path(exists=False)
     created = not path.exists()
     store = _new_store(ws, path) if created else ws.seeds()
     added = []

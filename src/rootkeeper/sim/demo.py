@@ -19,7 +19,6 @@ secrets never go in a file next to the stores.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import shlex
@@ -44,11 +43,6 @@ from . import missing
 
 DEMO_NAMES = ["log-archive", "audit", "security-tooling", "network-hub", "shared-services",
               "identity", "backup", "sandbox", "workloads-prod", "workloads-dev"]
-
-
-def console_secret() -> str:
-    """What the console's 'Show secret key' gives: 40 random bytes as 64 base32 characters."""
-    return base64.b32encode(os.urandom(40)).decode()
 
 
 def account_names(count: int) -> list[str]:

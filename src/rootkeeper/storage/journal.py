@@ -240,7 +240,8 @@ class Journal:
                 )
             if seq != expected_seq:
                 result.problems.append(f"line {number}: record number {seq}, expected {expected_seq}")
-            hashes[seq] = stored
+            if isinstance(seq, int):  # a damaged record's number may be anything JSON holds
+                hashes[seq] = stored
             prev, expected_seq = stored, (seq + 1 if isinstance(seq, int) else expected_seq + 1)
             result.count += 1
         result.head = prev or ""
