@@ -108,8 +108,11 @@ class Account:
         )
 
 
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
 def is_account_id(ref: str) -> bool:
-    return bool(re.fullmatch(r"[0-9]{12}", ref.strip()))
+    return _ACCOUNT_ID.fullmatch(ref.strip()) is not None
 
 
 def lookup(ref: str, by_id: Mapping[str, T], name_of: Callable[[T], str], what: str) -> T | None:
