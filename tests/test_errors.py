@@ -243,3 +243,27 @@ def test_retire_with_seed_store_locked_changes_neither_store(enrolled):
         refused(enrolled, ["retire", "prod"], "locked")
     finally:
         lock.unlink()
+
+
+def test_a_path_the_user_gave_and_a_public_key_are_named_in_the_error_a_secret_is_not(enrolled):
+    """Redaction by what a value is: a path with many '/' and '.' is shown, so is a mistyped public key;
+    a secret pasted where either belongs is not."""
+    keys = enrolled.root / "team.share" / "root-keys.d"
+    keys.mkdir(parents=True)
+    missing = keys / "alice.v2.agekey"
+    result = refused(enrolled, ["code", "prod", "--reason", "r", "--seeds-identity", missing], "does not exist",
+                     creds=False)
+    assert repr(str(missing)) in result.err, result.err
+    public = str(__import__("pyrage").x25519.Identity.generate().to_public())
+    typo = public[:-1]  # its last character lost in a copy and paste
+    config = enrolled.root / "rootkeeper.toml"
+    text = config.read_text()
+    config.write_text(text.replace("recipients = [", f'recipients = ["{typo}", ', 1))
+    result = refused(enrolled, ["code", "prod", "--reason", "r"], "not an age X25519 recipient")
+    assert repr(typo) in result.err, result.err
+    config.write_text(text)
+    result = refused(enrolled, ["seeds", "recipients", "add", typo], "not an age X25519 recipient")
+    assert repr(typo) in result.err, result.err
+    secret = str(__import__("pyrage").x25519.Identity.generate())
+    result = refused(enrolled, ["seeds", "recipients", "add", secret])
+    assert secret[20:40] not in result.err

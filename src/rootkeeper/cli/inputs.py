@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..rules.redaction import shown_path
+from ..rules.redaction import AGE_IDENTITY, shown_path
 from ..storage import fsutil
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def identities(settings: Settings, sources: dict[str, str] | None = None) -> lis
         return None
     if chosen == "-":
         text = Stdin.read("age identity").decode("utf-8", "replace")
-        keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
+        keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith(AGE_IDENTITY)]
         if not keys:
             raise InputError("standard input holds no AGE-SECRET-KEY-1 line")
         return keys

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import CorruptError, InputError, SegregationError
+from ..rules.redaction import AGE_IDENTITY
 from ..storage import fsutil
 from ..stores.seeds.store import AGE_MAGIC
 from ..stores.vault import KDBX_MAGIC
@@ -116,7 +117,7 @@ def _sides_on_disk(directory: Path) -> dict[str, str]:
             continue
         if head.startswith(KDBX_MAGIC):
             found[name] = "password"
-        elif head.startswith(AGE_MAGIC) or head.lstrip().startswith(b"AGE-SECRET-KEY-"):
+        elif head.startswith(AGE_MAGIC) or head.lstrip().startswith(AGE_IDENTITY.encode()):
             found[name] = "seed"
     return found
 

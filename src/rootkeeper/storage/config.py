@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..rules.accounts import DEFAULT_EMAIL_TEMPLATE
-from ..rules.redaction import shown
+from ..rules.redaction import AGE_IDENTITY, shown_key
 from . import fsutil
 
 DEFAULT_NAME = "rootkeeper.toml"
@@ -88,9 +88,9 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     for recipient in recipients:
         if not AGE_RECIPIENT.fullmatch(recipient.strip()):
             what = ("an age SECRET key: remove it from the file, and consider it exposed"
-                    if recipient.strip().upper().startswith("AGE-SECRET-KEY-") else
+                    if recipient.strip().upper().startswith(AGE_IDENTITY) else
                     "not an age X25519 recipient (age1 and 58 more characters): copy it from age-keygen -y")
-            raise ConfigError(f"{path} [seeds]: recipient {shown(recipient)} is {what}")
+            raise ConfigError(f"{path} [seeds]: recipient {shown_key(recipient)} is {what}")
     cfg.recipients = [r.strip() for r in recipients]
     cfg.journal = resolve(_str(journal, "path", f"{path} [journal]")) or base / DEFAULT_JOURNAL
     cfg.email_template = _str(accounts, "email_template", f"{path} [accounts]") or DEFAULT_EMAIL_TEMPLATE

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 from ...rules.accounts import lookup
-from ...rules.redaction import shown, shown_path
+from ...rules.redaction import AGE_IDENTITY, shown_key, shown_path
 from ...storage import fsutil
 from .formats import SeedRow, check_row, find_in_store, parse_store, recipients_fingerprint, store_pin, to_csv
 
@@ -60,7 +60,7 @@ def _decrypt(data: bytes, path: Path, passphrase: str | None, identities: list[s
 
 def read_identity_file(path: Path) -> list[str]:
     text = fsutil.read_bytes(path, "age identity file", secret=True, limit=1024 * 1024).decode("utf-8", "replace")
-    keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
+    keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith(AGE_IDENTITY)]
     if not keys:
         raise InputError(f"{shown_path(path)} holds no AGE-SECRET-KEY-1 line: give an identity made by age-keygen")
     return keys
@@ -90,12 +90,12 @@ def validate_recipient(text: str) -> str:
     try:
         pyrage.x25519.Recipient.from_str(text.strip())
     except pyrage.RecipientError:
-        if text.strip().upper().startswith("AGE-SECRET-KEY-"):
+        if text.strip().upper().startswith(AGE_IDENTITY):
             raise InputError(
                 "a --seeds-recipient is an age SECRET key (an identity): never pass it on the command line; "
                 "give its public key (age-keygen -y FILE), and consider that key exposed"
             ) from None
-        raise InputError(f"{shown(text)} is not an age X25519 recipient (age1...): copy it from age-keygen -y") from None
+        raise InputError(f"{shown_key(text)} is not an age X25519 recipient (age1...): copy it from age-keygen -y") from None
     return text.strip()
 
 
