@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import assert_clean_failure, base_env, oracle, random_seed, snapshot
+from conftest import TINY_KDF, assert_clean_failure, base_env, oracle, random_seed, snapshot
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -186,6 +186,34 @@ def test_a_drill_passes_over_fresh_copies_and_fails_naming_a_stale_one(medium, t
     secrets = [medium.kpcli("show", "-s", "-a", "Password", medium.vault, "AWS root users/prod").strip()]
     text = "".join(p.read_text() for p in reports.iterdir())
     assert all(s not in text for s in secrets)
+
+
+def test_a_wrong_vault_password_stops_a_drill_a_copy_under_another_password_is_a_finding(medium, tmp_path_factory):
+    """A secret the live store refuses is the command's input, wrong: exit 2, no report, not "a stale copy". A
+    copy that refuses the secret the live store takes is a finding (exit 1). With no live store to tell the two
+    apart, a secret that opens none of the copies stops the drill too."""
+    reports = tmp_path_factory.mktemp("reports")
+    wrong = tmp_path_factory.mktemp("keys") / "wrong-password"
+    wrong.write_text("not the vault password at all\n")
+    copies = ["--copy", f"usb-1={medium.vault_medium}", "--report", reports]
+    result = medium.rk("drill", *copies, "--vault-password-file", wrong, "--seeds-identity", medium.identity,
+                       creds=False)
+    assert_clean_failure(result, 2, "wrong vault password")
+    assert not list(reports.iterdir())
+    other = tmp_path_factory.mktemp("other-team")
+    for folder in ("v", "s"):
+        (other / folder).mkdir()
+    subprocess.run([sys.executable, "-m", "rootkeeper", "init", "--vault", "v/other.kdbx", "--seeds", "s/other.age",
+                    "--seeds-recipient", medium.public, *TINY_KDF, "--vault-password-file", wrong], cwd=other,
+                   env=base_env(), check=True, capture_output=True)
+    result = medium.rk("drill", *copies, "--copy", f"old={other / 'v' / 'other.kdbx'}")
+    assert result.returncode == 1 and "copy old does not open: wrong vault password" in result.out, result.out
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # no rootkeeper.toml: no live store
+    result = subprocess.run([sys.executable, "-m", "rootkeeper", "drill", *map(str, copies),
+                             "--vault-password-file", str(wrong)], cwd=elsewhere, env=base_env(), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.count("error:") == 1, result.stdout + result.stderr
+    assert "opens none of the vault copies" in result.stderr
 
 
 def test_a_drill_names_a_seed_copy_whose_codes_differ(medium, tmp_path_factory):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..errors import InputError, RootkeeperError
+from ..errors import AuthError, InputError, RootkeeperError
 from ..storage import fsutil
 from . import media
 
@@ -112,8 +112,19 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
     live = {kind: path for kind, path in (("vault", ws.vault_path), ("seeds", ws.seeds_path))
             if path is not None and path.is_file()}
     files: dict[tuple[int, int], str] = {_identity(path): f"the live {kind}" for kind, path in live.items()}
-    for name, path in parse_copies(specs):
-        stores, problem = _stores(name, path)
+    copies = [(name, *_stores(name, path)) for name, path in parse_copies(specs)]
+    # The live stores first: a password or identity they refuse is this command's input, wrong (exit 2), not
+    # a finding about the copies.
+    opened_live: dict[str, dict[str, tuple]] = {}
+    for kind in sorted({kind for _name, stores, _problem in copies for kind, _file in stores} & set(live)):
+        try:
+            opened_live[kind] = read(kind, live[kind])
+        except AuthError:
+            raise
+        except RootkeeperError as exc:  # a live store that does not open is a finding about it
+            drill.differences.append(f"the live {kind} does not open: {exc.message}")
+    refused: dict[str, list[str]] = {}
+    for name, stores, problem in copies:
         for kind, file in stores:
             copy = Copy(name if len(stores) == 1 else f"{name}:{kind}", file, kind)
             drill.copies.append(copy)
@@ -132,6 +143,12 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
             except RootkeeperError as exc:  # a copy that does not open is a finding, not the end of the drill
                 copy.ok, copy.problem = False, exc.message
                 drill.differences.append(f"copy {copy.name} does not open: {exc.message}")
+                if isinstance(exc, AuthError):
+                    refused.setdefault(kind, []).append(exc.message)
+    for kind, messages in refused.items():
+        if kind not in live and len(messages) == sum(c.kind == kind for c in drill.copies):
+            raise AuthError(f"{messages[0]} (it opens none of the {kind} copies, and no live {kind} is configured "
+                            "here to tell a wrong secret from stale copies)")
     # Every copy against the live store of its kind: a copy older than a rotation is stale, whatever the
     # other copies say.
     for kind, held in (("vault", vaults), ("seeds", seeds)):
@@ -141,11 +158,9 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
             drill.notes.append(f"the live {kind} was not consulted (none configured here): the {kind} copies "
                                "are compared with each other only")
             continue
-        try:
-            held["live"] = read(kind, live[kind])
+        if kind in opened_live:
+            held["live"] = opened_live[kind]
             drill.live.append(str(live[kind]))
-        except RootkeeperError as exc:
-            drill.differences.append(f"the live {kind} does not open: {exc.message}")
     drill.differences += _compare("vault", vaults, ("name", "e-mail", "password"))
     drill.differences += _compare("seed", seeds, ("code at one instant",))
     all_vault = set().union(*[set(v) for v in vaults.values()]) if vaults else set()
