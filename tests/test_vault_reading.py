@@ -260,7 +260,7 @@ def test_an_mfa_seed_kept_as_a_protected_value_is_found(home):
     assert f'<Value ProtectInMemory="True">{uri}</Value>' in home.kpcli("export", "-f", "xml", str(home.vault))
     listed = home.rk("list")
     assert listed.returncode == 1 and "vault entry 'mfa by hand' holds an MFA seed" in listed.err, listed.err
-    refused = show(home, "prod")
+    refused = show(home, "mfa by hand")
     assert refused.returncode != 0 and "MFA seed" in refused.err, refused.err
 
 
@@ -303,7 +303,8 @@ def test_protected_values_decrypted_in_one_call_read_as_pykeepass_s_own_reader_r
 
 def test_a_vault_opened_for_a_report_of_seeds_is_refused_to_the_next_caller_that_needs_it_clean(home):
     """A workspace opens the vault once: opened first without the seed rule (list reports seeds), a later
-    caller asking for the rule gets the refusal, not the vault it would otherwise have been given."""
+    caller asking for the rule gets it: the entry holding a seed refused and named in a warning, and a seed no
+    entry holds (a group's custom data) refusing the vault, not the vault it would otherwise have been given."""
     from pykeepass import PyKeePass
 
     from rootkeeper.errors import SegregationError
@@ -315,6 +316,43 @@ def test_a_vault_opened_for_a_report_of_seeds_is_refused_to_the_next_caller_that
     kp.find_entries(title="prod", first=True).otp = "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"
     kp.save()
     ws = Workspace(of_config(home.config), Credentials(lambda: VAULT_PASSWORD, lambda: "", lambda: []))
-    assert ws.vault(segregation=False).segregation_problems()
+    assert ws.vault(segregation=False).segregation_problems() and not ws.warnings
     with pytest.raises(SegregationError, match="MFA seed"):
+        ws.vault().find("prod")
+    assert any("vault entry 'prod' holds an MFA seed" in w for w in ws.warnings)
+    kp = PyKeePass(str(home.vault), password=VAULT_PASSWORD)
+    from lxml import etree
+
+    group = kp.tree.xpath("//Group[Name='AWS root users']")[0]
+    group.find("Name").addnext(etree.fromstring("<CustomData><Item><Key>note</Key>"
+                                                "<Value>otpauth://totp/x?secret=JBSWY3DPEHPK3PXP</Value></Item></CustomData>"))
+    kp.save()
+    ws = Workspace(of_config(home.config), Credentials(lambda: VAULT_PASSWORD, lambda: "", lambda: []))
+    assert ws.vault(segregation=False).segregation_problems()
+    with pytest.raises(SegregationError, match="vault group 'AWS root users' holds an MFA seed"):
         ws.vault()
+
+
+def test_a_seed_in_one_entry_blocks_that_entry_only_and_every_command_names_it(home):
+    """During an incident one entry's breach (a seed pasted into its notes in KeePassXC) must not make the
+    whole vault unusable: the other accounts' passwords are retrieved, with a warning naming the entry; that
+    entry is refused; list finds it (exit 1); a copy of the vault is never written to a medium with it."""
+    prod = enrolled(home)
+    enrolled(home, "sandbox-erin", "210987654321")
+    notes = "old phone, moved to the safe: otpauth://totp/AWS:root?secret=JBSWY3DPEHPK3PXP"
+    home.kpcli("edit", "--notes", notes, str(home.vault), "AWS root users/sandbox-erin")
+    shown = show(home, "prod")
+    assert shown.returncode == 0 and shown.out.strip() == prod, shown.err
+    assert "warning: vault entry 'sandbox-erin' holds an MFA seed" in shown.err, shown.err
+    assert "JBSWY3DPEHPK3PXP" not in shown.err + shown.out
+    refused = show(home, "sandbox-erin")
+    assert refused.returncode == 2 and "vault entry 'sandbox-erin' holds an MFA seed" in refused.err, refused.err
+    assert refused.out == "" and "JBSWY3DPEHPK3PXP" not in refused.err
+    assert home.rk("rotate", "sandbox-erin", "--reason", "x").returncode == 2
+    assert home.rk("rotate", "prod", "--reason", "x").returncode == 0
+    listed = home.rk("list")
+    assert listed.returncode == 1 and "vault entry 'sandbox-erin' holds an MFA seed" in listed.err, listed.err
+    medium = home.root / "usb"
+    medium.mkdir()
+    written = home.rk("media", "write", "vault", medium)
+    assert written.returncode == 2 and "holds an MFA seed" in written.err and not list(medium.iterdir()), written.err

@@ -45,6 +45,7 @@ class Workspace:
     credentials: Credentials
     writer: bool = False  # hold each store's lock from the moment it is read until it is written
     stamps: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # for the person: what was found but did not stop the command
     _vault: Vault | None = None  # noqa: F821
     _seeds: SeedStore | None = None
     _vault_segregated: bool = False  # the vault was checked for seeds (opened with segregation)
@@ -73,12 +74,12 @@ class Workspace:
 
     def vault(self, *, segregation: bool = True, with_seeds: bool = False) -> Vault:
         """The vault, opened once. ``segregation=False``: a vault holding a seed opens anyway (for a
-        check that reports it); every other caller refuses it, also when the vault was opened before
-        without it. ``with_seeds``: open the seed store too, while the vault's key is derived (a command
-        that reads both; the store is opened either way when it is asked for)."""
+        check that reports it); every other caller refuses a seed no entry holds, also when the vault was
+        opened before without it, and is warned of each entry holding one (that entry is refused).
+        ``with_seeds``: open the seed store too, while the vault's key is derived (a command that reads
+        both; the store is opened either way when it is asked for)."""
         if self._vault is not None and segregation and not self._vault_segregated:
-            self._vault.check_segregation()  # opened earlier by a check that reports seeds: refused now
-            self._vault_segregated = True
+            self._segregated(self._vault)  # opened earlier by a check that reports seeds: the rule applies now
         if self._vault is None:
             path = self.require_vault_path()
             from .stores.vault import Vault
@@ -86,12 +87,21 @@ class Workspace:
             self._hold(path)
             # With the seed store to read too, it is opened while the vault's key is derived.
             try:
-                self._vault = Vault.open(path, self.credentials.vault_password(), self.key_file,
-                                         segregation=segregation, meanwhile=self.seeds if with_seeds else None)
+                vault = Vault.open(path, self.credentials.vault_password(), self.key_file, segregation=False,
+                                   meanwhile=self.seeds if with_seeds else None)
             except AuthError as exc:
                 raise self.credentials.explained(exc, "vault password") from None
-            self._vault_segregated = segregation
+            if segregation:
+                self._segregated(vault)
+            self._vault = vault
         return self._vault
+
+    def _segregated(self, vault: Vault) -> None:
+        """The rule for the live vault: a seed no entry holds refuses it; a seed in an entry refuses that entry
+        (``Vault.usable``) and is a warning to every command (a caller without the rule reports seeds itself)."""
+        vault.check_segregation(whole=False)
+        self._vault_segregated = True
+        self.warnings += vault.entry_breaches()
 
     def opened_vault(self) -> Vault | None:
         """The vault if this command already opened it (never prompts)."""

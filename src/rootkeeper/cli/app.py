@@ -24,6 +24,7 @@ from .common import (
     print_table,
     reveal,
     stamps,
+    told,
     warn_all,
     workspace,
 )
@@ -273,6 +274,7 @@ def password(account, reason, how):
     if not result.entry.account_id:
         note(f"vault entry {result.entry.name!r} has no AccountId (added by hand): record it with "
              f"{_adopt_line(result.entry.name)}")
+    told(ws)  # before a --clip copy waits to be cleared
     reveal(result.password, how, ws.config.clipboard_seconds,
             f"{result.entry.account_id} {result.entry.name}, sign in as {result.entry.email}")
     stamps(ws)

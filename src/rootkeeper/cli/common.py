@@ -142,6 +142,7 @@ def workspace(*, writer: bool = False, **overrides):
     """The stores and the journal of this command (``inputs.make_workspace`` from its options); the locks
     a writer holds are released when the command ends, however it ends."""
     ws = inputs.make_workspace(given, writer=writer, **overrides)
+    click.get_current_context().call_on_close(lambda: told(ws))
     click.get_current_context().call_on_close(ws.release)
     return ws
 
@@ -152,7 +153,14 @@ def note(text: str) -> None:
     click.echo(text, err=True)
 
 
+def told(ws) -> None:
+    """The workspace's warnings, each once (what it found that did not stop the command)."""
+    warn_all(ws.warnings)
+    ws.warnings.clear()
+
+
 def stamps(ws) -> None:
+    told(ws)
     for seq, digest in ws.stamps:
         note(f"journal: record {seq} sha256:{digest}")
 

@@ -149,7 +149,7 @@ def source(ws: Workspace, artefact: str) -> tuple[str, bytes, list[dict]]:
     """(file name on the medium, bytes, the records its making adds) of an artefact, from this workspace."""
     if artefact == "vault":
         path = ws.require_vault_path()
-        ws.vault()  # it opens with these credentials, and holds no seed
+        ws.vault().check_segregation()  # it opens with these credentials, and holds no seed anywhere
         return path.name, fsutil.read_bytes(path, "vault"), []
     if artefact == "vault-key":
         if ws.key_file is None:

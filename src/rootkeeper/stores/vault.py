@@ -80,16 +80,16 @@ _SEED_XPATH = (f"//String[{_OTP_FIELD}] | //Value[contains(translate(., '{segreg
                f"'{segregation.URI_MARK}'), '{segregation.URI_MARK}')][not(parent::String[{_OTP_FIELD}])]")
 
 
-def _owner(node) -> str:
-    """Who holds ``node``, for a person: its entry (the entry of a history item), else its group, else the
-    database's metadata."""
+def _owner(node) -> tuple[object | None, str]:
+    """Who holds ``node``: (its entry's element, else None; for a person: its entry (the entry of a history
+    item), else its group, else the database's metadata)."""
     entries = list(node.iterancestors("Entry"))
     if entries:
-        return f"vault entry {(_fields(entries[-1]).get('Title') or '(untitled)')!r}"
+        return entries[-1], f"vault entry {(_fields(entries[-1]).get('Title') or '(untitled)')!r}"
     group = next(node.iterancestors("Group"), None)
     if group is not None:
-        return f"vault group {(_name_of(group) or '(unnamed)')!r}"
-    return "the vault's metadata"
+        return None, f"vault group {(_name_of(group) or '(unnamed)')!r}"
+    return None, "the vault's metadata"
 
 
 @dataclass
@@ -518,6 +518,7 @@ class Vault(fsutil.StoredFile):
         self._retired: list[VaultEntry] = []
         self._unrecognised: list[VaultEntry] = []
         self._suspect: bool | None = None  # from the look taken when it was read: may a seed be in it?
+        self._found: list | None = None  # the seeds in it (``_breaches``), once looked for
         self._known: dict = {}  # entry element -> its fields, read once (the index, the checks, passwords)
 
     # ------------------------------------------------------------ lifecycle
@@ -620,29 +621,51 @@ class Vault(fsutil.StoredFile):
     def segregation_problems(self) -> list[str]:
         """Each place that holds an MFA seed: an otp or TOTP field, ``otpauth:`` in any value (of an entry,
         its history, a group's or the database's custom data) or in any attachment."""
-        problems = []
+        return [problem for _entry, problem in self._breaches()]
+
+    def _breaches(self) -> list[tuple[object | None, str]]:
+        """(the entry's element, or None for a place no entry holds, the finding) of each seed in the vault."""
+        if self._found is not None:
+            return self._found
+        found = []
         suspect = self._suspect if self._suspect is not None else survey(self.kp, f"vault {self.path}")
         for node in self.tree.xpath(_SEED_XPATH) if suspect else ():
-            owner = _owner(node)
+            entry, owner = _owner(node)
             field = node.findtext("Key") if node.tag == "String" else node.getparent().findtext("Key")
             kind = "field" if node.getparent().tag != "Item" else "custom data"
-            problems.append(segregation.seed_in_vault(owner, f"{kind} {(field or '').strip()!r}"))
+            found.append((entry, segregation.seed_in_vault(owner, f"{kind} {(field or '').strip()!r}")))
         mark = segregation.URI_MARK.encode()
         seeded = {index for index, data in enumerate(self.kp.binaries) if mark in data.lower()}
         for reference in self.tree.iter("Binary") if seeded else ():
             value = reference.find("Value")
             if value is not None and value.get("Ref", "").isascii() and value.get("Ref", "").isdigit() and int(value.get("Ref")) in seeded:
-                problems.append(segregation.seed_in_vault(_owner(reference), f"attachment {reference.findtext('Key') or ''!r}",
-                                                          "delete the attachment"))
-        if seeded and not problems:  # an attachment no entry names still sits in the file
-            problems.append("the vault holds an MFA seed in an attachment no entry names: save the database in "
-                            "KeePassXC to drop it, then check again")
-        return problems
+                entry, owner = _owner(reference)
+                found.append((entry, segregation.seed_in_vault(owner, f"attachment {reference.findtext('Key') or ''!r}",
+                                                               "delete the attachment")))
+        if seeded and not found:  # an attachment no entry names still sits in the file
+            found.append((None, "the vault holds an MFA seed in an attachment no entry names: save the database in "
+                                "KeePassXC to drop it, then check again"))
+        self._found = found
+        return found
 
-    def check_segregation(self) -> None:
-        problems = self.segregation_problems()
-        if problems:
-            raise SegregationError(problems[0])
+    def check_segregation(self, *, whole: bool = True) -> None:
+        """Refuse a vault that holds a seed (a copy, a vault to write to a medium). ``whole=False``: only a seed
+        no entry holds (a group's, the metadata's): it could be any account's; a seed in an entry blocks that
+        entry only (``usable``), so that one entry's breach never stops break glass for the others."""
+        found = [problem for entry, problem in self._breaches() if whole or entry is None]
+        if found:
+            raise SegregationError(found[0])
+
+    def entry_breaches(self) -> list[str]:
+        """The findings of seeds held by entries: each blocks its entry (every command says so)."""
+        return [problem for entry, problem in self._breaches() if entry is not None]
+
+    def usable(self, entry: VaultEntry) -> VaultEntry:
+        """``entry``, unless it holds a seed: then it is refused until the seed is moved out of it."""
+        problem = next((p for held, p in self._breaches() if held is entry.element), None)
+        if problem is not None:
+            raise SegregationError(f"{problem}; until then this entry is refused (every other entry works)")
+        return entry
 
     def seed_check_text(self) -> str:
         """Every value of every entry and history item joined by NULs, the notes left out when they are
@@ -770,6 +793,10 @@ class Vault(fsutil.StoredFile):
         return VaultEntry(fields["AccountId"].strip(), fields.get("Title", ""), fields.get("Email", ""), False, found[0])
 
     def find(self, ref: str) -> VaultEntry:
+        """The entry an ACCOUNT argument names (``usable``: refused if it holds a seed)."""
+        return self.usable(self._find(ref))
+
+    def _find(self, ref: str) -> VaultEntry:
         ref = ref.strip()
         if self._index is None:
             quick = self._quick_find(ref)
@@ -807,9 +834,10 @@ class Vault(fsutil.StoredFile):
         return self.get(account.id)
 
     def find_any(self, ref: str) -> VaultEntry:
-        """The active entry of an account, else its (latest) retired one."""
+        """The active entry of an account, else its (latest) retired one: for retiring it, which reveals no
+        secret, so an entry holding a seed is found too (moved aside as it is)."""
         try:
-            return self.find(ref)
+            return self._find(ref)
         except NotFoundError:
             ref = ref.strip()
             retired = [e for e in self.entries(include_retired=True) if e.retired and ref in (e.account_id, e.name)]

@@ -137,8 +137,8 @@ def save_password(ws: Workspace, account: Account) -> PasswordStep:
     """Generate and save the root password, unless the vault already has one."""
     vault = ws.vault()
     existing = vault.get(account.id)
-    if existing is not None:
-        return PasswordStep(account, vault.password(existing), created=False)
+    if existing is not None:  # (shown again on a terminal: refused if its entry holds a seed)
+        return PasswordStep(account, vault.password(vault.usable(existing)), created=False)
     password = passwords.generate(ws.config.password_length, account.name, account.email)
     vault.add(account, password)
     ws.commit([vault], {"event": "enroll.password", "account_id": account.id, "account_name": account.name})
