@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def oracle(name: str) -> str:
 
 def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOTKEEPER_")}
-    env.update({"QT_QPA_PLATFORM": "offscreen", "ROOTKEEPER_LOCK_WAIT": "0.5", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update({"QT_QPA_PLATFORM": "offscreen", "ROOTKEEPER_LOCK_WAIT": "0.5", "PYTHONDONTWRITEBYTECODE": "1",
+                # no user configuration from the machine running the tests (a test sets its own)
+                "XDG_CONFIG_HOME": str(Path(tempfile.gettempdir()) / "rootkeeper-tests-no-user-configuration")})
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env

@@ -90,9 +90,12 @@ def test_anchor_catches_a_consistent_rewrite(journaled):
     journaled.journal.write_text("\n".join(kept) + "\n")
     last = json.loads(kept[-1])
     journaled.journal.with_name(journaled.journal.name + ".head").write_text(f"{last['seq']} {last['hash']}\n")
-    assert journaled.rk("journal", "verify").returncode == 0
-    result = journaled.rk("journal", "verify", "--anchor", f"{anchor.group(1)}:{anchor.group(2)}")
+    assert journaled.rk("journal", "verify", creds=False).returncode == 0  # (the stores not opened: no secret)
+    result = journaled.rk("journal", "verify", "--anchor", f"{anchor.group(1)}:{anchor.group(2)}", creds=False)
     assert result.returncode == 1 and "anchor" in result.err
+    # The stores name the last record their last write saw: opened, they catch the cut without an anchor.
+    result = journaled.rk("journal", "verify")
+    assert result.returncode == 1 and "lacks record" in result.err, result.err
 
 
 def test_bad_anchor_syntax(journaled):

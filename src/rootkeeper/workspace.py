@@ -91,6 +91,7 @@ class Workspace:
                                    meanwhile=self.seeds if with_seeds else None)
             except AuthError as exc:
                 raise self.credentials.explained(exc, "vault password") from None
+            self.journal().check_mark(vault.mark, f"vault {path}")
             if segregation:
                 self._segregated(vault)
             self._vault = vault
@@ -111,7 +112,9 @@ class Workspace:
         if self._seeds is None:
             path = self.require_seeds_path()
             self._hold(path)
-            self._seeds = self.open_seeds(path)
+            store = self.open_seeds(path)
+            self.journal().check_mark(store.mark, f"seed store {path}")
+            self._seeds = store
         return self._seeds
 
     def _hold(self, path: Path) -> None:
@@ -156,8 +159,12 @@ class Workspace:
     def commit(self, stores: list[StoredFile], *events: dict) -> list[tuple[int, str]]:
         """Write the changed stores and record ``events``, so that no change goes unrecorded
         (``transaction.commit``): both stores or neither, each checked against what was read."""
+        mark = self.journal().mark()  # the stores name this journal and its last record (None while it has none)
+        for store in stores:
+            if hasattr(store, "mark"):
+                store.mark = mark
         changes = [store.prepare() for store in stores]
-        stamps = transaction.commit(self.journal(), changes, list(events))
+        stamps = transaction.commit(self.journal(), changes, list(events), mark=mark)
         for store, (path, data, _old) in zip(stores, changes, strict=True):
             store.committed(data)
             self.release(path)

@@ -183,4 +183,7 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
         seeds_identities=functools.cache(lambda: identities(chosen, sources)),
         sources=sources,
     )
+    used = chosen.used()
+    if used:  # where the configuration and the journal come from, unless the command line said it
+        print(used, file=sys.stderr, flush=True)
     return Workspace(chosen, creds, writer=writer)

@@ -59,16 +59,21 @@ def journal_show(as_json):
 def journal_verify(anchors):
     """Check the hash chain: exit 1 if a record was edited, removed, reordered or cut off.
 
+    With the stores' secrets given (files or environment, never a prompt) it also opens them: each names
+    the journal it belongs to and the last record its last write saw, so a journal deleted with its head,
+    cut back, or another directory's is found. A journal with no record beside stores it cannot open is
+    a problem, never "ok: 0 records".
+
     \b
     Examples:
       rootkeeper journal verify
       rootkeeper journal verify --anchor 17:9b2e41c07d1a66f3   (16+ hex digits of a hash from a ticket)
     """
     from ..errors import CheckFailed
-    from ..storage import transaction
+    from ..workflows import journal as workflow
 
     ws = workspace()
-    result = transaction.verify(ws.journal(), list(anchors))
+    result = workflow.verify(ws, list(anchors))
     for problem in result.problems:
         note(f"problem: {problem}")
     warn_all(result.notes)

@@ -61,6 +61,18 @@ def _fast_fields(line: bytes) -> tuple[int, str, str] | None:
     return int(seq.group(1)), stored.decode(), line[link_at + 9:link_at + 73].decode()
 
 
+def _seq_and_hash(line: bytes) -> tuple[int, str] | None:
+    """(seq, hash) a line says it has (not checked: ``verify`` checks), however it is formatted."""
+    fast = _fast_fields(line) if line else None
+    if fast is not None:
+        return fast[0], fast[1]
+    try:
+        record = json.loads(line)
+        return (record["seq"], str(record["hash"])) if isinstance(record, dict) else None
+    except (ValueError, KeyError):
+        return None
+
+
 MIN_ANCHOR_DIGITS = 16
 
 
@@ -115,6 +127,34 @@ class Verification:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class Mark:
+    """What a store says of the journal it belongs to, kept in its authenticated content (the vault's
+    metadata, the seed store's header) by every write: the journal (the hash of its first record, its
+    identity), the last record the write saw (its number and hash) and where the journal was. A command run
+    against the store with another journal, an empty or a missing one, refuses (``Journal.check_mark``)."""
+
+    journal: str  # the hash of the journal's first record
+    seq: int
+    hash: str
+    path: str
+
+    PREFIX = "rootkeeper-journal/1 "
+
+    def text(self) -> str:
+        return f"{self.PREFIX}{self.journal} {self.seq} {self.hash} {self.path}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Mark | None:
+        """The mark in ``text``; None when there is none. A mark that does not parse is damage."""
+        if not text:
+            return None
+        parts = text.removeprefix(cls.PREFIX).split(" ", 3) if text.startswith(cls.PREFIX) else []
+        if len(parts) != 4 or not parts[1].isdigit() or not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in parts[::2]):
+            raise CorruptError("its record of the journal it belongs to is damaged: restore it from a copy")
+        return cls(parts[0], int(parts[1]), parts[2], parts[3])
+
+
 class Journal:
     """The journal file and its head file: the chain, read, verified and appended to. Every write goes
     through ``transaction`` (under the journal's lock, the whole chain verified against the head file
@@ -149,6 +189,54 @@ class Journal:
                 record = None
             out.append(record if isinstance(record, dict) else {"seq": None, "event": f"(line {number} is not a record)"})
         return out
+
+    def identity(self) -> str | None:
+        """The journal's identity: the hash of its first record (None while it has none)."""
+        try:
+            with open(self.path, "rb") as handle:
+                first = handle.readline().strip()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        found = _seq_and_hash(first)
+        return found[1] if found is not None else None
+
+    def mark(self) -> Mark | None:
+        """The mark a store written now gets: this journal and its last record (by its head file, which every
+        write verifies); None while the journal has no record."""
+        identity = self.identity()
+        try:
+            seq_text, head = self.head_path.read_text().split()[:2]
+            seq = int(seq_text)
+        except (OSError, ValueError):
+            return None
+        if identity is None or seq < 1:
+            return None
+        return Mark(identity, seq, head, str(fsutil.real(self.path)))
+
+    def check_mark(self, mark: Mark | None, what: str) -> None:
+        """Refuse to go on with ``what`` (a store) when this is not the journal it was last written with, or
+        this journal lacks the record that write saw: another journal (another directory, another copy of
+        the configuration), an empty or a missing one (deleted, with its head), or one cut or rewritten."""
+        if mark is None:
+            return  # written by an older rootkeeper, or before the journal had a record: the next write marks it
+        identity = self.identity()
+        here = str(fsutil.real(self.path))
+        seen = f"it had {mark.seq} record(s) when {what} was last written"
+        if identity != mark.journal:
+            state = ("does not exist" if not self.path.exists() else "has no record" if identity is None else
+                     "is another journal")
+            if here == mark.path:  # the journal it belongs to, at its place, is gone or is another one
+                raise CorruptError(f"{what} belongs to the journal {self.path}, which {state} now ({seen}): it was "
+                                   "deleted or replaced; restore it and its .head file from a copy")
+            raise CorruptError(f"{what} belongs to the journal {mark.path} ({seen}), not to {self.path}, which {state}: "
+                               f"run where the team's rootkeeper.toml is, or give --config FILE or --journal {mark.path}")
+        lines = self.lines()
+        found = _seq_and_hash(lines[mark.seq - 1]) if len(lines) >= mark.seq else None
+        if found != (mark.seq, mark.hash):
+            raise CorruptError(f"journal {self.path} lacks record {mark.seq} as {what} saw it last "
+                               f"({'it has ' + str(len(lines)) + ' records' if len(lines) < mark.seq else 'it differs'}): "
+                               "the journal was cut or rewritten; see 'rootkeeper journal verify', and restore it and "
+                               "its .head file from a copy")
 
     def checked(self) -> tuple[bytes, int, str]:
         """The journal's bytes and its last (seq, hash), after verifying the whole chain and the

@@ -39,6 +39,8 @@ KNOBS = {"lock_wait": (10.0, 600.0), "aws_connect_timeout": (5.0, 3600.0), "aws_
 class Settings:
     config: Config = field(default_factory=Config)
     config_path: Path = Path(DEFAULT_NAME)  # where the configuration is, or would be written (init)
+    config_from: str = ""  # how it was found ("--config", its variable, "found in the working directory"...; "": none)
+    journal_from: str = "the default"  # "--journal", its variable, "as configured" or "the default"
     vault: Path | None = None
     seeds: Path | None = None
     vault_key_file: Path | None = None
@@ -54,6 +56,30 @@ class Settings:
     aws_read_timeout: float = KNOBS["aws_read_timeout"][0]
     aws_call_budget: float = KNOBS["aws_call_budget"][0]
     aws_propagation_wait: float = KNOBS["aws_propagation_wait"][0]
+
+    def used(self) -> str | None:
+        """Which configuration and journal a command uses, for stderr, when they were not given explicitly
+        (a team member in another directory sees that this is not the team's); None when both were."""
+        if self.config_from.startswith(("--", "ROOTKEEPER_")) and self.journal_from != "the default":
+            return None
+        where = (f"{self.config_path} ({self.config_from})" if self.config_from else
+                 "none (none in the working directory, none in your configuration directory)")
+        return f"configuration: {where}; journal: {self.journal} ({self.journal_from})"
+
+
+def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's rootkeeper.toml: in ``$XDG_CONFIG_HOME`` (else ``~/.config``), ``%APPDATA%`` on Windows,
+    ``~/Library/Application Support`` on macOS; inside a ``rootkeeper`` folder."""
+    import sys
+
+    environ = os.environ if environ is None else environ
+    if os.name == "nt":
+        base = environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:
+        base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "rootkeeper" / DEFAULT_NAME
 
 
 def secret_from_environment(what: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -78,15 +104,24 @@ def resolve(flags: Callable[[str], str | None], environ: Mapping[str, str] | Non
         return Path(value) if value else None
 
     chosen = given("config")
-    config_path = Path(chosen) if chosen else Path(DEFAULT_NAME)
+    if chosen:
+        config_path = Path(chosen)
+        found = "--config" if flags("config") else VARIABLES["config"]
+    else:  # the working directory's, else the user's (a team member working from another directory)
+        config_path, found = next(((p, where) for p, where in ((Path(DEFAULT_NAME), "found in the working directory"),
+                                                                (user_config_file(environ), "found in your configuration directory"))
+                                   if p.is_file()), (Path(DEFAULT_NAME), ""))
     config = load(config_path, explicit=bool(chosen)) if read_config else Config()
     base = config.base if read_config else config_path.parent  # the journal's default is beside the configuration
     knobs = {name: _seconds(environ, name) for name in KNOBS}
+    journal = path("journal")
+    journal_from = ("--journal" if flags("journal") else VARIABLES["journal"]) if journal else \
+        "as configured" if config.journal else "the default"
     return Settings(
-        config=config, config_path=config_path,
+        config=config, config_path=config_path, config_from=found if read_config else "", journal_from=journal_from,
         vault=path("vault") or config.vault, seeds=path("seeds") or config.seeds,
         vault_key_file=path("vault_key_file") or config.vault_key_file,
-        journal=path("journal") or config.journal or base / DEFAULT_JOURNAL,
+        journal=journal or config.journal or base / DEFAULT_JOURNAL,
         vault_password_file=flags("vault_password_file") or None,
         seeds_passphrase_file=flags("seeds_passphrase_file") or None,
         seeds_identity=given("seeds_identity"), seeds_shares=given("seeds_shares"),

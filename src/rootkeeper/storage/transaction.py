@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import CorruptError, InputError, LockError
 from . import fsutil
-from .journal import Journal, Verification, canonical
+from .journal import Journal, Mark, Verification, canonical
 
 
 @dataclass
@@ -53,11 +53,13 @@ def append(journal: Journal, events: list[dict]) -> list[tuple[int, str]]:
         return journal.write(existing, seq, prev, events)
 
 
-def commit(journal: Journal, changes: list[tuple], events: list[dict]) -> list[tuple[int, str]]:
+def commit(journal: Journal, changes: list[tuple], events: list[dict], *, mark: Mark | None = None) -> list[tuple[int, str]]:
     """Replace the files in ``changes`` (``(path, data, bytes read or None[, mode])``, see
-    ``fsutil.replace_all``) and record ``events``. A failure before any file is replaced removes the
+    ``fsutil.replace_all``) and record ``events``. ``mark``: what the stores written say of this journal,
+    which must still hold (checked under its lock). A failure before any file is replaced removes the
     marker: nothing changed."""
     with _writing(journal) as (existing, seq, prev):
+        journal.check_mark(mark, "this change")
         marker = {"events": events, "journal_seq": seq, "files": [
             {"path": str(fsutil.real(path)), "before": fsutil.digest(old), "after": fsutil.digest(data)}
             for path, data, old, *_mode in changes]}

@@ -27,6 +27,7 @@ from ..rules import segregation
 from ..rules.accounts import SIGNIN_URL, Account, is_account_id, lookup
 from ..rules.redaction import shown_path
 from ..storage import fsutil
+from ..storage.journal import Mark
 
 KDBX_MAGIC = b"\x03\xd9\xa2\x9a"  # the first bytes of every KeePass 2 database
 ACTIVE_GROUP = "AWS root users"
@@ -47,6 +48,7 @@ ENTRY_NOTES = (
     "changes, GovCloud sign-up. Record every use (rootkeeper password {id} --reason ...)."
 )
 _RESERVED = {"Title", "UserName", "Password", "URL", "Notes"}
+MARK_KEY = "rootkeeper.journal"  # the metadata's custom data item naming the journal (``journal.Mark``)
 
 
 @dataclass(frozen=True)
@@ -519,11 +521,12 @@ class Vault(fsutil.StoredFile):
         self._unrecognised: list[VaultEntry] = []
         self._suspect: bool | None = None  # from the look taken when it was read: may a seed be in it?
         self._found: list | None = None  # the seeds in it (``_breaches``), once looked for
+        self.mark: Mark | None = None  # the journal it belongs to, as its last write saw it (journal.Mark)
         self._known: dict = {}  # entry element -> its fields, read once (the index, the checks, passwords)
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
-    def create(cls, path: Path, password: str, key_file: Path | None, kdf: KdfParams) -> Vault:
+    def create(cls, path: Path, password: str, key_file: Path | None, kdf: KdfParams, mark: Mark | None = None) -> Vault:
         from pykeepass import PyKeePass
         from pykeepass.kdbx_parsing import kdf_uuids
         from pykeepass.pykeepass import BLANK_DATABASE_LOCATION, BLANK_DATABASE_PASSWORD
@@ -564,6 +567,7 @@ class Vault(fsutil.StoredFile):
                 if child.tag.endswith("Time") or child.tag == "LocationChanged":
                     child.text = stamp
         vault = cls(path, kp, None)
+        vault.mark = mark
         vault._group(ACTIVE_GROUP, create=True)
         vault._group(RETIRED_GROUP, create=True)
         fsutil.write_new(path, vault._build(rotate_kdf=True))
@@ -594,11 +598,39 @@ class Vault(fsutil.StoredFile):
             )
         vault = cls(path, kp, data)
         vault._suspect = suspect
+        vault.mark = vault._read_mark()
         if segregation:
             vault.check_segregation()
         return vault
 
+    def _read_mark(self) -> Mark | None:
+        item = self._mark_item()
+        try:
+            return Mark.parse(item.findtext("Value") if item is not None else None)
+        except CorruptError as exc:
+            raise CorruptError(f"vault {self.path}: {exc.message}") from None
+
+    def _mark_item(self, *, create: bool = False):
+        """The metadata's custom data item that holds the journal's mark (made, with ``create``)."""
+        meta = self.tree.find("Meta")
+        data = meta.find("CustomData")
+        for item in data.iterchildren("Item") if data is not None else ():
+            if item.findtext("Key") == MARK_KEY:
+                return item
+        if not create:
+            return None
+        from lxml import etree
+
+        if data is None:
+            data = etree.SubElement(meta, "CustomData")
+        item = etree.SubElement(data, "Item")
+        etree.SubElement(item, "Key").text = MARK_KEY
+        etree.SubElement(item, "Value")
+        return item
+
     def _build(self, *, rotate_kdf: bool = False) -> bytes:
+        if self.mark is not None:  # inside the encrypted, authenticated payload
+            self._mark_item(create=True).find("Value").text = self.mark.text()
         buffer = io.BytesIO()
         if rotate_kdf:
             self.kp.save(buffer)

@@ -11,6 +11,7 @@ from ..errors import ExistsError, InputError
 from ..rules.accounts import DEFAULT_EMAIL_TEMPLATE, render_email
 from ..storage import config as configmod
 from ..storage import fsutil
+from ..storage.journal import Journal
 from ..stores.seeds import SeedStore, validate_recipient
 from ..stores.vault import KdfParams, Vault, make_key_file
 
@@ -87,10 +88,13 @@ def init(plan: InitPlan, vault_password: str, seeds_passphrase: str | None) -> l
         if plan.key_file is not None and not plan.key_file.exists():
             fsutil.write_new(plan.key_file, make_key_file())
             created.append(plan.key_file)
-        Vault.create(plan.vault, vault_password, plan.key_file, plan.kdf)
+        mark = Journal(plan.journal).mark()  # a journal the team already keeps: the stores belong to it
+        Vault.create(plan.vault, vault_password, plan.key_file, plan.kdf, mark)
         created.append(plan.vault)
-        SeedStore.new(plan.seeds, passphrase=None if plan.recipients else seeds_passphrase,
-                      recipients=plan.recipients).create()
+        store = SeedStore.new(plan.seeds, passphrase=None if plan.recipients else seeds_passphrase,
+                              recipients=plan.recipients)
+        store.mark = mark
+        store.create()
         created.append(plan.seeds)
         text = configmod.render(plan.config_path, plan.vault, plan.seeds, plan.journal,
                                 key_file=plan.key_file, recipients=plan.recipients,

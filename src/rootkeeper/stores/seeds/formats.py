@@ -22,6 +22,7 @@ from ...rules.accounts import is_account_id, render_email, validate_account_id, 
 from ...rules.redaction import shown_as
 from ...rules.segregation import refuse_password_columns
 from ...rules.totp import ALGORITHMS, provisioning_uri
+from ...storage.journal import Mark
 
 BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
 EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]
@@ -166,8 +167,9 @@ def recipients_fingerprint(recipients: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], str | None, int]:
-    """The store's header: (header, where each column of HEADER is, the recipients' pin, where rows start)."""
+def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], str | None, str | None, int]:
+    """The store's header: (header, where each column of HEADER is, the recipients' pin, the journal's mark,
+    where rows start). The mark and the pin are the header's last cells (in that order), with no row cell."""
     end = text.find("\n")
     line = text if end < 0 else text[:end]
     try:
@@ -178,10 +180,15 @@ def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], 
         raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}: restore it from a copy")
     refuse_password_columns(header, source)
     pins = [h[len(PIN_PREFIX):] for h in header[4:] if h.startswith(PIN_PREFIX)]
+    marks = [h for h in header[4:] if h.startswith(Mark.PREFIX)]
     if len(pins) > 1 or (pins and not (re.fullmatch(r"[0-9a-f]{32}", pins[0]) and header[-1].startswith(PIN_PREFIX))):
         raise CorruptError(f"{source} has a damaged recipients pin in its header: restore it from a copy")
+    extra = len(pins) + len(marks)
+    if len(marks) > 1 or (marks and header[len(header) - extra] != marks[0]):
+        raise CorruptError(f"{source} has a damaged journal mark in its header: restore it from a copy")
     positions = [header.index(h) if h in header else None for h in HEADER]
-    return header[:len(header) - len(pins)], positions, (pins[0] if pins else None), (len(text) if end < 0 else end + 1)
+    return (header[:len(header) - extra], positions, (pins[0] if pins else None), (marks[0] if marks else None),
+            (len(text) if end < 0 else end + 1))
 
 
 def _store_row(values: list[str]) -> SeedRow:
@@ -195,7 +202,7 @@ def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:
     Rows are fully validated when used (``find``) and before any write (``save``), so
     that reading one code from 10,000 rows does not validate 10,000 rows.
     """
-    header, positions, pin, start = _store_header(text, source)
+    header, positions, pin, _mark, start = _store_header(text, source)
     reader = csv.reader(io.StringIO(text[start:], newline=""))
     rows = []
     try:
@@ -211,16 +218,21 @@ def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:
     return rows, pin
 
 
-def store_pin(text: str, source: str) -> str | None:
-    """The recipients' pin of the store's plaintext (its header is checked, its rows are not read)."""
-    return _store_header(text, source)[2]
+def store_marks(text: str, source: str) -> tuple[str | None, Mark | None]:
+    """The recipients' pin and the journal's mark of the store's plaintext (its header is checked, its rows
+    are not read)."""
+    _header, _positions, pin, mark, _start = _store_header(text, source)
+    try:
+        return pin, Mark.parse(mark)
+    except CorruptError as exc:
+        raise CorruptError(f"{source}: {exc.message}") from None
 
 
 def find_in_store(text: str, source: str, ref: str) -> list[SeedRow] | None:
     """The active rows of the account ``ref`` (12-digit id or exact name) in the store's plaintext,
     found without reading every row: only the lines that hold ``ref`` as their first (id) or second
     (name) cell are parsed. None when a line found is not a plain row (the caller reads them all)."""
-    _header, positions, _pin, _start = _store_header(text, source)
+    _header, positions, _pin, _mark, _start = _store_header(text, source)
     if positions[:2] != [0, 1] or positions[9] is None:
         return None
     if is_account_id(ref):
@@ -430,11 +442,12 @@ def parse_import(text: str, source: str, email_template: str | None = None,
 
 # ---------------------------------------------------------------- output
 
-def to_csv(rows: list[SeedRow], pin: str | None = None) -> str:
-    """The CSV of ``rows``; with ``pin`` (the store's own plaintext), a last column naming it."""
+def to_csv(rows: list[SeedRow], pin: str | None = None, mark: Mark | None = None) -> str:
+    """The CSV of ``rows``; the store's own plaintext names in its last header cells the journal's ``mark``
+    and the recipients' ``pin``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER + ([PIN_PREFIX + pin] if pin else []))
+    writer.writerow(HEADER + ([mark.text()] if mark else []) + ([PIN_PREFIX + pin] if pin else []))
     for row in rows:
         writer.writerow(row.cells())  # rows stay exactly as exported: the pin is the header's alone
     return buffer.getvalue()

@@ -13,7 +13,8 @@ from ...errors import AuthError, CorruptError, ExistsError, InputError, NotFound
 from ...rules.accounts import lookup
 from ...rules.redaction import AGE_IDENTITY, shown_key, shown_path
 from ...storage import fsutil
-from .formats import SeedRow, check_row, find_in_store, parse_store, recipients_fingerprint, store_pin, to_csv
+from ...storage.journal import Mark
+from .formats import SeedRow, check_row, find_in_store, parse_store, recipients_fingerprint, store_marks, to_csv
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -112,6 +113,7 @@ class SeedStore(fsutil.StoredFile):
         self._plain = plain  # the decrypted CSV, until its rows are read
         self._rows = rows
         self.pin = pin  # fingerprint of the recipients the store was encrypted to (its own, authenticated)
+        self.mark: Mark | None = None  # the journal it belongs to, as its last write saw it (journal.Mark)
         self._original = original
         self._passphrase = passphrase
         self.recipients = recipients
@@ -152,9 +154,10 @@ class SeedStore(fsutil.StoredFile):
             text = plain.decode("utf-8")
         except UnicodeDecodeError:
             raise CorruptError(f"seed store {path} decrypted to something that is not UTF-8 CSV") from None
-        pin = store_pin(text, f"seed store {path}")
+        pin, mark = store_marks(text, f"seed store {path}")
         store = cls(path, None, data, passphrase=passphrase if identities is None else None,
                     recipients=list(recipients or []), pin=pin, plain=text)
+        store.mark = mark
         if identities is not None:
             import pyrage
 
@@ -187,7 +190,7 @@ class SeedStore(fsutil.StoredFile):
         self.rows = [self._validated(r) for r in self.rows]
         self._reindex()
         if self._passphrase is not None:
-            return pyrage.passphrase.encrypt(to_csv(self.rows).encode("utf-8"), self._passphrase)
+            return pyrage.passphrase.encrypt(to_csv(self.rows, mark=self.mark).encode("utf-8"), self._passphrase)
         if not self.recipients:
             raise InputError(
                 "the configuration lists no [seeds] recipients, so the store cannot be re-encrypted: "
@@ -197,7 +200,7 @@ class SeedStore(fsutil.StoredFile):
         if self.pin is None:  # a store written before pins existed: pinned to the set it is written to now
             self.pin = recipients_fingerprint(self.recipients)
             self.warnings.append(f"seed store {self.path}: its recipients are now pinned (sha256:{self.pin})")
-        plain = to_csv(self.rows, self.pin).encode("utf-8")
+        plain = to_csv(self.rows, self.pin, self.mark).encode("utf-8")
         mine = getattr(self, "_identity_publics", None)
         if mine is not None and not mine & set(self.recipients):
             raise InputError(
