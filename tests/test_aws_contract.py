@@ -373,7 +373,7 @@ def test_the_trap_catches_a_read_of_a_retired_member(sim, trapped_answers, monke
     assert trapped_answers == ["Account.Status"]
 
 
-def test_no_workflow_reads_a_member_aws_retires(sim, trapped_answers, monkeypatch):
+def test_no_workflow_reads_a_member_aws_retires(sim, trapped_answers, monkeypatch, tmp_path):
     """Every organization workflow, in this process, over answers whose retired members are trapped
     (the simulator sends Status here, as AWS did, so that a read would find it)."""
     from rootkeeper.org import accounts, audit, rootops
@@ -389,8 +389,12 @@ def test_no_workflow_reads_a_member_aws_retires(sim, trapped_answers, monkeypatc
     for name, value in aws_env(sim.url).items():
         monkeypatch.setenv(name, value)
     aws = Aws()
-    rootops.enable_central_root(aws, dry_run=False)
-    rootops.enable_central_root(aws, dry_run=True)
+    from rootkeeper.storage.settings import Settings
+    from rootkeeper.workspace import Credentials, Workspace
+
+    ws = Workspace(Settings(journal=tmp_path / "journal.jsonl"), Credentials(str, str, lambda: None))
+    rootops.enable_central_root(ws, aws, dry_run=False)
+    rootops.enable_central_root(ws, aws, dry_run=True)
     listed = accounts.accounts_with_paths(aws)
     assert {a.state for a in listed} == {"ACTIVE", "CLOSED"}
     _org, management = aws.organization()

@@ -437,3 +437,16 @@ def test_a_drill_over_copies_older_than_a_rotation_fails_naming_them_stale(mediu
     assert "account 111111111111: its password differs between vault copies" in drilled.out
     report = valid("drill", json.loads(next(reports.glob("drill-*.json")).read_text()))
     assert report["live"] == [str(medium.vault), str(medium.seeds)]
+
+
+def test_journal_show_names_the_medium_and_the_artefact_of_a_copy(medium):
+    shown = medium.rk("journal", "show", check=True).out
+    lines = [line for line in shown.splitlines() if "media.write" in line]
+    assert len(lines) == 2 and all("artefact: " in line and "medium: " in line for line in lines), shown
+    assert any(f"medium: {medium.vault_medium}" in line and "artefact: vault" in line for line in lines), shown
+
+
+def test_a_missing_plan_says_how_a_plan_is_made_not_to_run_init(home):
+    result = home.rk("custody", "check", "nonexist.toml")
+    assert_clean_failure(result, 2, "custody plan nonexist.toml does not exist")
+    assert "rootkeeper custody init" in result.err and "'rootkeeper init'" not in result.err

@@ -535,3 +535,17 @@ def test_delete_root_killed_after_aws_deleted_the_password_left_its_intent_in_th
     assert any("password" in step for step in intent[-1]["planned"])
     again = org.rk("org", "delete-root", "victim", "--yes")
     assert again.returncode == 0, again.err
+
+
+def test_enabling_central_root_access_is_journaled_and_says_what_it_enabled(org):
+    """A change to the organization is recorded like a change to the stores; a run that finds everything
+    on already changes nothing and records nothing."""
+    org.enable_central_root()
+    records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    enabled = [r for r in records if r["event"] == "org.enable-central-root"]
+    assert len(enabled) == 1 and set(enabled[0]["enabled"]) == {
+        "trusted access for iam.amazonaws.com", "RootCredentialsManagement", "RootSessions"}, enabled
+    shown = org.home.rk("journal", "show", check=True).out
+    assert "org.enable-central-root" in shown and "enabled: trusted access for iam.amazonaws.com" in shown
+    org.enable_central_root()
+    assert org.home.journal.read_text().count("org.enable-central-root") == 1

@@ -151,3 +151,11 @@ def test_export_csv_is_journaled_and_matches_age(home):
     assert exported.startswith(HEADER + "\n")  # an export carries no pin
     assert exported.replace(HEADER, pinned(home), 1) == home.age_decrypt()
     assert '"event":"seeds.export"' in home.journal.read_text()
+
+
+def test_export_as_json_gives_digits_and_period_as_numbers(home):
+    write(home.root / "in.csv", "Account #,Account Name,Account Email,MFA Seed,Digits,Period\n"
+                                f"000000000001,a,a@example.com,{random_seed()},8,60\n")
+    home.rk("seeds", "import", "in.csv", check=True)
+    (row,) = json.loads(home.rk("seeds", "export", "--format", "json", check=True).out)
+    assert (row["digits"], row["period"]) == (8, 60) and row["account_id"] == "000000000001"

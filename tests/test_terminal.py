@@ -149,3 +149,27 @@ def test_account_ids_are_never_cut_on_an_80_column_terminal(home):
     term = Terminal(["list"], home.root, tty_env(home) | {"COLUMNS": "80", "LINES": "40", "TERM": "xterm"})
     assert term.finish() == 0, term.screen
     assert "111122223330" in term.screen and "111122223331" in term.screen, term.screen
+
+
+def test_a_mistyped_confirmation_at_init_asks_again_in_rootkeepers_own_words(tmp_path):
+    """click's 'Error: The two entered values do not match.' is not rootkeeper's one 'error:' line: a
+    confirmation that differs is said plainly and asked again."""
+    import pyrage
+    from conftest import TINY_KDF
+
+    for folder in ("v", "s"):
+        (tmp_path / folder).mkdir()
+    public = str(pyrage.x25519.Identity.generate().to_public())
+    args = ["init", "--vault", "v/x.kdbx", "--seeds", "s/x.age", "--seeds-recipient", public, *TINY_KDF]
+    term = Terminal(args, tmp_path, base_env())
+    term.expect("New vault password")
+    term.send("the first password 123\n")
+    term.expect("Type it again")
+    term.send("not the same password\n")
+    term.expect("The two differ")
+    term.expect("New vault password", count=2)
+    term.send("the first password 123\n")
+    term.expect("Type it again", count=2)
+    term.send("the first password 123\n")
+    assert term.finish() == 0, term.screen
+    assert "Error:" not in term.screen and (tmp_path / "v" / "x.kdbx").exists()

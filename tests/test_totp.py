@@ -101,3 +101,24 @@ def test_parse_time_rejects_garbage():
         totp.parse_time("yesterday")
     assert totp.parse_time("0") == 0
     assert totp.seconds_left(59) == 1
+
+
+def test_a_code_with_less_than_three_seconds_left_is_never_shown_the_next_one_is(rfc_home, monkeypatch):
+    """Nobody types a code in one second: now, the next code is waited for (at most 3 s); the code shown is
+    oathtool's for the instant it is shown."""
+    from rootkeeper.storage.settings import of_config
+    from rootkeeper.stores.seeds.store import read_identity_file
+    from rootkeeper.workflows import breakglass
+    from rootkeeper.workspace import Credentials, Workspace
+
+    clock = {"now": 1_800_000_000 - 1_800_000_000 % 30 + 29.2}  # 1 s left in its window
+    slept = []
+    monkeypatch.setattr(breakglass.time, "time", lambda: clock["now"])
+    monkeypatch.setattr(breakglass.time, "sleep", lambda s: (slept.append(s), clock.__setitem__("now", clock["now"] + s)))
+    ws = Workspace(of_config(rfc_home.config), Credentials(str, str, lambda: read_identity_file(rfc_home.identity)))
+    shown = breakglass.current_code(ws, "rfc-sha1", "drill")
+    assert slept and slept[0] < 3 and shown.seconds_left == 30
+    assert shown.code == oathtool_code(b32(KEYS["SHA1"]), int(clock["now"]))
+    clock["now"] += 10  # 20 s left: shown at once
+    slept.clear()
+    assert breakglass.current_code(ws, "rfc-sha1", "drill").seconds_left == 20 and not slept

@@ -228,7 +228,8 @@ def retrieval(func):
 @retrieval
 @click.option(AT[1], AT[0], metavar=AT[2], help=AT[3])
 @click.option("--fresh", type=click.IntRange(0, 300), default=0, metavar="SECONDS",
-              help="If the current code has fewer SECONDS left, wait for the next one (while typing it in).")
+              help="If the current code has fewer SECONDS left, wait for the next one (while typing it in); "
+                   "one with less than 3 s left is never shown.")
 def code(account, reason, at, fresh):
     """Print the current MFA code of ACCOUNT (12-digit id or exact name).
 

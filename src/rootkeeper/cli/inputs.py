@@ -78,12 +78,15 @@ def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = F
     if interactive():
         import click
 
-        value = click.prompt(f"{what[0].upper() + what[1:]}", hide_input=True,
-                             confirmation_prompt=confirm, err=True)
-        if not value:
-            raise InputError(f"empty {what}")
-        told[what] = "the prompt"
-        return value
+        for _attempt in range(3):
+            value = click.prompt(f"{what[0].upper() + what[1:]}", hide_input=True, err=True)
+            if not value:
+                raise InputError(f"empty {what}")
+            if not confirm or click.prompt("Type it again", hide_input=True, err=True) == value:
+                told[what] = "the prompt"
+                return value
+            click.echo("The two differ: type it again.", err=True)  # (click's own message is not one 'error:')
+        raise InputError(f"the {what} was typed differently three times: nothing was created; run the command again")
     raise InputError(f"no {what}: give {file_flag} FILE (or - for stdin), set {env}, or run on a terminal")
 
 

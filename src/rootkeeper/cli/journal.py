@@ -43,6 +43,10 @@ def journal_show(as_json):
         extra = f"  reason: {reason}" if reason else ""
         if record.get("count") is not None:
             extra += f"  count: {record['count']}"
+        for key in ("artefact", "medium", "enabled"):  # what a record of media or of AWS says it changed
+            if record.get(key):
+                value = record[key]
+                extra += f"  {key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
         if record.get("interrupted"):
             extra += "  (recorded late: the command was interrupted)"
         line = (f"{record.get('seq')!s:>5}  {record.get('time', '')}  {record.get('actor', '')}  "

@@ -327,7 +327,8 @@ def org_enable_central_root(dry_run):
     """
     from ..org.rootops import GATES, enable_central_root
 
-    state = enable_central_root(_aws(), dry_run=dry_run, say=note)
+    ws = workspace()
+    state = enable_central_root(ws, _aws(), dry_run=dry_run, say=note)
     for name, was_on in state.report():
         if was_on:
             click.echo(f"already on: {name}")

@@ -117,7 +117,8 @@ def share_number(item: str) -> int | None:
 
 def read_plan(path: Path) -> Plan:
     """Read and check a plan file; any problem is one InputError naming the line."""
-    data = fsutil.read_bytes(path, "custody plan", limit=MAX_PLAN_BYTES)
+    data = fsutil.read_bytes(path, "custody plan", limit=MAX_PLAN_BYTES,
+                            missing="check the path, or write one with 'rootkeeper custody init PLAN'")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -286,13 +286,14 @@ def _not_applied(code: str):
     return lambda outcome: isinstance(outcome, AwsError) and outcome.code == code
 
 
-def enable_central_root(aws: Aws, *, dry_run: bool, say: Callable[[str], None] | None = None) -> CentralRoot:
+def enable_central_root(ws: Workspace, aws: Aws, *, dry_run: bool, say: Callable[[str], None] | None = None) -> CentralRoot:
     """Trusted access for iam.amazonaws.com, then RootCredentialsManagement and RootSessions.
 
     Only the management account may enable them; a delegated administrator for IAM can see what is
     on (and is told to use the management account). After trusted access is turned on, IAM may
     answer ServiceAccessNotEnabledException for a while: the Enable calls are retried, bounded,
-    and the features are read back until AWS lists them.
+    and the features are read back until AWS lists them. What it enabled is journaled (the journal is
+    checked before the first change).
     """
     orgs, iam = aws.client("organizations"), aws.client("iam")
     with aws_errors("organizations:DescribeOrganization"):
@@ -318,6 +319,8 @@ def enable_central_root(aws: Aws, *, dry_run: bool, say: Callable[[str], None] |
                            "run 'rootkeeper org enable-central-root' with the management account's credentials",
                            "CallerIsNotManagementAccountException")
         return state
+    if not dry_run:
+        ws.journal_ready()  # a change to the organization is never left unrecorded
     with aws_errors("organizations:ListAWSServiceAccessForOrganization"):
         principals = [s["ServicePrincipal"] for page in orgs.get_paginator(
             "list_aws_service_access_for_organization").paginate() for s in page["EnabledServicePrincipals"]]
@@ -351,6 +354,8 @@ def enable_central_root(aws: Aws, *, dry_run: bool, say: Callable[[str], None] |
 
         left = until_applied(missing, pending=lambda r: trusted_pending(r) or (isinstance(r, set) and bool(r)),
                              what="the features", say=say, budget=aws.propagation_wait)
+        ws.record({"event": "org.enable-central-root", "enabled": state.changed, **({"not_listed_yet": sorted(left)}
+                                                                                 if left else {})})
         if left:
             raise AwsError(f"AWS accepted the change but does not list {', '.join(sorted(left))} yet: "
                            "re-run 'rootkeeper org enable-central-root' in a few minutes", "NotApplied")

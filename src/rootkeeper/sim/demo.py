@@ -276,7 +276,7 @@ def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Cal
     aws = Aws(region="us-east-1")
     say("5. Centralized root access (the organization's management account):")
     say("   $ rootkeeper org enable-central-root")
-    for name, was_on in rootops.enable_central_root(aws, dry_run=False).report():
+    for name, was_on in rootops.enable_central_root(ws, aws, dry_run=False).report():
         say(f"     {'already on' if was_on else 'enabled'}: {name}")
 
     def run_audit() -> int:

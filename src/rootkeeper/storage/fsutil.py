@@ -45,10 +45,12 @@ def digest(data: bytes | None) -> str | None:
 MAX_INPUT_BYTES = 256 * 1024 * 1024  # no store, journal or import of this tool comes near it
 
 
-def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_INPUT_BYTES) -> bytes:
+def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_INPUT_BYTES,
+               missing: str = "check the path") -> bytes:
     """Read a whole file (at most ``limit`` bytes), with a clear error when it is missing or unreadable.
 
     ``secret``: the file holds a secret, so its name may be a secret pasted by mistake: not echoed.
+    ``missing``: what to do when it does not exist (how such a file is made).
     """
     name = shown_path(path) if secret else str(path)
     try:
@@ -58,8 +60,7 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
                                  "this kind")
             data = handle.read(limit + 1)  # a pipe or device has no size: at most limit + 1 bytes are read
     except FileNotFoundError:
-        hint = "check the path" if secret else "check the path or run 'rootkeeper init'"
-        raise NotFoundError(f"{what} {name} does not exist: {hint}") from None
+        raise NotFoundError(f"{what} {name} does not exist: {missing}") from None
     except IsADirectoryError:
         raise NotFoundError(f"{what} {name} is a directory: give the path of the file") from None
     except PermissionError:

@@ -582,7 +582,7 @@ class Vault(fsutil.StoredFile):
         opens without it and reports each such entry as a finding (exit 1) instead. ``meanwhile``: the
         caller's work to do while the vault's key is derived."""
         path = Path(path)
-        data = fsutil.read_bytes(path, "vault")
+        data = fsutil.read_bytes(path, "vault", missing="check the path, or create it with 'rootkeeper init'")
         key = _key_bytes(key_file)
         if not data.startswith(KDBX_MAGIC):
             raise CorruptError(f"vault {path} is not a KeePass database (empty, truncated or damaged): restore it from a copy")

@@ -73,9 +73,12 @@ class Code:
     stamp: tuple[int, str]
 
 
+MIN_SECONDS_LEFT = 3  # a code with less left cannot be typed in time: the next one is waited for
+
+
 def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, *, fresh: int = 0) -> Code:
-    """The code of ``ref`` at ``at`` (None: now). ``fresh``: if the current code has fewer seconds
-    left than that, wait for the next one (only for now, never for a given time)."""
+    """The code of ``ref`` at ``at`` (None: now). Now, never one with fewer than ``MIN_SECONDS_LEFT``
+    seconds left, nor (``fresh``) fewer than that: the next one is waited for (never for a given time)."""
     reason = check_reason(reason)
     if fresh and at is not None:
         raise InputError("--fresh waits for the next code from now: it does not go with --at")
@@ -84,7 +87,8 @@ def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, 
         at = time.time()
         if fresh > row.period:
             raise InputError(f"--fresh {fresh} is longer than the code's period ({row.period} s): give 1-{row.period}")
-        if fresh and totp.seconds_left(at, row.period) < fresh:
+        fresh = max(fresh, min(MIN_SECONDS_LEFT, row.period - 1))
+        if totp.seconds_left(at, row.period) < fresh:
             time.sleep(totp.seconds_left(at, row.period) + 0.05)
             at = time.time()
     code = totp.code(row.seed, at, digits=row.digits, period=row.period, algorithm=row.algorithm)

@@ -469,4 +469,5 @@ def to_otpauth(row: SeedRow) -> str:
 
 
 def to_json(rows: list[SeedRow]) -> str:
-    return json.dumps([asdict(r) for r in rows], indent=2) + "\n"
+    """The rows as JSON: digits and period as numbers (the store keeps every cell as text)."""
+    return json.dumps([{**asdict(r), "digits": int(r.digits), "period": int(r.period)} for r in rows], indent=2) + "\n"

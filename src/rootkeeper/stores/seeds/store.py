@@ -148,7 +148,7 @@ class SeedStore(fsutil.StoredFile):
     def open(cls, path: Path, *, passphrase: str | None = None, identities: list[str] | None = None,
              recipients: list[str] | None = None) -> SeedStore:
         path = Path(path)
-        data = fsutil.read_bytes(path, "seed store")
+        data = fsutil.read_bytes(path, "seed store", missing="check the path, or create it with 'rootkeeper init'")
         plain = _decrypt(data, path, passphrase, identities)
         try:
             text = plain.decode("utf-8")
