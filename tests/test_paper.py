@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean_failure, base_env, oracle, random_seed, snapshot
+from conftest import VAULT_PASSWORD, assert_clean_failure, base_env, oracle, random_seed, snapshot
 
 TYPED = re.compile(r"^\s*([0-9]{12}) (name|email|device|totp|seed[0-9]+/[0-9]+)\s+(.*?)\s+([A-Z2-7]{3})\s*$")
 SHEET_LINE = re.compile(r"sheet ([0-9]+) ((?:[A-Z2-7]{4} ){3}[A-Z2-7]{4})")
@@ -521,3 +521,25 @@ def test_what_a_scan_may_cost_is_checked_before_it_is_rendered_or_enlarged(tmp_p
     small = tmp_path / "small.png"
     Image.new("L", (1000, 1400), 255).save(small)
     assert scan.read_scan(small) == [] and enlarged == [4 * 1000 * 1400]  # a low-resolution scan: enlarged
+
+
+def test_restoring_a_sheet_older_than_a_retirement_names_the_account_and_leaves_it_retired(home):
+    """An older sheet holds the seed of an account retired since: restoring it must not bring the seed back
+    (the account would be half-retired, nobody told)."""
+    from rootkeeper.storage.settings import of_config
+    from rootkeeper.stores.seeds.store import read_identity_file
+    from rootkeeper.workflows.retire import retire_all
+    from rootkeeper.workspace import Credentials, Workspace
+
+    populate(home, 3)
+    pages = render(print_sheet(home), dpi=150)
+    gone = sorted(records(home.age_decrypt()))[0]
+    ws = Workspace(of_config(home.config), Credentials(lambda: VAULT_PASSWORD, str,
+                                                       lambda: read_identity_file(home.identity)), writer=True)
+    retire_all(ws, [(gone, "team-000")])
+    ws.release()
+    result = home.rk("paper", "restore", *pages)
+    assert result.returncode == 0, result.err
+    assert f"account {gone} was retired in the seed store" in result.err and "0 added" in result.err
+    rows = [r for r in home.age_decrypt().splitlines() if r.startswith(gone)]
+    assert len(rows) == 1 and rows[0].endswith(",retired")

@@ -157,9 +157,13 @@ def restore(ws: Workspace, scans: list[Path], typed_text: tuple[str, str] | None
     path = ws.require_seeds_path(exists=False)
     created = not path.exists()
     store = _new_store(ws, path) if created else ws.seeds()
-    added = []
+    added, retired = [], []
+    gone = {r.account_id for r in store.rows if r.state == "retired"}
     for row in sorted(result.rows, key=lambda r: r.account_id):
         existing = store.active(row.account_id)
+        if existing is None and row.account_id in gone:  # a sheet older than the account's retirement
+            retired.append(row.account_id)
+            continue
         saved = store.add(row, replace_existing=replace, where=f"account {row.account_id} of the sheet",
                           replace_option="--replace")
         if saved is not existing:
@@ -168,8 +172,10 @@ def restore(ws: Workspace, scans: list[Path], typed_text: tuple[str, str] | None
         ws.commit([store], {"event": "paper.restore", "read": len(result.rows), "added": len(added),
                             "complete": result.complete, "checksum": reading.checksum, "created": created,
                             "typed": len(reading.typed), "scans": [os.path.basename(p) for p in scans]})
+    skipped = [f"account {account} was retired in the seed store: its seed on the sheet was not restored (an "
+               "older sheet; 'rootkeeper seeds import' it by hand if the account is back in custody)" for account in retired]
     return Restored(path, created, len(result.rows), added, result.complete, reading.checksum or "",
-                    len(reading.typed), reading.warnings + store.warnings)
+                    len(reading.typed), reading.warnings + store.warnings + skipped)
 
 
 def _new_store(ws: Workspace, path: Path):
