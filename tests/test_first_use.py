@@ -336,3 +336,17 @@ def test_readme_quick_start_runs_as_printed(tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
+
+
+def test_each_pipx_line_of_the_readme_is_a_whole_installation_of_extras_that_exist():
+    """pipx refuses a second 'pipx install' of a package already installed: the README's lines must each be a
+    complete choice (every extra named by the lines before it included), never read as additions."""
+    readme = (ROOT / "README.md").read_text()
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
+    lines = re.findall(r"^pipx install (\S+)", readme, flags=re.MULTILINE)
+    assert lines, "the README shows how to install with pipx"
+    chosen = [set(re.fullmatch(r"'?\.(?:\[([a-z,]+)\])?'?", line).group(1).split(",")) - {""}
+              if "[" in line else set() for line in lines]
+    assert all(names <= extras for names in chosen), chosen
+    assert all(earlier <= later for earlier, later in zip(chosen, chosen[1:], strict=False)), chosen
+    assert "not an addition" in readme
