@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from rootkeeper.errors import InputError, SegregationError
+from rootkeeper.errors import CorruptError, InputError, SegregationError
 from rootkeeper.stores.seeds import SeedRow, parse_import, to_csv, to_otpauth, validate_seed
 from rootkeeper.stores.seeds.formats import parse_otpauth
 
@@ -153,3 +153,20 @@ def test_a_password_in_a_shaped_column_is_not_echoed(column):
     with pytest.raises(InputError) as caught:
         parse_import(text, "team.csv")
     assert password not in caught.value.message and "not shown" in caught.value.message
+
+
+def test_the_stores_header_names_its_journal_whatever_the_journals_path_holds():
+    """The journal's mark is a header cell of the store's own plaintext, before the recipients' pin: a path
+    with a comma, a space, a newline or the word 'password' in it is neither a broken header nor a password
+    column."""
+    from rootkeeper.storage.journal import Mark
+    from rootkeeper.stores.seeds.formats import parse_store, store_marks
+
+    row = SeedRow("123456789012", "prod", "p@example.com", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    mark = Mark("a" * 64, 7, "b" * 64, "/srv/team, shared/passwords\nold/rootkeeper-journal.jsonl")
+    text = to_csv([row], "c" * 32, mark)
+    assert text.count("\n") == 2 and text.splitlines()[0].endswith(f",{mark.text()},Recipients sha256:{'c' * 32}")
+    assert store_marks(text, "store") == ("c" * 32, mark)
+    assert [r.account_id for r in parse_store(text, "store")[0]] == ["123456789012"]
+    with pytest.raises(CorruptError, match="journal"):
+        store_marks(text.replace(" 7 ", " seven ", 1), "store")

@@ -142,7 +142,11 @@ class Mark:
     PREFIX = "rootkeeper-journal/1 "
 
     def text(self) -> str:
-        return f"{self.PREFIX}{self.journal} {self.seq} {self.hash} {self.path}"
+        """One line of printable ASCII (the path percent-encoded): a header cell, a metadata value."""
+        from urllib.parse import quote
+
+        path = quote(self.path, safe="/:" + "\\")
+        return f"{self.PREFIX}{self.journal} {self.seq} {self.hash} {path}"
 
     @classmethod
     def parse(cls, text: str | None) -> Mark | None:
@@ -152,7 +156,9 @@ class Mark:
         parts = text.removeprefix(cls.PREFIX).split(" ", 3) if text.startswith(cls.PREFIX) else []
         if len(parts) != 4 or not parts[1].isdigit() or not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in parts[::2]):
             raise CorruptError("its record of the journal it belongs to is damaged: restore it from a copy")
-        return cls(parts[0], int(parts[1]), parts[2], parts[3])
+        from urllib.parse import unquote
+
+        return cls(parts[0], int(parts[1]), parts[2], unquote(parts[3]))
 
 
 class Journal:

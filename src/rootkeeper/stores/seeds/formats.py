@@ -178,9 +178,9 @@ def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], 
         raise CorruptError(f"{source} is empty or not CSV: restore it from a copy") from None
     if header[:4] != BASE_HEADER:
         raise CorruptError(f"{source} does not start with the header {','.join(BASE_HEADER)}: restore it from a copy")
-    refuse_password_columns(header, source)
     pins = [h[len(PIN_PREFIX):] for h in header[4:] if h.startswith(PIN_PREFIX)]
     marks = [h for h in header[4:] if h.startswith(Mark.PREFIX)]
+    refuse_password_columns([h for h in header if not h.startswith((PIN_PREFIX, Mark.PREFIX))], source)
     if len(pins) > 1 or (pins and not (re.fullmatch(r"[0-9a-f]{32}", pins[0]) and header[-1].startswith(PIN_PREFIX))):
         raise CorruptError(f"{source} has a damaged recipients pin in its header: restore it from a copy")
     extra = len(pins) + len(marks)
