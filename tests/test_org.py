@@ -549,3 +549,17 @@ def test_enabling_central_root_access_is_journaled_and_says_what_it_enabled(org)
     assert "org.enable-central-root" in shown and "enabled: trusted access for iam.amazonaws.com" in shown
     org.enable_central_root()
     assert org.home.journal.read_text().count("org.enable-central-root") == 1
+
+
+def test_a_refusal_every_member_shares_is_said_once_up_front_with_its_fix(org):
+    """Central root access off refuses every member alike: the text says so once, before the table, with the
+    whole fix; each row names the error only, not a hint cut at the column's width."""
+    for index in range(4):
+        org.account(f"member-{index}")
+    result = org.rk("org", "audit")
+    assert result.returncode == 2
+    told = [line for line in result.err.splitlines() if "accounts unreachable with AccessDenied" in line]
+    assert len(told) == 1 and told[0].startswith("4 accounts") and "RootCredentialsManagement" in told[0], result.err
+    assert result.err.index(told[0]) < result.err.index("error:")
+    assert result.out.count("AccessDenied (said above)") == 4, result.out
+    assert "RootCredentialsManagement" not in result.out, result.out

@@ -173,8 +173,11 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
     elif as_csv:
         _write_csv(rows, audit.FIELDS)
     else:
+        shared = audit.shared_refusals(rows)
+        for (error, fix), count in shared.items():  # once, up front, with the fix
+            note(f"{count} accounts unreachable with {error}: {fix}")
         print_table(("ACCOUNT", "NAME", "VERDICT", "PASSWORD", "MFA", "KEYS/CERTS", "VAULT", "SEED", "DETAIL"),
-                    [_audit_cells(r) for r in rows])
+                    [_audit_cells(r, shared) for r in rows])
     for name, count in audit.summary(rows).items():
         note(f"{name:<16} {count:>6}  {audit.EXPLAIN[name]}")
     seen = audit.coverage(rows)
@@ -187,13 +190,14 @@ def _yes(value) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
 
-def _audit_cells(r) -> tuple[str, ...]:
+def _audit_cells(r, shared: dict | None = None) -> tuple[str, ...]:
     f = r.facts
     mfa = "-" if f is None else (", ".join(s.rsplit("/", 1)[-1] for s in f.mfa) or ("yes" if f.mfa_enabled else "no"))
     keys = "-" if f is None else str(len(f.access_keys) + len(f.certificates)
                                      or int(bool(f.access_keys_present)) + int(bool(f.certificates_present)))
-    detail = (f"{r.error}: {r.fix or r.message}"[:200] if r.error else r.message if r.verdict == "NOT_ACTIVE"
-              else ", ".join(r.findings[1:]))
+    said = r.error and (r.error, r.fix or r.message) in (shared or {})
+    detail = (f"{r.error} (said above)" if said else f"{r.error}: {r.fix or r.message}"[:200] if r.error
+              else r.message if r.verdict == "NOT_ACTIVE" else ", ".join(r.findings[1:]))
     return (r.account.account_id + (" *" if r.account.management else ""), r.account.name, r.verdict,
             _yes(None if f is None else f.password), mfa, keys, _yes(r.vault),
             "no" if r.seed_device_arn is None else (r.seed_device_arn.rsplit("/", 1)[-1] or "(no device)"), detail)

@@ -161,6 +161,17 @@ def coverage(rows: list[AuditRow]) -> dict[str, int]:
             "not_active": sum(r.verdict == "NOT_ACTIVE" for r in rows)}
 
 
+def shared_refusals(rows: list[AuditRow]) -> dict[tuple[str, str], int]:
+    """(AWS's error code, the fix) -> how many accounts were refused so, for a refusal shared by two or more
+    (central root access off refuses every member alike): said once, not on every row."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row.verdict == "UNREACHABLE" and row.error:
+            key = (row.error, row.fix or row.message)
+            counts[key] = counts.get(key, 0) + 1
+    return {key: count for key, count in counts.items() if count > 1}
+
+
 def outcome(rows: list[AuditRow], *, named: bool = False) -> None:
     """Raise unless every account is ROOTLESS or CUSTODIED: CheckFailed (exit 1) for findings; an
     error (exit 2) for an audit that examined nothing: no account listed at all, or active member
