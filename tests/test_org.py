@@ -355,7 +355,8 @@ def test_reconcile_findings(org):
     assert result.returncode == 1, result.err
     findings = {(f["kind"], f["account_id"]): f for f in json.loads(result.out)["findings"]}
     assert ("not-enrolled", org.ids["never"]) in findings
-    assert findings[("not-enrolled", org.ids["never"])]["fix"] == (
+    assert findings[("not-enrolled", org.ids["never"])]["fix"] == f"rootkeeper org delete-root {org.ids['never']} --dry-run"
+    assert findings[("not-enrolled", org.ids["never"])]["detail"].endswith(
         f"rootkeeper enroll {org.ids['never']} --name never --email aws+never@example.com")
     assert ("no-seed", org.ids["half"]) in findings
     assert ("name-drift", org.ids["renamed"]) in findings and ("email-drift", org.ids["renamed"]) in findings
@@ -363,7 +364,8 @@ def test_reconcile_findings(org):
     assert not any(k[1] == org.ids["good"] for k in findings)
     assert not any(k[1] == "123456789012" and k[0] != "not-enrolled" for k in findings)
     text = org.rk("org", "reconcile")
-    assert f"fix: rootkeeper enroll {org.ids['never']} --name never" in text.out
+    assert f"fix: rootkeeper org delete-root {org.ids['never']} --dry-run" in text.out
+    assert "fix: rootkeeper enroll 123456789012 --name" in text.out  # the management account keeps its root user
 
 
 def test_reconcile_clean_exits_zero(org):
@@ -563,3 +565,18 @@ def test_a_refusal_every_member_shares_is_said_once_up_front_with_its_fix(org):
     assert result.err.index(told[0]) < result.err.index("error:")
     assert result.out.count("AccessDenied (said above)") == 4, result.out
     assert "RootCredentialsManagement" not in result.out, result.out
+
+
+def test_an_account_given_a_root_password_after_its_rootless_record_needs_custody_again(org):
+    """delete-root recorded the account rootless; allow-recovery then gave root a password: reconcile must
+    say it needs custody, not stay silent until someone enrolls it."""
+    org.enable_central_root()
+    org.account("sandbox")
+    assert org.rk("org", "delete-root", "sandbox", "--yes").returncode == 0
+    findings = json.loads(org.rk("org", "reconcile", "--json").out)["findings"]
+    assert not any(f["account_id"] == org.ids["sandbox"] for f in findings)
+    assert org.rk("org", "allow-recovery", "sandbox").returncode == 0
+    result = org.rk("org", "reconcile", "--json")
+    assert result.returncode == 1, result.err
+    findings = {f["account_id"]: f for f in json.loads(result.out)["findings"]}
+    assert findings[org.ids["sandbox"]]["kind"] == "not-enrolled"

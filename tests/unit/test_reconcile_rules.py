@@ -41,9 +41,21 @@ def test_fully_custodied_and_rootless_by_record_are_clean():
 
 def test_not_enrolled_gives_an_enroll_line_a_shell_reads_back():
     name, email = "team's app & co", "aws+odd@example.com"
-    (finding,) = reconcile([org("333333333333", name, email=email)], custody(), rootless=set())
+    management = OrgAccount("333333333333", name, email, "ACTIVE", management=True)
+    (finding,) = reconcile([management], custody(), rootless=set())
     assert finding.kind == "not-enrolled"
     assert shlex.split(finding.fix) == ["rootkeeper", "enroll", "333333333333", "--name", name, "--email", email]
+
+
+def test_a_member_not_enrolled_is_pointed_at_the_rootless_record_first():
+    """Organizations creates members without root credentials: the fix is their rootless record (delete-root
+    finding nothing, shown by its dry run first), and enrolling is the alternative, a line a shell reads back."""
+    name, email = "team's app & co", "aws+odd@example.com"
+    (finding,) = reconcile([org("333333333333", name, email=email)], custody(), rootless=set())
+    assert finding.kind == "not-enrolled"
+    assert shlex.split(finding.fix) == ["rootkeeper", "org", "delete-root", "333333333333", "--dry-run"]
+    enroll = finding.detail.rsplit("to keep a root user instead: ", 1)[1]
+    assert shlex.split(enroll) == ["rootkeeper", "enroll", "333333333333", "--name", name, "--email", email]
 
 
 def test_one_store_missing():

@@ -60,7 +60,14 @@ def reconcile(accounts: list[OrgAccount], custody: CustodyIndex, rootless: set[s
         if entry is None and seed is None:
             if a.account_id in rootless:
                 continue
-            out.append(Finding("not-enrolled", a.account_id, a.name, "no vault entry and no seed", enroll))
+            if a.management:  # AssumeRoot never reaches it: its root user is kept
+                out.append(Finding("not-enrolled", a.account_id, a.name, "no vault entry and no seed", enroll))
+            else:  # Organizations creates members without root credentials: their record is "rootless"
+                out.append(Finding("not-enrolled", a.account_id, a.name,
+                                   "no vault entry, no seed, and no record that it is rootless: a member created "
+                                   "without root credentials is recorded so by 'org delete-root' (the dry run says "
+                                   f"what it would delete: nothing there; then run it without); to keep a root user "
+                                   f"instead: {enroll}", f"rootkeeper org delete-root {a.account_id} --dry-run"))
             continue
         if entry is None and a.account_id in retired:
             out.append(Finding("half-retired", a.account_id, a.name, "the vault entry is retired, the seed is not "

@@ -110,7 +110,13 @@ def rootless_by_record(journal: Journal) -> set[str] | None:
     """
     if not transaction.verify(journal).ok:
         return None
-    return {r["account_id"] for r in journal.records() if r.get("event") == DELETE_ROOT_EVENT and not r.get("error")}
+    rootless: set[str] = set()
+    for record in journal.records():  # in the chain's order: a later allow-recovery gave root a password again
+        if record.get("event") == DELETE_ROOT_EVENT and not record.get("error"):
+            rootless.add(record["account_id"])
+        elif record.get("event") == "org.allow-recovery":
+            rootless.discard(record.get("account_id"))
+    return rootless
 
 
 def delete_root_targets(ws: Workspace, aws: Aws, refs: list[str]) -> list[OrgAccount]:
