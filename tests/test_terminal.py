@@ -173,3 +173,12 @@ def test_a_mistyped_confirmation_at_init_asks_again_in_rootkeepers_own_words(tmp
     term.send("the first password 123\n")
     assert term.finish() == 0, term.screen
     assert "Error:" not in term.screen and (tmp_path / "v" / "x.kdbx").exists()
+
+
+def test_a_missing_identity_is_said_before_the_vault_password_is_asked_for(home):
+    """list reads both stores: the seed store's identity is missing, so nothing is asked for (no vault
+    password typed for nothing, no key derived for nothing)."""
+    term = Terminal(["list"], home.root, base_env())
+    code = term.finish()
+    assert code == 2, term.screen
+    assert "--seeds-identity" in term.screen and "Vault password" not in term.screen, term.screen

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import AuthError, ConfigError
+from .errors import AuthError, ConfigError, InputError
 from .storage import transaction
 from .storage.fsutil import StoredFile
 from .storage.journal import Journal
@@ -31,6 +31,9 @@ class Credentials:
     seeds_passphrase: Callable[[], str]
     seeds_identities: Callable[[], list[str] | None]  # None: no identity was given
     sources: dict[str, str] = field(default_factory=dict)  # secret -> where it came from (never what it is)
+    # Can this secret ("vault password", "seed-store passphrase", "age identity") be had without asking for it
+    # yet (a file, the environment, a prompt on a terminal)? The command line says; a library caller gives them.
+    given: Callable[[str], bool] = lambda _what: True  # noqa: E731
 
     def explained(self, error: AuthError, *secrets: str) -> AuthError:
         """``error`` naming where the secrets it is about came from: an old password in an environment
@@ -82,6 +85,7 @@ class Workspace:
             self._segregated(self._vault)  # opened earlier by a check that reports seeds: the rule applies now
         if self._vault is None:
             path = self.require_vault_path()
+            self.ready_to_open(vault=True, seeds=with_seeds)
             from .stores.vault import Vault
 
             self._hold(path)
@@ -126,12 +130,29 @@ class Workspace:
         """Release the lock held on ``path`` (every lock, without one)."""
         self._locks.release(path)
 
+    def ready_to_open(self, *, vault: bool, seeds: bool) -> None:
+        """Refuse before any prompt and any key derivation when a store the command opens cannot be opened
+        with what was given (a vault password asked for, its key derived, then the seed store refused for
+        want of an identity, is a prompt and a second of Argon2 for nothing)."""
+        if vault:
+            path = self.require_vault_path()
+            if self._vault is None and not self.credentials.given("vault password"):
+                raise InputError(f"no vault password for {path}: give --vault-password-file FILE (or - for stdin), "
+                                 "set ROOTKEEPER_VAULT_PASSWORD, or run on a terminal")
+        if seeds and self._seeds is None:
+            path = self.require_seeds_path()
+            if _passphrase_store(path):
+                if not self.credentials.given("seed-store passphrase"):
+                    raise InputError(f"seed store {path} is encrypted to a passphrase: give --seeds-passphrase-file "
+                                     "FILE, set ROOTKEEPER_SEEDS_PASSPHRASE, or run on a terminal")
+            elif not self.credentials.given("age identity"):
+                raise AuthError(f"seed store {path} is encrypted to age recipients: give --seeds-identity FILE "
+                                "or ROOTKEEPER_SEEDS_IDENTITY (or --seeds-shares FILE)")
+
     def open_seeds(self, path: Path) -> SeedStore:
         """A seed store at ``path`` (the configured one, or a copy), opened with this command's secrets."""
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
         try:
-            if head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]:
+            if _passphrase_store(path):
                 return SeedStore.open(path, passphrase=self.credentials.seeds_passphrase(),
                                       recipients=self.config.recipients)
             identities = self.credentials.seeds_identities()
@@ -183,3 +204,10 @@ class Workspace:
         stamps = transaction.append(self.journal(), list(events))
         self.stamps += stamps
         return stamps
+
+
+def _passphrase_store(path: Path) -> bool:
+    """Is the age file at ``path`` encrypted to a passphrase (scrypt), not to recipients? (Its header says.)"""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    return head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]

@@ -395,7 +395,7 @@ def retire(account, vault_only, yes):
     from ..workflows.retire import retire as retire_account
 
     ws = workspace(writer=True)
-    entry = ws.vault().find_any(account)
+    entry = ws.vault(with_seeds=not vault_only).find_any(account)
     if inputs.interactive() and not yes:
         click.confirm(f"Retire {entry.account_id} ({entry.name})?", abort=True, err=True)
     result = retire_account(ws, entry.account_id, with_seeds=not vault_only)

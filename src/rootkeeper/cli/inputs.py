@@ -173,6 +173,7 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
     """The stores and the journal of a command, from its settings; secrets are asked for only when a store
     is opened. ``writer``: the command changes a store, so each store is read under its lock, held until
     written."""
+    from ..storage.settings import SECRETS
     from ..workspace import Credentials, Workspace
 
     chosen = settings(given, **overrides)
@@ -185,6 +186,9 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
                                                         "--seeds-passphrase-file", sources=sources)),
         seeds_identities=functools.cache(lambda: identities(chosen, sources)),
         sources=sources,
+        given=lambda what: bool(chosen.seeds_identity or chosen.seeds_shares) if what == "age identity" else bool(
+            interactive() or os.environ.get(SECRETS[what]) or {"vault password": chosen.vault_password_file,
+                                                               "seed-store passphrase": chosen.seeds_passphrase_file}[what]),
     )
     used = chosen.used()
     if used:  # where the configuration and the journal come from, unless the command line said it

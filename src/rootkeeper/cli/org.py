@@ -97,7 +97,7 @@ def org_reconcile(as_json):
     from ..workflows.listing import CustodyIndex
 
     ws = workspace()
-    custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
+    custody = CustodyIndex.build(ws.vault(with_seeds=True), ws.seeds())  # prompts (if any) before any AWS call
     rootless = rootless_by_record(ws.journal())
     aws = _aws()
     _org_id, management = aws.organization()
@@ -162,7 +162,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
         raise InputError("--json and --csv exclude each other: choose one")
     audit.check_options(via, concurrency)
     ws = workspace(writer=record_devices)
-    custody = CustodyIndex.build(ws.vault(), ws.seeds())  # prompts (if any) before the first AWS call
+    custody = CustodyIndex.build(ws.vault(with_seeds=True), ws.seeds())  # prompts (if any) before any AWS call
     auditor = audit.Auditor(_aws(concurrency), custody, via, concurrency)
     rows = _audit_with_progress(auditor, accounts)
     if record_devices:

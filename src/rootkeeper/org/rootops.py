@@ -121,7 +121,7 @@ def rootless_by_record(journal: Journal) -> set[str] | None:
 
 def delete_root_targets(ws: Workspace, aws: Aws, refs: list[str]) -> list[OrgAccount]:
     """Open both stores (a wrong password stops here, before any AWS call), then find and check the accounts."""
-    ws.vault()
+    ws.vault(with_seeds=True)
     ws.seeds()
     _org_id, management = aws.organization()
     targets = find_accounts(aws, refs, management)

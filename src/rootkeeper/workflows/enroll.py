@@ -84,7 +84,8 @@ def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *
           seed: str | None, device_arn: str | None, replace_seed: bool) -> Account:
     """Every refusal before anything is written: the account (from the options and, where it
     exists, the vault entry), the device ARN, and for the MFA step an existing seed."""
-    account = resolve_account(ws, account_id, name, email, need_vault=wants_password(step) or name is None)
+    account = resolve_account(ws, account_id, name, email, need_vault=wants_password(step) or name is None,
+                              with_seeds=wants_seed(step))
     if device_arn is not None:
         check_seed_input(account, seed or "A" * 32, device_arn)
     if wants_seed(step):
@@ -106,10 +107,11 @@ def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *
 
 
 def resolve_account(ws: Workspace, account_id: str, name: str | None, email: str | None,
-                    *, need_vault: bool) -> Account:
-    """The account to enroll, from the options and, where it exists, the vault entry."""
+                    *, need_vault: bool, with_seeds: bool = False) -> Account:
+    """The account to enroll, from the options and, where it exists, the vault entry (``with_seeds``: the
+    seed store is needed too, so both can be opened before anything is asked for)."""
     account_id = validate_account_id(account_id)
-    existing = ws.vault().get(account_id) if need_vault else None
+    existing = ws.vault(with_seeds=with_seeds).get(account_id) if need_vault else None
     if name is None:
         if existing is None:
             raise InputError(f"account {account_id} is not in the vault yet: give --name NAME")

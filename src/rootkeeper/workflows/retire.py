@@ -28,7 +28,7 @@ def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
     Idempotent per store: what an earlier (interrupted, or ``--vault-only``) retirement left is
     finished; an account already retired in every store given changes nothing (``already``).
     """
-    entry = ws.vault().find_any(ref)  # active, else retired (finishing an earlier retirement)
+    entry = ws.vault(with_seeds=with_seeds).find_any(ref)  # active, else retired (finishing an earlier retirement)
     return retire_all(ws, [(entry.account_id, entry.name)], with_seeds=with_seeds)[0]
 
 
@@ -37,7 +37,7 @@ def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bo
     account the vault has no entry for has its seed rows retired (custody of the seed alone)."""
     if not accounts:
         return []
-    vault = ws.vault()
+    vault = ws.vault(with_seeds=with_seeds)
     store = ws.seeds() if with_seeds else None
     results, events = [], []
     for account_id, name in accounts:
