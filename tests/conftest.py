@@ -46,7 +46,8 @@ def run(args, *, cwd: Path, input: bytes | str | None = None, env: dict | None =
         input = input.encode()
     result = subprocess.run([sys.executable, "-m", "rootkeeper", *map(str, args)], cwd=cwd,
                             input=input if input is not None else b"", capture_output=True,
-                            env=env or base_env(), timeout=120)
+                            env=env or base_env(), timeout=120,
+                            start_new_session=True)  # no controlling terminal: a prompt there would wait
     result.out = result.stdout.decode(errors="replace")  # a PDF on stdout is bytes
     result.err = result.stderr.decode()
     if check and result.returncode != 0:

@@ -182,3 +182,37 @@ def test_a_missing_identity_is_said_before_the_vault_password_is_asked_for(home)
     code = term.finish()
     assert code == 2, term.screen
     assert "--seeds-identity" in term.screen and "Vault password" not in term.screen, term.screen
+
+
+def test_a_piped_seed_and_the_vault_password_asked_on_the_controlling_terminal(home):
+    """'pbpaste | rootkeeper enroll ID --step mfa --seed-file -': standard input is the seed, so the vault
+    password is asked for on the controlling terminal (as ssh and keepassxc-cli ask), never read from the pipe."""
+    import fcntl
+    import termios
+
+    seed = random_seed()
+    home.rk("enroll", "000000000078", "--name", "piped", "--step", "password", check=True)
+    master, slave = pty.openpty()
+
+    def controlling_tty_on_stderr() -> None:
+        os.setsid()
+        fcntl.ioctl(2, termios.TIOCSCTTY, 0)
+
+    env = base_env() | {"ROOTKEEPER_SEEDS_IDENTITY": str(home.identity)}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "enroll", "000000000078", "--step", "mfa",
+                             "--seed-file", "-"], cwd=home.root, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=slave, preexec_fn=controlling_tty_on_stderr)
+    os.close(slave)
+    proc.stdin.write(seed.encode() + b"\n")
+    proc.stdin.close()
+    screen, deadline = "", time.monotonic() + 30
+    while "Vault password" not in screen and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            screen += os.read(master, 4096).decode(errors="replace")
+    assert "Vault password" in screen, screen
+    os.write(master, (VAULT_PASSWORD + "\n").encode())
+    out = proc.stdout.read().decode()
+    assert proc.wait(timeout=60) == 0, screen
+    assert len(out.split()) == 2 and all(c.isdigit() for c in "".join(out.split()))  # the two codes
+    assert seed[:8] in home.age_decrypt()
+    os.close(master)

@@ -39,6 +39,31 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
+def terminal_for_secrets() -> bool:
+    """Can a secret be asked for on the controlling terminal while standard input is busy (a pipe feeding a
+    seed or a file), as ssh and keepassxc-cli ask? Never when there is no terminal (CI, cron, a service)."""
+    if interactive() or sys.platform == "win32":
+        return False
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
+def _ask_on_terminal(label: str) -> str:
+    """A hidden prompt on /dev/tty (getpass reads and echoes there, never standard input)."""
+    import getpass
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getpass.GetPassWarning)  # no falling back to standard input
+        try:
+            return getpass.getpass(f"{label}: ")
+        except getpass.GetPassWarning:
+            raise InputError(f"the {label.lower()} cannot be asked for on the terminal: give it in a file") from None
+
+
 def _first_line(data: bytes, what: str, source: str) -> str:
     try:
         text = data.decode("utf-8")
@@ -75,14 +100,17 @@ def secret(what: str, file_opt: str | None, file_flag: str, *, confirm: bool = F
     if value:
         told[what] = env
         return value
-    if interactive():
+    if interactive() or terminal_for_secrets():
         import click
 
+        def ask(label: str) -> str:
+            return click.prompt(label, hide_input=True, err=True) if interactive() else _ask_on_terminal(label)
+
         for _attempt in range(3):
-            value = click.prompt(f"{what[0].upper() + what[1:]}", hide_input=True, err=True)
+            value = ask(f"{what[0].upper() + what[1:]}")
             if not value:
                 raise InputError(f"empty {what}")
-            if not confirm or click.prompt("Type it again", hide_input=True, err=True) == value:
+            if not confirm or ask("Type it again") == value:
                 told[what] = "the prompt"
                 return value
             click.echo("The two differ: type it again.", err=True)  # (click's own message is not one 'error:')
@@ -187,7 +215,7 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
         seeds_identities=functools.cache(lambda: identities(chosen, sources)),
         sources=sources,
         given=lambda what: bool(chosen.seeds_identity or chosen.seeds_shares) if what == "age identity" else bool(
-            interactive() or os.environ.get(SECRETS[what]) or {"vault password": chosen.vault_password_file,
+            interactive() or terminal_for_secrets() or os.environ.get(SECRETS[what]) or {"vault password": chosen.vault_password_file,
                                                                "seed-store passphrase": chosen.seeds_passphrase_file}[what]),
     )
     used = chosen.used()
