@@ -116,3 +116,21 @@ def test_damaged_journal_blocks_changes_before_any_store_is_written(journaled):
     assert_clean_failure(journaled.rk("enroll", "000000000009", "--name", "nine", "--seed-file", "-",
                                       input=random_seed()), 2, "does not verify")
     assert snapshot(journaled.root) == before
+
+
+def test_changes_to_custody_and_bulk_reveals_record_their_reason(journaled):
+    """One rule: a retrieval needs a reason, and every change to custody or bulk reveal records the reason
+    given (asked for on a terminal; a script may leave it out, as the contract's command lines do)."""
+    import pyrage
+
+    journaled.rk("seeds", "export", "--reason", "escrow copy (CHG-9)", check=True)
+    other = str(pyrage.x25519.Identity.generate().to_public())
+    journaled.rk("seeds", "recipients", "add", other, "--reason", "new custodian (CHG-10)", check=True)
+    journaled.rk("seeds", "recipients", "remove", other, "--yes", "--reason", "custodian left (CHG-11)", check=True)
+    journaled.rk("retire", "prod", "--yes", "--reason", "account closed (CHG-12)", check=True)
+    journaled.rk("seeds", "export", check=True)  # no reason: the command line as the contract gives it
+    records = [json.loads(line) for line in lines(journaled)]
+    said = [(r["event"], r.get("reason")) for r in records[-5:]]
+    assert said == [("seeds.export", "escrow copy (CHG-9)"), ("seeds.recipients", "new custodian (CHG-10)"),
+                    ("seeds.recipients", "custodian left (CHG-11)"), ("retire", "account closed (CHG-12)"),
+                    ("seeds.export", None)], said

@@ -216,3 +216,16 @@ def test_a_piped_seed_and_the_vault_password_asked_on_the_controlling_terminal(h
     assert len(out.split()) == 2 and all(c.isdigit() for c in "".join(out.split()))  # the two codes
     assert seed[:8] in home.age_decrypt()
     os.close(master)
+
+
+def test_a_bulk_export_on_a_terminal_asks_why_and_for_confirmation(home):
+    home.rk("seeds", "import", "-", input=f"Account #,Account Name,Account Email,MFA Seed\n111111111111,prod,,"
+                                            f"{random_seed()}\n", check=True)
+    term = Terminal(["seeds", "export"], home.root, tty_env(home))
+    term.expect("Why export every seed in plaintext?")
+    term.send("escrow copy (CHG-9)\n")
+    term.expect("Write every seed in plaintext to standard output?")
+    term.send("n\n")
+    assert term.finish() != 0
+    assert "111111111111" not in term.screen.split("standard output?")[-1]
+    assert "seeds.export" not in home.journal.read_text()

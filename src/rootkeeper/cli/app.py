@@ -22,6 +22,7 @@ from .common import (
     json_flag,
     note,
     print_table,
+    reason_option,
     reveal,
     stamps,
     told,
@@ -381,7 +382,8 @@ def rotate(account, reason, how):
 @account_argument
 @click.option("--vault-only", is_flag=True, help="Retire the vault entry only (the seed custodian does the seeds).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
-def retire(account, vault_only, yes):
+@reason_option
+def retire(account, vault_only, yes, reason):
     """Retire ACCOUNT (closed or rootless): vault entry to 'Retired', seed rows marked retired.
 
     Nothing is deleted. Running it again finishes a retirement that was interrupted
@@ -396,9 +398,10 @@ def retire(account, vault_only, yes):
 
     ws = workspace(writer=True)
     entry = ws.vault(with_seeds=not vault_only).find_any(account)
+    why = inputs.why(reason, f"retire {entry.account_id} ({entry.name})")
     if inputs.interactive() and not yes:
         click.confirm(f"Retire {entry.account_id} ({entry.name})?", abort=True, err=True)
-    result = retire_account(ws, entry.account_id, with_seeds=not vault_only)
+    result = retire_account(ws, entry.account_id, with_seeds=not vault_only, reason=why)
     if result.already:
         where = "the vault" if vault_only else "the vault and the seed store"
         note(f"{result.account_id} ({result.name}) is already retired in {where}: nothing to do")

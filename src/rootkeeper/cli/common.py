@@ -82,6 +82,12 @@ def global_options(func):
     return _common(func, hidden=False)
 
 
+def reason_option(func):
+    """``--reason TEXT`` of a change to custody or a bulk reveal: recorded; asked for on a terminal."""
+    return click.option("--reason", metavar="TEXT",
+                        help="Why (recorded in the journal). Asked for on a terminal; a script may leave it out.")(func)
+
+
 def json_flag(text: str = "JSON for pipelines."):
     """``--json``, passed to the command as ``as_json``."""
     return click.option("--json", "as_json", is_flag=True, help=text)

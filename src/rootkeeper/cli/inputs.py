@@ -160,6 +160,20 @@ def read_input_file(path: str, what: str, limit: int = fsutil.MAX_INPUT_BYTES) -
         raise InputError(f"{source} is not UTF-8 text: save it as UTF-8 (CSV UTF-8 in a spreadsheet)") from None
 
 
+def why(given: str | None, doing: str) -> str | None:
+    """The reason for a change to custody or a bulk reveal (``doing``), recorded in the journal: as given,
+    else asked for on a terminal, else none (a script runs the command as the contract says)."""
+    from ..workflows.breakglass import check_reason
+
+    if given is not None:
+        return check_reason(given)
+    if not interactive():
+        return None
+    import click
+
+    return check_reason(click.prompt(f"Why {doing}? (recorded in the journal; a ticket helps)", err=True).strip())
+
+
 def reason(given: str | None) -> str:
     from ..workflows.breakglass import ROOT_TASKS, check_reason
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import inputs
-from .common import CONTEXT, common, emit_json, given, json_flag, note, print_table, stamps, workspace
+from .common import CONTEXT, common, emit_json, given, json_flag, note, print_table, reason_option, stamps, workspace
 
 
 def _aws(concurrency: int = 16):
@@ -248,7 +248,8 @@ def _confirm(what: str, yes: bool, dry_run: bool) -> None:
 @click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT...")
 @click.option("--dry-run", is_flag=True, help="Change nothing: assume root read-only and print what would be done.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def org_delete_root(accounts, dry_run, yes):
+@reason_option
+def org_delete_root(accounts, dry_run, yes, reason):
     """Delete member accounts' root credentials through AssumeRoot, then retire their custody.
 
     With the task policy IAMDeleteRootUserCredentials: the root password (login
@@ -268,6 +269,7 @@ def org_delete_root(accounts, dry_run, yes):
     ws = workspace(writer=True)
     aws = _aws()
     targets = rootops.delete_root_targets(ws, aws, list(accounts))
+    why = None if dry_run else inputs.why(reason, f"delete the root credentials of {len(targets)} account(s)")
     _confirm(f"Delete the root credentials of {len(targets)} account(s): "
              + ", ".join(f"{t.account_id} ({t.name})" for t in targets), yes, dry_run)
 
@@ -278,7 +280,7 @@ def org_delete_root(accounts, dry_run, yes):
             note(outcome.problem())
 
     try:
-        rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show)
+        rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show, reason=why)
     finally:
         stamps(ws)
 

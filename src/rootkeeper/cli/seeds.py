@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import inputs
-from .common import CONTEXT, common, note, stamps, warn_all, workspace
+from .common import CONTEXT, common, note, reason_option, stamps, warn_all, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -67,7 +67,9 @@ def seeds_import(file, replace, names_file):
 @click.option("--format", "fmt", type=click.Choice(["csv", "otpauth", "json"]), default="csv", show_default=True,
               help="csv: the store's own columns; otpauth: one URI a line (for an authenticator app); json: a list of rows.")
 @click.option("--all", "include_all", is_flag=True, help="Include replaced and retired rows.")
-def seeds_export(fmt, include_all):
+@reason_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def seeds_export(fmt, include_all, reason, yes):
     """Write the seeds in plaintext to stdout (an export you asked for; it is journaled).
 
     \b
@@ -77,8 +79,11 @@ def seeds_export(fmt, include_all):
     """
     from ..workflows.seeds import export_seeds
 
+    why = inputs.why(reason, "export every seed in plaintext")
+    if inputs.interactive() and not yes:  # like one code, a bulk reveal is said and confirmed on a terminal
+        click.confirm("Write every seed in plaintext to standard output?", abort=True, err=True)
     ws = workspace()
-    click.echo(export_seeds(ws, fmt, include_all=include_all), nl=False)
+    click.echo(export_seeds(ws, fmt, include_all=include_all, reason=why), nl=False)
     stamps(ws)
 
 
@@ -126,37 +131,40 @@ def recipients_list():
 @seeds_recipients.command(name="add", context_settings=CONTEXT)
 @common
 @click.argument("recipient", nargs=-1, required=True, metavar="AGE1...")
-def recipients_add(recipient):
+@reason_option
+def recipients_add(recipient, reason):
     """Encrypt the seed store to RECIPIENT too (a custodian's public key, from age-keygen -y).
 
     \b
     Example:
       rootkeeper seeds recipients add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
     """
-    _change(list(recipient), [], yes=True)
+    _change(list(recipient), [], yes=True, reason=reason)
 
 
 @seeds_recipients.command(name="remove", context_settings=CONTEXT)
 @common
 @click.argument("recipient", nargs=-1, required=True, metavar="AGE1...")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
-def recipients_remove(recipient, yes):
+@reason_option
+def recipients_remove(recipient, yes, reason):
     """Stop encrypting the seed store to RECIPIENT (copies made before still open with its key).
 
     \b
     Example:
       rootkeeper seeds recipients remove age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --yes
     """
-    _change([], list(recipient), yes=yes)
+    _change([], list(recipient), yes=yes, reason=reason)
 
 
-def _change(add: list[str], remove: list[str], *, yes: bool) -> None:
+def _change(add: list[str], remove: list[str], *, yes: bool, reason: str | None) -> None:
     from ..workflows.recipients import change_recipients
 
+    why = inputs.why(reason, "change who can read the seeds")
     if remove and inputs.interactive() and not yes:
         click.confirm(f"Remove {len(remove)} recipient(s) from the seed store?", abort=True, err=True)
     ws = workspace(writer=True)
-    result = change_recipients(ws, add, remove)
+    result = change_recipients(ws, add, remove, why)
     for r in result.added:
         note(f"added {r}")
     for r in result.removed:

@@ -178,14 +178,14 @@ def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Call
         result.error = f"{exc.code}: {exc.detail}"
 
 
-def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool) -> Deletion:
+def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool, why: dict) -> Deletion:
     entry, seed = ws.vault().get(target.account_id), ws.seeds().active(target.account_id)
     result = Deletion(target, dry_run)
     custody = ([f"vault entry {entry.name!r}"] if entry is not None else []) + (
         ["its seed row(s)"] if seed is not None else [])
     def intent() -> None:
         ws.record({"event": DELETE_ROOT_INTENT, "account_id": target.account_id, "account_name": target.name,
-                   "planned": result.planned})
+                   **why, "planned": result.planned})
 
     try:
         _delete_in_aws(aws, target, result, intent)
@@ -197,14 +197,14 @@ def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool) -> D
         return result
     # AWS has changed (or had nothing to change): the record must exist, also when it stopped half-way.
     ws.record({"event": DELETE_ROOT_EVENT, "account_id": target.account_id, "account_name": target.name,
-               "deleted": result.done, "error": result.error})
+               **why, "deleted": result.done, "error": result.error})
     if not result.error:  # custody stays as it was until AWS is clean; a re-run finishes
         result.custody = custody  # retired by delete_root, every account's in one commit
     return result
 
 
 def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: bool,
-                report: Callable[[Deletion], None] | None = None) -> list[Deletion]:
+                report: Callable[[Deletion], None] | None = None, reason: str | None = None) -> list[Deletion]:
     """Delete the targets' root credentials through AssumeRoot, then retire their custody and journal it.
 
     ``report`` sees each account's outcome as soon as AWS has answered, and each finished account's again
@@ -216,12 +216,12 @@ def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: 
         ws.journal_ready()
     outcomes = []
     for target in targets:
-        outcome = _delete_one(ws, aws, target, dry_run)
+        outcome = _delete_one(ws, aws, target, dry_run, {"reason": reason} if reason else {})
         outcomes.append(outcome)
         if report is not None:
             report(outcome)
     finished = [o for o in outcomes if o.finished and not dry_run]  # custody stays as it was until AWS is clean
-    retire.retire_all(ws, [(o.account.account_id, o.account.name) for o in finished if o.custody])
+    retire.retire_all(ws, [(o.account.account_id, o.account.name) for o in finished if o.custody], reason=reason)
     for outcome in finished:
         outcome.settled = True
         if report is not None:

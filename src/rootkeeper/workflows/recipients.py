@@ -47,7 +47,7 @@ def recipients(ws: Workspace) -> Recipients:
     return Recipients(list(store.recipients), recipients_fingerprint(store.recipients), store.pin, [], [])
 
 
-def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recipients:
+def change_recipients(ws: Workspace, add: list[str], remove: list[str], reason: str | None = None) -> Recipients:
     """Add and remove recipients: the store is re-encrypted and re-pinned, the configuration
     rewritten, and the change journaled, together. The configured set must be the pinned one."""
     if ws.config.path is None:
@@ -68,7 +68,7 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recip
         # The store already holds exactly this change: the same command was interrupted after the store was
         # written and before rootkeeper.toml was. Finish it: only the configuration is left to write.
         config.set_recipients(after)
-        ws.commit([config], {"event": "seeds.recipients", "added": added, "removed": removed,
+        ws.commit([config], {"event": "seeds.recipients", **_why(reason), "added": added, "removed": removed,
                              "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}", "finished": True})
         ws.config.recipients = after
         return Recipients(after, store.pin, store.pin, added, removed)
@@ -77,7 +77,11 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str]) -> Recip
         raise InputError("nothing to change: every recipient given is already in the list")
     config.set_recipients(after)
     store.set_recipients(after)
-    ws.commit([store, config], {"event": "seeds.recipients", "added": added, "removed": removed,
+    ws.commit([store, config], {"event": "seeds.recipients", **_why(reason), "added": added, "removed": removed,
                                 "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}"})
     ws.config.recipients = after
     return Recipients(after, store.pin, store.pin, added, removed)
+
+
+def _why(reason: str | None) -> dict:
+    return {"reason": reason} if reason else {}

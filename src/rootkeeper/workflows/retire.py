@@ -22,17 +22,18 @@ class Retirement:
         return not self.vault_entry and not self.seed_rows_retired
 
 
-def retire(ws: Workspace, ref: str, *, with_seeds: bool = True) -> Retirement:
+def retire(ws: Workspace, ref: str, *, with_seeds: bool = True, reason: str | None = None) -> Retirement:
     """Move the vault entry to 'Retired' and mark its seed rows retired. Nothing is deleted.
 
     Idempotent per store: what an earlier (interrupted, or ``--vault-only``) retirement left is
     finished; an account already retired in every store given changes nothing (``already``).
     """
     entry = ws.vault(with_seeds=with_seeds).find_any(ref)  # active, else retired (finishing an earlier retirement)
-    return retire_all(ws, [(entry.account_id, entry.name)], with_seeds=with_seeds)[0]
+    return retire_all(ws, [(entry.account_id, entry.name)], with_seeds=with_seeds, reason=reason)[0]
 
 
-def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bool = True) -> list[Retirement]:
+def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bool = True,
+               reason: str | None = None) -> list[Retirement]:
     """``retire`` for each (account id, name), in one commit: each store written once, a record each. An
     account the vault has no entry for has its seed rows retired (custody of the seed alone)."""
     if not accounts:
@@ -52,6 +53,7 @@ def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bo
         results.append(Retirement(account_id, entry.name if entry is not None else name, moved, rows))
         if moved or rows:
             events.append({"event": "retire", "account_id": account_id, "account_name": results[-1].name,
+                           **({"reason": reason} if reason else {}),
                            **({"vault_entry_retired": moved} if entry is not None else {}), "seed_rows_retired": rows})
     changed = [s for s, did in ((vault, any(r.vault_entry for r in results)),
                                 (store, any(r.seed_rows_retired for r in results))) if did]

@@ -78,13 +78,14 @@ def read_names(text: str, source: str) -> dict[str, str]:
     return out
 
 
-def export_seeds(ws: Workspace, fmt: str, *, include_all: bool = False) -> str:
-    """The seeds in plaintext (csv, otpauth lines or json): active rows, or every row with ``include_all``."""
+def export_seeds(ws: Workspace, fmt: str, *, include_all: bool = False, reason: str | None = None) -> str:
+    """The seeds in plaintext (csv, otpauth lines or json): active rows, or every row with ``include_all``;
+    recorded first, with ``reason``."""
     if fmt not in FORMATS:
         raise InputError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     store = ws.seeds()
     rows = store.rows if include_all else store.active_rows()
-    ws.record({"event": "seeds.export", "format": fmt, "count": len(rows)})
+    ws.record({"event": "seeds.export", "format": fmt, "count": len(rows), **({"reason": reason} if reason else {})})
     if fmt == "csv":
         return to_csv(rows)
     if fmt == "json":
