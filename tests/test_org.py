@@ -580,3 +580,14 @@ def test_an_account_given_a_root_password_after_its_rootless_record_needs_custod
     assert result.returncode == 1, result.err
     findings = {f["account_id"]: f for f in json.loads(result.out)["findings"]}
     assert findings[org.ids["sandbox"]]["kind"] == "not-enrolled"
+
+
+def test_delete_root_records_its_reason_with_the_intent_the_deletion_and_the_retirement(org):
+    org.enable_central_root()
+    org.account("sandbox")
+    org.enroll("sandbox")
+    result = org.rk("org", "delete-root", "sandbox", "--yes", "--reason", "sandbox closed (CHG-31)")
+    assert result.returncode == 0, result.err
+    records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    said = {r["event"]: r.get("reason") for r in records if r.get("account_id") == org.ids["sandbox"]}
+    assert said["org.delete-root.intent"] == said["org.delete-root"] == said["retire"] == "sandbox closed (CHG-31)"
