@@ -101,6 +101,8 @@ def test_interactive_enrollment(home):
     time.sleep(0.5)
     start = int(time.time())
     term.send(seed + "\n")
+    term.expect("Enter when the console accepted them")  # (or n for two new codes)
+    term.send("\n")
     assert term.finish() == 0
     assert seed not in term.screen  # the hidden prompt does not echo it
     codes = re.findall(r"^(\d{6})\r?$", term.screen, re.M)

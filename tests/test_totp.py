@@ -122,3 +122,22 @@ def test_a_code_with_less_than_three_seconds_left_is_never_shown_the_next_one_is
     clock["now"] += 10  # 20 s left: shown at once
     slept.clear()
     assert breakglass.current_code(ws, "rfc-sha1", "drill").seconds_left == 20 and not slept
+
+
+def test_the_ceremonys_codes_have_time_left_and_new_ones_are_never_codes_already_shown(monkeypatch):
+    """The console needs two consecutive codes typed in time: the first has at least 10 s left (waited for),
+    and "new codes" are the next two windows' codes, never one already shown (AWS refuses a code twice)."""
+    from rootkeeper.stores.seeds import SeedRow
+    from rootkeeper.workflows import enroll
+
+    seed = b32(KEYS["SHA1"])
+    row = SeedRow("123456789012", "prod", "p@example.com", seed)
+    clock = {"now": 1_800_000_000 - 1_800_000_000 % 30 + 25.5}  # 4 s left in its window
+    monkeypatch.setattr(enroll.time, "time", lambda: clock["now"])
+    monkeypatch.setattr(enroll.time, "sleep", lambda s: clock.__setitem__("now", clock["now"] + s))
+    codes, at = enroll.console_codes(row, fresh=enroll.CONSOLE_FRESH)
+    assert 30 - int(at) % 30 >= enroll.CONSOLE_FRESH
+    assert list(codes) == [oathtool_code(seed, int(at)), oathtool_code(seed, int(at) + 30)]
+    again, later = enroll.console_codes(row, after=at, fresh=enroll.CONSOLE_FRESH)
+    assert int(later) // 30 == int(at) // 30 + 2 and not set(again) & set(codes)
+    assert list(again) == [oathtool_code(seed, int(later)), oathtool_code(seed, int(later) + 30)]

@@ -206,14 +206,23 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
                     note(f"error: {exc.message}")
                     if attempt == 2:
                         raise
-        result = workflow.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed)
+        result = workflow.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed,
+                                    fresh=workflow.CONSOLE_FRESH if tty else 0)
         warn_all(result.warnings)
-        left = result.row.period - int(result.at) % result.row.period
         note(f"seed: saved in the seed store, device {result.row.device_arn}")
         note(f"     the console's 'Device name' must be {device} (else the audit will not recognise the device)")
-        note(f"  5. {workflow.CONSOLE_STEPS[4]} (code 1 is valid for {left}s more, code 2 for the {result.row.period}s after)")
-        click.echo(result.codes[0])
-        click.echo(result.codes[1])
+        codes, at = result.codes, result.at
+        while True:
+            left = result.row.period - int(at) % result.row.period
+            note(f"  5. {workflow.CONSOLE_STEPS[4]} (code 1 is valid for {left}s more, code 2 for the "
+                 f"{result.row.period}s after)")
+            click.echo(codes[0])
+            click.echo(codes[1])
+            if not tty or not click.prompt("     Enter when the console accepted them, or n for two new codes",
+                                           default="", show_default=False, err=True).strip().lower().startswith("n"):
+                break
+            note("     waiting for two codes not shown yet (up to a minute)...")
+            codes, at = workflow.console_codes(result.row, after=at, fresh=workflow.CONSOLE_FRESH)
     stamps(ws)
 
 

@@ -162,9 +162,29 @@ def check_seed_input(account: Account, seed: str, device_arn: str | None) -> tup
     return check_row(row, f"account {account.id}")
 
 
+CONSOLE_FRESH = 10  # seconds a first code should have left for a person to type it into the console
+
+
+def console_codes(row: SeedRow, *, after: float | None = None, fresh: int = 0) -> tuple[tuple[str, str], float]:
+    """Two consecutive codes for the console and the instant of the first, from now: never codes already
+    shown (``after``: the instant of the first of the last pair shown; the next pair starts two windows
+    later), and (``fresh``) a first code with at least that many seconds left; waits for them (not a
+    retrieval: the seed is being enrolled, nothing is journaled)."""
+    now = time.time()
+    start = now if after is None else max(now, (int(after) // row.period + 2) * row.period)
+    if fresh and totp.seconds_left(start, row.period) < fresh:
+        start = (int(start) // row.period + 1) * row.period
+    if start > now:
+        time.sleep(start - now + 0.05)
+        start = time.time()
+    codes = totp.consecutive_codes(row.seed, start, digits=row.digits, period=row.period, algorithm=row.algorithm)
+    return codes, start
+
+
 def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None, *,
-              replace_seed: bool = False, at: float | None = None) -> SeedStep:
-    """Save the seed, then compute the two consecutive codes for the console."""
+              replace_seed: bool = False, at: float | None = None, fresh: int = 0) -> SeedStep:
+    """Save the seed, then compute the two consecutive codes for the console (``fresh``: the first with at
+    least that many seconds left, waited for)."""
     row, warnings = check_seed_input(account, seed, device_arn)
     vault, vault_password = ws.opened_vault(), None
     if vault is not None and vault.get(account.id) is not None:
@@ -184,7 +204,9 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
     if existing is not None:
         event["replaced"] = existing.enrolled_at or "earlier seed"
     ws.commit([store], event)
-    when = time.time() if at is None else at
-    codes = totp.consecutive_codes(row.seed, when, digits=row.digits, period=row.period,
-                                   algorithm=row.algorithm)
+    if at is None:
+        codes, when = console_codes(saved, fresh=fresh)
+    else:
+        codes, when = totp.consecutive_codes(row.seed, at, digits=row.digits, period=row.period,
+                                             algorithm=row.algorithm), at
     return SeedStep(row, codes, when, warnings + store.warnings)
