@@ -543,3 +543,16 @@ def test_restoring_a_sheet_older_than_a_retirement_names_the_account_and_leaves_
     assert f"account {gone} was retired in the seed store" in result.err and "0 added" in result.err
     rows = [r for r in home.age_decrypt().splitlines() if r.startswith(gone)]
     assert len(rows) == 1 and rows[0].endswith(",retired")
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("locations", [0, 2, 3])
+def test_the_emergency_sheet_always_has_its_table_of_checks(home, paper, locations):
+    """The checks of the copies were left out when the first page was full (two --location lines on A4,
+    every Letter sheet): they go on a page of their own then, never away (pdftotext reads them)."""
+    places = [arg for index in range(locations) for arg in ("--location", f"USB {index + 1}, safe {index + 1}")]
+    sheet = home.root / f"emergency-{paper}-{locations}.pdf"
+    home.rk("paper", "emergency-sheet", "-o", sheet, "--paper", paper, *places, check=True)
+    text = text_of(sheet)
+    assert "Checks of the copies" in text and text.count("Date, who, which copy, opened (yes/no):") >= 3, text[-600:]
+    assert all(f"USB {index + 1}, safe {index + 1}" in text for index in range(locations))

@@ -152,11 +152,18 @@ def render(f: VaultFacts, *, paper: str, classification: str, locations: list[st
         pdf.text(page, m, y, f"{number}.", font=pdf.SANS_BOLD, size=8.5)
         y = pdf.wrapped(page, m + 14, y, step, width - 14, size=8.5, leading=11) - 3
 
-    if y - 8 - 16 - 8 - 24 > m + 40:  # room for the heading and at least two lines (Letter has less)
-        y = _heading(page, pdf, y - 8, "Checks of the copies (test that each copy opens, at least once a year)")
-        y -= 8
-        while y > m + 40:
-            y = pdf.blank(page, m, y, width, "Date, who, which copy, opened (yes/no):")
+    # The checks of the copies: on this page when at least three fit, else on a page of their own (never
+    # left out: with two locations, or on Letter, the first page is full).
+    if y - 8 - 16 - 8 - 3 * 24 <= m + 40:
+        doc.next_page()
+        page = doc.page()
+        pdf.banner(page, label, h - m - 16)
+        pdf.banner(page, label, m)
+        y = h - m - 36 + 8
+    y = _heading(page, pdf, y - 8, "Checks of the copies (test that each copy opens, at least once a year)")
+    y -= 8
+    while y > m + 40:
+        y = pdf.blank(page, m, y, width, "Date, who, which copy, opened (yes/no):")
     doc.next_page()
     return doc.finish()
 
