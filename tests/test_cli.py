@@ -12,7 +12,7 @@ from conftest import base_env, make_identity, oracle, random_seed, run
 COMMANDS = [[], ["init"], ["enroll"], ["code"], ["password"], ["list"], ["seeds"], ["seeds", "import"],
             ["seeds", "export"], ["rotate"], ["retire"], ["journal"], ["journal", "show"], ["journal", "verify"], ["demo"],
             ["org"], ["org", "accounts"], ["org", "reconcile"], ["org", "audit"], ["org", "delete-root"],
-            ["org", "allow-recovery"], ["org", "enable-central-root"]]
+            ["org", "allow-recovery"], ["org", "enable-central-root"], ["completion"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "rootkeeper")
@@ -121,3 +121,18 @@ def test_demo_runs_and_its_artefacts_open_in_standard_tools(tmp_path):
     verify = run(["journal", "verify", "--config", out / "rootkeeper.toml"], cwd=tmp_path, check=True)
     assert verify.out.startswith("ok: ")
     assert run(["demo", "--out", out], cwd=tmp_path).returncode == 2  # never over an existing demo
+
+
+def test_the_completion_script_completes_in_bash(home):
+    """`rootkeeper completion bash`, sourced by bash itself, completes a command name and an account the
+    journal records."""
+    home.rk("enroll", "000000000042", "--name", "payments-prod", "--seed-file", "-", input=random_seed(), check=True)
+    script = run(["completion", "bash"], cwd=home.root, check=True).out
+    bin_dir = str(__import__("pathlib").Path(sys.executable).parent)
+    probe = script + ('\nCOMP_WORDS=(rootkeeper jou); COMP_CWORD=1; _rootkeeper_completion rootkeeper; echo "${COMPREPLY[@]}"'
+                      '\nCOMP_WORDS=(rootkeeper code pay); COMP_CWORD=2; _rootkeeper_completion rootkeeper; echo "${COMPREPLY[@]}"')
+    env = base_env() | {"PATH": f"{bin_dir}:{base_env().get('PATH', '')}"}
+    done = subprocess.run([oracle("bash"), "-c", probe], cwd=home.root, env=env, capture_output=True, text=True,
+                          timeout=60)
+    words = done.stdout.splitlines()
+    assert len(words) == 2 and "journal" in words[0].split() and "payments-prod" in words[1].split(), done

@@ -51,7 +51,11 @@ def test_age_cli_decrypts_a_passphrase_store(tmp_path):
     subprocess.run(["script", "-qc", f"{age} -d -o {out} {tmp_path / 's' / 'x.age'}", "/dev/null"],
                    input=(SEEDS_PASSPHRASE + "\n").encode(), capture_output=True, check=True, timeout=60)
     lines = out.read_text().splitlines()
-    assert lines[0] == HEADER
+    # the store's header names its journal (README: the hash of its first record, the last record the write
+    # saw, where the journal is): here record 1, the enrollment's password step
+    first = json.loads((tmp_path / "rootkeeper-journal.jsonl").read_text().splitlines()[0])
+    journal = (tmp_path / "rootkeeper-journal.jsonl").resolve()
+    assert lines[0] == f"{HEADER},rootkeeper-journal/1 {first['hash']} 1 {first['hash']} {journal}"
     assert lines[1].startswith(f"123456789012,prod,security+prod@example.com,{seed},arn:aws:iam::123456789012:mfa/")
     # And the wrong passphrase is refused with exit 2, files unchanged.
     (tmp_path / "bad").write_text("not the right passphrase at all\n")
