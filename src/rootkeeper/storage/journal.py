@@ -236,7 +236,10 @@ class Journal:
                                    "deleted or replaced; restore it and its .head file from a copy")
             raise CorruptError(f"{what} belongs to the journal {mark.path} ({seen}), not to {self.path}, which {state}: "
                                f"run where the team's rootkeeper.toml is, or give --config FILE or --journal {mark.path}")
-        lines = self.lines()
+        import itertools
+
+        with open(self.path, "rb") as handle:  # only the lines up to the record the mark names
+            lines = [line.rstrip(b"\r\n") for line in itertools.islice(handle, mark.seq)]
         found = _seq_and_hash(lines[mark.seq - 1]) if len(lines) >= mark.seq else None
         if found != (mark.seq, mark.hash):
             raise CorruptError(f"journal {self.path} lacks record {mark.seq} as {what} saw it last "
