@@ -450,3 +450,21 @@ def test_a_missing_plan_says_how_a_plan_is_made_not_to_run_init(home):
     result = home.rk("custody", "check", "nonexist.toml")
     assert_clean_failure(result, 2, "custody plan nonexist.toml does not exist")
     assert "rootkeeper custody init" in result.err and "'rootkeeper init'" not in result.err
+
+
+def test_a_recipient_change_names_the_stale_media_and_a_drill_over_them_fails_naming_copy_and_path(medium, tmp_path_factory):
+    """A copy written before 'seeds recipients add' gives the same codes but is encrypted to the old set: the
+    change names the media holding such copies, and a drill fails naming the copy and its path."""
+    import pyrage
+
+    reports = tmp_path_factory.mktemp("reports")
+    assert medium.rk("drill", "--copy", f"usb-2={medium.seeds_medium}", "--report", reports).returncode == 0
+    added = str(pyrage.x25519.Identity.generate().to_public())
+    changed = medium.rk("seeds", "recipients", "add", added, "--reason", "break-glass key (CHG-5)", check=True)
+    assert f"stale: the seed store's copy on {medium.seeds_medium}" in changed.err, changed.err
+    drilled = medium.rk("drill", "--copy", f"usb-2={medium.seeds_medium}", "--report", reports)
+    copy = medium.seeds_medium / medium.seeds.name
+    assert drilled.returncode == 1 and f"copy usb-2 ({copy}) is encrypted to other recipients" in drilled.out, \
+        drilled.out + drilled.err
+    medium.rk("media", "write", "seeds", medium.seeds_medium, check=True)
+    assert medium.rk("drill", "--copy", f"usb-2={medium.seeds_medium}", "--report", reports).returncode == 0

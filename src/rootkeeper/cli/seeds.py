@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from . import inputs
@@ -170,4 +172,7 @@ def _change(add: list[str], remove: list[str], *, yes: bool, reason: str | None)
     for r in result.removed:
         note(f"removed {r} (older copies of the store still open with its key: replace them)")
     note(f"the seed store is now encrypted to {len(result.configured)} recipient(s), pinned sha256:{result.pinned}")
+    for medium in result.stale_media:
+        note(f"stale: the seed store's copy on {medium} is encrypted to the old recipients: write it again "
+             f"(rootkeeper media write seeds {shlex.quote(medium)}), then drill")
     stamps(ws)

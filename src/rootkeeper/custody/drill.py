@@ -101,13 +101,17 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
     vaults: dict[str, dict[str, tuple]] = {}
     seeds: dict[str, dict[str, tuple]] = {}
 
+    pins: dict[Path, str | None] = {}  # each seed file's pinned recipient set (its own, authenticated)
+
     def read(kind: str, file: Path) -> dict[str, tuple]:
         if kind == "vault":
             vault = ws.open_vault(file)
             return {e.account_id: (e.name, e.email, hashlib.sha256(vault.password(e).encode()).digest())
                     for e in vault.entries()}
+        store = ws.open_seeds(file)
+        pins[file] = store.pin
         return {r.account_id: (code(r.seed, instant, digits=int(r.digits), period=int(r.period),
-                                    algorithm=r.algorithm),) for r in ws.open_seeds(file).active_rows()}
+                                    algorithm=r.algorithm),) for r in store.active_rows()}
 
     live = {kind: path for kind, path in (("vault", ws.vault_path), ("seeds", ws.seeds_path))
             if path is not None and path.is_file()}
@@ -161,6 +165,16 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
         if kind in opened_live:
             held["live"] = opened_live[kind]
             drill.live.append(str(live[kind]))
+    # A seed copy encrypted to other recipients than the live store: the keys and shares of the plan may not
+    # open it (a recipient added or removed since it was written), however equal its codes.
+    live_pin = pins.get(live["seeds"]) if "seeds" in live else None
+    for copy in drill.copies:
+        pin = pins.get(copy.path)
+        if copy.kind == "seeds" and live_pin and pin and pin != live_pin:
+            drill.differences.append(
+                f"copy {copy.name} ({copy.path}) is encrypted to other recipients than the live seed store "
+                f"(sha256:{pin}, the live one sha256:{live_pin}): written before a 'seeds recipients' change, so "
+                "a key or share the live store takes may not open it; write it again (rootkeeper media write seeds)")
     drill.differences += _compare("vault", vaults, ("name", "e-mail", "password"))
     drill.differences += _compare("seed", seeds, ("code at one instant",))
     all_vault = set().union(*[set(v) for v in vaults.values()]) if vaults else set()

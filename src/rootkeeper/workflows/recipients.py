@@ -9,7 +9,7 @@ all in one commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, InputError
@@ -28,6 +28,7 @@ class Recipients:
     pinned: str | None  # the fingerprint the store names (None: a store written before pins)
     added: list[str]
     removed: list[str]
+    stale_media: list[str] = field(default_factory=list)  # media holding a seed-store copy written before
 
     @property
     def matches(self) -> bool:
@@ -80,7 +81,14 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str], reason: 
     ws.commit([store, config], {"event": "seeds.recipients", **_why(reason), "added": added, "removed": removed,
                                 "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}"})
     ws.config.recipients = after
-    return Recipients(after, store.pin, store.pin, added, removed)
+    return Recipients(after, store.pin, store.pin, added, removed, stale_media(ws))
+
+
+def stale_media(ws: Workspace) -> list[str]:
+    """The media the journal records a copy of the seed store written to (``media write seeds``): each was
+    written before the recipient change just made, so it is encrypted to the old set."""
+    return list(dict.fromkeys(str(r["medium"]) for r in ws.journal().records()
+                              if r.get("event") == "media.write" and r.get("artefact") == "seeds" and r.get("medium")))
 
 
 def _why(reason: str | None) -> dict:
