@@ -18,7 +18,8 @@ from .storage import transaction
 from .storage.fsutil import StoredFile
 from .storage.journal import Journal
 from .storage.transaction import StoreLocks
-from .stores.seeds import AGE_MAGIC, SeedStore
+from .stores.seeds import SeedStore
+from .stores.seeds.store import to_passphrase
 
 if TYPE_CHECKING:
     from .storage.settings import Settings
@@ -207,7 +208,6 @@ class Workspace:
 
 
 def _passphrase_store(path: Path) -> bool:
-    """Is the age file at ``path`` encrypted to a passphrase (scrypt), not to recipients? (Its header says.)"""
+    """Is the age file at ``path`` encrypted to a passphrase (its header says)?"""
     with open(path, "rb") as handle:
-        head = handle.read(4096)
-    return head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]
+        return to_passphrase(handle.read(4096))

@@ -215,7 +215,6 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
     """The stores and the journal of a command, from its settings; secrets are asked for only when a store
     is opened. ``writer``: the command changes a store, so each store is read under its lock, held until
     written."""
-    from ..storage.settings import SECRETS
     from ..workspace import Credentials, Workspace
 
     chosen = settings(given, **overrides)
@@ -228,11 +227,20 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
                                                         "--seeds-passphrase-file", sources=sources)),
         seeds_identities=functools.cache(lambda: identities(chosen, sources)),
         sources=sources,
-        given=lambda what: bool(chosen.seeds_identity or chosen.seeds_shares) if what == "age identity" else bool(
-            interactive() or terminal_for_secrets() or os.environ.get(SECRETS[what]) or {"vault password": chosen.vault_password_file,
-                                                               "seed-store passphrase": chosen.seeds_passphrase_file}[what]),
+        given=lambda what: _given(chosen, what),
     )
     used = chosen.used()
     if used:  # where the configuration and the journal come from, unless the command line said it
         print(used, file=sys.stderr, flush=True)
     return Workspace(chosen, creds, writer=writer)
+
+
+def _given(chosen: Settings, what: str) -> bool:
+    """Can ``what`` be had without asking yet: an identity from a file or shares; a password or passphrase
+    from its file, its environment variable, or a terminal to ask on."""
+    from ..storage.settings import SECRETS
+
+    if what == "age identity":
+        return bool(chosen.seeds_identity or chosen.seeds_shares)
+    files = {"vault password": chosen.vault_password_file, "seed-store passphrase": chosen.seeds_passphrase_file}
+    return bool(files[what] or os.environ.get(SECRETS[what]) or interactive() or terminal_for_secrets())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..errors import AwsError, InputError, RootkeeperError
 from ..storage import transaction
-from ..storage.journal import Journal
+from ..storage.journal import Journal, reason_field
 from ..workflows import retire
 from ..workspace import Workspace
 from .accounts import OrgAccount, find_accounts
@@ -216,7 +216,7 @@ def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: 
         ws.journal_ready()
     outcomes = []
     for target in targets:
-        outcome = _delete_one(ws, aws, target, dry_run, {"reason": reason} if reason else {})
+        outcome = _delete_one(ws, aws, target, dry_run, reason_field(reason))
         outcomes.append(outcome)
         if report is not None:
             report(outcome)

@@ -83,6 +83,11 @@ def batch(ids: list[str]) -> dict:
     return {"count": len(ids), "accounts_sha256": digest, **({"account_id": ids[0]} if len(ids) == 1 else {})}
 
 
+def reason_field(reason: str | None) -> dict:
+    """A record's ``reason``, when one was given (a script may leave it out)."""
+    return {"reason": reason} if reason else {}
+
+
 def parse_anchor(text: str) -> tuple[int, str]:
     """``N:HASH`` (also ``N:sha256:HASH``) -> (N, lowercase hash or a prefix of 16+ hex digits)."""
     try:

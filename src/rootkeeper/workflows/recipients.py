@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, InputError
 from ..storage.config import ConfigFile
+from ..storage.journal import reason_field
 from ..stores.seeds.formats import recipients_fingerprint
 from ..stores.seeds.store import validate_recipient
 
@@ -69,7 +70,7 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str], reason: 
         # The store already holds exactly this change: the same command was interrupted after the store was
         # written and before rootkeeper.toml was. Finish it: only the configuration is left to write.
         config.set_recipients(after)
-        ws.commit([config], {"event": "seeds.recipients", **_why(reason), "added": added, "removed": removed,
+        ws.commit([config], {"event": "seeds.recipients", **reason_field(reason), "added": added, "removed": removed,
                              "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}", "finished": True})
         ws.config.recipients = after
         return Recipients(after, store.pin, store.pin, added, removed)
@@ -78,7 +79,7 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str], reason: 
         raise InputError("nothing to change: every recipient given is already in the list")
     config.set_recipients(after)
     store.set_recipients(after)
-    ws.commit([store, config], {"event": "seeds.recipients", **_why(reason), "added": added, "removed": removed,
+    ws.commit([store, config], {"event": "seeds.recipients", **reason_field(reason), "added": added, "removed": removed,
                                 "before": f"sha256:{old_pin}", "after": f"sha256:{store.pin}"})
     ws.config.recipients = after
     return Recipients(after, store.pin, store.pin, added, removed, stale_media(ws))
@@ -89,7 +90,3 @@ def stale_media(ws: Workspace) -> list[str]:
     written before the recipient change just made, so it is encrypted to the old set."""
     return list(dict.fromkeys(str(r["medium"]) for r in ws.journal().records()
                               if r.get("event") == "media.write" and r.get("artefact") == "seeds" and r.get("medium")))
-
-
-def _why(reason: str | None) -> dict:
-    return {"reason": reason} if reason else {}

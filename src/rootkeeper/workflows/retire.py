@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import NotFoundError
+from ..storage.journal import reason_field
 from ..workspace import Workspace
 
 
@@ -53,7 +54,7 @@ def retire_all(ws: Workspace, accounts: list[tuple[str, str]], *, with_seeds: bo
         results.append(Retirement(account_id, entry.name if entry is not None else name, moved, rows))
         if moved or rows:
             events.append({"event": "retire", "account_id": account_id, "account_name": results[-1].name,
-                           **({"reason": reason} if reason else {}),
+                           **reason_field(reason),
                            **({"vault_entry_retired": moved} if entry is not None else {}), "seed_rows_retired": rows})
     changed = [s for s, did in ((vault, any(r.vault_entry for r in results)),
                                 (store, any(r.seed_rows_retired for r in results))) if did]

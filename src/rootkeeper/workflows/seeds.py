@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..storage.journal import batch
+from ..storage.journal import batch, reason_field
 from ..stores.seeds.formats import parse_import, to_csv, to_json, to_otpauth
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def export_seeds(ws: Workspace, fmt: str, *, include_all: bool = False, reason: 
         raise InputError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     store = ws.seeds()
     rows = store.rows if include_all else store.active_rows()
-    ws.record({"event": "seeds.export", "format": fmt, "count": len(rows), **({"reason": reason} if reason else {})})
+    ws.record({"event": "seeds.export", "format": fmt, "count": len(rows), **reason_field(reason)})
     if fmt == "csv":
         return to_csv(rows)
     if fmt == "json":

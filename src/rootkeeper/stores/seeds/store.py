@@ -20,14 +20,17 @@ AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
 
 
+def to_passphrase(head: bytes) -> bool:
+    """Is the age file beginning with ``head`` encrypted to a passphrase (an scrypt stanza), not to recipients?"""
+    return head.startswith(AGE_MAGIC) and b"\n-> scrypt " in head.split(b"\n---", 1)[0]
+
+
 def _decrypt(data: bytes, path: Path, passphrase: str | None, identities: list[str] | None) -> bytes:
     import pyrage
 
     if not (data.startswith(AGE_MAGIC) or data.lstrip().startswith(AGE_ARMOR)):
         raise CorruptError(f"seed store {path} is not an age file (empty, truncated or damaged): restore it from a copy")
-    header = data.split(b"\n---", 1)[0]
-    is_scrypt = b"\n-> scrypt " in header
-    if is_scrypt:
+    if to_passphrase(data):
         if passphrase is None:
             raise AuthError(
                 f"seed store {path} is encrypted to a passphrase: give --seeds-passphrase-file "
