@@ -93,3 +93,19 @@ def test_a_journal_cut_back_or_replaced_by_another_is_refused_though_its_chain_v
     home.journal.write_bytes(original[0])
     home.journal.with_name(home.journal.name + ".head").write_bytes(original[1])
     assert home.rk("code", "prod", "--reason", "r").returncode == 0
+
+
+def test_a_journal_deleted_before_its_stores_name_it_is_still_found_by_verify_and_by_the_next_command(home):
+    """Deleted right after the first write (a store written while the journal was empty names no journal):
+    the store is opened, holds an account, and the journal holds not one record of it: a problem, never "ok".
+    A fresh installation (empty stores, no record) still verifies."""
+    assert home.rk("journal", "verify").returncode == 0  # init only: nothing recorded, nothing held
+    home.rk("enroll", "111122223333", "--name", "prod", "--step", "password", check=True)
+    for name in (home.journal.name, home.journal.name + ".head"):
+        (home.root / name).unlink()
+    verified = home.rk("journal", "verify")
+    assert verified.returncode == 1, verified.out + verified.err
+    assert "holds 1 account(s): their records are missing" in verified.err and "ok:" not in verified.out
+    before = snapshot(home.root)  # nor does the next command start a new chain
+    assert_clean_failure(home.rk("password", "prod", "--reason", "r", "--show"), 2, "their records are missing")
+    assert snapshot(home.root) == before

@@ -96,7 +96,7 @@ class Workspace:
                                    meanwhile=self.seeds if with_seeds else None)
             except AuthError as exc:
                 raise self.credentials.explained(exc, "vault password") from None
-            self.journal().check_mark(vault.mark, f"vault {path}")
+            self.journal().check_mark(vault.mark, f"vault {path}", lambda: len(vault.entries(include_retired=True)))
             if segregation:
                 self._segregated(vault)
             self._vault = vault
@@ -118,7 +118,7 @@ class Workspace:
             path = self.require_seeds_path()
             self._hold(path)
             store = self.open_seeds(path)
-            self.journal().check_mark(store.mark, f"seed store {path}")
+            self.journal().check_mark(store.mark, f"seed store {path}", lambda: len(store.rows))
             self._seeds = store
         return self._seeds
 

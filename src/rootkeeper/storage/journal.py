@@ -18,6 +18,7 @@ import getpass
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,12 +225,20 @@ class Journal:
             return None
         return Mark(identity, seq, head, str(fsutil.real(self.path)))
 
-    def check_mark(self, mark: Mark | None, what: str) -> None:
+    def check_mark(self, mark: Mark | None, what: str, held: Callable[[], int] = lambda: 0) -> None:
         """Refuse to go on with ``what`` (a store) when this is not the journal it was last written with, or
         this journal lacks the record that write saw: another journal (another directory, another copy of
-        the configuration), an empty or a missing one (deleted, with its head), or one cut or rewritten."""
+        the configuration), an empty or a missing one (deleted, with its head), or one cut or rewritten.
+        A store that names no journal yet (written by an older rootkeeper, or while the journal had no
+        record; its next write names it) is refused only when it ``held`` accounts and this journal has not
+        one record: every account came in with a record, so they are missing."""
         if mark is None:
-            return  # written by an older rootkeeper, or before the journal had a record: the next write marks it
+            count = held() if self.identity() is None else 0
+            if count:
+                raise CorruptError(f"the journal {self.path} has no record, but {what} holds {count} account(s): "
+                                   "their records are missing (the journal deleted with its .head file?); restore "
+                                   "both from a copy")
+            return
         identity = self.identity()
         here = str(fsutil.real(self.path))
         seen = f"it had {mark.seq} record(s) when {what} was last written"

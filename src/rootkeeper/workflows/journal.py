@@ -20,7 +20,7 @@ from ..workspace import Workspace
 
 def verify(ws: Workspace, anchors: list[str]) -> Verification:
     result = transaction.verify(ws.journal(), anchors)
-    settings, checked, unopened = ws.settings, 0, []
+    settings, checked, opened, unopened, unmarked = ws.settings, 0, 0, [], []
     stores = [("vault", settings.vault, settings.vault_password_file or os.environ.get(SECRETS["vault password"])),
               ("seed store", settings.seeds, settings.seeds_identity or settings.seeds_shares
                or settings.seeds_passphrase_file or os.environ.get(SECRETS["seed-store passphrase"]))]
@@ -31,17 +31,25 @@ def verify(ws: Workspace, anchors: list[str]) -> Verification:
             unopened.append(f"{what} {path} (no secret given to open it: a file or the environment)")
             continue
         try:
-            ws.vault(segregation=False) if what == "vault" else ws.seeds()
-            checked += 1
+            store = ws.vault(segregation=False) if what == "vault" else ws.seeds()
         except CorruptError as exc:
             result.problems.append(exc.message)
+            continue
         except RootkeeperError as exc:
             unopened.append(f"{what} {path} ({exc.message})")
+            continue
+        opened += 1
+        if store.mark is not None:
+            checked += 1
+            continue
+        unmarked.append(f"{what} {path} names no journal yet (written by an older rootkeeper, or before the "
+                        "journal had a record): not checked against it; its next write names it")
     if checked:
         result.notes.append(f"{checked} store(s) opened: they belong to this journal")
     for store in unopened:
         result.notes.append(f"not checked against this journal: {store}")
-    if unopened and not checked and not result.count:
+    result.notes += unmarked
+    if unopened and not opened and not result.count:
         result.problems.append("the journal has no record, and the stores beside it could not be opened to tell "
                                "whether it was deleted (with its .head file) or nothing was recorded yet: give their "
                                "secrets (--vault-password-file, --seeds-identity) to check")
