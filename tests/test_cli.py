@@ -117,7 +117,7 @@ def test_demo_runs_and_its_artefacts_open_in_standard_tools(tmp_path):
                             out / "seeds" / "aws-root-mfa.csv.age"], capture_output=True, check=True).stdout.decode()
     rows = plain.splitlines()
     assert len(rows) == 5 and all(len(r.split(",")[3]) == 64 for r in rows[1:])
-    assert [r.split(",")[1] for r in rows[1:] if r.endswith(",retired")] == ["backup"]
+    assert [r.split(",")[1] for r in rows[1:] if r.split(",")[9] == "retired"] == ["backup"]
     verify = run(["journal", "verify", "--config", out / "rootkeeper.toml"], cwd=tmp_path, check=True)
     assert verify.out.startswith("ok: ")
     assert run(["demo", "--out", out], cwd=tmp_path).returncode == 2  # never over an existing demo

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import TINY_KDF, assert_clean_failure, base_env, oracle, random_seed, snapshot
+from conftest import TINY_KDF, assert_clean_failure, base_env, oracle, random_seed, run, snapshot
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -39,12 +39,20 @@ def enroll(home, account: str, name: str) -> str:
 
 
 # ---------------------------------------------------------------- the plan
+def elsewhere(home, *args):
+    """A command run where no configuration is found (a plan checked alone, by someone without the stores)."""
+    away = home.root / "elsewhere"
+    away.mkdir(exist_ok=True)
+    return run([*args], cwd=away)
+
+
 def test_custody_init_writes_the_write_ups_layout_which_passes_and_never_overwrites(home):
     home.rk("custody", "init", "plan.toml", check=True)
-    result = home.rk("custody", "check", "plan.toml", "--json")
+    result = elsewhere(home, "custody", "check", home.root / "plan.toml", "--json")
     assert result.returncode == 0, result.err
     report = valid("custody-check", json.loads(result.out))
     assert report["ok"] and report["findings"] == [] and report["sites"] == 2 and report["media"] == 9
+    assert report["stores"] is None and "not compared with the stores" in report["stores_note"]
     assert sum(1 for m in re.findall(r'kind = "usb"', (home.root / "plan.toml").read_text())) == 4
     before = (home.root / "plan.toml").read_bytes()
     assert_clean_failure(home.rk("custody", "init", "plan.toml"), 2, "already exists")
@@ -62,12 +70,12 @@ def failing_plan(home) -> Path:
 
 def test_a_failing_plan_exits_1_with_the_chain_in_text_and_json(home):
     bad = failing_plan(home)
-    result = home.rk("custody", "check", bad)
+    result = elsewhere(home, "custody", "check", bad)
     assert result.returncode == 1
     assert ("custodian alice: vault on share at server-room + alice knows the vault master password + seed sheet on "
             "paper-seeds-1 at office-safe-b") in result.out
-    assert result.err.startswith("error: 1 finding")
-    document = valid("custody-check", json.loads(home.rk("custody", "check", bad, "--json").out))
+    assert result.err.splitlines()[-1].startswith("error: 1 finding")
+    document = valid("custody-check", json.loads(elsewhere(home, "custody", "check", bad, "--json").out))
     assert [f["rule"] for f in document["findings"]] == ["one-custodian-both"]
 
 
@@ -468,3 +476,131 @@ def test_a_recipient_change_names_the_stale_media_and_a_drill_over_them_fails_na
         drilled.out + drilled.err
     medium.rk("media", "write", "seeds", medium.seeds_medium, check=True)
     assert medium.rk("drill", "--copy", f"usb-2={medium.seeds_medium}", "--report", reports).returncode == 0
+
+
+# ---------------------------------------------------------------- the plan tied to the real stores
+def tied_plan(home, mounts: dict[str, Path], extra: str = "") -> Path:
+    """The write-up's layout with an identity store: the seed drives mounted at ``mounts``, and bob's laptop
+    holding the identity the live store is encrypted to."""
+    from rootkeeper.custody.layout import WRITE_UP_PLAN
+
+    text = WRITE_UP_PLAN.replace('seeds_key = "passphrase"', 'seeds_key = "identity"')
+    for name, path in mounts.items():
+        text = text.replace(f'name = "{name}"\n', f'name = "{name}"\npath = "{path}"\n')
+    text += f'''
+[[medium]]
+name = "bob-laptop"
+kind = "device"
+holder = "bob"
+carries = ["seeds-identity"]
+recipient = "{home.public}"
+
+[[medium]]
+name = "usb-identity"
+kind = "usb"
+place = "bank-box-b"
+carries = ["seeds-identity"]
+recipient = "{home.public}"
+''' + extra
+    plan = home.root / "tied-plan.toml"
+    plan.write_text(text)
+    return plan
+
+
+def test_custody_check_compares_the_plans_keys_with_the_seed_stores_recipients(home):
+    """A plan that places the store's one recipient passes; a recipient added to the store that the plan
+    places nowhere is a finding naming the key; a passphrase plan over an identity store is one too."""
+    import pyrage
+
+    plan = tied_plan(home, {})
+    result = home.rk("custody", "check", plan, "--json")
+    report = valid("custody-check", json.loads(result.out))
+    assert result.returncode == 0 and report["stores"]["pin_checked"] is True, result.out + result.err
+    assert report["stores"]["recipients"] == 1 and "its pin checked" in report["stores_note"]
+    stranger = str(pyrage.x25519.Identity.generate().to_public())
+    home.rk("seeds", "recipients", "add", stranger, "--reason", "a new custodian (CHG-9)", check=True)
+    result = home.rk("custody", "check", plan)
+    assert result.returncode == 1 and f"is encrypted to {stranger}, whose identity the plan places on no medium" \
+        in result.out, result.out
+    # Without the identity, the configured recipients are compared, and the report says the pin was not checked.
+    result = home.rk("custody", "check", plan, "--json", creds=False)
+    report = valid("custody-check", json.loads(result.out))
+    assert report["stores"]["pin_checked"] is None and "no identity given" in report["stores_note"]
+    assert [f["rule"] for f in report["findings"]] == ["key-unplaced"]
+    home.rk("custody", "init", "passphrase-plan.toml", check=True)
+    result = home.rk("custody", "check", "passphrase-plan.toml", "--json")
+    assert [f["rule"] for f in json.loads(result.out)["findings"]] == ["key-kind"], result.out
+
+
+def test_media_and_drills_take_the_plans_medium_names_and_refuse_what_the_plan_does_not_put_there(home, tmp_path_factory):
+    enroll(home, "111111111111", "prod")
+    one, two = tmp_path_factory.mktemp("usb-seeds-1"), tmp_path_factory.mktemp("usb-seeds-2")
+    plan = tied_plan(home, {"usb-seeds-1": one, "usb-seeds-2": two})
+    before = snapshot(home.root)
+    assert_clean_failure(home.rk("media", "write", "vault", "usb-seeds-2", "--plan", plan), 2,
+                         "says medium usb-seeds-2 carries seeds, not vault")
+    assert snapshot(home.root) == before and not any(two.iterdir())
+    written = home.rk("media", "write", "seeds", "usb-seeds-2", "--plan", plan, check=True)
+    assert (two / home.seeds.name).is_file() and "medium usb-seeds-2 of the plan" in written.err
+    record = json.loads(home.journal.read_text().splitlines()[-1])
+    assert (record["event"], record["plan_medium"]) == ("media.write", "usb-seeds-2")
+    home.rk("media", "write", "seeds", one, "--plan", plan, check=True)  # its path names it too
+    reports = tmp_path_factory.mktemp("reports")
+    drilled = home.rk("drill", "--plan", plan, "--copy", "usb-seeds-1", "--copy", "usb-seeds-2", "--report", reports)
+    assert drilled.returncode == 0, drilled.out + drilled.err
+    assert drilled.out.count("opened ") == 2 and "the identity on bob-laptop" in drilled.out
+
+
+def test_a_drill_over_the_plan_proves_each_declared_key_and_fails_on_copies_a_new_key_cannot_open(home, tmp_path_factory):
+    """The issue's break-glass case: a key added to the store after the copies were written. The drill over the
+    plan tries each declared key whose identity it is given, alone, against each copy: the new key does not open
+    the old copies (a difference naming copy and path), a key not given is said untried, and a copy the plan
+    declares that is not mounted is a difference, never a pass."""
+    from conftest import make_identity
+
+    enroll(home, "111111111111", "prod")
+    one, two = tmp_path_factory.mktemp("usb-seeds-1"), tmp_path_factory.mktemp("usb-seeds-2")
+    vaults = {name: tmp_path_factory.mktemp(name) for name in ("share", "usb-vault-1", "usb-vault-2")}
+    glass_identity = home.root / "keys" / "break-glass.agekey"
+    glass = make_identity(glass_identity)
+    extra = f'''
+[[medium]]
+name = "usb-glass"
+kind = "usb"
+place = "bank-box-b"
+carries = ["seeds-identity"]
+recipient = "{glass}"
+'''
+    plan = tied_plan(home, {"usb-seeds-1": one, "usb-seeds-2": two}, extra)
+    reports = tmp_path_factory.mktemp("reports")
+    unplaced = home.rk("drill", "--plan", plan, "--report", reports)
+    assert unplaced.returncode == 1 and "copy usb-vault-1 of the plan has no path" in unplaced.out, unplaced.out
+    plan = tied_plan(home, {"usb-seeds-1": one, "usb-seeds-2": two, **vaults}, extra)
+    for medium in vaults:
+        home.rk("media", "write", "vault", medium, "--plan", plan, check=True)
+    for medium in ("usb-seeds-1", "usb-seeds-2"):
+        home.rk("media", "write", "seeds", medium, "--plan", plan, check=True)
+    home.rk("seeds", "recipients", "add", glass, "--reason", "break-glass key (CHG-5)", check=True)
+    both = home.root / "keys" / "both.agekey"
+    both.write_text(home.identity.read_text() + glass_identity.read_text())
+    drilled = home.rk("drill", "--plan", plan, "--report", reports, "--seeds-identity", both,
+                      "--vault-password-file", home.password_file, creds=False)
+    assert drilled.returncode == 1, drilled.out + drilled.err
+    for medium, path in (("usb-seeds-1", one), ("usb-seeds-2", two)):
+        assert f"copy {medium} ({path / home.seeds.name}): the identity on usb-glass ({glass}) does not open it" \
+            in drilled.out, drilled.out
+    assert "copy usb-vault-1" not in drilled.out.split("DIFFERENCE", 1)[-1]  # the vault copies are current
+    report = json.loads(max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns).read_text())  # this drill's
+    valid("drill", report)
+    assert {(k["copy"], k["where"], k["result"]) for k in report["keys"]} >= {
+        ("usb-seeds-1", "the identity on usb-glass", "refused"), ("usb-seeds-1", "the identity on bob-laptop", "opened")}
+    for medium in ("usb-seeds-1", "usb-seeds-2"):
+        home.rk("media", "write", "seeds", medium, "--plan", plan, check=True)
+    drilled = home.rk("drill", "--plan", plan, "--report", reports, "--seeds-identity", both,
+                      "--vault-password-file", home.password_file, creds=False)
+    assert drilled.returncode == 0 and drilled.out.count("opened ") == 4, drilled.out + drilled.err
+    alone = home.rk("drill", "--plan", plan, "--report", reports)  # only bob's identity given
+    assert alone.returncode == 0 and "1 key(s) of the plan not tried" in alone.err and "usb-glass" in alone.err
+    shutil.rmtree(two)  # the drive is not mounted
+    unmounted = home.rk("drill", "--plan", plan, "--report", reports)
+    assert unmounted.returncode == 1 and f"copy usb-seeds-2 of the plan is not at {two}" in unmounted.out

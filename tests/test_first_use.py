@@ -217,6 +217,8 @@ def test_the_ceremony_says_what_to_type_as_device_name_and_records_that_arn(home
     result = home.rk("enroll", member, "--step", "mfa", "--seed-file", "-", input=seed, env=env, check=True)
     assert f"'Device name' must be {proposed}" in result.err
     sim.console_enable_mfa(member, serial, *result.out.split()[:2])
+    assert f"rootkeeper seeds prove {member} --signed-in" in result.err  # off a terminal, said how to prove it
+    home.rk("seeds", "prove", member, "--signed-in", check=True)
     sim.console_set_password(member, home.rk("password", member, "--reason", "r", "--show", check=True).out.strip())
     audit = home.rk("org", "audit", "--json", member, env=env)
     assert json.loads(audit.out)["accounts"][0]["verdict"] == "CUSTODIED", audit.err

@@ -36,6 +36,7 @@ def world(home, sim):
     codes = home.rk("enroll", custodied, "--name", "custodied", "--email", "aws+custodied@example.com",
                     "--seed-file", "-", "--device-arn", serial, input=seed, env=env, check=True).out.split()
     sim.console_enable_mfa(custodied, serial, codes[0], codes[1])
+    home.rk("seeds", "prove", custodied, "--signed-in", check=True)  # the console accepted the codes
     sim.console_set_password(custodied, home.rk("password", custodied, "--reason", "r", "--show", check=True).out.strip())
     keys = sim.add_account("keys", "aws+keys@example.com")
     sim.plant_access_key(keys)

@@ -48,7 +48,7 @@ class Org:
         self.home.rk("enroll", account_id, "--name", real, "--email", email, "--step", "password", check=True)
         self.sim.console_set_password(account_id, self.vault_password(name))
 
-    def enroll_mfa(self, name: str, recorded_arn: str | None = None) -> str:
+    def enroll_mfa(self, name: str, recorded_arn: str | None = None, prove: bool = True) -> str:
         """The console shows a secret key; rootkeeper saves it and prints two codes; the console checks them."""
         account_id = self.ids[name]
         serial, seed = self.sim.console_create_virtual_mfa(account_id, "root-mfa")
@@ -58,6 +58,8 @@ class Org:
                               "--seed-file", "-", "--device-arn", recorded_arn or serial, input=seed + "\n", check=True)
         code1, code2 = result.out.split()[:2]
         self.sim.console_enable_mfa(account_id, serial, code1, code2)
+        if prove:  # the console accepted the ceremony's codes: the seed is proven
+            self.home.rk("seeds", "prove", account_id, "--signed-in", check=True)
         return serial
 
     def enroll(self, name: str) -> str:
@@ -286,7 +288,7 @@ def test_delete_root_leaves_the_account_rootless_and_custody_retired(org):
     listing = org.home.kpcli("ls", "-R", "-f", str(org.home.vault))
     assert "Retired/victim" in listing and "AWS root users/bystander" in listing
     rows_csv = [r for r in org.home.age_decrypt().splitlines() if r.startswith(victim)]
-    assert rows_csv and all(r.endswith(",retired") for r in rows_csv)
+    assert rows_csv and all(r.split(",")[9] == "retired" for r in rows_csv)  # the State column
     records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
     deleted = [r for r in records if r.get("event") == "org.delete-root"]
     assert deleted and deleted[0]["account_id"] == victim and not deleted[0]["error"]
@@ -496,7 +498,7 @@ def test_delete_root_of_an_account_with_a_seed_and_no_vault_entry(org):
     assert result.returncode == 0, result.err
     assert "retired its seed row(s)" in result.out and "vault entry" not in result.out
     rows = [r for r in org.home.age_decrypt().splitlines() if r.startswith(org.ids["seed-only"])]
-    assert len(rows) == 1 and rows[0].endswith(",retired")
+    assert len(rows) == 1 and rows[0].split(",")[9] == "retired"  # the State column
     events = [json.loads(line)["event"] for line in org.home.journal.read_text().splitlines()]
     assert events[-2:] == ["org.delete-root", "retire"]
 

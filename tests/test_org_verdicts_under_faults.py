@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from conftest import aws_env, oracle
+from conftest import assert_clean_failure, aws_env, oracle, random_seed, snapshot
 from test_org import Org, audit_json
 
 
@@ -59,12 +59,51 @@ def test_seed_imported_without_device_arn_is_unrecorded_not_mismatched_and_can_b
     assert code == 1 and row["verdict"] == "DEVICE_UNRECORDED" and row["seed_device_arn"] == "", err
     assert "remove" not in err.lower()
     result = org.rk("org", "audit", "--json", "--record-devices", account_id)
-    assert result.returncode == 0, result.err
-    assert json.loads(result.out)["accounts"][0]["verdict"] == "CUSTODIED"
+    # The device is recorded; the seed is not proven by that: no sign-in with it was ever recorded.
+    assert result.returncode == 1, result.err
+    assert json.loads(result.out)["accounts"][0]["verdict"] == "SEED_UNPROVEN"
     assert serial in org.home.age_decrypt()  # the age CLI reads the ARN back from the seed store
     events = [json.loads(line)["event"] for line in org.home.journal.read_text().splitlines()]
     assert events[-1] == "seeds.record-device"
-    assert audit_json(org, account_id)[0] == 0
+    # The sign-in drill: a code, a sign-in in the console, its result recorded.
+    code_now = org.home.rk("code", account_id, "--reason", "sign-in drill", check=True).out.split()[0]
+    password = org.home.rk("password", account_id, "--reason", "sign-in drill", "--show", check=True).out.strip()
+    assert org.sim.console_sign_in(account_id, password, code_now)
+    org.home.rk("seeds", "prove", account_id, "--signed-in", "--by", "alice", check=True)
+    code, report, err = audit_json(org, account_id)
+    assert code == 0 and report["accounts"][0]["verdict"] == "CUSTODIED", err
+    assert report["accounts"][0]["seed_proven_at"]
+
+
+def test_a_stale_seed_whose_device_is_recorded_is_unproven_and_a_refused_sign_in_is_recorded(org):
+    """A seed migrated from an old table, no longer the device's (the device was re-created): recording AWS's
+    device does not make it custody; its sign-in drill fails, is recorded, and the audit still says so."""
+    org.enable_central_root()
+    account_id = org.account("stale")
+    org.enroll_password("stale")
+    serial, seed = org.sim.console_create_virtual_mfa(account_id, "root-mfa")
+    org.sim.console_enable_mfa(account_id, serial, *codes(seed, time.time() - 30))
+    stale = random_seed()  # what the old table holds
+    csv_file = org.home.root / "team.csv"
+    csv_file.write_text("Account #,Account Name,Account Email,MFA Seed\n"
+                        f"{account_id},stale,aws+stale@example.com,{stale}\n")
+    org.home.rk("seeds", "import", csv_file, check=True)
+    result = org.rk("org", "audit", "--json", "--record-devices", account_id)
+    assert result.returncode == 1 and json.loads(result.out)["accounts"][0]["verdict"] == "SEED_UNPROVEN", result.err
+    listed = json.loads(org.home.rk("list", "--json", check=True).out)["accounts"][0]
+    assert listed["proven"] is False and listed["proven_at"] is None
+    # Without a code handed out just before, nothing ties a sign-in to the seed: refused, nothing written.
+    before = snapshot(org.home.root)
+    assert_clean_failure(org.home.rk("seeds", "prove", account_id, "--signed-in"), 2, "rootkeeper code")
+    assert snapshot(org.home.root) == before
+    code_now = org.home.rk("code", account_id, "--reason", "sign-in drill", check=True).out.split()[0]
+    password = org.home.rk("password", account_id, "--reason", "sign-in drill", "--show", check=True).out.strip()
+    assert not org.sim.console_sign_in(account_id, password, code_now)  # the console refuses the stale seed's code
+    refused = org.home.rk("seeds", "prove", account_id, "--refused", "--by", "bob")
+    assert refused.returncode == 1 and "--replace-seed" in refused.err, refused.err
+    record = json.loads(org.home.journal.read_text().splitlines()[-1])
+    assert (record["event"], record["result"], record["by"]) == ("seeds.prove", "refused", "bob")
+    assert audit_json(org, account_id)[1]["accounts"][0]["verdict"] == "SEED_UNPROVEN"
 
 
 # ---------------------------------------------------------------- unknown is never absent

@@ -9,7 +9,8 @@ import urllib.parse
 
 from conftest import SEEDS_PASSPHRASE, TINY_KDF, VAULT_PASSWORD, assert_clean_failure, oracle, random_seed, run, snapshot
 
-HEADER = "Account #,Account Name,Account Email,MFA Seed,Device ARN,Algorithm,Digits,Period,Enrolled At,State"
+HEADER = ("Account #,Account Name,Account Email,MFA Seed,Device ARN,Algorithm,Digits,Period,Enrolled At,State,"
+          "Proven At,Proven By")
 
 
 def pinned(home) -> str:
@@ -31,7 +32,7 @@ def test_age_cli_decrypts_to_the_exact_csv(home):
     write(home.root / "in.csv", src)
     home.rk("seeds", "import", "in.csv", check=True)
     expected = pinned(home) + "\n" + "".join(
-        f"{i:012d},team-{i},team{i}@example.com,{s},,SHA1,6,30,,active\n" for i, s in enumerate(seeds, 1))
+        f"{i:012d},team-{i},team{i}@example.com,{s},,SHA1,6,30,,active,,\n" for i, s in enumerate(seeds, 1))
     assert home.age_decrypt() == expected
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -101,13 +102,18 @@ def test_interactive_enrollment(home):
     time.sleep(0.5)
     start = int(time.time())
     term.send(seed + "\n")
-    term.expect("Enter when the console accepted them")  # (or n for two new codes)
-    term.send("\n")
+    term.expect("Did the console accept them?")  # y, n for two new codes, Enter for later
+    term.send("y\n")
     assert term.finish() == 0
     assert seed not in term.screen  # the hidden prompt does not echo it
     codes = re.findall(r"^(\d{6})\r?$", term.screen, re.M)
     window = subprocess.run([oathtool, "--totp", "-b", seed, "-N", f"@{start}", "-w", "3"], capture_output=True, check=True).stdout.split()
     assert len(codes) == 2 and codes[0].encode() in window and codes[1].encode() in window
+    # The console's acceptance proves the seed: recorded in the store (read by the age CLI) and the journal.
+    row = next(r for r in home.age_decrypt().splitlines() if r.startswith("000000000077,"))
+    assert re.search(r",active,\d{4}-\d\d-\d\dT[0-9:]+Z,\S+@\S+$", row), row
+    proof = [json.loads(line) for line in home.journal.read_text().splitlines()][-1]
+    assert proof["event"] == "seeds.prove" and proof["result"] == "signed-in" and proof["account_id"] == "000000000077"
 
 
 def test_reason_menu_offers_root_only_tasks(home):

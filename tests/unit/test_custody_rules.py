@@ -140,10 +140,48 @@ def test_under_the_two_person_rule_no_one_alone_reaches_the_identity_the_shares_
     assert findings and all("identity" in f.message for f in findings)
 
 
+def test_a_place_that_needs_two_keyholders_is_not_one_custodians_alone():
+    """A dual-control safe holding both sides: no single custodian reaches it alone (not one-custodian-both), the
+    place itself still is one-place-both, and a safe fewer custodians reach than it needs is unreached."""
+    text = edited('name = "office-safe-b"     # the seed side\nsite = "office"',
+                  'name = "office-safe-b"     # the seed side\nsite = "office"\nkeyholders = 2')
+    text = edited('reaches = ["share", "office-safe-a", "bank-box-a"]', 'reaches = ["share", "office-safe-a", "bank-box-a", '
+                  '"office-safe-b"]', text)
+    text = edited('knows = ["vault-password"]', 'knows = ["vault-password", "seeds-passphrase"]', text)
+    findings = check(plan(text))
+    assert not [f for f in findings if f.rule == "one-custodian-both"], [f.message for f in findings]
+    alone = check(plan(text.replace('keyholders = 2', 'keyholders = 1')))
+    assert only(alone, "one-custodian-both")[0].subject == "custodian alice"
+    three = check(plan(text.replace('keyholders = 2', 'keyholders = 3')))  # alice, bob and dave reach it: enough
+    assert not [f for f in three if f.rule == "unreached"]
+    four = check(plan(text.replace('keyholders = 2', 'keyholders = 4')))
+    assert only(four, "unreached")[0].message.startswith("place office-safe-b opens only with 4 keyholders together, "
+                                                         "and 3 custodian(s) reach it (alice, bob, dave)")
+
+
+def test_a_persons_device_holding_the_identity_goes_with_its_holder():
+    """A laptop or a hardware key holding the seed store's identity: its holder alone reaches it (the two-person
+    rule), it is at no place (a site's loss leaves it), and it needs a holder, never a place."""
+    text = SHARES + '''
+[[medium]]
+name = "dave-laptop"
+kind = "device"
+holder = "dave"
+carries = ["seeds-identity"]
+'''
+    finding = [f for f in only(check(plan(text)), "two-person") if f.subject == "custodian dave"][0]
+    assert finding.chain == ["seed-store identity on dave-laptop"]
+    with pytest.raises(InputError, match="needs holder"):
+        plan(text.replace('holder = "dave"', 'place = "office-safe-b"'))
+    with pytest.raises(InputError, match="device 'dave-laptop' can carry"):
+        plan(text.replace('carries = ["seeds-identity"]', 'carries = ["seed-sheet"]'))
+
+
 def test_every_rule_has_a_test_above():
     tested = {"one-medium-both", "one-place-both", "one-custodian-both", "one-site-both", "unrecoverable", "site-loss",
-              "no-offsite-copy", "too-few-copies", "two-person"}
-    assert tested == set(RULES)
+              "no-offsite-copy", "too-few-copies", "two-person", "unreached"}
+    stores = {"key-unplaced", "key-not-recipient", "key-kind"}  # tests/unit/test_custody_stores.py
+    assert tested | stores == set(RULES)
 
 
 @pytest.mark.parametrize(("old", "new", "marker", "words"), [

@@ -140,7 +140,7 @@ def test_aws_own_otpauth_form_imports_with_the_name_from_elsewhere():
 
 
 def test_store_csv_header_is_the_documented_one():
-    assert to_csv([]) == HEADER + ",Device ARN,Algorithm,Digits,Period,Enrolled At,State\n"
+    assert to_csv([]) == HEADER + ",Device ARN,Algorithm,Digits,Period,Enrolled At,State,Proven At,Proven By\n"
 
 
 @pytest.mark.parametrize("column", ["Account Email", "Device ARN", "Algorithm", "Enrolled At", "State"])

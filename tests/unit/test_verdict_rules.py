@@ -55,7 +55,19 @@ CASES = [
 
 @pytest.mark.parametrize(("aws", "in_vault", "device", "expected", "findings"), CASES)
 def test_verdict_table(aws, in_vault, device, expected, findings):
-    assert verdict(aws, in_vault, device) == (expected, findings)
+    assert verdict(aws, in_vault, device, True) == (expected, findings)  # a seed proven by a recorded sign-in
+
+
+@pytest.mark.parametrize(("aws", "device", "expected", "findings"), [
+    (facts(password=True, mfa=[OURS]), OURS, "SEED_UNPROVEN", ["SEED_UNPROVEN"]),
+    (facts(mfa=[OURS]), OURS, "SEED_UNPROVEN", ["SEED_UNPROVEN"]),
+    (facts(password=True, mfa=[OURS]), "", "DEVICE_UNRECORDED", ["DEVICE_UNRECORDED", "SEED_UNPROVEN"]),
+    (facts(password=True, mfa=[THEIRS]), OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),  # mismatch says more
+    (facts(password=True, mfa=[THEIRS]), None, "SEED_MISSING", ["SEED_MISSING"]),
+    (facts(), OURS, "ROOTLESS", []),  # nothing to sign in to
+])
+def test_a_seed_never_proven_by_a_sign_in_is_never_custodied(aws, device, expected, findings):
+    assert verdict(aws, True, device, False) == (expected, findings)
 
 
 def row(v: str) -> AuditRow:

@@ -218,11 +218,21 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
                  f"{result.row.period}s after)")
             click.echo(codes[0])
             click.echo(codes[1])
-            if not tty or not click.prompt("     Enter when the console accepted them, or n for two new codes",
-                                           default="", show_default=False, err=True).strip().lower().startswith("n"):
+            answer = "" if not tty else click.prompt(
+                "     Did the console accept them? y: yes (the seed is proven), n: two new codes, Enter: later",
+                default="", show_default=False, err=True).strip().lower()
+            if not answer.startswith("n"):
                 break
             note("     waiting for two codes not shown yet (up to a minute)...")
             codes, at = workflow.console_codes(result.row, after=at, fresh=workflow.CONSOLE_FRESH)
+        if answer.startswith("y"):
+            from ..workflows.proof import prove
+
+            prove(ws, account.id, signed_in=True)
+            note("     proven: the console accepted the seed's codes (recorded)")
+        else:
+            note(f"     once the console accepted them: rootkeeper seeds prove {account.id} --signed-in "
+                 f"(within 15 minutes; until then the audit says SEED_UNPROVEN)")
     stamps(ws)
 
 
@@ -341,14 +351,17 @@ def _adopt_line(title: str) -> str:
 
 
 def _table(accounts) -> None:
-    headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED")
+    headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED", "PROVEN")
     rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,
-             a.device_arn.rsplit("/", 1)[-1] if a.device_arn else "", a.enrolled_at[:10]) for a in accounts]
+             a.device_arn.rsplit("/", 1)[-1] if a.device_arn else "", a.enrolled_at[:10],
+             a.proven_at[:10] if a.proven_at else ("no" if a.seed else "")) for a in accounts]
     print_table(headers, rows)
     for account in accounts:
         for drift in account.drift:
             note(f"drift: {account.account_id}: {drift}")
-    click.echo(f"{len(accounts)} accounts", err=True)
+    unproven = sum(a.seed and not a.proven_at for a in accounts)
+    click.echo(f"{len(accounts)} accounts" + (f"; {unproven} seeds never proven by a sign-in (rootkeeper seeds prove "
+                                              "--help)" if unproven else ""), err=True)
 
 
 # ------------------------------------------------------------------ rotate / retire

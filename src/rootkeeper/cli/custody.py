@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, common, emit_json, json_flag, note
+from .common import CONTEXT, common, emit_json, json_flag, note, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -55,7 +55,12 @@ def custody_check(plan, as_json):
     sheet, or a seed-store copy and its key. No single medium, place or custodian (or site,
     when the policy keeps sites apart) may recover both; losing any one site must leave both
     recoverable; every artefact needs an off-site copy and the policy's number of copies; no
-    custodian alone may reach the key-share threshold.
+    custodian alone may reach the key-share threshold. Where a seed store is configured,
+    the plan is compared with it: every recipient the store is encrypted to must be placed
+    (a medium's recipient = ..., or [stores] shares_recipient), every key the plan places
+    must be a recipient, and the plan must open the stores as they are opened (passphrase
+    or identities; the vault's key file). The store's pin is checked when its identity is
+    given (--seeds-identity, --seeds-shares), never asked for.
 
     \b
     Example:
@@ -63,17 +68,29 @@ def custody_check(plan, as_json):
     """
     from ..custody.check import RULES, check, summary
     from ..custody.plan import read_plan
+    from ..custody.stores import compare, gather
     from ..errors import CheckFailed
 
     parsed = read_plan(Path(plan))
     findings = check(parsed)
+    facts = gather(workspace())
+    if facts is not None:
+        findings += compare(parsed, facts)
+        stores = (f"compared with seed store {facts.seeds} ({'a passphrase' if facts.passphrase else f'{len(facts.recipients)} recipients'}"
+                  + ("" if facts.passphrase else ", its pin checked" if facts.pin_checked else f"; {facts.not_opened}")
+                  + (f") and the vault's key file ({'one' if facts.vault_key_file else 'none'})"
+                     if facts.vault_key_file is not None else ")"))
+    else:
+        stores = ("not compared with the stores: no seed store is configured here (run where rootkeeper.toml is, or "
+                  "give --config)")
     if as_json:
         emit_json("custody-check", {"plan": plan, "ok": not findings, **summary(parsed),
+                                    "stores": facts.public() if facts is not None else None, "stores_note": stores,
                                     "findings": [f.public() for f in findings]})
     else:
         counts = summary(parsed)
         click.echo(f"custody plan {plan}: {counts['sites']} sites, {counts['places']} places, {counts['media']} media, "
-                   f"{counts['custodians']} custodians")
+                   f"{counts['custodians']} custodians; {stores}")
         for finding in findings:
             click.echo(f"FINDING {finding.rule} ({RULES[finding.rule]}):\n  {finding.message}")
         if not findings:

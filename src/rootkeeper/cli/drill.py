@@ -11,11 +11,14 @@ from .common import CONTEXT, common, note, stamps, workspace
 
 @click.command(context_settings=CONTEXT)
 @common
-@click.option("--copy", "copies", multiple=True, required=True, metavar="NAME=PATH",
-              help="A copy to drill (repeatable): a medium written by 'media write', or a vault or seed-store file.")
+@click.option("--copy", "copies", multiple=True, metavar="NAME=PATH",
+              help="A copy to drill (repeatable): a medium written by 'media write', or a vault or seed-store file; "
+                   "with --plan, a medium's name.")
+@click.option("--plan", metavar="PLAN", help="The custody plan: its media by name, every copy it declares when no "
+                                             "--copy is given, and each key it places tried against each seed copy.")
 @click.option("--report", "report_dir", default=".", show_default=True, metavar="DIR",
               help="Where the dated report goes (drill-YYYY-MM-DD-HHMMSS.md and .json).")
-def drill(copies, report_dir):
+def drill(copies, report_dir, plan):
     """Restore from every copy: verify each medium, open each vault and seed store, and cross-check them.
 
     All vault copies must hold the same entries (name, e-mail, password), all seed
@@ -26,17 +29,31 @@ def drill(copies, report_dir):
     rootkeeper.drill/1, no secret in either); exit 1 on any difference, naming the copy
     and the account. Journaled.
 
+    With --plan, the drill proves the recovery paths the plan declares: every copy it
+    puts on a medium (a copy not mounted at its path is a difference), and each key it
+    places against each seed copy: a key whose identity is given (--seeds-identity, a
+    file of several; --seeds-shares) must decrypt the copy alone, a key that is not one
+    of the copy's recipients is a difference, a key not given is reported untried.
+
     \b
-    Example:
+    Examples:
       rootkeeper drill --copy usb-1=/media/usb-vault-1 --copy usb-2=/media/usb-seeds-1 --copy share=/srv/copies/vault.kdbx
+      rootkeeper drill --plan custody-plan.toml --seeds-identity keys.txt
     """
     from ..custody.drill import run, write_report
     from ..errors import CheckFailed, InputError
 
     if not Path(report_dir).is_dir():
         raise InputError(f"report directory {report_dir} does not exist: create it first")
+    parsed = None
+    if plan is not None:
+        from ..custody.plan import read_plan
+
+        parsed = read_plan(Path(plan))
+    elif not copies:
+        raise InputError("a drill needs copies: --copy NAME=PATH (repeatable), or --plan PLAN for every copy it declares")
     ws = workspace()
-    result = run(ws, list(copies))
+    result = run(ws, list(copies), plan=parsed)
     md, js = write_report(result, Path(report_dir))
     ws.record({"event": "drill", "copies": len(result.copies), "differences": len(result.differences),
                "ok": result.ok, "report": md.name})
@@ -44,6 +61,8 @@ def drill(copies, report_dir):
         click.echo(f"{'ok' if copy.ok else 'FAILED':<7} {copy.name:<16} {copy.kind:<6} {copy.accounts:>6} accounts  {copy.path}")
     for live in result.live:
         click.echo(f"compared with the live store {live}")
+    for key in result.keys:
+        click.echo(f"{key['result']:<15} {key['copy']:<16} {key['where']} ({key['key'][:16]}...)")
     for text in result.notes:
         note(text)
     for difference in result.differences:

@@ -27,25 +27,34 @@ def media():
 @common
 @click.argument("artefact", type=click.Choice(ARTEFACTS), metavar="ARTEFACT")
 @click.argument("dest", metavar="DEST")
-def media_write(artefact, dest):
+@click.option("--plan", metavar="PLAN", help="The custody plan: DEST may then be one of its media by name (its path), "
+                                             "and ARTEFACT must be one the plan puts on that medium.")
+def media_write(artefact, dest, plan):
     """Copy ARTEFACT (vault, vault-key, seeds, seeds-identity, emergency-sheet, seed-sheet) onto the medium
     mounted at DEST, read it back, and record it in DEST's manifest.
 
     A medium carries one side: a seed artefact is refused on a medium that holds a
     password artefact (by its manifest or its files), and the reverse. The sheets are
-    printed to the medium as PDFs. Journaled (artefact, medium, SHA-256).
+    printed to the medium as PDFs. Journaled (artefact, medium, SHA-256, and with --plan
+    the medium's name in the plan).
 
     \b
     Examples:
       rootkeeper media write vault /media/usb-vault-1
       rootkeeper media write seeds /media/usb-seeds-1 --seeds-identity custodian.agekey
+      rootkeeper media write seeds usb-seeds-2 --plan custody-plan.toml
     """
-    from ..custody.media import write
+    from ..custody.media import destination, write
 
+    directory, medium = Path(dest), None
+    if plan is not None:
+        from ..custody.plan import read_plan
+
+        directory, medium = destination(read_plan(Path(plan)), dest, artefact)
     ws = workspace()
-    written = write(ws, artefact, Path(dest))
+    written = write(ws, artefact, directory, medium=medium)
     note(f"wrote {written.path} ({written.size:,} bytes, SHA-256 {written.sha256[:16]}...), read back and "
-         f"listed in {Path(dest) / 'rootkeeper-manifest.json'}")
+         f"listed in {directory / 'rootkeeper-manifest.json'}" + (f" (medium {medium} of the plan)" if medium else ""))
     stamps(ws)
 
 

@@ -20,6 +20,7 @@ def seeds():
       rootkeeper seeds import mfa-seeds.csv
       rootkeeper seeds export --format otpauth > /dev/shm/uris.txt
       rootkeeper seeds recipients list
+      rootkeeper seeds prove payments-prod --signed-in
     """
 
 
@@ -87,6 +88,49 @@ def seeds_export(fmt, include_all, reason, yes):
     ws = workspace()
     click.echo(export_seeds(ws, fmt, include_all=include_all, reason=why), nl=False)
     stamps(ws)
+
+
+@seeds.command(name="prove", context_settings=CONTEXT)
+@common
+@click.argument("account")
+@click.option("--signed-in", "result", flag_value="signed-in",
+              help="The console accepted the code and you signed in as root.")
+@click.option("--refused", "result", flag_value="refused", help="The console refused the code.")
+@click.option("--by", metavar="NAME", help="Who signed in [default: this user@host].")
+def seeds_prove(account, result, by):
+    """Record a sign-in with ACCOUNT's seed: proven only then (a sign-in drill).
+
+    First get a code ('rootkeeper code ACCOUNT --reason ...') and sign in as root
+    with it; within 15 minutes of that code, record how it went. A seed is proven
+    only by a recorded sign-in: 'org audit' says SEED_UNPROVEN, never CUSTODIED,
+    for a seed never proven, and 'list' shows when each seed was proven. The
+    ceremony on a terminal records the console's acceptance of its two codes.
+    A refused sign-in is recorded, takes the seed's proof away and exits 1.
+
+    \b
+    Examples:
+      rootkeeper code payments-prod --reason "sign-in drill (CHG-77)"
+      rootkeeper seeds prove payments-prod --signed-in --by alice
+    """
+    from ..errors import CheckFailed, InputError
+    from ..workflows.proof import check_by, prove
+
+    check_by(by)
+    if result is None:
+        if not inputs.interactive():
+            raise InputError("say how the sign-in went: --signed-in (the console accepted the code) or --refused")
+        result = "signed-in" if click.confirm(f"Did the console accept the code and sign you in as root of {account}?",
+                                              err=True) else "refused"
+    ws = workspace(writer=True)
+    proof = prove(ws, account, signed_in=result == "signed-in", by=by)
+    stamps(ws)
+    row = proof.row
+    if not proof.signed_in:
+        raise CheckFailed(f"the seed of {row.account_id} ({row.account_name}) did not open its account: find which "
+                          f"device AWS has ('rootkeeper org audit {row.account_id}'), then enroll a new one "
+                          f"('rootkeeper enroll {row.account_id} --step mfa --replace-seed')")
+    note(f"proven: the seed of {row.account_id} ({row.account_name}) signed {proof.by} in "
+         f"(code of journal record {proof.handout})")
 
 
 @seeds.group(name="recipients", context_settings=CONTEXT)
@@ -172,7 +216,8 @@ def _change(add: list[str], remove: list[str], *, yes: bool, reason: str | None)
     for r in result.removed:
         note(f"removed {r} (older copies of the store still open with its key: replace them)")
     note(f"the seed store is now encrypted to {len(result.configured)} recipient(s), pinned sha256:{result.pinned}")
-    for medium in result.stale_media:
-        note(f"stale: the seed store's copy on {medium} is encrypted to the old recipients: write it again "
-             f"(rootkeeper media write seeds {shlex.quote(medium)}), then drill")
+    for path, name in result.stale_media:
+        again = f"{shlex.quote(name)} --plan PLAN" if name else shlex.quote(path)
+        note(f"stale: the seed store's copy on {f'medium {name} ({path})' if name else path} is encrypted to the old "
+             f"recipients: write it again (rootkeeper media write seeds {again}), then drill")
     stamps(ws)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .plan import Medium, Plan, share_number
+from .plan import HELD, Medium, Plan, share_number
 
 RULES = {
     "one-medium-both": "T1/T2: no single medium gives both the passwords and the seeds",
@@ -31,6 +31,11 @@ RULES = {
     "no-offsite-copy": "T5: every artefact has a copy at an off-site place",
     "too-few-copies": "T4: every artefact has at least the policy's number of copies",
     "two-person": "two-person rule: no custodian alone reaches the key-share threshold, nor the identity they split",
+    "unreached": "a place that needs several keyholders is reached by that many custodians",
+    "key-unplaced": "T2: every key that opens the seed store is placed by the plan (an identity on a medium, "
+                    "or the key shares)",
+    "key-not-recipient": "T4: every key the plan counts on opens the seed store (it is one of its recipients)",
+    "key-kind": "T4: the plan opens the stores the way they are opened (passphrase or identities; key file)",
 }
 
 
@@ -125,14 +130,19 @@ def _shares(items: list[Item]) -> list[Item]:
 
 
 def custodian_items(plan: Plan, name: str) -> list[Item]:
+    """What custodian ``name`` can use alone: the media at the places they reach (not those of a place that
+    needs more than one keyholder), the media they reach, their memory and their devices."""
     custodian = plan.custodians[name]
     media: dict[str, Medium] = {}
     for target in custodian.reaches:
         if target in plan.places:
-            media.update({m.name: m for m in plan.media_at(target)})
+            if plan.places[target].keyholders <= 1:
+                media.update({m.name: m for m in plan.media_at(target)})
         elif target in plan.media:
-            media[target] = plan.media[target]
-    media.update({m.name: m for m in plan.media.values() if m.kind == "memory" and m.holder == name})
+            medium = plan.media[target]
+            if medium.place is None or plan.places[medium.place].keyholders <= 1:
+                media[target] = medium
+    media.update({m.name: m for m in plan.media.values() if m.kind in HELD and m.holder == name})
     items = _items(plan, list(media.values()))
     items += [Item(s, None, f"{name} knows the {_label(s)}") for s in custodian.knows]
     return items
@@ -195,8 +205,8 @@ def check(plan: Plan) -> list[Finding]:
     if plan.policy.offsite_required:
         for artefact in kinds:
             holders = [m for m in carried if artefact in map(_kind, m.carries)]
-            if not any(plan.places[m.place].offsite for m in holders):
-                where = ", ".join(f"{m.name} at {m.place}" for m in holders)
+            if not any(m.place and plan.places[m.place].offsite for m in holders):  # a device is with its holder
+                where = ", ".join(f"{m.name} at {m.place}" if m.place else f"{m.name} with {m.holder}" for m in holders)
                 findings.append(Finding("no-offsite-copy", artefact, f"{_label(artefact)} has no off-site copy: "
                                         f"only {where}", [where], [m.name for m in holders]))
     for artefact, minimum in sorted(plan.policy.min_copies.items()):
@@ -223,6 +233,14 @@ def check(plan: Plan) -> list[Finding]:
                                         f"custodian {name} alone reaches {len(shares)} key shares (threshold "
                                         f"{plan.shares_threshold}): {' + '.join(i.text for i in shares)}",
                                         [i.text for i in shares], sorted({i.medium for i in shares if i.medium}), name))
+    for place in plan.places.values():
+        reached = sorted(c.name for c in plan.custodians.values() if place.name in c.reaches)
+        if place.keyholders > 1 and len(reached) < place.keyholders and plan.media_at(place.name):
+            findings.append(Finding("unreached", f"place {place.name}",
+                                    f"place {place.name} opens only with {place.keyholders} keyholders together, and "
+                                    f"{len(reached)} custodian(s) reach it ({', '.join(reached) or 'none'}): "
+                                    f"{', '.join(m.name for m in plan.media_at(place.name))} cannot be reached",
+                                    [], [m.name for m in plan.media_at(place.name)]))
     return findings
 
 

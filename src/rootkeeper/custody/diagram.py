@@ -34,13 +34,14 @@ def build(plan: Plan, findings: list[Finding]):
             for place in [p for p in plan.places.values() if p.site == site]:
                 with s.subgraph(name=f"cluster_place_{place.name}") as p:
                     colour = RED if place.name in red_places else "black"
-                    p.attr(label=f"{place.name}{' (off-site)' if place.offsite else ''}", style="dashed", color=colour,
+                    keys = f" ({place.keyholders} keyholders)" if place.keyholders > 1 else ""
+                    p.attr(label=f"{place.name}{' (off-site)' if place.offsite else ''}{keys}", style="dashed", color=colour,
                            fontcolor=colour)
                     for medium in plan.media_at(place.name):
                         _medium(p, medium, medium.name in red_media)
                     if not plan.media_at(place.name):
                         p.node(f"place__{place.name}", label="(empty)", shape="plaintext")
-    for medium in [m for m in plan.media.values() if m.kind == "memory"]:
+    for medium in [m for m in plan.media.values() if m.place is None]:  # memory, and a person's devices
         _medium(graph, medium, medium.name in red_media)
     for custodian in plan.custodians.values():
         colour = RED if custodian.name in red_custodians else "black"
@@ -55,7 +56,7 @@ def build(plan: Plan, findings: list[Finding]):
             if target in plan.places:
                 attrs["lhead"] = f"cluster_place_{target}"
             graph.edge(f"custodian__{custodian.name}", head, **attrs)
-        for medium in [m for m in plan.media.values() if m.kind == "memory" and m.holder == custodian.name]:
+        for medium in [m for m in plan.media.values() if m.place is None and m.holder == custodian.name]:
             graph.edge(f"custodian__{custodian.name}", f"medium__{medium.name}", style="dotted",
                        color=RED if medium.name in red_media else GREY)
     graph.attr(compound="true")

@@ -1,11 +1,17 @@
 """``drill``: a recovery drill that opens every copy and cross-checks them, with a dated report.
 
-Each copy is a medium written by ``media write`` (its manifest is verified first) or a store file.
+Each copy is a medium written by ``media write`` (its manifest is verified first) or a store file;
+with the custody plan, a medium named by the plan (at its ``path``), or every copy the plan declares.
 Every vault copy is opened and every seed copy decrypted with this command's secrets. Vault
 copies must hold the same entries (name, e-mail, password); seed copies the same seeds, compared
 as the codes they give at one instant; and every vault account needs a seed and every seed a
 vault account. The report (Markdown and JSON, schema ``rootkeeper.drill/1``) names each copy and
 account that differs, and never holds a secret.
+
+With the plan, the drill proves the recovery paths it declares: each key the plan places (an identity
+on a medium or a device, the identity the key shares rebuild) against each seed copy. A key whose
+identity this drill was given decrypts the copy on its own; a key that is not one of the copy's
+recipients is a difference; a key not given is said to be untried, never counted as opening it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from .. import __version__
 from ..errors import AuthError, InputError, RootkeeperError
 from ..storage import fsutil
 from . import media
+from .plan import Plan, medium_named, store_copies
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -45,6 +52,7 @@ class Drill:
     differences: list[str] = field(default_factory=list)
     live: list[str] = field(default_factory=list)  # the live stores each copy was compared with
     notes: list[str] = field(default_factory=list)
+    keys: list[dict] = field(default_factory=list)  # each declared key against each seed copy: copy, key, where, result
 
     @property
     def ok(self) -> bool:
@@ -54,15 +62,25 @@ class Drill:
         return {"at": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"), "rootkeeper_version": __version__, "ok": self.ok,
                 "copies": [{"copy": c.name, "path": str(c.path), "kind": c.kind, "ok": c.ok, "accounts": c.accounts,
                             "problem": c.problem or None} for c in self.copies],
-                "live": self.live, "notes": self.notes, "differences": self.differences}
+                "live": self.live, "notes": self.notes, "keys": self.keys, "differences": self.differences}
 
 
-def parse_copies(specs: list[str]) -> list[tuple[str, Path]]:
+def parse_copies(specs: list[str], plan: Plan | None = None) -> list[tuple[str, Path | None]]:
+    """(name, path) of each copy: ``NAME=PATH``, or with the plan a medium's name (at its path); with the plan
+    and no spec, every copy of a store the plan declares (path None: the plan does not say where it is mounted)."""
     out, seen = [], set()
+    if plan is not None and not specs:
+        copies = store_copies(plan)
+        if not copies:
+            raise InputError(f"custody plan {plan.path} puts the vault and the seed store on no medium: nothing to drill")
+        return [(m.name, Path(m.path) if m.path else None) for m in copies]
     for spec in specs:
         name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            raise InputError(f"--copy {spec!r} is not NAME=PATH, e.g. --copy usb-1=/media/usb1")
+        if not sep and plan is not None and spec in plan.media:
+            name, path = spec, medium_named(plan, spec).path
+        elif not sep or not name or not path:
+            raise InputError(f"--copy {spec!r} is not NAME=PATH, e.g. --copy usb-1=/media/usb1"
+                             + (" (or a medium of the plan)" if plan is not None else ""))
         if name in seen:
             raise InputError(f"copy {name!r} is named twice: give each copy its own name")
         seen.add(name)
@@ -92,7 +110,7 @@ def _stores(name: str, path: Path) -> tuple[list[tuple[str, Path]], str]:
     raise InputError(f"copy {name}: {path} is neither a KeePass vault nor an age seed store")
 
 
-def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Drill:
+def run(ws: Workspace, specs: list[str], *, plan: Plan | None = None, now: datetime | None = None) -> Drill:
     from ..rules.totp import code
 
     at = now or datetime.now(UTC)
@@ -116,7 +134,22 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
     live = {kind: path for kind, path in (("vault", ws.vault_path), ("seeds", ws.seeds_path))
             if path is not None and path.is_file()}
     files: dict[tuple[int, int], str] = {_identity(path): f"the live {kind}" for kind, path in live.items()}
-    copies = [(name, *_stores(name, path)) for name, path in parse_copies(specs)]
+    copies = []
+    for name, path in parse_copies(specs, plan):
+        if path is None:
+            drill.differences.append(f"copy {name} of the plan has no path (where it is mounted): not drilled; add "
+                                     f"path = \"...\" to its [[medium]], or drill it with --copy {name}=PATH")
+            continue
+        declared = plan is not None and name in plan.media
+        if declared and not path.exists():  # a copy the plan declares, not here
+            drill.differences.append(f"copy {name} of the plan is not at {path} (not mounted?): not drilled")
+            continue
+        try:
+            copies.append((name, *_stores(name, path)))
+        except InputError as exc:
+            if not declared:
+                raise
+            drill.differences.append(f"copy {name} of the plan: {exc.message}")  # e.g. a medium never written
     # The live stores first: a password or identity they refuse is this command's input, wrong (exit 2), not
     # a finding about the copies.
     opened_live: dict[str, dict[str, tuple]] = {}
@@ -175,6 +208,8 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
                 f"copy {copy.name} ({copy.path}) is encrypted to other recipients than the live seed store "
                 f"(sha256:{pin}, the live one sha256:{live_pin}): written before a 'seeds recipients' change, so "
                 "a key or share the live store takes may not open it; write it again (rootkeeper media write seeds)")
+    if plan is not None and plan.seeds_key == "identity":
+        _declared_keys(ws, plan, drill, pins, live_pin)
     drill.differences += _compare("vault", vaults, ("name", "e-mail", "password"))
     drill.differences += _compare("seed", seeds, ("code at one instant",))
     all_vault = set().union(*[set(v) for v in vaults.values()]) if vaults else set()
@@ -188,6 +223,50 @@ def run(ws: Workspace, specs: list[str], *, now: datetime | None = None) -> Dril
         if any(f"copy {copy.name}" in d for d in drill.differences):
             copy.ok = False
     return drill
+
+
+def _declared_keys(ws: Workspace, plan: Plan, drill: Drill, pins: dict[Path, str | None], live_pin: str | None) -> None:
+    """Each key the plan places against each seed copy that opened: decrypted with that key alone where this
+    drill was given its identity; a key that is not a recipient of a copy is a difference; untried keys said."""
+    from ..stores.seeds.formats import recipients_fingerprint
+    from ..stores.seeds.store import SeedStore, public_of
+    from .stores import placed_keys
+
+    declared = placed_keys(plan)
+    given = {public_of(identity): identity for identity in (ws.credentials.seeds_identities() or [])}
+    configured = list(ws.config.recipients)
+    known = recipients_fingerprint(configured) if configured else None
+    untried: set[str] = set()
+    for copy in [c for c in drill.copies if c.kind == "seeds" and c.path in pins]:
+        pin = pins[copy.path]
+        recipients = configured if pin is not None and pin == known else None  # this copy's recipients, when known
+        for key, where in declared.items():
+            row = {"copy": copy.name, "key": key, "where": where}
+            if recipients is not None and key not in recipients:
+                row["result"] = "not-a-recipient"
+                drill.differences.append(f"copy {copy.name} ({copy.path}): {where} ({key}) does not open it: not one "
+                                         "of its recipients (add it with 'rootkeeper seeds recipients add', then write "
+                                         "the copy again)")
+            elif key in given:
+                try:
+                    SeedStore.open(copy.path, identities=[given[key]])
+                    row["result"] = "opened"
+                except RootkeeperError as exc:
+                    row["result"] = "refused"
+                    drill.differences.append(f"copy {copy.name} ({copy.path}): {where} ({key}) does not open it "
+                                             f"({exc.message})")
+            else:
+                row["result"] = "not-tried"
+                untried.add(f"{where} ({key})")
+            drill.keys.append(row)
+    if untried:
+        drill.notes.append(f"{len(untried)} key(s) of the plan not tried, their identity not given to this drill (a "
+                           f"recipient of the copies, not proven to open them): {'; '.join(sorted(untried))}")
+    strangers = sorted(set(given) - set(declared))
+    if strangers:
+        drill.notes.append(f"the drill's identity {', '.join(strangers)} is placed nowhere by the plan")
+    if live_pin is None and any(c.kind == "seeds" for c in drill.copies):
+        drill.notes.append("no live seed store was consulted: a copy's recipients are known only from its own pin")
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -229,6 +308,9 @@ def markdown(drill: Drill) -> str:
              "| copy | kind | path | accounts | state |", "|---|---|---|---:|---|"]
     for c in drill.copies:
         lines.append(f"| {c.name} | {c.kind} | `{c.path}` | {c.accounts:,} | {'ok' if c.ok else 'FAILED'} |")
+    if drill.keys:
+        lines += ["", "## The plan's keys against the seed copies", "", "| copy | key | whose | result |", "|---|---|---|---|"]
+        lines += [f"| {k['copy']} | `{k['key']}` | {k['where']} | {k['result']} |" for k in drill.keys]
     lines += ["", "## Differences", ""]
     lines += [f"- {d}" for d in drill.differences] or ["None: every copy opened, the vault copies hold the same "
                                                        "entries, the seed copies give the same codes, and every "

@@ -18,6 +18,9 @@ version = 1
 vault_key_file = false     # true if the vault needs a key file (then plan where its copies are)
 seeds_key = "passphrase"   # "passphrase", or "identity" (age X25519; key shares can split it)
 # shares_threshold = 2     # with seeds_key = "identity": how many key shares rebuild the identity
+# shares_recipient = "age1..."  # and the public key printed on every share (the identity they rebuild)
+# 'custody check' compares this with the configured stores: every recipient of the seed store must be
+# placed (a medium's recipient, or shares_recipient), and every key placed must be a recipient.
 
 [policy]
 min_copies = { vault = 2, seeds = 2, emergency-sheet = 2, seed-sheet = 2 }
@@ -41,6 +44,7 @@ site = "office"
 [[place]]
 name = "office-safe-a"     # the password side
 site = "office"
+# keyholders = 2           # a dual-control safe: opened only by two custodians together
 
 [[place]]
 name = "office-safe-b"     # the seed side
@@ -57,9 +61,12 @@ site = "offsite"
 offsite = true
 
 # ---------------------------------------------------------------- media and what they carry
-# kinds: usb, share, paper, memory. Artefacts: vault, vault-key, emergency-sheet (password side);
-# seeds, seeds-identity, seed-sheet, key-share:K (seed side; K the share's number). A printed emergency sheet has the
-# master password written on it by hand; its PDF on a drive does not.
+# kinds: usb, share, paper, device (a person's laptop, phone or hardware key: holder = "alice", no place),
+# memory. Artefacts: vault, vault-key, emergency-sheet (password side); seeds, seeds-identity, seed-sheet,
+# key-share:K (seed side; K the share's number). A printed emergency sheet has the master password
+# written on it by hand; its PDF on a drive does not. A medium carrying seeds-identity says whose:
+# recipient = "age1..." (its public key). path = "/media/usb-2": where it is mounted, so that
+# 'media write ARTEFACT usb-seeds-2 --plan PLAN' and 'drill --plan PLAN' take the medium's name.
 [[medium]]
 name = "share"
 kind = "share"

@@ -23,7 +23,7 @@ from ..rules.redaction import AGE_IDENTITY
 from ..storage import fsutil
 from ..stores.seeds.store import AGE_MAGIC
 from ..stores.vault import KDBX_MAGIC
-from .plan import PASSWORD_ARTEFACTS, SEED_ARTEFACTS
+from .plan import PASSWORD_ARTEFACTS, SEED_ARTEFACTS, Plan
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -196,7 +196,29 @@ def check_destination(directory: Path, artefact: str) -> Manifest:
     return manifest
 
 
-def write(ws: Workspace, artefact: str, directory: Path, *, now: datetime | None = None) -> Written:
+def destination(plan: Plan, dest: str, artefact: str) -> tuple[Path, str]:
+    """Where ``artefact`` goes by the plan: ``dest`` is one of its media (by name) or the path one is mounted at;
+    refused unless the plan says that medium carries it. Returns (directory, the medium's name)."""
+    from .plan import medium_named
+
+    if dest in plan.media:
+        medium = medium_named(plan, dest)
+    else:
+        here = fsutil.real(Path(dest))
+        medium = next((m for m in plan.media.values() if m.path and fsutil.real(Path(m.path)) == here), None)
+        if medium is None:
+            raise InputError(f"{dest} is neither a medium of custody plan {plan.path} nor where one is mounted (its "
+                             f"media: {', '.join(sorted(plan.media))}): give a medium's name, or add its path")
+    if artefact not in medium.carries:
+        raise InputError(f"custody plan {plan.path} says medium {medium.name} carries "
+                         f"{', '.join(medium.carries) or 'nothing'}, not {artefact}: choose the medium the plan puts it "
+                         "on, or change the plan (and check it) first")
+    return Path(medium.path), medium.name
+
+
+def write(ws: Workspace, artefact: str, directory: Path, *, now: datetime | None = None,
+          medium: str | None = None) -> Written:
+    """Write ``artefact`` to the medium mounted at ``directory`` (``medium``: its name in the custody plan)."""
     if artefact not in ARTEFACTS:
         raise InputError(f"artefact {artefact!r} is not one of {', '.join(ARTEFACTS)}")
     manifest = check_destination(directory, artefact)
@@ -205,6 +227,8 @@ def write(ws: Workspace, artefact: str, directory: Path, *, now: datetime | None
     digest = file_digest(artefact, data)
     event = {"event": "media.write", "artefact": artefact, "medium": str(fsutil.real(directory)), "file": name,
              "size": len(data)}
+    if medium:
+        event["plan_medium"] = medium
     if artefact != "vault-key":
         event["sha256"] = digest
     entries = [e for e in manifest.entries if e["file"] != name]

@@ -1,10 +1,13 @@
 """The custody plan: where every copy lives and who can reach it (TOML), read all or nothing.
 
-A plan names sites; places (each at a site, off-site or not); media (``usb``, ``share`` or
-``paper`` at a place, or ``memory``: what a custodian knows by heart) and the artefacts each
-carries; custodians, the places and media each can reach and the secrets each knows; the facts
-of the stores (does the vault need a key file, is the seed store opened by a passphrase or an
-identity, how many key shares rebuild that identity); and the policy the check enforces.
+A plan names sites; places (each at a site, off-site or not, opened by one keyholder or by
+``keyholders`` together); media (``usb``, ``share`` or ``paper`` at a place; ``device``: a
+person's laptop, phone or hardware key holding a key, carried by its holder; ``memory``: what a
+custodian knows by heart), the artefacts each carries, the public key of an identity it holds
+(``recipient``) and where it is mounted (``path``); custodians, the places and media each can
+reach and the secrets each knows; the facts of the stores (does the vault need a key file, is the
+seed store opened by a passphrase or an identity, how many key shares rebuild that identity and
+its public key); and the policy the check enforces.
 
 Every error names the plan's line and says what to fix; nothing of a bad plan is used.
 """
@@ -26,7 +29,9 @@ PASSWORD_ARTEFACTS = ("vault", "vault-key", "emergency-sheet")
 SEED_ARTEFACTS = ("seeds", "seeds-identity", "seed-sheet", "key-share")
 SECRETS = ("vault-password", "seeds-passphrase")
 ARTEFACTS = PASSWORD_ARTEFACTS + SEED_ARTEFACTS
-KINDS = ("usb", "share", "paper", "memory")
+KINDS = ("usb", "share", "paper", "device", "memory")
+HELD = ("device", "memory")  # with a person (holder), at no place
+DEVICE_ARTEFACTS = ("vault", "vault-key", "seeds", "seeds-identity")  # what a laptop or a hardware key holds
 PAPER_ONLY = ("emergency-sheet", "seed-sheet", "key-share")
 MAX_PLAN_BYTES = 4 * 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -37,6 +42,7 @@ class Place:
     name: str
     site: str
     offsite: bool
+    keyholders: int = 1  # custodians needed together to open it (a dual-control safe: 2)
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,11 @@ class Medium:
     name: str
     kind: str
     label: str
-    place: str | None  # None for memory
-    holder: str | None  # the custodian whose memory it is
+    place: str | None  # None for memory and a person's device
+    holder: str | None  # the custodian whose memory or device it is
     carries: tuple[str, ...]
+    recipient: str | None = None  # the public key of the seed-store identity it carries
+    path: str | None = None  # where it is mounted, for 'media write' and 'drill' by the medium's name
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class Plan:
     vault_key_file: bool = False
     seeds_key: str = "identity"  # or "passphrase"
     shares_threshold: int | None = None
+    shares_recipient: str | None = None  # the public key of the identity the key shares split
     lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, name) -> line, for messages
 
     def media_at(self, place: str) -> list[Medium]:
@@ -188,7 +197,7 @@ def parse_plan(text: str, source: str) -> Plan:
     places: dict[str, Place] = {}
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries("place")):
-        allowed("place", index, entry, {"name", "site", "offsite", "description"})
+        allowed("place", index, entry, {"name", "site", "offsite", "keyholders", "description"})
         name = name_of("place", index, entry, seen)
         site = entry.get("site")
         if site not in sites:
@@ -196,13 +205,17 @@ def parse_plan(text: str, source: str) -> Plan:
         offsite = entry.get("offsite", False)
         if not isinstance(offsite, bool):
             fail("place", index, "offsite", "offsite is true or false")
-        places[name] = Place(name, site, offsite)
+        keyholders = entry.get("keyholders", 1)
+        if not isinstance(keyholders, int) or isinstance(keyholders, bool) or not 1 <= keyholders <= 5:
+            fail("place", index, "keyholders", "keyholders is how many custodians must come together to open it: 1-5")
+        places[name] = Place(name, site, offsite, keyholders)
 
     custodian_names = {e.get("name") for e in entries("custodian") if isinstance(e, dict)}
     media: dict[str, Medium] = {}
     seen = {}
     for index, entry in enumerate(entries("medium")):
-        allowed("medium", index, entry, {"name", "kind", "label", "place", "holder", "carries", "description"})
+        allowed("medium", index, entry, {"name", "kind", "label", "place", "holder", "carries", "recipient", "path",
+                                         "description"})
         name = name_of("medium", index, entry, seen)
         if name in places:
             fail("medium", index, "name", f"{name!r} names both a place and a medium: rename one")
@@ -214,9 +227,16 @@ def parse_plan(text: str, source: str) -> Plan:
             fail("medium", index, "place", f"medium {name!r} is at {len(place)} places: a medium is at one place; "
                                            "list each copy as its own medium")
         carries = strings("medium", index, entry, "carries")
-        if kind == "memory":
+        if kind in HELD:
             if place is not None or holder not in custodian_names:
-                fail("medium", index, "holder", f"memory {name!r} needs holder = a [[custodian]]'s name, and no place")
+                fail("medium", index, "holder", f"{kind} {name!r} needs holder = a [[custodian]]'s name (who carries "
+                                                "it), and no place")
+        if kind == "device":
+            for item in carries:
+                if item not in DEVICE_ARTEFACTS:
+                    fail("medium", index, "carries", f"device {name!r} can carry {', '.join(DEVICE_ARTEFACTS)}, "
+                                                     f"not {shown(item)}")
+        elif kind == "memory":
             for item in carries:
                 if item not in SECRETS:
                     fail("medium", index, "carries", f"memory {name!r} can carry only {', '.join(SECRETS)}, not {shown(item)}")
@@ -239,7 +259,17 @@ def parse_plan(text: str, source: str) -> Plan:
                     fail("medium", index, "carries", f"{artefact} is printed or a file, not on a {kind}")
         if len(set(carries)) != len(carries):
             fail("medium", index, "carries", f"medium {name!r} lists an artefact twice")
-        media[name] = Medium(name, kind, str(entry.get("label", name)), place, holder, carries)
+        recipient = entry.get("recipient")
+        if recipient is not None:
+            if "seeds-identity" not in carries:
+                fail("medium", index, "recipient", f"medium {name!r} names a recipient but carries no seeds-identity: "
+                                                   "recipient is the public key of the identity it carries")
+            recipient = _recipient(recipient, lambda message, at=index: fail("medium", at, "recipient", message))
+        path = entry.get("path")
+        if path is not None and (kind in ("paper", "memory") or not isinstance(path, str) or not path.strip()):
+            fail("medium", index, "path", f"path is where medium {name!r} is mounted (a directory), for a usb drive, a "
+                                          "share or a device")
+        media[name] = Medium(name, kind, str(entry.get("label", name)), place, holder, carries, recipient, path)
 
     custodians: dict[str, Custodian] = {}
     seen = {}
@@ -261,7 +291,7 @@ def parse_plan(text: str, source: str) -> Plan:
     stores = raw.get("stores", {})
     if not isinstance(stores, dict):
         raise InputError(f"{where('stores')}: [stores] is a table")
-    allowed("stores", 0, stores, {"vault_key_file", "seeds_key", "shares_threshold"})
+    allowed("stores", 0, stores, {"vault_key_file", "seeds_key", "shares_threshold", "shares_recipient"})
     vault_key_file = stores.get("vault_key_file", False)
     seeds_key = stores.get("seeds_key", "identity")
     threshold = stores.get("shares_threshold")
@@ -290,8 +320,45 @@ def parse_plan(text: str, source: str) -> Plan:
         flags[key] = policy_raw.get(key, default)
         if not isinstance(flags[key], bool):
             fail("policy", 0, key, f"{key} is true or false")
+    shares_recipient = stores.get("shares_recipient")
+    if shares_recipient is not None:
+        if not threshold:
+            fail("stores", 0, "shares_recipient", "shares_recipient is the public key the key shares rebuild: it goes "
+                                                  "with shares_threshold")
+        shares_recipient = _recipient(shares_recipient, lambda message: fail("stores", 0, "shares_recipient", message))
     policy = Policy(dict(min_copies), **flags)
-    return Plan(source, list(sites), places, media, custodians, policy, vault_key_file, seeds_key, threshold)
+    return Plan(source, list(sites), places, media, custodians, policy, vault_key_file, seeds_key, threshold,
+                shares_recipient)
+
+
+def _recipient(value: object, fail) -> str:
+    """An age X25519 public key (as 'seeds recipients list' and every key share print it)."""
+    from ..stores.seeds.store import validate_recipient
+
+    try:
+        return validate_recipient(str(value)) if isinstance(value, str) else fail("a recipient is an age1... string")
+    except InputError as exc:
+        fail(exc.message)
+
+
+STORES = ("vault", "seeds")  # the artefacts a drill opens
+
+
+def store_copies(plan: Plan) -> list[Medium]:
+    """The plan's media that hold a copy of the vault or the seed store (files, not paper nor memory)."""
+    return [m for m in plan.media.values() if m.kind not in ("paper", "memory") and set(STORES) & set(m.carries)]
+
+
+def medium_named(plan: Plan, name: str) -> Medium:
+    """The plan's medium ``name``, with the path it is mounted at."""
+    medium = plan.media.get(name)
+    if medium is None:
+        raise InputError(f"custody plan {plan.path} has no medium {shown(name)}: its media are "
+                         f"{', '.join(sorted(plan.media)) or 'none'}")
+    if not medium.path:
+        raise InputError(f"medium {name} of custody plan {plan.path} has no path: add path = \"/media/...\" (where it "
+                         "is mounted) to its [[medium]], or give the directory itself")
+    return medium
 
 
 def vault_locations(path: Path, most: int) -> list[str]:

@@ -25,17 +25,20 @@ if TYPE_CHECKING:
     from ..workspace import Workspace
 
 VERDICTS = ("ROOTLESS", "CUSTODIED", "NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "SEED_MISMATCH",
-            "DEVICE_UNRECORDED", "NOT_IN_VAULT", "INCOMPLETE", "NOT_ACTIVE", "UNREACHABLE")
+            "DEVICE_UNRECORDED", "SEED_UNPROVEN", "NOT_IN_VAULT", "INCOMPLETE", "NOT_ACTIVE", "UNREACHABLE")
 GOOD = {"ROOTLESS", "CUSTODIED"}
 EXPLAIN = {
     "ROOTLESS": "no root password, MFA, access key or certificate: nothing to keep",
-    "CUSTODIED": "password in the vault, seed in the store, and AWS's MFA serial is the seed's device",
+    "CUSTODIED": "password in the vault, seed in the store, AWS's MFA serial is the seed's device, and a sign-in "
+                 "with the seed was recorded",
     "NO_MFA": "the root user has a password and no MFA device",
     "ROOT_ACCESS_KEYS": "the root user has access keys or signing certificates: delete them",
     "SEED_MISSING": "AWS has a root MFA device, the seed store has no seed for the account",
     "SEED_MISMATCH": "the root MFA device in AWS is not the seed's device, or another device sits beside it",
     "DEVICE_UNRECORDED": "the seed was kept without its device ARN and AWS has one root MFA device: record it "
                          "with 'org audit --record-devices' (nothing in AWS needs to change)",
+    "SEED_UNPROVEN": "the seed is kept and AWS's MFA serial is its device, but no sign-in with it was ever recorded: "
+                     "get a code, sign in as root, then 'rootkeeper seeds prove ID'",
     "NOT_IN_VAULT": "the root user has a password (or MFA), the vault has no entry for the account",
     "INCOMPLETE": "AWS's answer lacked a fact (password, MFA, keys or certificates): nothing can be proven",
     "NOT_ACTIVE": "the account is not ACTIVE (see its state): its root user still exists and was not audited; "
@@ -43,7 +46,8 @@ EXPLAIN = {
     "UNREACHABLE": "the account could not be audited: see the error code",
 }
 FIELDS = ["account_id", "account_name", "email", "state", "management", "verdict", "error", "message", "password", "mfa",
-          "mfa_enabled", "access_keys", "signing_certificates", "vault", "seed_device_arn", "findings", "calls"]
+          "mfa_enabled", "access_keys", "signing_certificates", "vault", "seed_device_arn", "seed_proven_at", "findings",
+          "calls"]
 
 
 @dataclass
@@ -74,6 +78,7 @@ class AuditRow:
     message: str = ""
     vault: bool = False
     seed_device_arn: str | None = None  # None: no seed; "": a seed kept without its device ARN
+    seed_proven_at: str = ""  # when a sign-in with the seed was recorded ("": never)
     findings: list[str] = field(default_factory=list)
     fix: str = ""  # why AWS refused and what to do (org/denials.py), also at the end of ``message``
 
@@ -89,16 +94,19 @@ class AuditRow:
                     f.access_keys or (["present"] if f.access_keys_present else [])),
                 "signing_certificates": None if f is None or (f.certificates_present is None and not f.certificates)
                 else (f.certificates or (["present"] if f.certificates_present else [])),
-                "vault": self.vault, "seed_device_arn": self.seed_device_arn, "findings": self.findings,
+                "vault": self.vault, "seed_device_arn": self.seed_device_arn,
+                "seed_proven_at": self.seed_proven_at or None, "findings": self.findings,
                 "calls": 0 if f is None else f.calls}
 
 
-def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None) -> tuple[str, list[str]]:
+def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bool) -> tuple[str, list[str]]:
     """One verdict per account (the most severe finding), and every finding.
 
     ``device_arn`` is the device recorded with the account's seed ("" when it was kept
-    without one), None when there is no seed. A fact AWS did not give is unknown: it
-    never counts as absent, so it never yields ROOTLESS or CUSTODIED (INCOMPLETE instead).
+    without one), None when there is no seed; ``proven``: a sign-in with the seed was recorded.
+    A fact AWS did not give is unknown: it never counts as absent, so it never yields ROOTLESS
+    or CUSTODIED (INCOMPLETE instead). A seed whose device matches but that never opened the
+    account is not yet custody (SEED_UNPROVEN): a stale seed would pass otherwise.
     """
     findings = []
     unknown = facts.unknown()
@@ -120,6 +128,8 @@ def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None) -> tuple[s
             elif device_arn not in facts.mfa or len(set(facts.mfa)) > 1:
                 # Not our device, or ours plus another one: someone else can also pass root's MFA.
                 findings.append("SEED_MISMATCH")
+            if not proven and not {"SEED_MISSING", "SEED_MISMATCH"} & set(findings):
+                findings.append("SEED_UNPROVEN")
     if unknown:
         findings.append("INCOMPLETE")
     if not findings:
@@ -138,8 +148,8 @@ def record_devices(ws: Workspace, rows: list[AuditRow]) -> list[AuditRow]:
             continue
         (serial,) = set(row.facts.mfa)
         store.set_device(row.account.account_id, serial)
-        row.seed_device_arn = serial
-        row.verdict, row.findings = verdict(row.facts, row.vault, serial)
+        row.seed_device_arn = serial  # the seed is not proven by this: only a sign-in proves it
+        row.verdict, row.findings = verdict(row.facts, row.vault, serial, bool(row.seed_proven_at))
         changed.append(row)
     if changed:
         ws.commit([store], {"event": "seeds.record-device", "source": "org audit",
@@ -278,7 +288,9 @@ class Auditor:
     def audit_one(self, account: OrgAccount, caller: str | None = None) -> AuditRow:
         device = self.custody.device_arn(account.account_id)
         in_vault = account.account_id in self.custody.entries
-        row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device)
+        seed = self.custody.seeds.get(account.account_id)
+        row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device,
+                       seed_proven_at=seed.proven_at if seed is not None else "")
         if not account.active:
             # AssumeRoot reaches active members only; the root user of any other account still exists.
             row.verdict, row.findings = "NOT_ACTIVE", ["NOT_ACTIVE"]
@@ -301,7 +313,7 @@ class Auditor:
                 row.message = f"{exc.detail} ({exc.doing}: {row.fix})" if exc.doing else f"{exc.detail} ({row.fix})"
             return row
         row.facts = facts
-        row.verdict, row.findings = verdict(facts, in_vault, device)
+        row.verdict, row.findings = verdict(facts, in_vault, device, bool(row.seed_proven_at))
         return row
 
     # ------------------------------------------------------------ many accounts

@@ -36,7 +36,7 @@ from ..storage.config import DEFAULT_JOURNAL
 from ..storage.settings import of_config
 from ..stores.seeds.store import generate_identity
 from ..stores.vault import KdfParams
-from ..workflows import breakglass, enroll
+from ..workflows import breakglass, enroll, proof
 from ..workflows.init import InitPlan, init
 from ..workspace import Credentials, Workspace
 from . import missing
@@ -165,8 +165,9 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
         serial, shown = sim.console_create_virtual_mfa(account_id, device)  # 'Assign MFA device', 'Show secret key'
         mfa = enroll.save_seed(ws, account, shown, enroll.device_arn(account_id, device))  # before any code
         sim.console_enable_mfa(account_id, serial, *mfa.codes)  # the console checks both codes against the seed
+        proof.prove(ws, account_id, signed_in=True, by="demo operator")  # its acceptance, recorded: the seed is proven
         say(f"   {account_id} {name:<18} password saved, seed saved, codes {mfa.codes[0]} {mfa.codes[1]} "
-            f"accepted by the console")
+            f"accepted by the console (seed proven)")
 
     first_id, first_name = to_enroll[min(1, len(to_enroll) - 1)][:2]
     code = breakglass.current_code(ws, first_id, "demo: restore IAM administrator access", time.time())

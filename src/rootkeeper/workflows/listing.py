@@ -54,6 +54,8 @@ class AccountState:
     seeds_known: bool = True  # False: the seed store was not opened (list --only vault)
     device_arn: str = ""
     enrolled_at: str = ""
+    proven_at: str = ""  # when a sign-in with the active seed was recorded ("": never)
+    proven_by: str = ""
     drift: list[str] = field(default_factory=list)
 
     @property
@@ -78,7 +80,9 @@ class AccountState:
         return {"account_id": self.account_id, "account_name": self.name, "email": self.email,
                 "state": self.state, "password": self.password if self.vault_known else None,
                 "seed": self.seed if self.seeds_known else None,
-                "device_arn": self.device_arn or None, "enrolled_at": self.enrolled_at or None, "drift": self.drift}
+                "device_arn": self.device_arn or None, "enrolled_at": self.enrolled_at or None,
+                "proven": bool(self.proven_at) if self.seed else None, "proven_at": self.proven_at or None,
+                "proven_by": self.proven_by or None, "drift": self.drift}
 
 
 @dataclass
@@ -106,6 +110,7 @@ def inventory(index: CustodyIndex) -> Inventory:
         elif row.state == "active":
             state.seed = True
             state.device_arn, state.enrolled_at = row.device_arn, row.enrolled_at
+            state.proven_at, state.proven_by = row.proven_at, row.proven_by
             if vault is not None and state.password:
                 if row.account_name != state.name:
                     state.drift.append(f"name: vault {state.name!r}, seed store {row.account_name!r}")

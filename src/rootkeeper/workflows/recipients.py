@@ -29,7 +29,7 @@ class Recipients:
     pinned: str | None  # the fingerprint the store names (None: a store written before pins)
     added: list[str]
     removed: list[str]
-    stale_media: list[str] = field(default_factory=list)  # media holding a seed-store copy written before
+    stale_media: list[tuple[str, str]] = field(default_factory=list)  # (path, plan name) of media with an old copy
 
     @property
     def matches(self) -> bool:
@@ -85,8 +85,9 @@ def change_recipients(ws: Workspace, add: list[str], remove: list[str], reason: 
     return Recipients(after, store.pin, store.pin, added, removed, stale_media(ws))
 
 
-def stale_media(ws: Workspace) -> list[str]:
-    """The media the journal records a copy of the seed store written to (``media write seeds``): each was
-    written before the recipient change just made, so it is encrypted to the old set."""
-    return list(dict.fromkeys(str(r["medium"]) for r in ws.journal().records()
+def stale_media(ws: Workspace) -> list[tuple[str, str]]:
+    """The media the journal records a copy of the seed store written to (``media write seeds``), as (where it
+    was mounted, its name in the custody plan or ""): each was written before the recipient change just made,
+    so it is encrypted to the old set."""
+    return list(dict.fromkeys((str(r["medium"]), str(r.get("plan_medium") or "")) for r in ws.journal().records()
                               if r.get("event") == "media.write" and r.get("artefact") == "seeds" and r.get("medium")))

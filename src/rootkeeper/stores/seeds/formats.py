@@ -2,8 +2,8 @@
 
 The plaintext is the CSV such teams already keep. The first four columns are exactly
 ``Account #,Account Name,Account Email,MFA Seed``; the rest record the device ARN,
-the TOTP parameters, when the seed was enrolled and its state (``active``,
-``replaced`` or ``retired``). Imports also read the write-up's pipe-separated table
+the TOTP parameters, when the seed was enrolled, its state (``active``,
+``replaced`` or ``retired``), and when and by whom it was proven (a recorded sign-in). Imports also read the write-up's pipe-separated table
 and ``otpauth://`` URIs. Every parser is all or nothing and names the bad line.
 """
 
@@ -25,7 +25,7 @@ from ...rules.totp import ALGORITHMS, provisioning_uri
 from ...storage.journal import Mark
 
 BASE_HEADER = ["Account #", "Account Name", "Account Email", "MFA Seed"]
-EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State"]
+EXTRA_HEADER = ["Device ARN", "Algorithm", "Digits", "Period", "Enrolled At", "State", "Proven At", "Proven By"]
 HEADER = BASE_HEADER + EXTRA_HEADER
 STATES = ("active", "replaced", "retired")
 # The store's own header may end with a column named after the fingerprint of the recipients the
@@ -47,10 +47,13 @@ class SeedRow:
     period: int = 30
     enrolled_at: str = ""
     state: str = "active"
+    proven_at: str = ""  # when a sign-in with this seed was recorded ('seeds prove', the ceremony's activation)
+    proven_by: str = ""  # who recorded it
 
     def cells(self) -> list[str]:
         return [self.account_id, self.account_name, self.email, self.seed, self.device_arn,
-                self.algorithm, str(self.digits), str(self.period), self.enrolled_at, self.state]
+                self.algorithm, str(self.digits), str(self.period), self.enrolled_at, self.state,
+                self.proven_at, self.proven_by]
 
     def public(self) -> dict:
         """Everything but the seed."""
@@ -139,7 +142,13 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
     state = (row.state or "active").strip().lower()
     if state not in STATES:
         raise InputError(f"{where}: state {shown_as(row.state, r'[A-Za-z]{1,12}')} is not one of {', '.join(STATES)}")
-    checked = SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state)
+    proven_at, proven_by = (row.proven_at or "").strip(), (row.proven_by or "").strip()
+    if proven_at and not _ISO.match(proven_at):
+        raise InputError(f"{where}: proven-at {shown_as(proven_at, r'[0-9TZ:.+ -]+')} is not ISO 8601 like 2026-11-28T12:00:00Z")
+    if len(proven_by) > 128 or not proven_by.isprintable():
+        raise InputError(f"{where}: proven-by is not a name of at most 128 printable characters")
+    checked = SeedRow(account_id, name, email, seed, arn, algorithm, digits, period, enrolled, state,
+                      proven_at if proven_at else "", proven_by if proven_at else "")
     checked._checked = checked.cells()  # what was checked: any later change to the row is checked again
     return checked, warnings
 
@@ -147,6 +156,7 @@ def check_row(row: SeedRow, where: str) -> tuple[SeedRow, list[str]]:
 # ---------------------------------------------------------------- parsing
 
 def _row_from_mapping(cells: dict[str, str], where: str, email_template: str | None) -> SeedRow:
+    """A row to import. A 'Proven' cell is not taken: only a sign-in recorded here proves a seed."""
     get = lambda key: (cells.get(key) or "").strip()  # noqa: E731
     email = get("account email")
     if not email and email_template:
@@ -193,7 +203,7 @@ def _store_header(text: str, source: str) -> tuple[list[str], list[int | None], 
 
 def _store_row(values: list[str]) -> SeedRow:
     return SeedRow(values[0], values[1], values[2], values[3], values[4], values[5] or "SHA1",
-                   values[6] or 6, values[7] or 30, values[8], values[9] or "active")
+                   values[6] or 6, values[7] or 30, values[8], values[9] or "active", values[10], values[11])
 
 
 def parse_store(text: str, source: str) -> tuple[list[SeedRow], str | None]:

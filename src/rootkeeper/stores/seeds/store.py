@@ -304,6 +304,14 @@ class SeedStore(fsutil.StoredFile):
             raise NotFoundError(f"no active seed for account {account_id} in the seed store")
         row.device_arn = device_arn
 
+    def set_proof(self, account_id: str, proven_at: str, proven_by: str) -> SeedRow:
+        """Record that a sign-in with the account's active seed worked (``proven_at`` "": it did not)."""
+        row = self.active(account_id)
+        if row is None:
+            raise NotFoundError(f"no active seed for account {account_id} in the seed store")
+        row.proven_at, row.proven_by = proven_at, proven_by if proven_at else ""
+        return row
+
     def retire(self, account_id: str) -> int:
         count = 0
         for row in self.rows:
