@@ -301,6 +301,40 @@ def test_delete_root_leaves_the_account_rootless_and_custody_retired(org):
     assert "nothing to delete in AWS" in again.out
 
 
+def test_delete_root_can_remove_only_the_keys_or_one_stray_device_and_keeps_custody(org):
+    """The fixes for ROOT_ACCESS_KEYS and for a foreign device beside ours, without deleting the password and
+    retiring custody: only those are deleted (re-listed to prove it), the account stays custodied, not rootless."""
+    org.enable_central_root()
+    account_id = org.account("payments")
+    ours = org.enroll("payments")
+    key = org.sim.plant_access_key(account_id)
+    org.sim.plant_certificate(account_id)
+    stray, _ = org.sim.plant_mfa(account_id, "old-phone")
+    assert audit_json(org, account_id)[1]["accounts"][0]["findings"] == ["ROOT_ACCESS_KEYS", "SEED_MISMATCH"]
+    dry = org.rk("org", "delete-root", account_id, "--only-keys", "--dry-run")
+    assert dry.returncode == 0 and f"would delete access key {key}" in dry.out and "password" not in dry.out, dry.out
+    result = org.rk("org", "delete-root", account_id, "--only-keys", "--yes", "--reason", "INC-7")
+    assert result.returncode == 0, result.err
+    root = org.sim.root(account_id)
+    assert not root.access_keys and not root.certificates and root.password_created and len(root.mfa) == 2
+    # The seed's own device is never deactivated alone: refused before any AWS call, nothing changed.
+    before = org.sim.snapshot()
+    assert_clean_failure(org.rk("org", "delete-root", account_id, "--mfa-device", ours, "--yes"), 2,
+                         "is the device of")
+    assert org.sim.snapshot() == before
+    result = org.rk("org", "delete-root", account_id, "--mfa-device", stray, "--yes", "--reason", "INC-7")
+    assert result.returncode == 0 and f"deactivated MFA device {stray}" in result.out, result.err
+    assert [d.serial for d in org.sim.root(account_id).mfa] == [ours]
+    code, report, err = audit_json(org, account_id)
+    assert code == 0 and report["accounts"][0]["verdict"] == "CUSTODIED", err
+    records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    parts = [r for r in records if r["event"] == "org.delete-root.part"]
+    assert len(parts) == 2 and parts[1]["only"] == [f"MFA device {stray}"] and parts[0]["reason"] == "INC-7"
+    assert not [r for r in records if r["event"] == "org.delete-root"]  # never rootless by record
+    listed = json.loads(org.home.rk("list", "--json", check=True).out)["accounts"]
+    assert [a["state"] for a in listed if a["account_id"] == account_id] == ["custodied"]
+
+
 def test_delete_root_refuses_the_management_account_and_unknown_accounts(org):
     org.enable_central_root()
     before = org.sim.snapshot()

@@ -248,8 +248,14 @@ def _confirm(what: str, yes: bool, dry_run: bool) -> None:
 @click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT...")
 @click.option("--dry-run", is_flag=True, help="Change nothing: assume root read-only and print what would be done.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--only-keys", is_flag=True,
+              help="Delete only the root access keys and signing certificates (the fix for ROOT_ACCESS_KEYS); "
+                   "the password, the MFA devices and custody stay.")
+@click.option("--mfa-device", "devices", multiple=True, metavar="SERIAL",
+              help="Deactivate only this root MFA device (repeatable; a stray device beside the one in custody, "
+                   "never the seed's own); the rest and custody stay.")
 @reason_option
-def org_delete_root(accounts, dry_run, yes, reason):
+def org_delete_root(accounts, dry_run, yes, only_keys, devices, reason):
     """Delete member accounts' root credentials through AssumeRoot, then retire their custody.
 
     With the task policy IAMDeleteRootUserCredentials: the root password (login
@@ -258,19 +264,26 @@ def org_delete_root(accounts, dry_run, yes, reason):
     Then the vault entry goes to 'Retired' and the seed rows are marked retired
     (nothing is deleted locally) and the journal records it. --dry-run assumes
     root with the read-only audit policy and changes nothing, locally or in AWS.
+    With --only-keys or --mfa-device only those are deleted (and re-listed to
+    prove they are gone); the account keeps its password, its seed and its
+    custody, and is not rootless.
 
     \b
     Examples:
       rootkeeper org delete-root sandbox --dry-run
       rootkeeper org delete-root 111122223333 444455556666 --yes
+      rootkeeper org delete-root payments-prod --only-keys --yes
+      rootkeeper org delete-root payments-prod --mfa-device arn:aws:iam::111122223333:mfa/old-phone --yes
     """
     from ..org import rootops
 
+    part = rootops.Part(only_keys, tuple(dict.fromkeys(d.strip() for d in devices)))
     ws = workspace(writer=True)
     aws = _aws()
     targets = rootops.delete_root_targets(ws, aws, list(accounts))
-    why = None if dry_run else inputs.why(reason, f"delete the root credentials of {len(targets)} account(s)")
-    _confirm(f"Delete the root credentials of {len(targets)} account(s): "
+    what = "the root credentials" if part.whole else " and ".join(part.public()["only"])
+    why = None if dry_run else inputs.why(reason, f"delete {what} of {len(targets)} account(s)")
+    _confirm(f"Delete {what} of {len(targets)} account(s): "
              + ", ".join(f"{t.account_id} ({t.name})" for t in targets), yes, dry_run)
 
     def show(outcome: rootops.Deletion) -> None:
@@ -280,7 +293,7 @@ def org_delete_root(accounts, dry_run, yes, reason):
             note(outcome.problem())
 
     try:
-        rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show, reason=why)
+        rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show, reason=why, part=part)
     finally:
         stamps(ws)
 

@@ -32,6 +32,24 @@ from .aws import (
 
 DELETE_ROOT_EVENT = "org.delete-root"
 DELETE_ROOT_INTENT = "org.delete-root.intent"  # written before the first deleting call: a kill leaves a trace
+DELETE_PART_EVENT = "org.delete-root.part"  # only some credentials deleted: the account keeps its custody
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which root credentials a partial delete-root removes: the access keys and signing certificates
+    (the fix for ROOT_ACCESS_KEYS), and/or named MFA devices (a stray device beside the one in custody)."""
+
+    keys: bool = False
+    devices: tuple[str, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        return not (self.keys or self.devices)
+
+    def public(self) -> dict:
+        return {"only": (["access keys and signing certificates"] if self.keys else [])
+                + [f"MFA device {d}" for d in self.devices]}
 
 
 @dataclass
@@ -87,11 +105,11 @@ class Deletion:
         if not self.reached:
             return []
         if self.dry_run:
-            steps = [f"would {step}" for step in self.planned] or ["nothing to delete in AWS: the root user has no credentials"]
+            steps = [f"would {step}" for step in self.planned] or ["nothing to delete in AWS: the root user has none of them"]
             return [f"{label}: {step}" for step in steps + [f"would retire {item}" for item in self.custody]]
         if self.settled:  # told a second time, once custody is retired and recorded
             return [f"{label}: retired {item}" for item in self.custody] + [f"{label}: rootless"]
-        return [f"{label}: {done}" for done in self.done or ["nothing to delete: the root user had no credentials"]]
+        return [f"{label}: {done}" for done in self.done or ["nothing to delete: the root user had none of them"]]
 
     def problem(self) -> str:
         """Why the account is not finished ("" when it is)."""
@@ -139,16 +157,29 @@ def reachable(target: OrgAccount, management_fix: str = "") -> None:
                          "(AssumeRoot reaches no other); see 'rootkeeper org accounts'")
 
 
-def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Callable[[], object] | None = None) -> None:
-    """List, then (unless dry-run) record the intent (``intent``) and delete, then list again to prove
-    nothing is left.
+def _chosen(found: RootCredentials, part: Part) -> RootCredentials:
+    """The credentials of ``found`` that ``part`` deletes (all of them for a whole delete-root)."""
+    if part.whole:
+        return found
+    missing = [d for d in part.devices if d not in found.mfa]
+    if missing:
+        raise AwsError(f"the root user has no MFA device {missing[0]} (it has "
+                       f"{', '.join(found.mfa) or 'none'}): nothing changed", "NoSuchDevice")
+    return RootCredentials(False, [s for s in found.mfa if s in part.devices],
+                           found.access_keys if part.keys else [], found.certificates if part.keys else [])
+
+
+def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Callable[[], object] | None = None,
+                   part: Part = Part()) -> None:
+    """List, then (unless dry-run) record the intent (``intent``) and delete what ``part`` chooses, then list
+    again to prove none of it is left.
 
     A dry run assumes root with the *audit* task policy: it could not change anything
     even by mistake.
     """
     with aws_errors(f"assuming root in {account.account_id}"):
         iam = aws.root_iam(account.account_id, AUDIT_TASK if result.dry_run else DELETE_TASK)
-        planned = list_root_credentials(iam)
+        planned = _chosen(list_root_credentials(iam), part)
     result.planned = planned.steps()
     if result.dry_run:
         return
@@ -170,7 +201,13 @@ def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Call
                 result.done.append(f"deleted signing certificate {cert}")
             # IAM is eventually consistent: a deletion can still be listed for a moment. Re-list until
             # nothing is left or the wait runs out; only an empty listing proves it.
-            left = until_applied(lambda: list_root_credentials(iam), pending=lambda r: isinstance(r, RootCredentials)
+            def remaining() -> RootCredentials:
+                now = list_root_credentials(iam)
+                return now if part.whole else RootCredentials(
+                    False, [s for s in now.mfa if s in planned.mfa], [k for k in now.access_keys if k in planned.access_keys],
+                    [c for c in now.certificates if c in planned.certificates])
+
+            left = until_applied(remaining, pending=lambda r: isinstance(r, RootCredentials)
                                  and not r.empty, what="the deletion", budget=aws.propagation_wait)
         if not left.empty:
             result.error = "still present after deletion: " + "; ".join(left.steps())
@@ -178,49 +215,59 @@ def _delete_in_aws(aws: Aws, account: OrgAccount, result: Deletion, intent: Call
         result.error = f"{exc.code}: {exc.detail}"
 
 
-def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool, why: dict) -> Deletion:
+def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool, why: dict, part: Part = Part()) -> Deletion:
     entry, seed = ws.vault().get(target.account_id), ws.seeds().active(target.account_id)
     result = Deletion(target, dry_run)
-    custody = ([f"vault entry {entry.name!r}"] if entry is not None else []) + (
+    custody = [] if not part.whole else ([f"vault entry {entry.name!r}"] if entry is not None else []) + (
         ["its seed row(s)"] if seed is not None else [])
     def intent() -> None:
         ws.record({"event": DELETE_ROOT_INTENT, "account_id": target.account_id, "account_name": target.name,
-                   **why, "planned": result.planned})
+                   **why, "planned": result.planned, **({} if part.whole else part.public())})
 
     try:
-        _delete_in_aws(aws, target, result, intent)
+        _delete_in_aws(aws, target, result, intent, part)
     except AwsError as exc:
         result.reached, result.error = False, f"{exc.code}: {exc.detail}"
         return result
     if dry_run:
         result.custody = custody
         return result
-    # AWS has changed (or had nothing to change): the record must exist, also when it stopped half-way.
-    ws.record({"event": DELETE_ROOT_EVENT, "account_id": target.account_id, "account_name": target.name,
-               **why, "deleted": result.done, "error": result.error})
+    # AWS has changed (or had nothing to change): the record must exist, also when it stopped half-way. A
+    # partial deletion has its own event: the account is not rootless, and keeps its custody.
+    ws.record({"event": DELETE_ROOT_EVENT if part.whole else DELETE_PART_EVENT, "account_id": target.account_id,
+               "account_name": target.name, **why, "deleted": result.done, "error": result.error,
+               **({} if part.whole else part.public())})
     if not result.error:  # custody stays as it was until AWS is clean; a re-run finishes
         result.custody = custody  # retired by delete_root, every account's in one commit
     return result
 
 
 def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: bool,
-                report: Callable[[Deletion], None] | None = None, reason: str | None = None) -> list[Deletion]:
+                report: Callable[[Deletion], None] | None = None, reason: str | None = None,
+                part: Part = Part()) -> list[Deletion]:
     """Delete the targets' root credentials through AssumeRoot, then retire their custody and journal it.
+    ``part``: only the access keys and certificates, or named MFA devices; custody is then kept.
 
     ``report`` sees each account's outcome as soon as AWS has answered, and each finished account's again
     once its custody is retired: one commit for all of them (each store written once). Raises RootkeeperError
     naming the accounts not finished (their outcomes say why); a re-run finishes them.
     An account left with no root credentials is *rootless by record* (``rootless_by_record``).
     """
+    for target in targets:  # before any AWS call
+        seed = ws.seeds().active(target.account_id)
+        if seed is not None and seed.device_arn and seed.device_arn in part.devices:
+            raise InputError(f"MFA device {seed.device_arn} is the device of {target.account_id}'s seed in custody: "
+                             "deactivating it alone leaves a seed that opens nothing; delete the whole root (without "
+                             "--mfa-device), or re-enroll first ('rootkeeper enroll ID --step mfa --replace-seed')")
     if not dry_run:
         ws.journal_ready()
     outcomes = []
     for target in targets:
-        outcome = _delete_one(ws, aws, target, dry_run, reason_field(reason))
+        outcome = _delete_one(ws, aws, target, dry_run, reason_field(reason), part)
         outcomes.append(outcome)
         if report is not None:
             report(outcome)
-    finished = [o for o in outcomes if o.finished and not dry_run]  # custody stays as it was until AWS is clean
+    finished = [o for o in outcomes if o.finished and not dry_run and part.whole]  # custody stays until AWS is clean
     retire.retire_all(ws, [(o.account.account_id, o.account.name) for o in finished if o.custody], reason=reason)
     for outcome in finished:
         outcome.settled = True
