@@ -74,8 +74,8 @@ def test_the_migration_is_all_or_nothing(home, tmp_path):
     old, accounts = old_database(tmp_path, {"log-archive": "pw-1", "payments": "pw-3"})  # one name missing
     wrong = tmp_path / "wrong"
     wrong.write_text("not the password\n")
-    seeds = tmp_path / "with-seeds.csv"
-    seeds.write_text("Account #,Account Name,Account Email,MFA Seed\n111111111111,log-archive,,JBSWY3DPEHPK3PXP\n")
+    seeds = tmp_path / "with-passwords.csv"
+    seeds.write_text("Account #,Account Name,Account Email,Password\n111111111111,log-archive,,hunter2hunter2\n")
     files = snapshot(home.root)
     result = home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", home.password_file)
     assert_clean_failure(result, contains="have no entry of old.kdbx titled with their name, first 'security, audit'")
@@ -83,7 +83,7 @@ def test_the_migration_is_all_or_nothing(home, tmp_path):
     assert_clean_failure(home.rk("adopt", "--accounts", accounts, "--from", old, "--from-password-file", wrong),
                          contains="wrong password")
     assert_clean_failure(home.rk("adopt", "--accounts", seeds, "--from", old, "--from-password-file", home.password_file),
-                         contains="never a seed or a password")
+                         contains="never a password")
     assert snapshot(home.root) == files
 
 
@@ -128,3 +128,50 @@ def test_a_field_reference_is_migrated_as_the_value_it_names_and_an_unresolved_o
     assert_clean_failure(refused, contains="'payments'")
     assert "reference or placeholder" in refused.err
     assert snapshot(home.root) == files
+
+
+def test_the_write_ups_pipe_table_is_read_its_seed_column_never_and_a_re_run_finishes_what_is_left(home, tmp_path):
+    """The documented legacy format, as the team has it (seeds and all): the seed column is not read and no seed
+    reaches the vault; a first run that stopped at two accounts is finished by a second run over the whole table;
+    a third run has nothing to do."""
+    passwords = {n: f"Pw {n} {i}" for i, n in zip(IDS, NAMES, strict=True)}
+    old, _ = old_database(tmp_path, passwords)
+    seeds = {i: base64.b32encode(os.urandom(20)).decode() for i in IDS}
+    table = tmp_path / "mfa-seeds.md"
+    table.write_text("| Account # | Account Name | Account Email | MFA Seed |\n|---|---|---|---|\n" + "".join(
+        f"| {i} | {n} | root+{i}@example.com | {seeds[i]} |\n" for i, n in zip(IDS, NAMES, strict=True)))
+    first = tmp_path / "first.md"
+    first.write_text("\n".join(table.read_text().splitlines()[:4]) + "\n")  # header, rule, two rows
+    args = ["--from", old, "--from-password-file", home.password_file]
+    result = home.rk("adopt", "--accounts", first, *args)
+    assert result.returncode == 0 and "migrated 2 accounts" in result.err, result.err
+    assert "the column 'MFA Seed' of" in result.err and "is not read" in result.err
+    result = home.rk("adopt", "--accounts", table, *args)
+    assert result.returncode == 0 and "migrated 1 accounts" in result.err and "2 already in the vault" in result.err, \
+        result.err
+    again = home.rk("adopt", "--accounts", table, *args)
+    assert again.returncode == 0 and "nothing to adopt: all 3 accounts" in again.err, again.err
+    exported = subprocess.run([oracle("keepassxc-cli"), "export", "-f", "xml", str(home.vault)], env=base_env(),
+                              input=(VAULT_PASSWORD + "\n").encode(), capture_output=True, check=True).stdout.decode()
+    assert all(seed not in exported for seed in seeds.values())  # the vault never saw a seed
+    assert home.kpcli("show", "-s", "-a", "Password", str(home.vault), "AWS root users/payments").strip() == \
+        passwords["payments"]
+
+
+def test_an_entry_matching_a_name_outside_the_group_of_root_passwords_is_not_migrated(home, tmp_path):
+    """A 'Datadog admin' entry in another group is not a root password: matching entries spread over groups are
+    refused naming the groups, and --from-group takes only that group's."""
+    other = (f"<Group><UUID>{uuid64()}</UUID><Name>Other</Name><Entry><UUID>{uuid64()}</UUID>"
+             "<String><Key>Title</Key><Value>datadog admin</Value></String>"
+             "<String><Key>Password</Key><Value>not a root password</Value></String></Entry></Group>")
+    old, accounts = old_database(tmp_path, {n: f"pw {n}" for n in NAMES}, extra_xml=other)
+    with_datadog = tmp_path / "with-datadog.csv"
+    with_datadog.write_text(accounts.read_text() + "444444444444,datadog admin,dd@example.com\n")
+    args = ["--from", old, "--from-password-file", home.password_file]
+    files = snapshot(home.root)
+    assert_clean_failure(home.rk("adopt", "--accounts", with_datadog, *args), 2, "sit in 2 groups ('AWS': 3")
+    assert snapshot(home.root) == files
+    assert_clean_failure(home.rk("adopt", "--accounts", with_datadog, *args, "--from-group", "AWS"), 2,
+                         "have no entry of old.kdbx in group 'AWS' titled with their name, first 'datadog admin'")
+    result = home.rk("adopt", "--accounts", accounts, *args, "--from-group", "AWS")
+    assert result.returncode == 0 and "migrated 3 accounts" in result.err, result.err

@@ -441,35 +441,39 @@ def retire(account, vault_only, yes, reason):
 @click.option("--account-id", metavar="ID", help="The 12-digit AWS account id the entry is for.")
 @click.option("--email", metavar="E", help="Root e-mail [default: the entry's Email field, else the config's template].")
 @click.option("--accounts", "accounts_file", metavar="FILE",
-              help="Adopt many: a CSV with the columns 'Account #', 'Account Name' (the entries' titles) and "
-                   "'Account Email' ('-': stdin); never a seed or password column.")
+              help="Adopt many: a CSV, or the write-up's pipe table, with the columns 'Account #', 'Account Name' "
+                   "(the entries' titles) and 'Account Email' ('-': stdin); a seed column is not read, a password "
+                   "column is refused.")
 @click.option("--from", "from_db", metavar="OLD.kdbx",
               help="With --accounts: copy the matching entries' passwords from this KeePass database (KDBX 3.1 or 4, "
                    "left unchanged) into the vault.")
 @click.option("--from-password-file", metavar="FILE",
               help="Read OLD.kdbx's password from FILE ('-': stdin) [env ROOTKEEPER_FROM_PASSWORD; else a prompt].")
 @click.option("--from-key-file", metavar="FILE", help="OLD.kdbx's key file, if it has one.")
-def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, from_key_file):
+@click.option("--from-group", metavar="GROUP", help="With --from: take entries only from this group of OLD.kdbx (and "
+                                                    "its subgroups), e.g. 'AWS/roots'.")
+def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, from_key_file, from_group):
     """Adopt vault entries added by hand in KeePassXC, or migrate a KeePass database kept by hand.
 
     One entry: record its AccountId and Email; it moves to the 'AWS root users'
     group and keeps its password ('rootkeeper list' shows such entries as
     unrecognised). Many: --accounts FILE matches each row's account name to
     exactly one entry title. With --from OLD.kdbx the entries come from that
-    database, which is only read; without it, from the vault's unrecognised
-    entries. All or nothing; one vault write; journaled.
+    database, which is only read (its matching entries must sit in one group, or
+    give --from-group); without it, from the vault's unrecognised entries. An
+    account already in the vault under the same name is skipped, so a re-run
+    finishes what is left. All or nothing; one vault write; journaled.
 
     \b
     Examples:
       rootkeeper adopt "legacy payments" --account-id 123456789012
-      cut -d, -f1-3 accounts-and-seeds.csv > accounts.csv
-      rootkeeper adopt --accounts accounts.csv --from root-passwords.kdbx
+      rootkeeper adopt --accounts mfa-seeds.md --from root-passwords.kdbx --from-group AWS
     """
     from ..errors import InputError
     from ..workflows import adopt as workflow
 
     if accounts_file is None:
-        if from_db or from_password_file or from_key_file:
+        if from_db or from_password_file or from_key_file or from_group:
             raise InputError("--from goes with --accounts FILE (which accounts to take from it)")
         if entry is None or account_id is None:
             raise InputError("give ENTRY_TITLE --account-id ID (one entry), or --accounts FILE (many)")
@@ -483,14 +487,24 @@ def adopt(entry, account_id, email, accounts_file, from_db, from_password_file, 
     from ..storage.settings import SECRETS
     from ..stores.vault import read_keepass
 
+    if from_group is not None and from_db is None:
+        raise InputError("--from-group goes with --from OLD.kdbx")
     text, source = inputs.read_input_file(accounts_file, "accounts file")
-    rows = workflow.read_accounts(text, source)
+    table = workflow.read_accounts(text, source)
+    for column in table.skipped_columns:
+        note(f"the column {column!r} of {source} is not read (seeds go in with 'rootkeeper seeds import')")
     old = None
     if from_db is not None:
         secret = inputs.secret(f"password of {Path(from_db).name}", from_password_file, "--from-password-file",
                                env=SECRETS["migrated database's password"])
         old = read_keepass(Path(from_db), secret, Path(from_key_file) if from_key_file else None)
     ws = workspace(writer=True)
-    done = workflow.adopt_accounts(ws, rows, source, old=old, old_name=Path(from_db).name if from_db else "")
-    note(f"{'migrated' if from_db else 'adopted'} {done.count} accounts{f' from {done.source}' if done.source else ''}")
+    done = workflow.adopt_accounts(ws, table.rows, source, old=old, old_name=Path(from_db).name if from_db else "",
+                                   group=from_group.strip("/") if from_group else None)
+    already = f"; {done.already} already in the vault, skipped" if done.already else ""
+    if not done.count:
+        note(f"nothing to adopt: all {done.already} accounts of {source} are already in the vault")
+        return
+    note(f"{'migrated' if from_db else 'adopted'} {done.count} accounts{f' from {done.source}' if done.source else ''}"
+         f"{already}")
     stamps(ws)

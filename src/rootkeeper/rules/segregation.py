@@ -89,12 +89,17 @@ def refuse_password_columns(header: list[str], source: str) -> None:
             )
 
 
-def refuse_secret_columns(header: list[str], source: str) -> None:
-    """An account list (``adopt --accounts``) carries ids, names and e-mails only: refuse a column that
-    names a seed or a password (``header`` in lower case)."""
-    for column in header:
-        if any(word in column.split() or column.replace(" ", "") == word for word in _SECRET_WORDS):
+def seed_columns(header: list[str], source: str) -> set[int]:
+    """An account list (``adopt --accounts``) carries ids, names and e-mails: the positions of the columns
+    that name a seed (the write-up's table has an MFA Seed column), which are never read; a column that
+    names a password is refused (``header`` in lower case)."""
+    skipped = set()
+    for position, column in enumerate(header):
+        words = column.split()
+        if any(word in words or column.replace(" ", "") == word for word in ("password", "pass", "pwd")):
             raise SegregationError(
-                f"{source} has a column {column!r}: adopt reads account ids, names and e-mails only, never a "
-                "seed or a password; give the file without that column (for the write-up's table: cut -d, -f1-3)"
-            )
+                f"{source} has a column {column!r}: adopt reads account ids, names and e-mails, never a password "
+                "(it takes passwords from the KeePass entries); give the file without that column")
+        if any(word in words or column.replace(" ", "") == word for word in _SECRET_WORDS):
+            skipped.add(position)
+    return skipped

@@ -947,7 +947,25 @@ _PLACEHOLDER = re.compile(r"\{(?:REF:|TITLE\}|USERNAME\}|URL\}|PASSWORD\}|NOTES\
                           re.IGNORECASE)
 
 
-def read_keepass(path: Path, password: str, key_file: Path | None = None) -> list[dict[str, str]]:
+@dataclass
+class KeePassEntry:
+    """One entry of a database kept by hand: its fields, and the path of its group below the root group
+    ("AWS/roots"; "" for the root group itself)."""
+
+    fields: dict[str, str]
+    group: str
+
+
+def _group_path(group) -> str:
+    names = []
+    while group is not None and group.tag == "Group" and group.getparent() is not None \
+            and group.getparent().tag == "Group":
+        names.append(_name_of(group) or "")
+        group = group.getparent()
+    return "/".join(reversed(names))
+
+
+def read_keepass(path: Path, password: str, key_file: Path | None = None) -> list[KeePassEntry]:
     """The fields of every entry of any KeePass 2 database (KDBX 3.1 or 4, Argon2 or AES-KDF), read
     only: the database a team kept by hand, to migrate. History items and the recycle bin are left out.
     A field reference (``{REF:P@I:...}``) is resolved as KeePass resolves it (pykeepass's ``deref``);
@@ -989,5 +1007,5 @@ def read_keepass(path: Path, password: str, key_file: Path | None = None) -> lis
                     "placeholder that does not resolve to a value: copy the real value into the entry in "
                     "KeePassXC, then migrate again")
             fields[name] = str(resolved)
-        out.append(fields)
+        out.append(KeePassEntry(fields, _group_path(group)))
     return out
