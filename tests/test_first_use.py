@@ -291,6 +291,21 @@ def test_account_arguments_complete_from_the_journal_without_opening_a_store(hom
     assert complete(home, "rootkeeper password 2") == ["222222222222"]
     assert complete(home, "rootkeeper retire pay") == ["payments"]
     assert "rotate" in complete(home, "rootkeeper r")
+
+
+def test_accounts_imported_in_bulk_complete_too(home):
+    """A bulk import is journaled as a count and a digest: its accounts come from what the stores held at their
+    last write (``<journal>.accounts``, no secret), still without opening a store."""
+    csv_file = home.root / "team.csv"
+    csv_file.write_text("Account #,Account Name,Account Email,MFA Seed\n" + "".join(
+        f"{i}{i}{i}{i}33334444,imported-{i},i{i}@example.com,{random_seed()}\n" for i in range(1, 4)))
+    home.rk("seeds", "import", csv_file, check=True)
+    assert "accounts" not in json.loads(home.journal.read_text().splitlines()[-1])  # the record names no account
+    names = (home.root / "rootkeeper-journal.jsonl.accounts").read_text()
+    assert "MFA" not in names and all(seed not in names for seed in csv_file.read_text().split(",") if len(seed) > 40)
+    home.seeds.rename(home.seeds.with_suffix(".away"))
+    assert complete(home, "rootkeeper code imp") == ["imported-1", "imported-2", "imported-3"]
+    assert complete(home, "rootkeeper code 2222") == ["222233334444"]
     for shell in ("bash", "zsh", "fish"):
         source = subprocess.run([sys.executable, "-m", "rootkeeper"], env=base_env() | {"_ROOTKEEPER_COMPLETE": f"{shell}_source"},
                                 capture_output=True, text=True, timeout=60)

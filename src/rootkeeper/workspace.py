@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import AuthError, ConfigError, InputError
-from .storage import transaction
+from .errors import AuthError, ConfigError, InputError, RootkeeperError
+from .storage import fsutil, transaction
 from .storage.fsutil import StoredFile
 from .storage.journal import Journal
 from .storage.transaction import StoreLocks
@@ -191,7 +191,27 @@ class Workspace:
             store.committed(data)
             self.release(path)
         self.stamps += stamps
+        self._note_names(stores)
         return stamps
+
+    def _note_names(self, stores: list[StoredFile]) -> None:
+        """The account ids and names of the stores just written, added to ``<journal>.accounts`` for shell
+        completion (which opens no store): derived, no secret, never read as custody; a failure to write it is
+        no failure of the command."""
+        names = {r.account_id: r.account_name for r in self._seeds.active_rows()} if self._seeds in stores else {}
+        if self._vault is not None and self._vault in stores:
+            names.update({e.account_id: e.name for e in self._vault.entries() if e.account_id})
+        if not names:
+            return
+        path = Path(str(self.journal_path) + ".accounts")
+        try:
+            with fsutil.file_lock(path):
+                known = dict(line.split("\t", 1) for line in (path.read_text().splitlines() if path.exists() else [])
+                             if "\t" in line)
+                known.update(names)
+                fsutil.atomic_write(path, "".join(f"{i}\t{n}\n" for i, n in sorted(known.items())).encode())
+        except (OSError, RootkeeperError, ValueError):
+            pass
 
     def write_files(self, changes: list[tuple], *events: dict) -> list[tuple[int, str]]:
         """Write files that are not stores (media, sheets, shares: ``(path, data, bytes read or None, mode)``)

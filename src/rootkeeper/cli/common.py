@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -95,7 +96,8 @@ def json_flag(text: str = "JSON for pipelines."):
 
 def complete_account(ctx: click.Context, _param, incomplete: str):
     """Shell completion of ACCOUNT from what needs no secret: the account ids and names the journal
-    records (the configuration says where it is). A store is never opened to complete."""
+    records (the configuration says where it is), and those the stores held at their last write
+    (``<journal>.accounts``, for accounts imported or migrated in bulk). A store is never opened to complete."""
     from click.shell_completion import CompletionItem
 
     from ..storage.journal import Journal
@@ -108,6 +110,9 @@ def complete_account(ctx: click.Context, _param, incomplete: str):
             account_id, name = record.get("account_id"), record.get("account_name")
             if isinstance(account_id, str) and account_id:
                 seen[account_id] = name if isinstance(name, str) else ""
+        names = Path(str(journal.path) + ".accounts")  # what the stores held at their last write (bulk imports)
+        if names.is_file():
+            seen.update(line.split("\t", 1) for line in names.read_text().splitlines() if "\t" in line)
     except Exception:  # noqa: BLE001 - completion must never fail loudly
         return []
     words = sorted({*seen, *(n for n in seen.values() if n)})
