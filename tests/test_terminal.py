@@ -159,6 +159,43 @@ def test_account_ids_are_never_cut_on_an_80_column_terminal(home):
     assert "111122223330" in term.screen and "111122223331" in term.screen, term.screen
 
 
+def test_at_80_columns_every_column_that_explains_a_finding_is_shown_and_no_word_is_broken(home, sim):
+    """The audit at 80 columns: the rows become records (nothing 'left out for the width'), every line fits,
+    and e-mails, device names and error codes stay whole; a long ceremony line wraps between words."""
+    from conftest import aws_env
+
+    sim.create_organization()
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    stray = sim.add_account("a-long-account-name-for-payments", "aws+payments@corp.example.com")
+    sim.plant_mfa(stray, "somebody-elses-old-phone-device")
+    keys = sim.add_account("another-long-name-for-logging", "aws+logging@corp.example.com")
+    sim.plant_access_key(keys)
+    sim.plant_certificate(keys)
+    env = aws_env(sim.url, TERM="xterm", COLUMNS="80", LINES="60")
+    term = Terminal(["org", "audit", *home.creds()], home.root, env)
+    assert term.finish(timeout=60) == 1, term.screen
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", term.screen)  # colours and the progress bar's cursor moves
+    lines = [ln.rstrip("\r").rsplit("\r", 1)[-1] for ln in plain.splitlines()]  # what a line shows at the end
+    too_wide = [ln for ln in lines if len(ln) > 80 and len(ln.split()) > 1]  # one word longer: a path, kept whole
+    assert not too_wide, too_wide
+    assert "left out" not in term.screen
+    record = next(i for i, ln in enumerate(lines) if ln.startswith(stray))
+    assert "NOT_IN_VAULT" in lines[record] and "a-long-account-name-for-payments" in lines[record]
+    below = " ".join(lines[record + 1:record + 4])
+    assert "mfa: somebody-elses-old-phone-device" in below and "vault: no" in below and "seed: no" in below, below
+    assert "detail: SEED_MISSING" in below, below
+    assert any(ln.startswith(keys) and "ROOT_ACCESS_KEYS" in ln for ln in lines)
+    assert "keys/certs: 2" in term.screen
+    # A note longer than the terminal wraps between words, indented, never inside one.
+    home.rk("enroll", "111122223333", "--name", "ceremony", "--step", "password", check=True)
+    term = Terminal(["enroll", "111122223333", "--step", "mfa"], home.root, tty_env(home) | {"COLUMNS": "80"})
+    term.expect("Paste the secret key")
+    step = [ln.rstrip("\r") for ln in term.screen.splitlines() if "Security credentials" in ln or "Show secret" in ln]
+    assert step and all(len(ln) <= 80 for ln in step), step
+    assert re.search(r"^\s+3\. Sign in as root, open 'Security credentials', 'Assign MFA device';", term.screen, re.M)
+    term.proc.kill()
+
+
 def test_a_mistyped_confirmation_at_init_asks_again_in_rootkeepers_own_words(tmp_path):
     """click's 'Error: The two entered values do not match.' is not rootkeeper's one 'error:' line: a
     confirmation that differs is said plainly and asked again."""

@@ -160,8 +160,9 @@ def workspace(*, writer: bool = False, **overrides):
 
 # ------------------------------------------------------------------ printing
 def note(text: str) -> None:
-    """A line for the person (stderr); stdout carries only what a pipeline reads."""
-    click.echo(text, err=True)
+    """A line for the person (stderr); stdout carries only what a pipeline reads. On a terminal, a line
+    wider than it is wrapped at word boundaries, its indentation kept (never a word broken in two)."""
+    click.echo(inputs.wrapped(text), err=True)
 
 
 def told(ws) -> None:
@@ -187,24 +188,38 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         from rich.console import Console
         from rich.table import Column, Table
 
-        # The account id, name and state (or verdict) are never cut or broken. On a narrow terminal
-        # the last columns are left out (and named), and what stays wraps.
+        # A table only where every column fits whole; on a narrower terminal each row is a record: its first
+        # three cells (account, name, state or verdict) on one line, every other column below, wrapped at
+        # word boundaries. Nothing is left out, nothing is broken mid-word.
         console = Console()
         widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-        shown = list(range(len(headers)))
-        while len(shown) > 4 and sum(widths[i] + 3 for i in shown) + 1 > console.width:
-            shown.pop()
-        table = Table(*(Column(headers[i], no_wrap=True, min_width=widths[i]) if i < 3 else
-                        Column(headers[i], overflow="fold") for i in shown))
-        for row in rows:
-            table.add_row(*(row[i] for i in shown))
-        console.print(table)
-        if len(shown) < len(headers):
-            note(f"(left out for the terminal's width: {', '.join(headers[len(shown):])}; widen it, or use --json)")
+        if sum(w + 3 for w in widths) + 1 <= console.width:
+            table = Table(*(Column(h, no_wrap=True, min_width=w) for h, w in zip(headers, widths, strict=True)))
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+        else:
+            for line in stacked(headers, rows, console.width):
+                click.echo(line)
         return
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def stacked(headers: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> list[str]:
+    """Rows as records for a narrow terminal: the first three cells on one line, then ``HEADER: value`` for
+    every other non-empty cell, indented, wrapped at word boundaries (a long e-mail or ARN stays whole)."""
+    import textwrap
+
+    out = []
+    for row in rows:
+        out.append("  ".join(row[:3]))
+        rest = "   ".join(f"{h.lower()}: {c}" for h, c in zip(headers[3:], row[3:], strict=True) if c)
+        if rest:
+            out += textwrap.wrap(rest, max(20, width - 1), initial_indent="    ", subsequent_indent="    ",
+                                 break_long_words=False, break_on_hyphens=False)
+    return out
 
 
 def reveal(secret: str, how: str, seconds: int, label: str) -> None:

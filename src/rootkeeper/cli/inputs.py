@@ -35,6 +35,22 @@ class Stdin:
         return data
 
 
+def wrapped(text: str) -> str:
+    """``text`` for stderr: on a terminal, a line wider than it wrapped at word boundaries, its indentation kept
+    (a word, a path or an e-mail is never broken in two)."""
+    if not sys.stderr.isatty() or "\n" in text:
+        return text
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns
+    if len(text) <= width or width <= 20:
+        return text
+    indent = " " * (len(text) - len(text.lstrip(" ")))
+    return "\n".join(textwrap.wrap(text, width - 1, subsequent_indent=indent + "   ", break_long_words=False,
+                                   break_on_hyphens=False)) or text
+
+
 def interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
@@ -231,7 +247,7 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
     )
     used = chosen.used()
     if used:  # where the configuration and the journal come from, unless the command line said it
-        print(used, file=sys.stderr, flush=True)
+        print(wrapped(used), file=sys.stderr, flush=True)
     return Workspace(chosen, creds, writer=writer)
 
 
