@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
-from conftest import base_env, make_identity, oracle, random_seed, run
+from conftest import assert_clean_failure, base_env, make_identity, oracle, random_seed, run
 
 COMMANDS = [[], ["init"], ["enroll"], ["code"], ["password"], ["list"], ["seeds"], ["seeds", "import"],
             ["seeds", "export"], ["rotate"], ["retire"], ["journal"], ["journal", "show"], ["journal", "verify"], ["demo"],
@@ -136,3 +137,49 @@ def test_the_completion_script_completes_in_bash(home):
                           timeout=60)
     words = done.stdout.splitlines()
     assert len(words) == 2 and "journal" in words[0].split() and "payments-prod" in words[1].split(), done
+
+
+def test_a_simulated_organization_kept_running_takes_the_commands_and_the_console_steps(home):
+    """`rootkeeper sim serve` prints the exports, then every org command and the console's steps ('sim console')
+    work against it from other processes, as a person trying the tool would; SIGTERM stops it cleanly."""
+    import signal
+
+    server = subprocess.Popen([sys.executable, "-m", "rootkeeper", "sim", "serve", "--accounts", "4"], cwd=home.root,
+                              env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        exports = server.stdout.readline().split()
+        assert exports[0] == "export", exports
+        env = base_env() | dict(item.split("=", 1) for item in exports[1:])
+        assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        listed = json.loads(home.rk("org", "accounts", "--json", env=env, check=True).out)["accounts"]
+        member = next(a for a in listed if a["account_name"] == "log-archive")["account_id"]
+        assert len(listed) == 5
+        home.rk("org", "enable-central-root", env=env, check=True)
+        home.rk("enroll", member, "--name", "log-archive", "--email", "aws+log-archive@example.com", "--step",
+                "password", env=env, check=True)
+        password = home.rk("password", member, "--reason", "enrollment", "--show", check=True).out.strip()
+        run(["sim", "console", "set-password", member], cwd=home.root, input=password + "\n", env=env, check=True)
+        device = "rootkeeper-2026-12-02"
+        secret = run(["sim", "console", "assign-mfa", member, "--device-name", device], cwd=home.root, env=env,
+                     check=True).out
+        codes = home.rk("enroll", member, "--step", "mfa", "--seed-file", "-", "--device-name", device, input=secret,
+                        env=env, check=True).out
+        serial = f"arn:aws:iam::{member}:mfa/{device}"
+        run(["sim", "console", "enable-mfa", member, "--serial", serial], cwd=home.root, input=codes, env=env,
+            check=True)
+        home.rk("seeds", "prove", member, "--signed-in", check=True)
+        audit = json.loads(home.rk("org", "audit", "--json", member, env=env, check=True).out)
+        assert audit["accounts"][0]["verdict"] == "CUSTODIED"
+        code = home.rk("code", member, "--reason", "drill", check=True).out.split()[0]
+        signed = run(["sim", "console", "sign-in", member], cwd=home.root, input=f"{password}\n{code}\n", env=env)
+        assert signed.returncode == 0, signed.err
+        wrong = run(["sim", "console", "sign-in", member], cwd=home.root, input=f"{password}\n000000\n", env=env)
+        assert wrong.returncode == 1 and "refused the sign-in" in wrong.err
+        assert_clean_failure(run(["sim", "console", "assign-mfa", "999999999999", "--device-name", "x"], cwd=home.root,
+                                 env=env), 2, "no account 999999999999")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0 and "stopped" in err, err
+    assert password not in out + err

@@ -5,8 +5,8 @@
   holds the simulator to them); moto, werkzeug and flask to ``sim/``;
   pykeepass to ``stores/vault.py``, pyrage to ``stores/seeds/store.py``, pyotp to ``rules/totp.py``;
   each is imported inside a function, so that a command that does not need it never loads it;
-- nothing in the product imports ``rootkeeper.sim`` except ``sim/`` itself and the ``demo``
-  command; nothing outside ``cli/`` imports ``rootkeeper.cli``.
+- nothing in the product imports ``rootkeeper.sim`` except ``sim/`` itself and the ``demo`` and ``sim``
+  commands; nothing outside ``cli/`` imports ``rootkeeper.cli``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ OWNERS = {
     "zxingcpp": ["paper/scan.py"],
     "graphviz": ["custody/diagram.py"],
     "shamir_mnemonic": ["custody/shares.py"],
-    "rootkeeper.sim": ["sim/", "cli/demo.py"],
+    "rootkeeper.sim": ["sim/", "cli/demo.py", "cli/sim.py"],
     "rootkeeper.cli": ["cli/", "__main__.py"],
 }
 LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "Cryptodome", "argon2", "lxml",

@@ -129,8 +129,8 @@ def seeds_prove(account, result, by):
         raise CheckFailed(f"the seed of {row.account_id} ({row.account_name}) did not open its account: find which "
                           f"device AWS has ('rootkeeper org audit {row.account_id}'), then enroll a new one "
                           f"('rootkeeper enroll {row.account_id} --step mfa --replace-seed')")
-    note(f"proven: the seed of {row.account_id} ({row.account_name}) signed {proof.by} in "
-         f"(code of journal record {proof.handout})")
+    note(f"proven: {proof.by} signed in as root of {row.account_id} ({row.account_name}) with its seed (the code of "
+         f"journal record {proof.handout})")
 
 
 @seeds.group(name="recipients", context_settings=CONTEXT)

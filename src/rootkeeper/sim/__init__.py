@@ -1,10 +1,13 @@
-"""The simulated AWS Organization and the demo that drives it: for the tests, the demo and the
-benchmarks only. Nothing in the product imports this package except the ``demo`` command.
+"""The simulated AWS Organization and the demo that drives it: for the tests, the demo, the benchmarks
+and trying the commands. Nothing in the product imports this package except the ``demo`` and ``sim``
+commands.
 
 - ``org``: ``SimOrg``, the organization, its root users and a console;
-- ``server``: its AWS API, a WSGI layer in front of moto's server;
+- ``server``: its AWS API, a WSGI layer in front of moto's server, and the console's steps over HTTP;
+- ``console``: those steps asked of a running simulator (``rootkeeper sim console``);
 - ``state`` and ``wire``: the records it keeps and AWS's wire format;
-- ``demo``: the whole job, end to end, on a simulated organization.
+- ``demo``: the whole job, end to end, on a simulated organization (and ``populate``, its organization,
+  which ``rootkeeper sim serve`` keeps running).
 
 Needs moto's server (``pip install 'rootkeeper[sim]'``); ``missing()`` says what is absent.
 """

@@ -127,7 +127,9 @@ def run(out: Path, count: int, say: Callable[[str], None], kdf: KdfParams | None
     return result
 
 
-def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start) -> dict:
+def populate(sim, count: int) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The demo's organization in ``sim``: its OUs and ``count`` member accounts of every kind (``member_kinds``).
+    Returns the management account's id and (account id, name, kind, OU path) of each member."""
     sim.create_organization()
     ou_ids: dict[str, str] = {}
     for path in OUS:
@@ -137,7 +139,6 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
             if key not in ou_ids:
                 ou_ids[key] = sim.add_ou(part, parent)
             parent = ou_ids[key]
-    management = "123456789012"
     members = []
     for name, kind in zip(account_names(count), member_kinds(count), strict=True):
         ou = _ou_of(name)
@@ -147,6 +148,11 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
             sim.plant_access_key(account_id)
         elif kind == "password-only":
             sim.console_set_password(account_id, passwords.generate(24))
+    return "123456789012", members
+
+
+def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start) -> dict:
+    management, members = populate(sim, count)
     say(f"2. A simulated AWS Organization on {url} (moto, extended with root users and AssumeRoot):")
     say(f"   {management}  {'(management)':<18} /Root                 root password + MFA, to be enrolled")
     for account_id, name, kind, ou in members:

@@ -30,10 +30,13 @@ from .state import (
     TASK_POLICIES,
     TASK_POLICY_PREFIX,
     Session,
+    SimError,
     iso,
     utc_now,
 )
 from .wire import SCOPE, Reply, call_app
+
+CONSOLE_PATH = "/_rootkeeper/console/"  # the console's steps, for 'rootkeeper sim console' (no AWS API has them)
 
 
 # AWS's access-denied messages (IAM User Guide, "Troubleshoot access denied error messages").
@@ -93,6 +96,8 @@ class AwsApi:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        if environ.get("PATH_INFO", "").startswith(CONSOLE_PATH):
+            return self._console(environ.get("PATH_INFO", "")[len(CONSOLE_PATH):], body, start_response)
         scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if not scope:
             return self.moto(environ, start_response)
@@ -148,6 +153,45 @@ class AwsApi:
         if handler is None:
             return self.moto(environ, start_response)
         return handler(account, session, params, reply, environ)
+
+    # ------------------------------------------------------------------- the console
+    def _console(self, action: str, body: bytes, start_response):
+        """The console's steps, which AWS offers in no API (``rootkeeper sim console``): JSON in, JSON out."""
+        def answer(status: str, data: dict):
+            start_response(status, [("Content-Type", "application/json")])
+            return [json.dumps(data).encode()]
+
+        try:
+            ask = json.loads(body or b"{}")
+            account = str(ask.get("account", ""))
+            if account not in self.roots:
+                return answer("404 Not Found", {"error": f"no account {account} in the simulated organization"})
+            if action == "set-password":
+                self.console_set_password(account, str(ask["password"]))
+                return answer("200 OK", {})
+            if action == "assign-mfa":
+                serial, seed = self.console_create_virtual_mfa(account, str(ask.get("name", "")))
+                return answer("200 OK", {"serial": serial, "secret": seed})
+            if action == "enable-mfa":
+                self.console_enable_mfa(account, str(ask["serial"]), str(ask["code1"]), str(ask["code2"]))
+                return answer("200 OK", {})
+            if action == "sign-in":
+                return answer("200 OK", {"signed_in": self.console_sign_in(account, str(ask["password"]),
+                                                                          ask.get("code"))})
+            if action == "plant":
+                what = ask.get("what")
+                planted = (self.plant_access_key(account) if what == "access-key" else
+                           self.plant_certificate(account) if what == "certificate" else
+                           self.plant_mfa(account, str(ask.get("name") or "someone-elses-phone"))[0] if what == "mfa"
+                           else None)
+                if planted is None:
+                    return answer("400 Bad Request", {"error": f"cannot plant {what!r}: access-key, certificate or mfa"})
+                return answer("200 OK", {"planted": planted})
+            return answer("404 Not Found", {"error": f"the console has no step {action!r}"})
+        except (KeyError, ValueError, TypeError) as exc:
+            return answer("400 Bad Request", {"error": f"a bad request: {exc}"})
+        except SimError as exc:
+            return answer("409 Conflict", {"error": str(exc)})
 
     @staticmethod
     def _caller_arn(session) -> str:
