@@ -11,6 +11,14 @@ ENDPOINT = click.option("--endpoint", metavar="URL", help="The simulator's URL [
                                                           "'sim serve' printed it].")
 
 
+def console_step(name: str):
+    """A ``sim console`` command: NAME ACCOUNT_ID [the command's own parameters] [--endpoint URL]."""
+    def wrap(func):
+        func = click.argument("account_id")(ENDPOINT(func))
+        return sim_console.command(name=name, context_settings=CONTEXT)(common(func))
+    return wrap
+
+
 @click.group(context_settings=CONTEXT)
 @common
 def sim():
@@ -98,10 +106,7 @@ def sim_console():
     """
 
 
-@sim_console.command(name="set-password", context_settings=CONTEXT)
-@common
-@click.argument("account_id")
-@ENDPOINT
+@console_step("set-password")
 def console_set_password(account_id, endpoint):
     """Set ACCOUNT_ID's root password ('Forgot password?', then the new one), read from stdin.
 
@@ -116,11 +121,8 @@ def console_set_password(account_id, endpoint):
     note(f"the root password of {account_id} is set")
 
 
-@sim_console.command(name="assign-mfa", context_settings=CONTEXT)
-@common
-@click.argument("account_id")
+@console_step("assign-mfa")
 @click.option("--device-name", required=True, metavar="NAME", help="What you type as the console's 'Device name'.")
-@ENDPOINT
 def console_assign_mfa(account_id, device_name, endpoint):
     """'Assign MFA device', 'Authenticator app', 'Show secret key': the secret key on stdout, the device on stderr.
 
@@ -136,11 +138,8 @@ def console_assign_mfa(account_id, device_name, endpoint):
          "then the two codes it prints to 'sim console enable-mfa'")
 
 
-@sim_console.command(name="enable-mfa", context_settings=CONTEXT)
-@common
-@click.argument("account_id")
+@console_step("enable-mfa")
 @click.option("--serial", required=True, metavar="ARN", help="The device 'assign-mfa' named.")
-@ENDPOINT
 def console_enable_mfa(account_id, serial, endpoint):
     """Type the two consecutive codes (stdin, one a line, as 'enroll' prints them) and 'Add MFA'.
 
@@ -159,10 +158,7 @@ def console_enable_mfa(account_id, serial, endpoint):
     note(f"the console accepted both codes: {serial} is the root MFA device of {account_id}")
 
 
-@sim_console.command(name="sign-in", context_settings=CONTEXT)
-@common
-@click.argument("account_id")
-@ENDPOINT
+@console_step("sign-in")
 def console_sign_in(account_id, endpoint):
     """Sign in as root: the password on stdin's first line, the MFA code on its second. Exit 1 if refused.
 
@@ -182,17 +178,14 @@ def console_sign_in(account_id, endpoint):
     note(f"signed in as root of {account_id}")
 
 
-@sim_console.command(name="plant", context_settings=CONTEXT)
-@common
-@click.argument("what", type=click.Choice(["access-key", "certificate", "mfa"]))
-@click.argument("account_id")
-@ENDPOINT
-def console_plant(what, account_id, endpoint):
-    """Plant what someone else made: a root access key, a signing certificate, or an MFA device not ours.
+@console_step("plant")
+@click.argument("what", type=click.Choice(["access-key", "certificate", "mfa"]), metavar="WHAT")
+def console_plant(account_id, what, endpoint):
+    """Plant WHAT someone else made: access-key, certificate, or mfa (a root MFA device not ours).
 
     \b
     Example:
-      rootkeeper sim console plant access-key 111122223333
+      rootkeeper sim console plant 111122223333 access-key
     """
     from ..sim.console import step
 
