@@ -604,3 +604,21 @@ recipient = "{glass}"
     shutil.rmtree(two)  # the drive is not mounted
     unmounted = home.rk("drill", "--plan", plan, "--report", reports)
     assert unmounted.returncode == 1 and f"copy usb-seeds-2 of the plan is not at {two}" in unmounted.out
+
+
+def test_what_macos_and_windows_write_onto_a_medium_is_not_an_extra_file_nor_a_failed_drill(medium, tmp_path_factory):
+    """Finder's .DS_Store and AppleDouble '._' files, Explorer's desktop.ini and Thumbs.db: named as left
+    alone, never EXTRA; a drill over that medium passes. A store hidden under such a name is still found."""
+    for name in (".DS_Store", f"._{medium.seeds.name}", "desktop.ini", "Thumbs.db", ".TemporaryItems/x"):
+        (medium.seeds_medium / name).parent.mkdir(exist_ok=True)
+        (medium.seeds_medium / name).write_bytes(b"\x00\x05\x16\x07 metadata")
+    result = medium.rk("media", "verify", medium.seeds_medium)
+    assert result.returncode == 0 and "EXTRA" not in result.out, result.out + result.err
+    assert "not copies, left alone: 5 file(s)" in result.err and ".DS_Store" in result.err
+    reports = tmp_path_factory.mktemp("reports")
+    drilled = medium.rk("drill", "--copy", f"usb-2={medium.seeds_medium}", "--copy", f"usb-1={medium.vault_medium}",
+                        "--report", reports)
+    assert drilled.returncode == 0, drilled.out + drilled.err
+    (medium.seeds_medium / "Thumbs.db").write_bytes(medium.vault.read_bytes())  # a vault disguised as metadata
+    result = medium.rk("media", "verify", medium.seeds_medium)
+    assert result.returncode == 1 and "EXTRA    Thumbs.db" in result.out, result.out

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import (
     TINY_KDF,
     VAULT_PASSWORD,
@@ -380,3 +381,31 @@ def test_a_vault_header_asking_for_absurd_kdf_work_is_refused_before_deriving(ho
         edit_kdf(home.vault, key, value)
         result = home.rk("password", "prod", "--reason", "r", "--show")
         assert_clean_failure(result, 2, "beyond the caps")
+
+
+def test_one_directory_under_two_names_is_one_directory_for_the_apart_rule(tmp_path):
+    """A share mounted twice, a bind mount, or another spelling on a case-insensitive file system: compared
+    by device and inode, 'Share/vault' and 'share/vault' are one directory, and init refuses both stores there.
+    Here the second name is a bind mount in a private mount namespace (unshare -m)."""
+    import shutil
+
+    from conftest import make_identity
+
+    unshare = shutil.which("unshare")
+    assert unshare, "unshare (util-linux) is needed"
+    for name in ("vault", "alias"):
+        (tmp_path / name).mkdir()
+    public = make_identity(tmp_path / "id.agekey")
+    (tmp_path / "pw").write_text("a long vault password\n")
+    init = [sys.executable, "-m", "rootkeeper", "init", "--vault", str(tmp_path / "vault" / "v.kdbx"), "--seeds",
+            str(tmp_path / "alias" / "s.age"), "--seeds-recipient", public, *map(str, TINY_KDF),
+            "--vault-password-file", str(tmp_path / "pw")]
+    script = f"mount --bind {tmp_path / 'vault'} {tmp_path / 'alias'} && exec \"$@\""
+    probe = subprocess.run([unshare, "-m", "sh", "-c", "mount --bind / /mnt"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no private mount namespace here ({probe.stderr.decode().strip()})")
+    done = subprocess.run([unshare, "-m", "sh", "-c", script, "sh", *init], cwd=tmp_path, env=base_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "both in" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alias", "id.agekey", "pw", "vault"]
+    assert not any((tmp_path / "vault").iterdir())

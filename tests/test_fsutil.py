@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 import pytest
 
@@ -136,3 +138,33 @@ def test_an_empty_lock_left_where_hard_links_are_refused_is_broken_once_stale(tm
     lock.write_bytes(b"")  # fresh: its maker may be writing it right now
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert fresh.returncode != 0 and "locked by another rootkeeper" in fresh.stderr
+
+
+@pytest.mark.parametrize("refusal", [errno.EINVAL, errno.ENOTSUP, errno.EACCES])
+def test_a_directory_fsync_refused_by_a_network_mount_is_no_failure_once_the_rename_is_done(tmp_path, monkeypatch, refusal):
+    """Some SMB, NFS and FUSE mounts refuse fsync on a directory: raised after the rename, it used to fail a
+    write that had happened (init then left its vault, and a re-run said 'already exists')."""
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(refusal, os.strerror(refusal))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    target = tmp_path / "vault.kdbx"
+    fsutil.write_new(target, b"the new vault")
+    assert target.read_bytes() == b"the new vault"
+
+
+def test_a_directory_fsync_that_fails_for_another_reason_still_fails(tmp_path, monkeypatch):
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError, match="Input/output"):
+        fsutil.atomic_write(tmp_path / "f", b"x")

@@ -82,6 +82,9 @@ def media_verify(dest, deep):
             click.echo(f"ok       {entry['artefact']:<16} {entry['file']}  sha256 {entry['sha256'][:16]}...")
     for problem in result.problems:
         click.echo(f"{problem.kind.upper():<8} {problem.file}: {problem.detail}")
+    if result.metadata:
+        note(f"not copies, left alone: {len(result.metadata)} file(s) the operating system wrote there "
+             f"({', '.join(result.metadata[:4])}{', ...' if len(result.metadata) > 4 else ''})")
     for file, accounts in result.accounts.items():
         click.echo(f"{file} opens: {len(accounts)} accounts")
         for account_id, name in accounts:

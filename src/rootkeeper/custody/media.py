@@ -34,6 +34,18 @@ PASSWORD_SIDE = PASSWORD_ARTEFACTS
 SEED_SIDE = tuple(a for a in SEED_ARTEFACTS if a != "key-share")  # shares are pages, not files written here
 ARTEFACTS = PASSWORD_SIDE + SEED_SIDE
 IGNORED = {"lost+found", "System Volume Information", ".Trashes", ".Spotlight-V100", ".fseventsd", "$RECYCLE.BIN"}
+# What macOS and Windows write onto any medium they mount (Finder's folder settings, AppleDouble "._" files of
+# each file's extended attributes, Explorer's folder settings and thumbnails): not copies, not extra files.
+# They are still read when looking for a store by its first bytes.
+PLATFORM_FILES = {".DS_Store", "desktop.ini", "Desktop.ini", "Thumbs.db", "ehthumbs.db", ".localized", ".apdisk",
+                  ".VolumeIcon.icns", ".com.apple.timemachine.donotpresent"}
+PLATFORM_FOLDERS = {".TemporaryItems", ".DocumentRevisions-V100", ".Trash-1000", ".metadata_never_index"}
+
+
+def platform_metadata(relative: str) -> bool:
+    """Is the file at ``relative`` (a path on the medium) what an operating system writes there by itself?"""
+    parts = relative.split("/")
+    return parts[-1] in PLATFORM_FILES or parts[-1].startswith("._") or parts[0] in PLATFORM_FOLDERS
 
 
 KEY_FILE_DOMAIN = b"rootkeeper key file digest/1\n"
@@ -260,12 +272,13 @@ class Verified:
     entries: list[dict]
     problems: list[Problem]
     accounts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # file -> [(account id, name)]
+    metadata: list[str] = field(default_factory=list)  # files the operating system wrote there (not problems)
 
 
 def verify(directory: Path, ws: Workspace | None = None) -> Verified:
     """Every byte against the manifest; with ``ws`` (``--deep``), also open each store and list its accounts."""
     manifest = Manifest.read(directory, required=True)
-    problems = []
+    problems, metadata = [], []
     if not manifest.intact:
         problems.append(Problem("manifest", MANIFEST, "its entries do not match its own digest: it was edited"))
     listed = {e["file"] for e in manifest.entries}
@@ -285,6 +298,7 @@ def verify(directory: Path, ws: Workspace | None = None) -> Verified:
         if len(data) != entry["size"] or digest != entry["sha256"]:
             problems.append(Problem("changed", entry["file"], f"{len(data):,} bytes, digest {digest[:16]}..., not the "
                                     f"{entry['size']:,} bytes and {entry['sha256'][:16]}... written"))
+    stores = _sides_on_disk(directory)  # a store named like metadata is still a file the manifest must list
     for relative, path in _files(directory):
         if relative == MANIFEST:
             continue
@@ -292,8 +306,11 @@ def verify(directory: Path, ws: Workspace | None = None) -> Verified:
             problems.append(Problem("link", relative, f"a symbolic link (to {path.readlink()}), not a file on the "
                                                       "medium"))
         elif relative not in listed and path.is_file():
-            problems.append(Problem("extra", relative, "a file the manifest does not list"))
-    result = Verified(directory, entries, problems)
+            if platform_metadata(relative) and relative not in stores:
+                metadata.append(relative)
+            else:
+                problems.append(Problem("extra", relative, "a file the manifest does not list"))
+    result = Verified(directory, entries, problems, metadata=metadata)
     if ws is not None:
         for entry in manifest.entries:
             path = fsutil.real(directory) / entry["file"]

@@ -18,9 +18,11 @@ so two concurrent commands can never lose each other's changes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,14 +214,40 @@ def _sweep_candidates(lock: Path) -> None:
                 stale.unlink()
 
 
+def flush(fd: int) -> None:
+    """Make a file's bytes durable: fsync, and on macOS F_FULLFSYNC (its fsync leaves them in the drive's cache,
+    which a USB stick pulled out right after loses)."""
+    if sys.platform == "darwin":
+        import fcntl
+
+        try:
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+            return
+        except (AttributeError, OSError):  # a file system without it (some network shares): fsync then
+            pass
+    os.fsync(fd)
+
+
 def _fsync_dir(directory: Path) -> None:
+    """Flush a directory's entry for a file just renamed into it. Some network and FUSE file systems refuse
+    a directory fsync (EINVAL, ENOTSUP, EBADF, EACCES, EROFS): the rename has happened by then, and on those
+    the server orders it, so the refusal is not a failed write."""
     if os.name != "posix":
         return
-    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_DIR_FSYNC:
+            raise
     finally:
         os.close(fd)
+
+
+_NO_DIR_FSYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF, errno.EACCES, errno.EROFS, errno.EPERM}
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
@@ -242,7 +270,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            flush(fd)
             if os.name == "posix":
                 os.fchmod(fd, mode)  # os.open's mode is filtered by the umask
         finally:

@@ -43,17 +43,29 @@ class InitPlan:
         vault, seeds = fsutil.real(self.vault), fsutil.real(self.seeds)
         if not self.allow_same_directory:
             check_apart(vault, seeds, " (or --allow-same-directory for a test)")
-        elif vault == seeds:
+        elif same_directory(vault, seeds) and vault.name.casefold() == seeds.name.casefold():
             raise InputError("the vault and the seed store must be two different files")
-        if self.allow_same_directory and vault.parent == seeds.parent:
+        if self.allow_same_directory and same_directory(vault, seeds):
             warnings.append("vault and seed store share a directory: move one before real use")
         self.recipients = [validate_recipient(r) for r in self.recipients]
         render_email(self.email_template, "123456789012", "example")
         if self.key_file is not None and self.key_file.exists() and self.key_file.is_dir():
             raise InputError(f"key file {self.key_file} is a directory")
-        if self.key_file is not None and fsutil.real(self.key_file).parent == vault.parent:
+        if self.key_file is not None and same_directory(fsutil.real(self.key_file), vault):
             warnings.append("the key file is next to the vault: keep it on other media, or it adds nothing")
         return warnings
+
+
+def same_directory(one: Path, other: Path) -> bool:
+    """Are two files in one directory? By device and inode where both directories exist: another spelling on
+    a case-insensitive file system (APFS, NTFS, SMB: 'Share/Vault' and 'share/vault'), a bind mount or a second
+    mount of one share is the same directory; by their resolved paths otherwise."""
+    import os
+
+    try:
+        return os.path.samefile(one.parent, other.parent)
+    except OSError:
+        return one.parent == other.parent
 
 
 def check_apart(vault: Path, seeds: Path, hint: str = "") -> None:
@@ -61,7 +73,7 @@ def check_apart(vault: Path, seeds: Path, hint: str = "") -> None:
     vault, seeds = fsutil.real(vault), fsutil.real(seeds)
     if vault == seeds:
         raise InputError("the vault and the seed store must be two different files")
-    if vault.parent == seeds.parent:
+    if same_directory(vault, seeds):
         raise InputError(
             f"the vault and the seed store are both in {vault.parent}: whoever copies that "
             f"directory gets both factors; put them on different media{hint}"
