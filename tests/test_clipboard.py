@@ -121,3 +121,21 @@ def test_graphviz_s_dot_never_inherits_a_secret(home, tmp_path_factory):
     assert done.returncode == 0, done.err
     assert dump.exists() and "PATH=" in dump.read_text()
     assert "ROOTKEEPER_" not in dump.read_text()
+
+
+def test_a_program_planted_in_the_working_directory_is_never_run(home, tmp_path_factory):
+    """A 'dot' and an 'xclip' in the team share holding rootkeeper.toml, with a PATH whose first entries are the
+    current directory (empty, '.'): rootkeeper runs neither; it takes the ones of PATH's absolute folders."""
+    home.rk("custody", "init", "plan.toml", check=True)
+    home.rk("enroll", "000000000042", "--name", "prod", "--seed-file", "-", input=random_seed(), check=True)
+    marker = tmp_path_factory.mktemp("planted") / "ran"
+    for name in ("dot", "xclip", "xsel", "wl-copy", "wl-paste"):
+        (home.root / name).write_text(f"#!/bin/sh\necho {name} >> {marker}\ncat > /dev/null\necho '<svg/>'\n")
+        (home.root / name).chmod(0o755)
+    bin_dir = tmp_path_factory.mktemp("bin")
+    real = {**base_env(), "PATH": f"::.:{bin_dir}:{os.environ['PATH']}", "DISPLAY": ":99", "WAYLAND_DISPLAY": "w"}
+    done = home.rk("custody", "diagram", "plan.toml", "-o", "plan.png", env=real)
+    assert done.returncode == 0, done.err
+    assert (home.root / "plan.png").read_bytes().startswith(b"\x89PNG")  # drawn by the real dot
+    home.rk("password", "prod", "--reason", "t", "--clip", env=real)  # no real clipboard here: refused, or copied
+    assert not marker.exists(), marker.read_text()

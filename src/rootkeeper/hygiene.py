@@ -1,9 +1,12 @@
-"""Process hygiene before any secret is read: no core dump may hold one.
+"""Process hygiene: no core dump may hold a secret, no child inherits one, no program comes from the wrong place.
 
 A crash (or a SIGSEGV sent on purpose) while a password or seed is in memory would
 otherwise write it to a core file, whatever ``ulimit -c`` the shell allowed. The soft
 and hard core limits are set to 0 and, on Linux, the process is made non-dumpable
 (which also keeps other processes of the same user from ptrace-attaching to it).
+A program rootkeeper runs (a clipboard tool, Graphviz's dot) is found by ``program``: an
+absolute path, never the current directory (often the team share holding rootkeeper.toml),
+where Windows and a PATH with an empty or relative entry would look first.
 """
 
 from __future__ import annotations
@@ -46,14 +49,23 @@ def child_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not _secret(name)}
 
 
-@contextlib.contextmanager
-def children_without_secrets():
-    """For a library that starts its own children (graphviz's ``dot``) without taking an environment: the
-    secrets are out of ``os.environ`` while the block runs, and back after."""
+def program(name: str) -> str | None:
+    """The absolute path of the program ``name``, from PATH's absolute entries other than the current directory
+    (Windows: also the system folder for its own tools, with PATHEXT); None when there is none."""
     import os
 
-    kept = {name: os.environ.pop(name) for name in [n for n in os.environ if _secret(n)]}
-    try:
-        yield
-    finally:
-        os.environ.update(kept)
+    cwd = os.path.realpath(os.getcwd())
+    folders = []
+    if os.name == "nt":
+        system = os.environ.get("SystemRoot") or r"C:\Windows"
+        folders += [os.path.join(system, "System32"), os.path.join(system, "System32", "WindowsPowerShell", "v1.0")]
+    folders += [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if os.path.isabs(entry)]
+    suffixes = [""] if os.name != "nt" else [""] + os.environ.get("PATHEXT", ".EXE;.COM").lower().split(";")
+    for folder in folders:
+        if os.path.realpath(folder) == cwd:
+            continue
+        for suffix in suffixes:
+            candidate = os.path.join(folder, name + (suffix if not name.lower().endswith(suffix) else ""))
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return None

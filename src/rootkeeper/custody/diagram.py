@@ -8,7 +8,7 @@ written by the Python binding alone; SVG and PNG need Graphviz's ``dot`` program
 
 from __future__ import annotations
 
-import shutil
+import subprocess
 from pathlib import Path
 
 from ..errors import InputError
@@ -97,10 +97,14 @@ def render(plan: Plan, findings: list[Finding], fmt: str) -> bytes:
     graph = build(plan, findings)
     if fmt == "dot":
         return graph.source.encode("utf-8")
-    if shutil.which("dot") is None:
+    from ..hygiene import child_environment, program
+
+    dot = program("dot")  # by its absolute path: never a 'dot' planted in the current directory
+    if dot is None:
         raise InputError(f"drawing {fmt.upper()} needs Graphviz's dot program, which is not installed: install the "
                          "graphviz package (Debian: apt-get install graphviz), or write a .dot file")
-    from ..hygiene import children_without_secrets
-
-    with children_without_secrets():  # dot inherits this process's environment
-        return graph.pipe(format=fmt, quiet=True)
+    done = subprocess.run([dot, f"-T{fmt}"], input=graph.source.encode("utf-8"), capture_output=True, timeout=120,
+                          env=child_environment())
+    if done.returncode != 0:
+        raise InputError(f"Graphviz's dot could not draw the plan: {done.stderr.decode(errors='replace').strip()[:300]}")
+    return done.stdout

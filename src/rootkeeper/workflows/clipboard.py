@@ -7,29 +7,33 @@ secret (``hygiene.child_environment``).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 from ..errors import NotFoundError
-from ..hygiene import child_environment
+from ..hygiene import child_environment, program
 
 
 def _commands() -> tuple[list[str], list[str]] | None:
-    """(copy command, paste command) for this platform, or None."""
+    """(copy command, paste command) for this platform, each program by its absolute path (``program``:
+    never one planted in the current directory), or None."""
     if sys.platform == "darwin":
-        return ["pbcopy"], ["pbpaste"]
-    if os.name == "nt":
-        return ["clip.exe"], ["powershell.exe", "-NoProfile", "-Command", "Get-Clipboard"]
-    if os.environ.get("WAYLAND_DISPLAY") and shutil.which("wl-copy"):
-        return ["wl-copy"], ["wl-paste", "--no-newline"]
-    if os.environ.get("DISPLAY"):
-        if shutil.which("xclip"):
-            return ["xclip", "-selection", "clipboard"], ["xclip", "-selection", "clipboard", "-o"]
-        if shutil.which("xsel"):
-            return ["xsel", "--clipboard", "--input"], ["xsel", "--clipboard", "--output"]
+        candidates = [(["pbcopy"], ["pbpaste"])]
+    elif os.name == "nt":
+        candidates = [(["clip.exe"], ["powershell.exe", "-NoProfile", "-Command", "Get-Clipboard"])]
+    else:
+        candidates = []
+        if os.environ.get("WAYLAND_DISPLAY"):
+            candidates.append((["wl-copy"], ["wl-paste", "--no-newline"]))
+        if os.environ.get("DISPLAY"):
+            candidates += [(["xclip", "-selection", "clipboard"], ["xclip", "-selection", "clipboard", "-o"]),
+                           (["xsel", "--clipboard", "--input"], ["xsel", "--clipboard", "--output"])]
+    for copying, pasting in candidates:
+        first, second = program(copying[0]), program(pasting[0])
+        if first and second:
+            return [first, *copying[1:]], [second, *pasting[1:]]
     return None
 
 
