@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY_KDF, VAULT_PASSWORD, assert_clean_failure, random_seed, run, snapshot
+from conftest import TINY_KDF, VAULT_PASSWORD, assert_clean_failure, base_env, random_seed, run, snapshot
 
 
 @pytest.fixture
@@ -267,3 +267,17 @@ def test_a_path_the_user_gave_and_a_public_key_are_named_in_the_error_a_secret_i
     secret = str(__import__("pyrage").x25519.Identity.generate())
     result = refused(enrolled, ["seeds", "recipients", "add", secret])
     assert secret[20:40] not in result.err
+
+
+def test_a_utf16_password_file_and_an_ascii_or_code_page_console_are_no_failure(enrolled):
+    """Windows PowerShell 5.1's '>' writes UTF-16 with a byte-order mark: the password file and an import file
+    read as such. A reason outside the console's code page is shown escaped, never a UnicodeEncodeError."""
+    utf16 = enrolled.root / "pw-utf16.txt"
+    utf16.write_bytes(("\ufeff" + VAULT_PASSWORD + "\r\n").encode("utf-16-le"))
+    shown = enrolled.rk("password", "prod", "--reason", "ticket \u2192 INC-7 \u00e9t\u00e9", "--show",
+                        "--vault-password-file", utf16, creds=False)
+    assert shown.returncode == 0, shown.err
+    for encoding in ("ascii", "cp1252"):
+        listed = enrolled.rk("journal", "show", env=base_env() | {"PYTHONIOENCODING": encoding})
+        assert listed.returncode == 0 and "Traceback" not in listed.err, listed.err
+        assert "INC-7" in listed.out

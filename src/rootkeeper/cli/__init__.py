@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     from . import quick
 
     no_core_dumps()  # before any secret is read
+    for stream in (sys.stdout, sys.stderr):  # a Windows code page or an ASCII locale: no UnicodeEncodeError
+        if getattr(stream, "errors", "") == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = sys.argv[1:] if argv is None else argv
     DEBUG["on"] = False
     request = quick.parse(args)

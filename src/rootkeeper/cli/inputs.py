@@ -80,12 +80,20 @@ def _ask_on_terminal(label: str) -> str:
             raise InputError(f"the {label.lower()} cannot be asked for on the terminal: give it in a file") from None
 
 
+def decoded(data: bytes) -> str:
+    """Text of a file: UTF-8 (with or without a byte-order mark), or UTF-16 with its byte-order mark (what
+    Windows PowerShell 5.1's '>' and Notepad's "Unicode" write). UnicodeDecodeError otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").lstrip("\ufeff")
+    return data.decode("utf-8").lstrip("\ufeff")
+
+
 def _first_line(data: bytes, what: str, source: str) -> str:
     try:
-        text = data.decode("utf-8")
+        text = decoded(data)
     except UnicodeDecodeError:
         raise InputError(f"the {what} in {source} is not UTF-8 text") from None
-    line = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    line = text.split("\n", 1)[0].rstrip("\r")
     if not line:
         raise InputError(f"{source} gave an empty {what}: its first line must hold it")
     return line
@@ -171,7 +179,7 @@ def read_input_file(path: str, what: str, limit: int = fsutil.MAX_INPUT_BYTES) -
     else:
         data, source = fsutil.read_bytes(Path(path), what, secret=True, limit=limit), shown_path(path)
     try:
-        return data.decode("utf-8"), source
+        return decoded(data), source
     except UnicodeDecodeError:
         raise InputError(f"{source} is not UTF-8 text: save it as UTF-8 (CSV UTF-8 in a spreadsheet)") from None
 
