@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -66,8 +67,27 @@ def assert_clean_failure(result, code: int = 2, contains: str | None = None) -> 
         assert contains.lower() in errors[0].lower(), errors[0]
 
 
+@contextlib.contextmanager
+def lock_held(path: Path):
+    """Another process holding ``path``'s lock (as a rootkeeper in the middle of a write would) until the block
+    ends: yields its process."""
+    code = ("import sys, time; from pathlib import Path; from rootkeeper.storage import fsutil\n"
+            "with fsutil.file_lock(Path(sys.argv[1]), wait=5):\n    print('holding', flush=True); time.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, env=base_env())
+    try:
+        assert holder.stdout.readline().strip() == b"holding"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file under ``root`` and its bytes; a lock sidecar left empty (``<file>.rootkeeper-lock``: no data,
+    kept so that a waiter and the next taker lock the same file) is not one."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            and not (p.name.endswith(".rootkeeper-lock") and p.stat().st_size == 0)}
 
 
 @dataclass

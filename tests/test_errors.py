@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY_KDF, VAULT_PASSWORD, assert_clean_failure, base_env, random_seed, run, snapshot
+from conftest import TINY_KDF, VAULT_PASSWORD, assert_clean_failure, base_env, lock_held, random_seed, run, snapshot
 
 
 @pytest.fixture
@@ -191,16 +191,11 @@ def test_stdin_cannot_feed_two_things(enrolled):
 
 
 def test_locked_store_is_refused_and_unchanged(enrolled):
-    import os
-    import socket
-
-    lock = enrolled.vault.with_name(enrolled.vault.name + ".lock")
-    lock.write_text(f"{socket.gethostname()} {os.getpid()}\n")  # a live process holds it
-    refused(enrolled, ["rotate", "prod", "--reason", "test"], "locked")
-    lock.write_text(f"{socket.gethostname()} 999999999\n")  # a dead one: broken automatically
-    result = enrolled.rk("rotate", "prod", "--reason", "test")
+    with lock_held(enrolled.vault) as holder:  # a live rootkeeper holds it
+        result = refused(enrolled, ["rotate", "prod", "--reason", "test"], "locked")
+        assert f"pid {holder.pid}" in result.err
+    result = enrolled.rk("rotate", "prod", "--reason", "test")  # its holder gone (killed): nothing to break
     assert result.returncode == 0, result.err
-    assert not lock.exists()
 
 
 def test_no_traceback_without_debug_even_on_internal_failure(enrolled):
@@ -234,15 +229,8 @@ def test_enroll_without_seed_off_a_terminal_writes_nothing(home):
 
 
 def test_retire_with_seed_store_locked_changes_neither_store(enrolled):
-    import os
-    import socket
-
-    lock = enrolled.seeds.with_name(enrolled.seeds.name + ".lock")
-    lock.write_text(f"{socket.gethostname()} {os.getpid()}\n")
-    try:
+    with lock_held(enrolled.seeds):
         refused(enrolled, ["retire", "prod"], "locked")
-    finally:
-        lock.unlink()
 
 
 def test_a_path_the_user_gave_and_a_public_key_are_named_in_the_error_a_secret_is_not(enrolled):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_a_replace_refuses_a_file_changed_meanwhile(tmp_path):
     assert target.read_bytes() == b"v2 by someone else"
     fsutil.replace_all([(target, b"v3", b"v2 by someone else")])
     assert target.read_bytes() == b"v3"
-    assert not (tmp_path / "f.lock").exists()
+    assert not (tmp_path / "f.lock").exists()  # KeePass 2's lock name is KeePass's
 
 
 def test_write_new_refuses_existing(tmp_path):
@@ -63,7 +64,8 @@ def test_replace_all_writes_nothing_if_one_file_changed(tmp_path):
     assert a.read_bytes() == b"a1" and b.read_bytes() == b"b2 by someone else"
     fsutil.replace_all([(a, b"a-new", b"a1"), (b, b"b-new", b"b2 by someone else")])
     assert a.read_bytes() == b"a-new" and b.read_bytes() == b"b-new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "a.rootkeeper-lock", "b", "b.rootkeeper-lock"]
+    assert not (tmp_path / "a.rootkeeper-lock").read_bytes()  # released: it names no one
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
@@ -75,69 +77,87 @@ def test_replacing_keeps_the_files_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o640
 
 
-def test_a_locker_killed_while_writing_its_name_blocks_no_one(tmp_path):
-    """Found by the crash harness in CI: a rootkeeper killed between creating the lock file and writing its
-    holder into it left an empty lock that named no one, so no one could break it ("locked by another
-    rootkeeper (unknown)"). The lock now appears with its holder in it (a candidate file, hard-linked)."""
+HOLDER = """
+import os, sys, time
+from pathlib import Path
+from rootkeeper.storage import fsutil
+
+if sys.argv[2] == "stuck-naming":  # killed while it writes its name into the sidecar
+    real_write = os.write
+
+    def stuck(fd, data):
+        print("holding", flush=True)
+        time.sleep(60)
+
+    os.write = stuck
+if sys.argv[2] == "no-links":  # FAT: no hard links
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    os.link = no_links
+with fsutil.file_lock(Path(sys.argv[1]), wait=5):
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def hold(target, how: str = "plain"):
     import subprocess
     import sys
-    import textwrap
 
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(target), how], stdout=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == b"holding"
+    return holder
+
+
+@pytest.mark.parametrize("how", ["plain", "stuck-naming", "no-links"])
+def test_a_holder_killed_at_any_moment_leaves_no_lock_behind(tmp_path, how):
+    """The operating system holds the lock for its holder's lifetime: killed while holding it, while writing
+    its name (which once left an empty lock no one could break), or where hard links are refused (FAT), the
+    next taker goes ahead at once; no host name, pid or grace period is involved."""
     target = tmp_path / "store.age"
     target.write_bytes(b"x")
-    code = textwrap.dedent(f"""
-        import os, time
-        from pathlib import Path
-        from rootkeeper.storage import fsutil
-
-        def stuck(fd, data):
-            print("writing", flush=True)
-            time.sleep(60)
-
-        os.write = stuck
-        with fsutil.file_lock(Path({str(target)!r})):
+    holder = hold(target, how)
+    with pytest.raises(LockError, match="locked by another rootkeeper"):
+        with fsutil.file_lock(target, wait=0.2):
             pass
-    """)
-    locker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert locker.stdout.readline().strip() == b"writing"
-    locker.kill()
-    locker.wait()
-    with fsutil.file_lock(target, wait=0.3):  # before the fix: LockError, an empty lock names no one
-        assert (tmp_path / "store.age.lock").read_text().split()[1] == str(os.getpid())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.age"]  # the killed one's candidate swept
+    holder.kill()
+    holder.wait()
+    with fsutil.file_lock(target, wait=0.5):
+        assert fsutil.lock_holder(target).split()[:3] == [fsutil.hostname(), "pid", str(os.getpid())]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.age", "store.age.rootkeeper-lock"]
 
 
-def test_an_empty_lock_left_where_hard_links_are_refused_is_broken_once_stale(tmp_path):
-    """FAT refuses hard links: the lock is created, then written. A locker killed in between leaves an empty
-    lock. Run with link() failing as on vfat (EPERM): a fresh empty lock is waited for, a stale one broken."""
-    import subprocess
-    import sys
-    import textwrap
-
+def test_a_live_holder_is_never_broken_whatever_its_sidecar_says(tmp_path):
+    """Lock holders used to be 'hostname pid': a process of a same-named host (WSL2, a container) or in another
+    PID namespace looked dead and its live lock was broken. The sidecar now only names the holder: edited to
+    name a dead process of this host, or emptied, the lock still holds."""
     target = tmp_path / "store.age"
     target.write_bytes(b"x")
-    lock = tmp_path / "store.age.lock"
-    lock.write_bytes(b"")
-    old = os.stat(lock).st_mtime - 60
-    os.utime(lock, (old, old))
-    code = textwrap.dedent(f"""
-        import errno, os
-        from pathlib import Path
+    holder = hold(target)
+    try:
+        for text in (f"{fsutil.hostname()} 999999999\n", ""):
+            (tmp_path / "store.age.rootkeeper-lock").write_text(text)
+            with pytest.raises(LockError):
+                with fsutil.file_lock(target, wait=0.2):
+                    pass
+    finally:
+        holder.kill()
+        holder.wait()
 
-        def no_links(*args, **kwargs):
-            raise PermissionError(errno.EPERM, "Operation not permitted")
 
-        os.link = no_links
-        from rootkeeper.storage import fsutil
-        with fsutil.file_lock(Path({str(target)!r}), wait=0.5):
-            print(open({str(lock)!r}).read().split()[1] == str(os.getpid()))
-    """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
-    assert not lock.exists()
-    lock.write_bytes(b"")  # fresh: its maker may be writing it right now
-    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert fresh.returncode != 0 and "locked by another rootkeeper" in fresh.stderr
+def test_a_waiter_is_told_who_holds_the_lock(tmp_path):
+    target = tmp_path / "store.age"
+    target.write_bytes(b"x")
+    holder = hold(target)
+    try:
+        with pytest.raises(LockError) as refused:
+            with fsutil.file_lock(target, wait=0.1):
+                pass
+        assert f"pid {holder.pid} since " in refused.value.message
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @pytest.mark.parametrize("refusal", [errno.EINVAL, errno.ENOTSUP, errno.EACCES])
@@ -168,3 +188,62 @@ def test_a_directory_fsync_that_fails_for_another_reason_still_fails(tmp_path, m
     monkeypatch.setattr(os, "fsync", fsync)
     with pytest.raises(OSError, match="Input/output"):
         fsutil.atomic_write(tmp_path / "f", b"x")
+
+
+def sharing_violation(times: int, real):
+    """``real``, failing ``times`` times first as Windows does while another process has the file open."""
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] <= times:
+            error = PermissionError(13, "The process cannot access the file because it is being used by another process")
+            error.winerror = 32
+            raise error
+        return real(*args, **kwargs)
+
+    return flaky, calls
+
+
+def test_a_replace_refused_for_a_moment_by_another_process_holding_the_file_is_retried(tmp_path, monkeypatch):
+    """Windows refuses to replace a file that a waiter, a reader, an antivirus or a sync client has open: the
+    refusal passes in moments, so a commit retries instead of failing intermittently."""
+    target = tmp_path / "vault.kdbx"
+    target.write_bytes(b"old")
+    flaky, calls = sharing_violation(3, os.replace)
+    monkeypatch.setattr(os, "replace", flaky)
+    fsutil.atomic_write(target, b"new")
+    assert target.read_bytes() == b"new" and calls["n"] == 4
+    denied, _ = sharing_violation(10 ** 6, os.replace)  # busy for good: an error after the wait, nothing changed
+    monkeypatch.setattr(os, "replace", denied)
+    monkeypatch.setattr(fsutil, "SHARING_WAIT", 0.2)
+    with pytest.raises(PermissionError):
+        fsutil.atomic_write(target, b"newer")
+    assert target.read_bytes() == b"new"
+
+
+def test_a_marker_that_cannot_be_removed_after_the_record_is_no_failure_and_no_duplicate(tmp_path, monkeypatch):
+    """Reproduced on Windows: the pending marker's removal refused after the records were written failed the
+    command (exit 2 after the data were written), and the next writer appended a false 'interrupted' record."""
+    from rootkeeper.storage import transaction
+    from rootkeeper.storage.journal import Journal
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    store = tmp_path / "seeds.age"
+    real_unlink = Path.unlink
+
+    def refused(self, missing_ok=False):
+        if self.name.endswith(".pending"):
+            error = PermissionError(13, "in use")
+            error.winerror = 32
+            raise error
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(fsutil, "SHARING_WAIT", 0.1)
+    monkeypatch.setattr(Path, "unlink", refused)
+    transaction.commit(journal, [(store, b"seeds v1", None)], [{"event": "seeds.import", "count": 1}])
+    assert journal.pending_path.exists() and store.read_bytes() == b"seeds v1"
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    transaction.append(journal, [{"event": "code", "account_id": "111122223333"}])
+    assert [r["event"] for r in journal.records()] == ["seeds.import", "code"]
+    assert not journal.pending_path.exists()

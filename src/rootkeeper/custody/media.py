@@ -42,6 +42,12 @@ PLATFORM_FILES = {".DS_Store", "desktop.ini", "Desktop.ini", "Thumbs.db", "ehthu
 PLATFORM_FOLDERS = {".TemporaryItems", ".DocumentRevisions-V100", ".Trash-1000", ".metadata_never_index"}
 
 
+def _our_lock(relative: str, path: Path, stores: dict[str, str]) -> bool:
+    """The lock sidecar a write left beside a file (empty, or naming its holder): not a copy, not extra."""
+    return (relative.endswith(fsutil.LOCK_SUFFIX) and not path.is_symlink() and path.is_file()
+            and path.stat().st_size <= 512 and relative not in stores)
+
+
 def platform_metadata(relative: str) -> bool:
     """Is the file at ``relative`` (a path on the medium) what an operating system writes there by itself?"""
     parts = relative.split("/")
@@ -300,7 +306,7 @@ def verify(directory: Path, ws: Workspace | None = None) -> Verified:
                                     f"{entry['size']:,} bytes and {entry['sha256'][:16]}... written"))
     stores = _sides_on_disk(directory)  # a store named like metadata is still a file the manifest must list
     for relative, path in _files(directory):
-        if relative == MANIFEST:
+        if relative == MANIFEST or _our_lock(relative, path, stores):
             continue
         if path.is_symlink() and relative not in {p.file for p in problems}:
             problems.append(Problem("link", relative, f"a symbolic link (to {path.readlink()}), not a file on the "

@@ -9,10 +9,11 @@ A path that is a symbolic link is resolved once, and the lock, the temporary fil
 and the rename all happen at its target: a write never replaces the link itself with
 a regular file (which would leave the real file, and every other link, stale).
 
-Locking uses a sidecar ``<file>.lock`` created with ``O_CREAT | O_EXCL`` (which
-also works on SMB shares, unlike ``flock``) and removed when the write is done.
-Writers re-check, under the lock, that the file still has the bytes they read,
-so two concurrent commands can never lose each other's changes.
+Locking is the operating system's, on a sidecar ``<file>.rootkeeper-lock`` (fcntl record locks on POSIX,
+which SMB and NFS shares pass to their server; ``msvcrt.locking`` on Windows): held for as long as its holder
+lives, so a killed holder leaves nothing to break. Writers re-check, under the lock, that the file still has the
+bytes they read, so two concurrent commands can never lose each other's changes. On Windows a replace or a
+removal refused because another process has the file open is retried for a moment.
 """
 
 from __future__ import annotations
@@ -74,19 +75,15 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
     return data
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return True  # cannot tell cheaply; assume alive and let the user decide
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 _HELD: dict[Path, int] = {}  # locks this process holds, and how deeply: a holder may lock again
+
+# The lock beside a file: a sidecar of our own name (KeePass 2 keeps, overwrites and deletes '<db>.lock'),
+# locked by the operating system for as long as its holder lives (fcntl on POSIX, LockFileEx through msvcrt on
+# Windows): a holder killed, its console closed or its machine powered off holds nothing. The sidecar is never
+# deleted (a waiter holding the old one open would then lock another file than the next taker); while held it
+# names its holder, for messages; released, it is empty.
+LOCK_SUFFIX = ".rootkeeper-lock"
+_WINDOWS_LOCK_OFFSET = 2 ** 30  # the byte locked on Windows: beyond what the sidecar holds, so it stays readable
 
 
 def hostname() -> str:
@@ -98,10 +95,63 @@ def hostname() -> str:
     return socket.gethostname()
 
 
+def lock_path(path: Path) -> Path:
+    return Path(str(real(path)) + LOCK_SUFFIX)
+
+
+def _try_lock(fd: int, where: Path) -> bool:
+    """Take the operating system's lock on the open sidecar ``fd`` without waiting: False when someone holds it."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except (BlockingIOError, PermissionError):
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)):
+            return False
+        raise LockError(f"the file system of {where.parent} cannot lock files ({exc.strerror}): two writers there "
+                        "could lose each other's changes; keep the stores on a local disk or a share that supports "
+                        "locks (SMB, NFS with lockd)") from None
+
+
+def _release(fd: int) -> None:
+    """Give the lock back (closing the sidecar would too): a failure here is no failure of the command."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+    with contextlib.suppress(OSError):
+        if os.name == "nt":
+            import msvcrt
+
+            os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+
+
+def lock_holder(path: Path) -> str:
+    """Who holds the lock of ``path``, as its sidecar names them ("" when it names no one)."""
+    try:
+        with open(lock_path(path), "rb") as handle:
+            return handle.read(512).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold ``<path>.lock`` (beside the link's target) for the duration of the block. Re-entrant within a
-    process: a workspace that holds a store's lock from read to write can still call the writers."""
+    """Hold the lock of ``path`` (its sidecar ``<path>.rootkeeper-lock``, beside the link's target) for the
+    duration of the block, waiting for it at most ``wait`` seconds. Re-entrant within a process: a workspace
+    that holds a store's lock from read to write can still call the writers."""
     path = real(path)
     if _HELD.get(path):
         _HELD[path] += 1
@@ -110,108 +160,56 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
         finally:
             _HELD[path] -= 1
         return
-    lock = Path(str(path) + ".lock")
-    me = f"{hostname()} {os.getpid()}\n".encode()
-    deadline = time.monotonic() + (LOCKING["wait"] if wait is None else wait)
-    # The lock appears with its holder already written in it: a candidate file is written first, then
-    # hard-linked as the lock (atomic, and refused if the lock exists). Created empty and then written,
-    # a lock whose maker was killed in between named no one, and no one could ever break it.
-    candidate = lock.with_name(f"{lock.name}.{_host_tag()}.{os.getpid()}.{os.urandom(4).hex()}")
+    lock = lock_path(path)
     try:
-        fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
     except FileNotFoundError:
         raise NotFoundError(f"directory {lock.parent} does not exist: create it first") from None
+    except OSError as exc:
+        raise LockError(f"{path} cannot be locked: {lock} cannot be opened ({exc.strerror})") from None
     try:
-        os.write(fd, me)
-    finally:
-        os.close(fd)
-    try:
-        while True:
-            try:
-                _take(candidate, lock, me)
-                break
-            except FileExistsError:
-                holder = b""
-                with contextlib.suppress(OSError):
-                    holder = lock.read_bytes()
-                parts = holder.decode("utf-8", "replace").split()
-                if _dead_holder(parts) or _empty_leftover(lock, holder):
-                    # Left behind by a process of this host that has died: break it.
-                    with contextlib.suppress(FileNotFoundError):
-                        lock.unlink()
-                    continue
-                if time.monotonic() >= deadline:
-                    who = " ".join(parts) or "unknown"
-                    raise LockError(
-                        f"{path} is locked by another rootkeeper ({who}); wait for it to finish, "
-                        f"or delete {lock} if that process is gone"
-                    ) from None
-                time.sleep(0.05)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            candidate.unlink()
-    _sweep_candidates(lock)
-    _HELD[path] = 1
-    try:
-        yield
-    finally:
-        _HELD.pop(path, None)
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
-
-
-def _take(candidate: Path, lock: Path, me: bytes) -> None:
-    """Make ``candidate`` the lock (FileExistsError if there is one). Where hard links are not
-    supported (FAT on a USB drive), the lock is created exclusively and written at once."""
-    try:
-        os.link(candidate, lock)
-        return
-    except FileExistsError:
-        raise
-    except OSError:
-        pass
-    fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        os.write(fd, me)
+        deadline = time.monotonic() + (LOCKING["wait"] if wait is None else wait)
+        pause = 0.01
+        while not _try_lock(fd, lock):
+            if time.monotonic() >= deadline:
+                who = lock_holder(path) or "a process that has not named itself yet"
+                raise LockError(f"{path} is locked by another rootkeeper ({who}); wait for it to finish (its lock "
+                                "ends with it, even if it is killed)")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)  # backoff: a sharing violation on Windows often passes in milliseconds
+        with contextlib.suppress(OSError):  # the holder named, for a waiter's message
+            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{hostname()} pid {os.getpid()} since {started}\n".encode())
+        _HELD[path] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(path, None)
+            _release(fd)
     finally:
         os.close(fd)
 
 
-# Where hard links are refused (FAT), the lock is created and then written: a locker killed in between
-# leaves an empty lock. Written microseconds after it is made, a lock still empty this long after is a
-# leftover, broken like a dead holder's (FAT keeps times to 2 seconds).
-EMPTY_LOCK_GRACE = 10.0
+# Windows: the file is open elsewhere without FILE_SHARE_DELETE (a waiter, a reader, an antivirus or indexer,
+# a sync client): a sharing violation (32), a lock violation (33) or access denied (5), which pass in moments.
+_SHARING = {5, 32, 33}
+SHARING_WAIT = 2.0  # seconds a replace or a removal is retried on a sharing violation
 
 
-def _empty_leftover(lock: Path, holder: bytes) -> bool:
-    if holder.strip():
-        return False
-    try:
-        age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    return age > EMPTY_LOCK_GRACE
-
-
-def _dead_holder(parts: list[str]) -> bool:
-    """A lock (or candidate) naming a process of this host that is not running."""
-    return len(parts) == 2 and parts[0] == hostname() and parts[1].isascii() and parts[1].isdigit() and not _pid_alive(int(parts[1]))
-
-
-def _host_tag() -> str:
-    return hashlib.sha256(hostname().encode()).hexdigest()[:8]
-
-
-def _sweep_candidates(lock: Path) -> None:
-    """Remove the candidate files of this host's lockers that were killed before removing their own
-    (their name says whose: ``<lock>.<host>.<pid>.<random>``)."""
-    import glob
-
-    for stale in lock.parent.glob(f"{glob.escape(lock.name)}.{_host_tag()}.*.*"):
-        pid = stale.name[len(lock.name):].split(".")[2]
-        if pid.isascii() and pid.isdigit() and not _pid_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                stale.unlink()
+def retrying(action, *args):
+    """``action(*args)``, retried with backoff for up to ``SHARING_WAIT`` seconds while Windows reports the file
+    busy; any other error at once."""
+    deadline, pause = time.monotonic() + SHARING_WAIT, 0.01
+    while True:
+        try:
+            return action(*args)
+        except PermissionError as exc:
+            if getattr(exc, "winerror", None) not in _SHARING or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def flush(fd: int) -> None:
@@ -275,7 +273,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
                 os.fchmod(fd, mode)  # os.open's mode is filtered by the umask
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        retrying(os.replace, tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

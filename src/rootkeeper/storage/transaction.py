@@ -76,7 +76,8 @@ def commit(journal: Journal, changes: list[tuple], events: list[dict], *, mark: 
                 _settle(journal, existing, seq, prev)
             raise
         stamps = journal.write(existing, seq, prev, events)
-        journal.pending_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # recorded: a marker left here is settled by the next command (which
+            fsutil.retrying(journal.pending_path.unlink, True)  # sees its events recorded), never a failure now
         return stamps
 
 
