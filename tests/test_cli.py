@@ -90,12 +90,19 @@ def test_no_plaintext_left_behind(home):
     home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input=seed, check=True)
     home.rk("rotate", "a", "--reason", "test", check=True)
     home.rk("seeds", "export", check=True)
-    names = sorted(p.relative_to(home.root).as_posix() for p in home.root.rglob("*") if p.is_file())
+    files = [p for p in home.root.rglob("*") if p.is_file()]
+    locks = [p for p in files if p.name.endswith(".rootkeeper-lock")]
+    assert sorted(p.name for p in locks) == ["aws-root.kdbx.rootkeeper-lock", "mfa.csv.age.rootkeeper-lock",
+                                             "rootkeeper-journal.jsonl.accounts.rootkeeper-lock",
+                                             "rootkeeper-journal.jsonl.rootkeeper-lock",
+                                             "rootkeeper.toml.rootkeeper-lock"]
+    assert all(p.stat().st_size == 0 for p in locks)  # released: empty
+    names = sorted(p.relative_to(home.root).as_posix() for p in files if p not in locks)
     assert names == ["keys/custodian.agekey", "keys/seeds-passphrase", "keys/vault-password",
-                     "rootkeeper-journal.jsonl", "rootkeeper-journal.jsonl.head", "rootkeeper.toml",
-                     "seeds/mfa.csv.age", "vault/aws-root.kdbx"]
+                     "rootkeeper-journal.jsonl", "rootkeeper-journal.jsonl.accounts", "rootkeeper-journal.jsonl.head",
+                     "rootkeeper.toml", "seeds/mfa.csv.age", "vault/aws-root.kdbx"]
     password = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/a").strip()
-    for name in ("rootkeeper-journal.jsonl", "rootkeeper.toml"):
+    for name in ("rootkeeper-journal.jsonl", "rootkeeper.toml", "rootkeeper-journal.jsonl.accounts"):
         text = (home.root / name).read_text()
         assert seed not in text and password not in text
 
