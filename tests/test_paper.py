@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -556,3 +557,24 @@ def test_the_emergency_sheet_always_has_its_table_of_checks(home, paper, locatio
     text = text_of(sheet)
     assert "Checks of the copies" in text and text.count("Date, who, which copy, opened (yes/no):") >= 3, text[-600:]
     assert all(f"USB {index + 1}, safe {index + 1}" in text for index in range(locations))
+
+
+def test_a_file_system_that_ignores_permissions_is_said_never_0600(home):
+    """A CIFS or smbfs mount ignores chmod and creates files with its own mode, FAT has none: the seed sheet and
+    the key shares written there are said to be readable by others, never '(0600)'. Simulated: files created
+    0644 and chmod ignored, as such a mount does."""
+    home.rk("enroll", "000000000042", "--name", "prod", "--seed-file", "-", input=random_seed(), check=True)
+    cifs = ("import os, sys\n"
+            "real_open = os.open\n"
+            "os.open = lambda path, flags, mode=0o777, *a, **k: real_open(path, flags, 0o644 if flags & os.O_CREAT "
+            "else mode, *a, **k)\n"
+            "os.fchmod = lambda fd, mode: None\n"
+            "os.umask(0o022)\n"
+            "from rootkeeper.cli import main\n"
+            "main(sys.argv[1:])\n")
+    done = subprocess.run([sys.executable, "-c", cifs, "paper", "seeds", "-o", "sheet.pdf", *map(str, home.creds())],
+                          cwd=home.root, env=base_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "(0600" not in done.stderr and "is readable by others (mode 0644, not 0600)" in done.stderr, done.stderr
+    honest = home.rk("paper", "seeds", "-o", "sheet2.pdf", check=True)  # where permissions hold, they are said
+    assert "0600, owner only" in honest.err

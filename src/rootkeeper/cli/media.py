@@ -55,6 +55,12 @@ def media_write(artefact, dest, plan):
     written = write(ws, artefact, directory, medium=medium)
     note(f"wrote {written.path} ({written.size:,} bytes, SHA-256 {written.sha256[:16]}...), read back and "
          f"listed in {directory / 'rootkeeper-manifest.json'}" + (f" (medium {medium} of the plan)" if medium else ""))
+    if artefact in ("seeds-identity", "vault-key"):  # a key in the clear: say who else may read it
+        from ..storage import fsutil
+
+        told = fsutil.privacy(written.path)
+        if told:
+            note(f"warning: {told}")
     stamps(ws)
 
 

@@ -72,8 +72,12 @@ def _print(output: str | None, command: str, what: str, make):
         stream.write(sheet.pdf)
         stream.flush()
     else:  # written, then recorded: a disk that is full or read-only gets no record
+        from ..storage import fsutil
+
         ws.write_files([(target, sheet.pdf, None, 0o600)], sheet.event)
-        note(f"wrote {target} (0600, {len(sheet.pdf):,} bytes): {what}")
+        told = fsutil.privacy(target)
+        note(f"wrote {target} ({'' if told else '0600, owner only, '}{len(sheet.pdf):,} bytes): {what}"
+             + (f"; warning: {told}" if told else ""))
     stamps(ws)
     return sheet
 

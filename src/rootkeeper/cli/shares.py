@@ -62,13 +62,16 @@ def shares_split(threshold, count, output, passphrase_file):
     if ws.config.recipients and recipient not in ws.config.recipients:
         raise InputError(f"the identity given ({recipient}) is not a recipient of the seed store: split the one "
                          "that opens it")
+    from ..storage import fsutil
+
     result = split(identity, threshold, count, passphrase.encode("utf-8"))
     directory = Path(output)
     files = share_files(result, directory)  # refused if a share file exists
     ws.write_files(files, {"event": "shares.split", "threshold": threshold, "shares": count, "recipient": recipient,
                            "passphrase": bool(passphrase)})
     for path, *_rest in files:
-        note(f"wrote {path} (0600)")
+        told = fsutil.privacy(path)
+        note(f"wrote {path}" + (f"; warning: {told}" if told else " (0600, owner only)"))
     note(f"{count} shares of the identity of {recipient}; any {threshold} rebuild it. Print each on its own page, "
          "give each to its custodian, and delete these files")
     stamps(ws)

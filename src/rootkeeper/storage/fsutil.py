@@ -281,6 +281,24 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     _fsync_dir(directory)
 
 
+def privacy(path: Path) -> str:
+    """Who else may read a secret file just written, as its file system keeps it: "" when only its owner can
+    (its POSIX mode, read back after writing), else a warning saying so. Never "0600" taken on trust: FAT and
+    exFAT have no permissions, a CIFS or smbfs mount ignores or invents them, and on Windows a new file gets the
+    access list of its folder."""
+    if os.name == "nt":
+        return (f"{path} has the access list it inherits from {path.parent}: whoever that folder lets read may "
+                "read it (check with icacls); keep it off shared and synced folders")
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return ""
+    if mode & 0o077:
+        return (f"{path} is readable by others (mode {mode:04o}, not 0600): its file system ignores permissions "
+                "(FAT, exFAT, a CIFS or smbfs mount); keep it there only as long as needed")
+    return ""
+
+
 def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Create ``path`` atomically; refuse if it exists (checked under the lock)."""
     path = real(path)
