@@ -409,3 +409,26 @@ def test_one_directory_under_two_names_is_one_directory_for_the_apart_rule(tmp_p
     assert done.returncode == 2 and "both in" in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["alias", "id.agekey", "pw", "vault"]
     assert not any((tmp_path / "vault").iterdir())
+
+
+def test_the_first_write_killed_before_its_record_is_settled_not_taken_for_a_deleted_journal(home):
+    """Found by the random-kill harness: killed after the very first store write and before the journal's first
+    record, the store held accounts beside an empty journal, and every command refused it as 'the journal deleted
+    with its head'. Its pending marker names the store as written: the next write records it instead."""
+    csv_file = home.root / "team.csv"
+    csv_file.write_text(f"Account #,Account Name,Account Email,MFA Seed\n111122223333,prod,p@example.com,{random_seed()}\n")
+    kill = ("import os, signal, sys\n"
+            "from rootkeeper.storage.journal import Journal\n"
+            "Journal.write = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+            "from rootkeeper.cli import main\n"
+            "main(sys.argv[1:])\n")
+    killed = subprocess.run([sys.executable, "-c", kill, "seeds", "import", str(csv_file), *map(str, home.creds())],
+                            cwd=home.root, env=base_env(), capture_output=True, timeout=120)
+    assert killed.returncode == -9 and "111122223333" in home.age_decrypt()
+    assert not home.journal.exists() or not home.journal.read_text().strip()
+    listed = home.rk("list", "--json")
+    assert listed.returncode == 0, listed.err
+    home.rk("enroll", "444455556666", "--name", "next", "--seed-file", "-", input=random_seed(), check=True)
+    events = [json.loads(line) for line in home.journal.read_text().splitlines()]
+    assert events[0]["event"] == "seeds.import" and "interrupted" in events[0]
+    assert home.rk("journal", "verify").returncode == 0

@@ -233,7 +233,7 @@ class Journal:
         record; its next write names it) is refused only when it ``held`` accounts and this journal has not
         one record: every account came in with a record, so they are missing."""
         if mark is None:
-            count = held() if self.identity() is None else 0
+            count = held() if self.identity() is None and not self._first_write_interrupted() else 0
             if count:
                 raise CorruptError(f"the journal {self.path} has no record, but {what} holds {count} account(s): "
                                    "their records are missing (the journal deleted with its .head file?); restore "
@@ -260,6 +260,20 @@ class Journal:
                                f"({'it has ' + str(len(lines)) + ' records' if len(lines) < mark.seq else 'it differs'}): "
                                "the journal was cut or rewritten; see 'rootkeeper journal verify', and restore it and "
                                "its .head file from a copy")
+
+    def _first_write_interrupted(self) -> bool:
+        """A command killed after writing the stores and before its records (the first ones of this journal):
+        its pending marker names a file that now holds exactly what it wrote. The next write records it."""
+        try:
+            marker = json.loads(self.pending_path.read_bytes())
+            files = marker["files"]
+            for entry in files:
+                data = Path(entry["path"]).read_bytes()
+                if entry["after"] is not None and fsutil.digest(data) == entry["after"]:
+                    return True
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return False
 
     def checked(self) -> tuple[bytes, int, str]:
         """The journal's bytes and its last (seq, hash), after verifying the whole chain and the
