@@ -84,7 +84,7 @@ def lock_held(path: Path):
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` and its bytes; a lock sidecar left empty (``<file>.rootkeeper-lock``: no data,
+    """Every file under ``root`` and its bytes; a lock sidecar left empty (``.<file>.rootkeeper-lock``: no data,
     kept so that a waiter and the next taker lock the same file) is not one."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
             and not (p.name.endswith(".rootkeeper-lock") and p.stat().st_size == 0)}

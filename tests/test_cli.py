@@ -92,10 +92,10 @@ def test_no_plaintext_left_behind(home):
     home.rk("seeds", "export", check=True)
     files = [p for p in home.root.rglob("*") if p.is_file()]
     locks = [p for p in files if p.name.endswith(".rootkeeper-lock")]
-    assert sorted(p.name for p in locks) == ["aws-root.kdbx.rootkeeper-lock", "mfa.csv.age.rootkeeper-lock",
-                                             "rootkeeper-journal.jsonl.accounts.rootkeeper-lock",
-                                             "rootkeeper-journal.jsonl.rootkeeper-lock",
-                                             "rootkeeper.toml.rootkeeper-lock"]
+    assert sorted(p.name for p in locks) == [".aws-root.kdbx.rootkeeper-lock", ".mfa.csv.age.rootkeeper-lock",
+                                             ".rootkeeper-journal.jsonl.accounts.rootkeeper-lock",
+                                             ".rootkeeper-journal.jsonl.rootkeeper-lock",
+                                             ".rootkeeper.toml.rootkeeper-lock"]
     assert all(p.stat().st_size == 0 for p in locks)  # released: empty
     names = sorted(p.relative_to(home.root).as_posix() for p in files if p not in locks)
     assert names == ["keys/custodian.agekey", "keys/seeds-passphrase", "keys/vault-password",

@@ -64,8 +64,8 @@ def test_replace_all_writes_nothing_if_one_file_changed(tmp_path):
     assert a.read_bytes() == b"a1" and b.read_bytes() == b"b2 by someone else"
     fsutil.replace_all([(a, b"a-new", b"a1"), (b, b"b-new", b"b2 by someone else")])
     assert a.read_bytes() == b"a-new" and b.read_bytes() == b"b-new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "a.rootkeeper-lock", "b", "b.rootkeeper-lock"]
-    assert not (tmp_path / "a.rootkeeper-lock").read_bytes()  # released: it names no one
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".a.rootkeeper-lock", ".b.rootkeeper-lock", "a", "b"]
+    assert not (tmp_path / ".a.rootkeeper-lock").read_bytes()  # released: it names no one
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
@@ -125,7 +125,7 @@ def test_a_holder_killed_at_any_moment_leaves_no_lock_behind(tmp_path, how):
     holder.wait()
     with fsutil.file_lock(target, wait=0.5):
         assert fsutil.lock_holder(target).split()[:3] == [fsutil.hostname(), "pid", str(os.getpid())]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.age", "store.age.rootkeeper-lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".store.age.rootkeeper-lock", "store.age"]
 
 
 def test_a_live_holder_is_never_broken_whatever_its_sidecar_says(tmp_path):
@@ -137,7 +137,7 @@ def test_a_live_holder_is_never_broken_whatever_its_sidecar_says(tmp_path):
     holder = hold(target)
     try:
         for text in (f"{fsutil.hostname()} 999999999\n", ""):
-            (tmp_path / "store.age.rootkeeper-lock").write_text(text)
+            (tmp_path / ".store.age.rootkeeper-lock").write_text(text)
             with pytest.raises(LockError):
                 with fsutil.file_lock(target, wait=0.2):
                     pass

@@ -9,7 +9,7 @@ A path that is a symbolic link is resolved once, and the lock, the temporary fil
 and the rename all happen at its target: a write never replaces the link itself with
 a regular file (which would leave the real file, and every other link, stale).
 
-Locking is the operating system's, on a sidecar ``<file>.rootkeeper-lock`` (fcntl record locks on POSIX,
+Locking is the operating system's, on a hidden sidecar ``.<file>.rootkeeper-lock`` (fcntl record locks on POSIX,
 which SMB and NFS shares pass to their server; ``msvcrt.locking`` on Windows): held for as long as its holder
 lives, so a killed holder leaves nothing to break. Writers re-check, under the lock, that the file still has the
 bytes they read, so two concurrent commands can never lose each other's changes. On Windows a replace or a
@@ -77,7 +77,7 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
 
 _HELD: dict[Path, int] = {}  # locks this process holds, and how deeply: a holder may lock again
 
-# The lock beside a file: a sidecar of our own name (KeePass 2 keeps, overwrites and deletes '<db>.lock'),
+# The lock beside a file: a hidden sidecar of our own name (KeePass 2 keeps, overwrites and deletes '<db>.lock'),
 # locked by the operating system for as long as its holder lives (fcntl on POSIX, LockFileEx through msvcrt on
 # Windows): a holder killed, its console closed or its machine powered off holds nothing. The sidecar is never
 # deleted (a waiter holding the old one open would then lock another file than the next taker); while held it
@@ -96,7 +96,9 @@ def hostname() -> str:
 
 
 def lock_path(path: Path) -> Path:
-    return Path(str(real(path)) + LOCK_SUFFIX)
+    """The lock sidecar of ``path``: ``.<name>.rootkeeper-lock`` beside the link's target (hidden, as it stays)."""
+    target = real(path)
+    return target.with_name(f".{target.name}{LOCK_SUFFIX}")
 
 
 def _try_lock(fd: int, where: Path) -> bool:
@@ -149,7 +151,7 @@ def lock_holder(path: Path) -> str:
 
 @contextlib.contextmanager
 def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold the lock of ``path`` (its sidecar ``<path>.rootkeeper-lock``, beside the link's target) for the
+    """Hold the lock of ``path`` (its sidecar ``.<name>.rootkeeper-lock``, beside the link's target) for the
     duration of the block, waiting for it at most ``wait`` seconds. Re-entrant within a process: a workspace
     that holds a store's lock from read to write can still call the writers."""
     path = real(path)
