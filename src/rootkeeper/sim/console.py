@@ -31,7 +31,7 @@ def step(url: str, action: str, **fields) -> dict:
     request = urllib.request.Request(endpoint(url) + CONSOLE_PATH + action, data=json.dumps(fields).encode(),  # noqa: S310
                                      headers={"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - a local http URL, checked above
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310  # nosec B310 - a local http URL, checked
             return json.loads(reply.read() or b"{}")
     except urllib.error.HTTPError as exc:
         try:
