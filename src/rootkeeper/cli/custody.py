@@ -73,13 +73,17 @@ def custody_check(plan, as_json):
 
     parsed = read_plan(Path(plan))
     findings = check(parsed)
-    facts = gather(workspace())
+    ws = workspace()
+    facts = gather(ws)
     if facts is not None:
         findings += compare(parsed, facts)
         stores = (f"compared with seed store {facts.seeds} ({'a passphrase' if facts.passphrase else f'{len(facts.recipients)} recipients'}"
                   + ("" if facts.passphrase else ", its pin checked" if facts.pin_checked else f"; {facts.not_opened}")
                   + (f") and the vault's key file ({'one' if facts.vault_key_file else 'none'})"
                      if facts.vault_key_file is not None else ")"))
+    elif ws.settings.seeds is not None:
+        stores = (f"not compared with the stores: the configured seed store {ws.settings.seeds} does not exist "
+                  "here (check the path, or run where the stores are)")
     else:
         stores = ("not compared with the stores: no seed store is configured here (run where rootkeeper.toml is, or "
                   "give --config)")

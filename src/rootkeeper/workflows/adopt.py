@@ -22,6 +22,7 @@ from ..errors import ExistsError, InputError, NotFoundError
 from ..rules.accounts import Account, render_email, validate_account_id, validate_email, validate_name
 from ..rules.segregation import seed_columns
 from ..storage.journal import batch
+from ..stores.seeds.formats import table_cells
 
 if TYPE_CHECKING:
     from ..stores.vault import KeePassEntry
@@ -63,11 +64,6 @@ class AccountRows:
     skipped_columns: list[str]  # seed columns, never read
 
 
-def _table_cells(line: str) -> list[str]:
-    cells = [c.strip() for c in line.strip().split("|")]
-    return cells[1:-1] if len(cells) > 1 and cells[0] == "" and cells[-1] == "" else cells
-
-
 def read_accounts(text: str, source: str) -> AccountRows:
     """The accounts of an accounts CSV with a header row, or of the write-up's pipe table
     (``| Account # | Account Name | Account Email | MFA Seed |``). A seed column is never read; a
@@ -77,7 +73,7 @@ def read_accounts(text: str, source: str) -> AccountRows:
     if "|" in first:
         lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1)
                  if ln.strip() and not set(ln.strip()) <= set("-|+: ")]
-        table = [(n, _table_cells(ln)) for n, ln in lines]
+        table = [(n, table_cells(ln)) for n, ln in lines]
     else:
         reader = csv.reader(io.StringIO(text, newline=""))
         try:

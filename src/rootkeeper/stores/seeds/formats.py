@@ -313,6 +313,16 @@ def parse_csv(text: str, source: str, *, email_template: str | None = None) -> P
     return result
 
 
+def table_cells(line: str) -> list[str]:
+    """The cells of one row of a pipe-separated table (``| a | b |``, outer pipes optional)."""
+    cells = [c.strip() for c in line.strip().split("|")]
+    if cells and cells[0] == "":
+        cells = cells[1:]
+    if cells and cells[-1] == "":
+        cells = cells[:-1]
+    return cells
+
+
 def parse_pipe_table(text: str, source: str, email_template: str | None = None) -> ParseResult:
     """The write-up's table: ``| Account # | Account Name | Account Email | MFA Seed |``."""
     result = ParseResult([])
@@ -321,11 +331,7 @@ def parse_pipe_table(text: str, source: str, email_template: str | None = None) 
         stripped = line.strip()
         if not stripped or set(stripped) <= set("-|+: "):
             continue
-        cells = [c.strip() for c in stripped.split("|")]
-        if cells and cells[0] == "":
-            cells = cells[1:]
-        if cells and cells[-1] == "":
-            cells = cells[:-1]
+        cells = table_cells(stripped)
         where = f"{source} line {line_no}"
         if not header_seen and cells and cells[0].lower().startswith("account"):
             names = [c.lower() for c in cells]
