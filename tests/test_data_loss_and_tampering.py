@@ -154,6 +154,51 @@ def test_a_change_killed_before_the_store_was_written_records_nothing(home):
     assert not any(r.get("interrupted") for r in records(home))
 
 
+def moved(home, to):
+    """The team's folder as another machine mounts it: at another path (a drive letter, /Volumes/team)."""
+    import dataclasses
+
+    home.root.rename(to)
+    where = {field: to / getattr(home, field).relative_to(home.root)
+             for field in ("vault", "seeds", "identity", "password_file", "passphrase_file")}
+    return dataclasses.replace(home, root=to, **where)
+
+
+def test_a_change_interrupted_on_one_machine_is_settled_by_another_that_mounts_the_share_elsewhere(home, tmp_path):
+    enroll(home)
+    before = len(records(home))
+    assert killed(home, "rotate", "prod", "--reason", "test", at=3).returncode == -9  # vault written, not recorded
+    other = moved(home, tmp_path.parent / f"{tmp_path.name}-mounted-elsewhere")
+    other.rk("code", "prod", "--reason", "after the crash, from another machine", check=True)
+    late = records(other)[before]
+    assert late["event"] == "rotate" and late["interrupted"]
+    assert late["written"] == [str(other.vault)] and not late["changed_since"]  # not "changed since" by someone
+
+
+def test_a_shared_configuration_names_stores_beside_its_folder_relative_to_it(tmp_path):
+    team = tmp_path / "team"
+    for folder in ("config", "vault", "seeds", "keys"):
+        (team / folder).mkdir(parents=True)
+    password = team / "keys" / "pw"
+    password.write_text("correct horse battery staple\n")
+    run(["init", "--config", team / "config" / "rootkeeper.toml", "--vault", team / "vault" / "v.kdbx",
+         "--seeds", team / "seeds" / "s.age", "--seeds-recipient", make_identity(team / "keys" / "id"),
+         "--journal", team / "config" / "journal.jsonl", *TINY_KDF, "--vault-password-file", password],
+        cwd=tmp_path, check=True)
+    text = (team / "config" / "rootkeeper.toml").read_text()
+    assert 'path = "../vault/v.kdbx"' in text and 'path = "../seeds/s.age"' in text and str(tmp_path) not in text
+    team.rename(tmp_path / "mounted-elsewhere")
+    config = tmp_path / "mounted-elsewhere" / "config" / "rootkeeper.toml"
+    listed = run(["list", "--config", config, "--vault-password-file", tmp_path / "mounted-elsewhere" / "keys" / "pw",
+                  "--seeds-identity", tmp_path / "mounted-elsewhere" / "keys" / "id"], cwd=tmp_path)
+    assert listed.returncode == 0, listed.err
+    config.write_text(config.read_text().replace('"../vault/v.kdbx"', '"..\\\\vault\\\\v.kdbx"'))  # by hand on Windows
+    assert run(["list", "--config", config, "--vault-password-file", tmp_path / "mounted-elsewhere" / "keys" / "pw",
+                "--seeds-identity", tmp_path / "mounted-elsewhere" / "keys" / "id"], cwd=tmp_path).returncode == 0
+    config.write_text(config.read_text().replace('"..\\\\vault\\\\v.kdbx"', '"C:\\\\team\\\\v.kdbx"'))
+    assert_clean_failure(run(["list", "--config", config], cwd=tmp_path), 2, "Windows path")
+
+
 # ---------------------------------------------------------------- writers verify first
 def rechain(lines):
     """Recompute an unkeyed chain, as someone with write access to the journal alone can."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import AuthError, ConfigError, InputError, RootkeeperError
-from .storage import fsutil, transaction
+from .storage import fsutil, syncfolder, transaction
 from .storage.fsutil import StoredFile
 from .storage.journal import Journal
 from .storage.transaction import StoreLocks
@@ -99,6 +99,7 @@ class Workspace:
             self.journal().check_mark(vault.mark, f"vault {path}", lambda: len(vault.entries(include_retired=True)))
             if segregation:
                 self._segregated(vault)
+            self.warnings += syncfolder.warnings(path)
             self._vault = vault
         return self._vault
 
@@ -119,6 +120,7 @@ class Workspace:
             self._hold(path)
             store = self.open_seeds(path)
             self.journal().check_mark(store.mark, f"seed store {path}", lambda: len(store.rows))
+            self.warnings += syncfolder.warnings(path)
             self._seeds = store
         return self._seeds
 

@@ -226,12 +226,13 @@ def settings(given: Callable[[str], str | None], *, read_config: bool = True, **
     option says instead (paper restore --into). The lock wait applies to every lock the command takes."""
     import dataclasses
 
-    from ..storage import fsutil
+    from ..storage import fsutil, syncfolder
     from ..storage.settings import resolve
 
     resolved = resolve(given, read_config=read_config)
     resolved = dataclasses.replace(resolved, **overrides) if overrides else resolved
     fsutil.LOCKING["wait"] = resolved.lock_wait
+    syncfolder.POLICY["sync_folder"] = resolved.sync_folder
     return resolved
 
 

@@ -21,6 +21,9 @@ COMMON = [
      "Key shares (the 'mnemonic:' lines of enough share files) that rebuild the seed store's identity in memory "
      "[env ROOTKEEPER_SEEDS_SHARES; their passphrase: ROOTKEEPER_SHARES_PASSPHRASE]."),
     ("journal", "--journal", "PATH", "Journal file, overriding the config [env ROOTKEEPER_JOURNAL]."),
+    ("sync_folder", "--sync-folder", "POLICY",
+     "Stores in a OneDrive, Dropbox, iCloud or Google Drive folder: 'refuse' changes (default), or 'single-writer' "
+     "when this machine is the only one that changes them [env ROOTKEEPER_SYNC_FOLDER]."),
     ("profile", "--profile", "NAME", "AWS profile, for the org commands [env AWS_PROFILE; default: the standard "
                                      "credential chain]."),
     ("region", "--region", "REGION", "AWS region of the STS endpoint [env AWS_REGION, then AWS_DEFAULT_REGION; "

@@ -7,6 +7,7 @@ Relative paths in it are relative to the file's own directory.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from . import fsutil
 DEFAULT_NAME = "rootkeeper.toml"
 AGE_RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")  # bech32: the checksum is pyrage's to check
 DEFAULT_JOURNAL = "rootkeeper-journal.jsonl"
+_WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]|\\\\")  # C:\... or \\server\share
 
 
 @dataclass
@@ -65,7 +67,12 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     base = cfg.base
 
     def resolve(value: str | None) -> Path | None:
-        return None if value is None else (base / Path(value).expanduser())
+        if value is None:
+            return None
+        if os.name != "nt" and _WINDOWS_ABSOLUTE.match(value):
+            raise ConfigError(f"{path}: {value} is a Windows path, which this system cannot open: give the path "
+                              "relative to the configuration's directory (as init writes it)")
+        return base / Path(fsutil.portable(value)).expanduser()
 
     vault = data.get("vault", {})
     seeds = data.get("seeds", {})
@@ -109,11 +116,10 @@ def _toml_str(value: str) -> str:
 
 
 def _rel(target: Path, base: Path) -> str:
-    target = target.resolve()
-    try:
-        return target.relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return str(target)
+    """``target`` relative to the configuration's directory (``../seeds/mfa.csv.age`` too), with '/' (which
+    Windows reads as well): a configuration on a share reads the same on every machine and system that mounts it.
+    Absolute only where no relative path leads (another drive on Windows)."""
+    return fsutil.relative(target, base)
 
 
 def render(cfg_path: Path, vault: Path, seeds: Path, journal: Path, *, key_file: Path | None,

@@ -41,6 +41,28 @@ def real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+def relative(target: Path, base: Path) -> str:
+    """``target`` as a path relative to the directory ``base`` (with '/', which Windows reads too), for a file that
+    others read on other machines and systems (the configuration, a pending marker on a share); absolute where no
+    relative path leads that stays inside one top folder (another drive on Windows; /mnt/share seen from /home)."""
+    target, base = real(target), real(base)
+    try:
+        common = os.path.commonpath([target, base])
+        if os.path.dirname(common) == common:  # only the root in common: absolute says more, on every machine
+            return str(target)
+        return Path(os.path.relpath(target, base)).as_posix()
+    except ValueError:
+        return str(target)
+
+
+def portable(text: str) -> str:
+    """A relative path written on any system, in this system's terms: Windows reads '/', POSIX is given '/' for
+    a '\\' (a configuration written by hand on Windows)."""
+    if os.name != "nt" and "\\" in text and not os.path.isabs(text):
+        return text.replace("\\", "/")
+    return text
+
+
 def digest(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
@@ -69,6 +91,10 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
     except PermissionError:
         raise NotFoundError(f"{what} {name} cannot be read (permission denied): check its permissions") from None
     except OSError as exc:
+        from .syncfolder import placeholder
+
+        if placeholder(path):  # a sync client's online-only file, and no client or network to fetch it
+            raise NotFoundError(f"{what} {name} cannot be read ({exc.strerror}): {placeholder(path)}") from None
         raise NotFoundError(f"{what} {name} cannot be read ({exc.strerror}): check it") from None
     if len(data) > limit:
         raise InputError(f"{what} {name} is larger than {limit // (1024 * 1024)} MiB: that is not a file of this kind")

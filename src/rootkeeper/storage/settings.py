@@ -24,7 +24,7 @@ VARIABLES = {
     "seeds_identity": "ROOTKEEPER_SEEDS_IDENTITY", "seeds_shares": "ROOTKEEPER_SEEDS_SHARES",
     "lock_wait": "ROOTKEEPER_LOCK_WAIT", "aws_connect_timeout": "ROOTKEEPER_AWS_CONNECT_TIMEOUT",
     "aws_read_timeout": "ROOTKEEPER_AWS_READ_TIMEOUT", "aws_call_budget": "ROOTKEEPER_AWS_CALL_BUDGET",
-    "aws_propagation_wait": "ROOTKEEPER_AWS_PROPAGATION_WAIT",
+    "aws_propagation_wait": "ROOTKEEPER_AWS_PROPAGATION_WAIT", "sync_folder": "ROOTKEEPER_SYNC_FOLDER",
 }
 # The secrets that may come from the environment (each also from a file or a prompt, never a flag's value).
 SECRETS = {"vault password": "ROOTKEEPER_VAULT_PASSWORD", "seed-store passphrase": "ROOTKEEPER_SEEDS_PASSPHRASE",
@@ -56,6 +56,7 @@ class Settings:
     aws_read_timeout: float = KNOBS["aws_read_timeout"][0]
     aws_call_budget: float = KNOBS["aws_call_budget"][0]
     aws_propagation_wait: float = KNOBS["aws_propagation_wait"][0]
+    sync_folder: str = "refuse"  # "single-writer": this machine is the one that changes stores in a sync folder
 
     def used(self) -> str | None:
         """Which configuration and journal a command uses, for stderr, when they were not given explicitly
@@ -126,12 +127,23 @@ def resolve(flags: Callable[[str], str | None], environ: Mapping[str, str] | Non
         seeds_passphrase_file=flags("seeds_passphrase_file") or None,
         seeds_identity=given("seeds_identity"), seeds_shares=given("seeds_shares"),
         profile=flags("profile") or None, region=flags("region") or None, **knobs,
+        sync_folder=_policy(given("sync_folder")),
     )
 
 
 def of_config(path: str | Path) -> Settings:
     """The settings a configuration file gives alone (no flag, no environment): the demo's, a test's."""
     return resolve(lambda name: str(path) if name == "config" else None, environ={})
+
+
+def _policy(text: str | None) -> str:
+    from . import syncfolder
+
+    value = (text or "refuse").strip().lower()
+    if value not in syncfolder.POLICIES:
+        raise ConfigError(f"--sync-folder / {VARIABLES['sync_folder']}={text!r} is not a policy: give 'refuse' (the "
+                          "default) or 'single-writer'")
+    return value
 
 
 def _seconds(environ: Mapping[str, str], name: str) -> float:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CorruptError, InputError, LockError
-from . import fsutil
+from . import fsutil, syncfolder
 from .journal import Journal, Mark, Verification, canonical
 
 
@@ -58,11 +58,14 @@ def commit(journal: Journal, changes: list[tuple], events: list[dict], *, mark: 
     ``fsutil.replace_all``) and record ``events``. ``mark``: what the stores written say of this journal,
     which must still hold (checked under its lock). A failure before any file is replaced removes the
     marker: nothing changed."""
+    syncfolder.check_writes([journal.path, *(path for path, *_rest in changes)])
     with _writing(journal) as (existing, seq, prev):
         journal.check_mark(mark, "this change")
+        # Each file named relative to the journal's directory: another machine that mounts the share elsewhere
+        # (another drive letter, /Volumes/team instead of /mnt/team) settles the marker all the same.
         marker = {"events": events, "journal_seq": seq, "files": [
-            {"path": str(fsutil.real(path)), "before": fsutil.digest(old), "after": fsutil.digest(data)}
-            for path, data, old, *_mode in changes]}
+            {"path": fsutil.relative(path, journal.path.parent), "before": fsutil.digest(old),
+             "after": fsutil.digest(data)} for path, data, old, *_mode in changes]}
         fsutil.atomic_write(journal.pending_path, canonical(marker) + b"\n")
         try:
             fsutil.replace_all(changes)
@@ -117,12 +120,13 @@ def pending(journal: Journal) -> Pending | None:
         ) from None
     seq = marker.get("journal_seq")
     out = Pending(events, seq if isinstance(seq, int) and not isinstance(seq, bool) else None)
-    for path, before, after in files:
+    for name, before, after in files:
+        path = fsutil.real(journal.path).parent / fsutil.portable(name)  # relative to the journal's directory
         try:
-            now = fsutil.digest(Path(path).read_bytes())
+            now = fsutil.digest(path.read_bytes())
         except FileNotFoundError:
             now = None
-        (out.written if now == after else out.not_written if now == before else out.unknown).append(path)
+        (out.written if now == after else out.not_written if now == before else out.unknown).append(str(path))
     return out
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import ExistsError, InputError
 from ..rules.accounts import DEFAULT_EMAIL_TEMPLATE, render_email
 from ..storage import config as configmod
-from ..storage import fsutil
+from ..storage import fsutil, syncfolder
 from ..storage.journal import Journal
 from ..stores.seeds import SeedStore, validate_recipient
 from ..stores.vault import KdfParams, Vault, make_key_file
@@ -41,6 +41,7 @@ class InitPlan:
             if not target.parent.is_dir():
                 raise InputError(f"directory {target.parent} for the {label} does not exist: create it first")
         vault, seeds = fsutil.real(self.vault), fsutil.real(self.seeds)
+        syncfolder.check_writes([vault, seeds, fsutil.real(self.journal)])
         if not self.allow_same_directory:
             check_apart(vault, seeds, " (or --allow-same-directory for a test)")
         elif same_directory(vault, seeds) and vault.name.casefold() == seeds.name.casefold():
