@@ -139,3 +139,137 @@ def test_a_program_planted_in_the_working_directory_is_never_run(home, tmp_path_
     assert (home.root / "plan.png").read_bytes().startswith(b"\x89PNG")  # drawn by the real dot
     home.rk("password", "prod", "--reason", "t", "--clip", env=real)  # no real clipboard here: refused, or copied
     assert not marker.exists(), marker.read_text()
+
+
+def logging_tools(bin_dir, log):
+    """xclip and xsel that log how they are called, then run the real ones (by exec: the same process)."""
+    for name in ("xclip", "xsel"):
+        real = __import__("shutil").which(name)
+        if real:
+            (bin_dir / name).write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\nexec {real} "$@"\n')
+            (bin_dir / name).chmod(0o755)
+
+
+def test_clearing_never_reads_the_secret_back_and_leaves_a_replacement_alone(home, display, tmp_path_factory):
+    """Whether the clipboard still holds the secret is known without pasting it (Windows' Get-Clipboard may be
+    transcribed to a log): the selection's owner ends when another program takes the clipboard."""
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    home.config.write_text(home.config.read_text().replace("clipboard_seconds = 30", "clipboard_seconds = 5"))
+    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
+    bin_dir = tmp_path_factory.mktemp("bin")
+    log = bin_dir / "calls"
+    logging_tools(bin_dir, log)
+    env = {**base_env(), "DISPLAY": display, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
+                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and clipboard(display) != expected:
+        time.sleep(0.2)
+    assert clipboard(display) == expected
+    subprocess.run(["xclip", "-selection", "clipboard"], input=b"the user's own text", check=True, timeout=10,
+                   env={**base_env(), "DISPLAY": display})
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert b"already holds something else; left alone" in err
+    assert clipboard(display) == "the user's own text"
+    calls = log.read_text().splitlines()
+    assert calls and not any(" -o" in call or "--output" in call for call in calls), calls
+    assert b"clipboard manager" in err  # what the clipboard may still do with it is said
+
+
+def test_a_clip_killed_outright_leaves_nothing_on_the_clipboard(home, display):
+    """SIGKILL gives no chance to clear: the selection's owner is ended with rootkeeper (PR_SET_PDEATHSIG)."""
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
+    env = {**base_env(), "DISPLAY": display}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
+                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and clipboard(display) != expected:
+        time.sleep(0.2)
+    assert clipboard(display) == expected
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and clipboard(display) == expected:
+        time.sleep(0.2)
+    assert clipboard(display) == ""
+
+
+class FakeUser32:
+    """user32 as the Windows clipboard keeps it: a sequence number that every change of the clipboard moves."""
+
+    def __init__(self, kernel32):
+        self.kernel32, self.data, self.sequence, self.calls = kernel32, {}, 7, []
+        self.formats = {}
+
+    def OpenClipboard(self, _window):  # noqa: N802 - Windows' names
+        self.calls.append("OpenClipboard")
+        return 1
+
+    def CloseClipboard(self):  # noqa: N802
+        return 1
+
+    def EmptyClipboard(self):  # noqa: N802
+        self.data.clear()
+        self.sequence += 1
+        return 1
+
+    def RegisterClipboardFormatW(self, name):  # noqa: N802
+        return self.formats.setdefault(name, 0xC000 + len(self.formats))
+
+    def SetClipboardData(self, kind, handle):  # noqa: N802
+        self.data[kind] = self.kernel32.bytes_of(handle)
+        self.sequence += 1
+        return handle
+
+    def GetClipboardSequenceNumber(self):  # noqa: N802
+        return self.sequence
+
+    def GetClipboardData(self, kind):  # noqa: N802 - reading back is what must never happen
+        raise AssertionError("the clipboard was read back")
+
+
+class FakeKernel32:
+    def __init__(self):
+        self.blocks = {}
+
+    def GlobalAlloc(self, _flags, size):  # noqa: N802
+        import ctypes
+
+        block = ctypes.create_string_buffer(size)
+        self.blocks[ctypes.addressof(block)] = block
+        return ctypes.addressof(block)
+
+    def GlobalLock(self, handle):  # noqa: N802
+        return handle
+
+    def GlobalUnlock(self, _handle):  # noqa: N802
+        return 1
+
+    def GlobalFree(self, _handle):  # noqa: N802
+        return None
+
+    def bytes_of(self, handle):
+        return self.blocks[handle].raw
+
+
+def test_on_windows_the_secret_is_kept_out_of_clipboard_history_and_the_cloud_and_known_by_sequence_number():
+    """The formats Windows documents (Clipboard Formats, "Cloud Clipboard and Clipboard History Formats"):
+    ExcludeClipboardContentFromMonitorProcessing, CanIncludeInClipboardHistory = 0, CanUploadToCloudClipboard = 0."""
+    from rootkeeper.workflows.clipboard import _Windows
+
+    kernel32 = FakeKernel32()
+    user32 = FakeUser32(kernel32)
+    held = _Windows("root password", user32=user32, kernel32=kernel32)
+    assert user32.data[13] == "root password\0".encode("utf-16-le")  # CF_UNICODETEXT
+    for name in ("ExcludeClipboardContentFromMonitorProcessing", "CanIncludeInClipboardHistory",
+                 "CanUploadToCloudClipboard"):
+        assert user32.data[user32.formats[name]] == b"\0\0\0\0", name
+    assert held.ours() and held.clear() and user32.data == {}
+    again = _Windows("root password", user32=user32, kernel32=kernel32)
+    user32.EmptyClipboard()
+    user32.SetClipboardData(13, kernel32.GlobalAlloc(0, 4))  # the user copied something else
+    assert not again.ours() and not again.clear() and 13 in user32.data

@@ -1,11 +1,25 @@
-"""Copy a secret to the system clipboard through the platform's own tool, and clear it later.
+"""Put a secret on the system clipboard, and take it off again: never read back, never kept by the system.
 
-The secret goes to the tool's standard input, never to its arguments; the tool's environment holds no
-secret (``hygiene.child_environment``).
+- **Windows**: set in-process (user32, through ctypes), with the formats that keep it out of Clipboard History
+  and Cloud Clipboard (``CanIncludeInClipboardHistory`` and ``CanUploadToCloudClipboard`` = 0) and from
+  clipboard monitors (``ExcludeClipboardContentFromMonitorProcessing``); ``clip.exe`` would give it to all
+  three. Whether it is still ours is the clipboard's sequence number, never the text read back (PowerShell's
+  ``Get-Clipboard`` may be transcribed to a log).
+- **macOS**: set in-process (AppKit's NSPasteboard, through the Objective-C runtime) for this host only
+  (``NSPasteboardContentsCurrentHostOnly``: no Universal Clipboard to the user's other devices), marked with the
+  concealed and transient types that clipboard managers honour; still ours while its change count is unchanged.
+- **Linux** (X11: xclip, xsel; Wayland: wl-copy): the tool stays in the foreground as the selection's owner
+  and ends when another program takes the clipboard, so "still ours" is "still running", and clearing is
+  ending it; it is ended with rootkeeper too, even when rootkeeper is killed. A clipboard manager may keep its
+  own copy: that is said, with --show as the way without one.
+
+The secret goes to a tool's standard input, never to its arguments; the tool's environment holds no secret
+(``hygiene.child_environment``). Ctrl-C, SIGTERM, SIGHUP, Ctrl-Break and a closed console window clear it too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,69 +30,228 @@ from ..errors import NotFoundError
 from ..hygiene import child_environment, program
 
 
-def _commands() -> tuple[list[str], list[str]] | None:
-    """(copy command, paste command) for this platform, each program by its absolute path (``program``:
-    never one planted in the current directory), or None."""
-    if sys.platform == "darwin":
-        candidates = [(["pbcopy"], ["pbpaste"])]
-    elif os.name == "nt":
-        candidates = [(["clip.exe"], ["powershell.exe", "-NoProfile", "-Command", "Get-Clipboard"])]
-    else:
-        candidates = []
-        if os.environ.get("WAYLAND_DISPLAY"):
-            candidates.append((["wl-copy"], ["wl-paste", "--no-newline"]))
-        if os.environ.get("DISPLAY"):
-            candidates += [(["xclip", "-selection", "clipboard"], ["xclip", "-selection", "clipboard", "-o"]),
-                           (["xsel", "--clipboard", "--input"], ["xsel", "--clipboard", "--output"])]
-    for copying, pasting in candidates:
-        first, second = program(copying[0]), program(pasting[0])
-        if first and second:
-            return [first, *copying[1:]], [second, *pasting[1:]]
+class Held:
+    """A secret this process put on the clipboard: ``ours()`` while nobody replaced it, ``clear()`` to take it
+    off (only if still ours). ``caveat``: what this platform's clipboard may still do with it ("" for nothing)."""
+
+    caveat = ""
+
+    def ours(self) -> bool:
+        raise NotImplementedError
+
+    def clear(self) -> bool:
+        """Take the secret off if nobody replaced it; True when cleared."""
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- Linux: an owner process
+def _owners() -> list[list[str]]:
+    """The tools that own a selection in the foreground until replaced, for this session's display."""
+    candidates = []
+    if os.environ.get("WAYLAND_DISPLAY"):
+        candidates.append(["wl-copy", "--foreground"])
+    if os.environ.get("DISPLAY"):
+        candidates += [["xclip", "-selection", "clipboard", "-quiet"], ["xsel", "--clipboard", "--input", "--nodetach"]]
+    return candidates
+
+
+def _owner_command() -> list[str] | None:
+    for command in _owners():
+        found = program(command[0])  # by absolute path, never one planted in the current directory
+        if found:
+            return [found, *command[1:]]
     return None
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """Linux: the owner gets SIGTERM when rootkeeper ends, however it ends (a SIGKILL too)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class _Owner(Held):
+    caveat = ("a clipboard manager (Klipper, GPaste, CopyQ...) may keep its own copy after it is cleared: exclude "
+              "rootkeeper there, or use --show")
+
+    def __init__(self, command: list[str], text: str) -> None:
+        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, env=child_environment(),
+                                        preexec_fn=preexec)  # noqa: PLW1509 - a single-threaded process
+        self.process.stdin.write(text.encode())
+        self.process.stdin.close()
+
+    def ours(self) -> bool:
+        return self.process.poll() is None
+
+    def clear(self) -> bool:
+        if not self.ours():
+            return False
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return True
+
+
+# ---------------------------------------------------------------- Windows: user32 in this process
+_GMEM_MOVEABLE = 0x0002
+_CF_UNICODETEXT = 13
+_PRIVATE_FORMATS = {"ExcludeClipboardContentFromMonitorProcessing": b"\0\0\0\0", "CanIncludeInClipboardHistory":
+                    b"\0\0\0\0", "CanUploadToCloudClipboard": b"\0\0\0\0"}  # each a DWORD 0
+
+
+class _Windows(Held):
+    def __init__(self, text: str, user32=None, kernel32=None) -> None:
+        import ctypes
+
+        self.user32 = user32 or ctypes.WinDLL("user32", use_last_error=True)
+        self.kernel32 = kernel32 or ctypes.WinDLL("kernel32", use_last_error=True)
+        for function, result, arguments in (
+                ("GlobalAlloc", ctypes.c_void_p, [ctypes.c_uint, ctypes.c_size_t]),
+                ("GlobalLock", ctypes.c_void_p, [ctypes.c_void_p]), ("GlobalUnlock", ctypes.c_int, [ctypes.c_void_p]),
+                ("GlobalFree", ctypes.c_void_p, [ctypes.c_void_p])):
+            with contextlib.suppress(AttributeError):
+                getattr(self.kernel32, function).restype = result
+                getattr(self.kernel32, function).argtypes = arguments
+        with contextlib.suppress(AttributeError):
+            self.user32.SetClipboardData.restype = ctypes.c_void_p
+            self.user32.SetClipboardData.argtypes = [ctypes.c_uint, ctypes.c_void_p]
+            self.user32.RegisterClipboardFormatW.restype = ctypes.c_uint
+            self.user32.GetClipboardSequenceNumber.restype = ctypes.c_uint32
+        self._open()
+        try:
+            self.user32.EmptyClipboard()
+            self._put(_CF_UNICODETEXT, (text + "\0").encode("utf-16-le"))
+            for name, value in _PRIVATE_FORMATS.items():
+                self._put(self.user32.RegisterClipboardFormatW(name), value)
+        finally:
+            self.user32.CloseClipboard()
+        self.sequence = self.user32.GetClipboardSequenceNumber()
+
+    def _open(self) -> None:
+        for _attempt in range(50):  # another program may have it open for a moment
+            if self.user32.OpenClipboard(None):
+                return
+            time.sleep(0.02)
+        raise NotFoundError("the Windows clipboard is held open by another program: try again, or use --show")
+
+    def _put(self, kind: int, data: bytes) -> None:
+        import ctypes
+
+        handle = self.kernel32.GlobalAlloc(_GMEM_MOVEABLE, len(data))
+        pointer = self.kernel32.GlobalLock(handle)
+        ctypes.memmove(pointer, data, len(data))
+        self.kernel32.GlobalUnlock(handle)
+        if not self.user32.SetClipboardData(kind, handle):  # owned by the system once set
+            self.kernel32.GlobalFree(handle)
+
+    def ours(self) -> bool:
+        return self.user32.GetClipboardSequenceNumber() == self.sequence
+
+    def clear(self) -> bool:
+        if not self.ours():
+            return False
+        self._open()
+        try:
+            self.user32.EmptyClipboard()
+        finally:
+            self.user32.CloseClipboard()
+        return True
+
+
+# ---------------------------------------------------------------- macOS: NSPasteboard in this process
+_CURRENT_HOST_ONLY = 1  # NSPasteboardContentsCurrentHostOnly
+_MARKERS = ("org.nspasteboard.ConcealedType", "org.nspasteboard.TransientType")  # nspasteboard.org's conventions
+
+
+class _Mac(Held):
+    def __init__(self, text: str) -> None:
+        import ctypes
+        import ctypes.util
+
+        self.objc = ctypes.CDLL(ctypes.util.find_library("objc"))
+        ctypes.CDLL(ctypes.util.find_library("AppKit"))  # loads NSPasteboard's class
+        self.objc.objc_getClass.restype = ctypes.c_void_p
+        self.objc.sel_registerName.restype = ctypes.c_void_p
+        self.board = self._send(self._class("NSPasteboard"), "generalPasteboard")
+        self._send(self.board, "prepareForNewContentsWithOptions:", _CURRENT_HOST_ONLY, argument=ctypes.c_ulong)
+        string = self._string(text)
+        ok = self._send(self.board, "setString:forType:", string, self._string("public.utf8-plain-text"),
+                        argument=ctypes.c_void_p, result=ctypes.c_bool)
+        for marker in _MARKERS:
+            self._send(self.board, "setString:forType:", self._string(""), self._string(marker),
+                       argument=ctypes.c_void_p, result=ctypes.c_bool)
+        if not ok:
+            raise NotFoundError("macOS refused the clipboard: use --show")
+        self.count = self._send(self.board, "changeCount", result=ctypes.c_long)
+
+    def _class(self, name: str):
+        return self.objc.objc_getClass(name.encode())
+
+    def _send(self, receiver, selector: str, *args, argument=None, result=None):
+        import ctypes
+
+        send = ctypes.CFUNCTYPE(result or ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                *([argument] * len(args)))(("objc_msgSend", self.objc))
+        return send(receiver, self.objc.sel_registerName(selector.encode()), *args)
+
+    def _string(self, text: str):
+        import ctypes
+
+        return self._send(self._class("NSString"), "stringWithUTF8String:", text.encode(), argument=ctypes.c_char_p)
+
+    def ours(self) -> bool:
+        import ctypes
+
+        return self._send(self.board, "changeCount", result=ctypes.c_long) == self.count
+
+    def clear(self) -> bool:
+        import ctypes
+
+        if not self.ours():
+            return False
+        self._send(self.board, "clearContents", result=ctypes.c_long)
+        return True
+
+
+# ---------------------------------------------------------------- one way in
+def available() -> bool:
+    if os.name == "nt" or sys.platform == "darwin":
+        return True
+    return _owner_command() is not None
+
+
 def require() -> None:
-    if _commands() is None:
-        raise NotFoundError(
-            "no clipboard here (needs pbcopy, clip.exe, wl-copy, xclip or xsel with a display): use --show"
-        )
+    if not available():
+        raise NotFoundError("no clipboard here (needs a display with wl-copy, xclip or xsel; Windows and macOS have "
+                            "their own): use --show")
 
 
-def copy(text: str) -> None:
-    commands = _commands()
-    if commands is None:
-        require()
-    subprocess.run(commands[0], input=text.encode(), check=True, timeout=10, env=child_environment(),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def clear_if_unchanged(text: str) -> bool:
-    """Clear the clipboard if it still holds ``text`` (the user may have copied something else)."""
-    commands = _commands()
-    if commands is None:
-        return False
-    try:
-        current = subprocess.run(commands[1], capture_output=True, check=True, timeout=10,
-                                 env=child_environment()).stdout
-    except (OSError, subprocess.SubprocessError):
-        current = text.encode()
-    if current.rstrip(b"\r\n") != text.encode():
-        return False
-    subprocess.run(commands[0], input=b"", check=True, timeout=10, env=child_environment(),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return True
+def copy(text: str) -> Held:
+    """Put ``text`` on the clipboard, in the platform's private way (see the module)."""
+    require()
+    if os.name == "nt":
+        return _Windows(text)
+    if sys.platform == "darwin":
+        return _Mac(text)
+    return _Owner(_owner_command(), text)
 
 
 class _Stopped(Exception):
     pass
 
 
-def hold(text: str, seconds: float) -> tuple[bool, int | None]:
-    """Wait ``seconds``, then clear the clipboard if it still holds ``text``.
+def hold(held: Held, seconds: float) -> tuple[bool, int | None]:
+    """Wait ``seconds``, then clear the clipboard if it still holds what was put there.
 
-    Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a killed session) end the wait early,
-    and the clipboard is cleared all the same. Returns (cleared, the signal that ended
-    the wait or None); the caller should exit with 128 + that signal.
+    Ctrl-C, SIGTERM, SIGHUP (a closed terminal, a killed session) and Ctrl-Break end the wait early, and the
+    clipboard is cleared all the same; a console window closed on Windows clears it in the moment Windows gives.
+    Returns (cleared, the signal that ended the wait or None); the caller should exit with 128 + that signal.
     """
     stopped: list[int] = []
 
@@ -87,21 +260,46 @@ def hold(text: str, seconds: float) -> tuple[bool, int | None]:
         raise _Stopped
 
     previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGTERM", "SIGHUP", "SIGBREAK"):
         number = getattr(signal, name, None)
         if number is not None:
             previous[number] = signal.signal(number, stop)
-    try:
-        time.sleep(seconds)
-    except (_Stopped, KeyboardInterrupt):
-        pass
-    finally:
-        for number in previous:
-            signal.signal(number, signal.SIG_IGN)  # a second signal must not stop the clearing
+    with _console_close(held):
         try:
-            cleared = clear_if_unchanged(text)
+            time.sleep(seconds)
+        except (_Stopped, KeyboardInterrupt):
+            pass
         finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
+            for number in previous:
+                signal.signal(number, signal.SIG_IGN)  # a second signal must not stop the clearing
+            try:
+                cleared = held.clear()
+            finally:
+                for number, handler in previous.items():
+                    signal.signal(number, handler)
     return cleared, (stopped[0] if stopped else None)
 
+
+@contextlib.contextmanager
+def _console_close(held: Held):
+    """Windows: the console window closed, the user logged off or the machine shut down: Windows calls this
+    handler (on another thread) and gives it a few seconds; it clears the clipboard then."""
+    if os.name != "nt":
+        yield
+        return
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+
+    @ctypes.WINFUNCTYPE(ctypes.c_int, ctypes.c_uint)
+    def handler(event: int) -> int:
+        if event in (2, 5, 6):  # CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT
+            with contextlib.suppress(Exception):
+                held.clear()
+        return 0  # the default handling follows (the process ends)
+
+    kernel32.SetConsoleCtrlHandler(handler, True)
+    try:
+        yield
+    finally:
+        kernel32.SetConsoleCtrlHandler(handler, False)
