@@ -247,3 +247,35 @@ def test_a_marker_that_cannot_be_removed_after_the_record_is_no_failure_and_no_d
     transaction.append(journal, [{"event": "code", "account_id": "111122223333"}])
     assert [r["event"] for r in journal.records()] == ["seeds.import", "code"]
     assert not journal.pending_path.exists()
+
+
+def test_unlock_shows_who_holds_a_lock_and_for_how_long_and_clears_what_a_killed_holder_left(home):
+    """The lock ends with its holder; what a person needs is who holds one now (a command waiting for someone,
+    or hung), since when, and no misleading name left by a holder that was killed."""
+    import json
+
+    import jsonschema
+    from conftest import lock_held
+
+    free = home.rk("unlock", creds=False)
+    assert free.returncode == 0, free.err
+    assert "0 held" in free.err
+    with lock_held(home.seeds) as holder:
+        held = home.rk("unlock", "--json", creds=False)
+        assert held.returncode == 1, held.err
+        document = json.loads(held.out)
+        schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "locks.schema.json").read_text())
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+        (seeds,) = [lock for lock in document["locks"] if lock["held"]]
+        assert seeds["file"] == str(home.seeds) and f"pid {holder.pid} since " in seeds["holder"]
+        assert "machine " in seeds["holder"] and "boot " in seeds["holder"] and "token " in seeds["holder"]
+        text = home.rk("unlock", creds=False)
+        assert f"held  {home.seeds}" in text.out and "(for " in text.out and "never delete a lock file" in text.err
+    # killed while holding (lock_held kills it): the operating system released the lock, its name stayed
+    sidecar = fsutil.lock_path(home.seeds)
+    assert f"pid {holder.pid}" in sidecar.read_text()
+    after = home.rk("unlock", creds=False)
+    assert after.returncode == 0 and "cleared the name of a holder that ended" in after.out
+    assert sidecar.read_text() == ""
+    home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            check=True)

@@ -103,3 +103,19 @@ def test_every_option_has_help_and_every_secret_option_names_its_variable():
                    for o in param.opts) and "[env ROOTKEEPER_" not in (param.help or ""):
                 secret_without_env.append((path, param.opts))
     assert missing == [] and secret_without_env == []
+
+
+def test_help_examples_work_on_every_system_they_are_shown_on():
+    """/dev/shm exists on Linux only, and lp on Linux and macOS (CUPS), not on Windows: an example that needs one
+    says where it works and the help shows the way for the others."""
+    linux_only, windows_without = [], []
+    for path, command in commands().items():
+        text = command.help or ""
+        options = " ".join(param.help or "" for param in command.params if isinstance(param, click.Option))
+        if "/dev/shm" in text + options:
+            linux_only.append(path)
+        if "| lp" in text and "Windows" not in text:
+            windows_without.append(path)
+        if "| lp" in options and "Linux, macOS" not in options:
+            windows_without.append(path)
+    assert linux_only == [] and windows_without == []

@@ -12,7 +12,7 @@ from .options import COMMON, DEBUG
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-GLOBAL_EPILOG = ("Global options (--config, --vault, --seeds, the secret files, --journal, --profile, --region, "
+GLOBAL_EPILOG = ("Global options (--config, --vault, --seeds, the secret files, --journal, --sync-folder, --profile, --region, "
                  "--debug) work before or after any command name: see 'rootkeeper --help'.")
 
 

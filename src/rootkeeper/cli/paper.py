@@ -20,7 +20,7 @@ PAPER = click.option("--paper", type=click.Choice(PAPERS), default=PAPERS[0], sh
                      help="Paper size.")
 OUTPUT = click.option("-o", "--output", "output", metavar="FILE.pdf",
                       help="Write the PDF to a new file (created 0600, never overwritten); '-' for stdout, e.g. "
-                           "'-o - | lp'. Default: stdout when it is not a terminal.")
+                           "'-o - | lp' (Linux, macOS). Default: stdout when it is not a terminal.")
 
 
 @click.group(context_settings=CONTEXT)
@@ -35,8 +35,8 @@ def paper():
 
     \b
     Examples:
-      rootkeeper paper emergency-sheet --location "USB drive 1, office safe" -o - | lp
-      rootkeeper paper seeds -o /dev/shm/seed-sheet.pdf
+      rootkeeper paper emergency-sheet --location "USB drive 1, safe" -o - | lp
+      rootkeeper paper seeds -o E:\\seeds.pdf   (Windows has no lp: print, delete)
       rootkeeper paper restore seed-sheet-scan.pdf --into restored-seeds.age
     """
 
@@ -104,8 +104,8 @@ def emergency_sheet(output, paper, locations, plan, classification):
 
     \b
     Examples:
-      rootkeeper paper emergency-sheet -o - | lp
-      rootkeeper paper emergency-sheet --location "USB drive 1, office safe" --location "bank vault" -o sheet.pdf
+      rootkeeper paper emergency-sheet -o - | lp   (Linux, macOS)
+      rootkeeper paper emergency-sheet --location "USB 1, safe" -o e.pdf (Windows)
       rootkeeper paper emergency-sheet --plan custody-plan.toml -o - | lp
     """
     places = list(locations)
@@ -143,8 +143,8 @@ def seeds_sheet(output, paper, classification, accounts):
 
     \b
     Examples:
-      rootkeeper paper seeds -o - | lp
-      rootkeeper paper seeds -o /dev/shm/seed-sheet.pdf --paper letter
+      rootkeeper paper seeds -o - | lp        (Linux, macOS: never on a disk)
+      rootkeeper paper seeds -o sheet.pdf     (Windows: print it, delete it)
       rootkeeper paper seeds 123456789012 prod-payments -o - | lp
     """
     def make(ws):

@@ -18,7 +18,7 @@ def seeds():
     \b
     Examples:
       rootkeeper seeds import mfa-seeds.csv
-      rootkeeper seeds export --format otpauth > /dev/shm/uris.txt
+      rootkeeper seeds export --format otpauth > E:\\uris.txt   (encrypted stick)
       rootkeeper seeds recipients list
       rootkeeper seeds prove payments-prod --signed-in
     """

@@ -26,6 +26,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ExistsError, InputError, LockError, NotFoundError
@@ -166,6 +167,67 @@ def _release(fd: int) -> None:
             fcntl.lockf(fd, fcntl.LOCK_UN)
 
 
+def holder_name() -> str:
+    """How this process names itself in a lock it holds (for people: the operating system decides who holds
+    it): host, pid, since when, and, where the system says, its machine and boot ids (two hosts of one name,
+    WSL2 and Windows, containers, are told apart), with a random token."""
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    ids = []
+    for label, source in (("machine", "/etc/machine-id"), ("boot", "/proc/sys/kernel/random/boot_id")):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            with open(source, encoding="ascii") as handle:
+                ids.append(f"{label} {handle.read(64).strip().replace('-', '')[:12]}")
+    ids.append(f"token {os.urandom(4).hex()}")
+    return f"{hostname()} pid {os.getpid()} since {started} ({', '.join(ids)})"
+
+
+@dataclass(frozen=True)
+class LockState:
+    """A lock sidecar as found: held now (by a live process: the operating system says), and whom it names."""
+
+    file: Path  # the file it locks
+    sidecar: Path
+    held: bool
+    holder: str  # what the sidecar says ("" for nothing)
+    cleared: bool = False  # not held, and the name a killed holder left was cleared
+
+    @property
+    def since(self) -> str | None:
+        import re
+
+        found = re.search(r" since (\S+)", self.holder)
+        return found.group(1) if found else None
+
+
+def lock_state(sidecar: Path) -> LockState:
+    """Whether ``sidecar`` (``.<name>.rootkeeper-lock``) is held, tried without waiting; when free, a name that a
+    killed holder left in it is cleared (it would mislead the next waiter's message)."""
+    target = sidecar.with_name(sidecar.name[1:-len(LOCK_SUFFIX)])
+    try:
+        fd = os.open(sidecar, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return LockState(target, sidecar, False, "")
+    try:
+        named = os.read(fd, 512).decode("utf-8", "replace").strip()
+        if not _try_lock(fd, sidecar):
+            return LockState(target, sidecar, True, lock_holder(target) or named)
+        try:
+            return LockState(target, sidecar, False, named, cleared=bool(named))
+        finally:
+            _release(fd)  # empties it
+    finally:
+        os.close(fd)
+
+
+def lock_sidecars(folders: list[Path]) -> list[Path]:
+    """Every lock sidecar in ``folders``."""
+    found = set()
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            found.update(p for p in Path(folder).glob(f".*{LOCK_SUFFIX}") if p.is_file())
+    return sorted(found)
+
+
 def lock_holder(path: Path) -> str:
     """Who holds the lock of ``path``, as its sidecar names them ("" when it names no one)."""
     try:
@@ -206,10 +268,9 @@ def file_lock(path: Path, wait: float | None = None) -> Iterator[None]:
             time.sleep(pause)
             pause = min(pause * 2, 0.1)  # backoff: a sharing violation on Windows often passes in milliseconds
         with contextlib.suppress(OSError):  # the holder named, for a waiter's message
-            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, f"{hostname()} pid {os.getpid()} since {started}\n".encode())
+            os.write(fd, (holder_name() + "\n").encode())
         _HELD[path] = 1
         try:
             yield
