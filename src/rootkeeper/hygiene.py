@@ -3,7 +3,10 @@
 A crash (or a SIGSEGV sent on purpose) while a password or seed is in memory would
 otherwise write it to a core file, whatever ``ulimit -c`` the shell allowed. The soft
 and hard core limits are set to 0 and, on Linux, the process is made non-dumpable
-(which also keeps other processes of the same user from ptrace-attaching to it).
+(which also keeps other processes of the same user from ptrace-attaching to it). On Windows, where neither
+exists, Windows Error Reporting is told to leave the heap out of its reports and local dumps (WerSetFlags
+NOHEAP) and no crash dialog waits with the process's memory. A LocalDumps policy with full dumps, set by an
+administrator, still takes everything: keep it off on machines that break glass.
 A program rootkeeper runs (a clipboard tool, Graphviz's dot) is found by ``program``: an
 absolute path, never the current directory (often the team share holding rootkeeper.toml),
 where Windows and a PATH with an empty or relative entry would look first.
@@ -12,9 +15,11 @@ where Windows and a PATH with an empty or relative entry would look first.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 PR_SET_DUMPABLE = 4
+SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX, WER_FAULT_REPORTING_FLAG_NOHEAP = 0x0001, 0x0002, 0x1
 
 
 def no_core_dumps() -> None:
@@ -29,6 +34,13 @@ def no_core_dumps() -> None:
 
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if os.name == "nt":  # Windows Error Reporting: no heap (where the secrets are) in its reports and dumps
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            kernel32 = ctypes.WinDLL("kernel32")
+            kernel32.SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX)  # no crash dialog holding it
+            kernel32.WerSetFlags(WER_FAULT_REPORTING_FLAG_NOHEAP)
 
 
 # What a child process (a clipboard tool, Graphviz's dot) never inherits: every rootkeeper variable (the

@@ -38,8 +38,21 @@ LOCKING = {"wait": 10.0}
 
 
 def real(path: Path) -> Path:
-    """The file a path names, following symbolic links (also a dangling one, to where it points)."""
+    """The file a path names, following symbolic links (also a dangling one, to where it points); on Windows a
+    path past 260 characters in the form that has no such limit (else "directory does not exist")."""
+    if os.name == "nt":
+        return Path(long_path(os.path.realpath(path)))
     return Path(os.path.realpath(path))
+
+
+def long_path(path: str) -> str:
+    """A Windows absolute path of 248 characters or more (the limit of a directory's name, MAX_PATH less 12) in
+    the ``\\\\?\\`` form, which Windows takes up to 32,767 characters without the LongPathsEnabled policy."""
+    if len(path) < 248 or path.startswith("\\\\?\\"):
+        return path
+    if path.startswith("\\\\"):  # \\server\share\... -> \\?\UNC\server\share\...
+        return "\\\\?\\UNC\\" + path[2:]
+    return "\\\\?\\" + path
 
 
 def relative(target: Path, base: Path) -> str:
@@ -348,9 +361,12 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         with contextlib.suppress(OSError):
             stale.unlink()
     tmp = directory / f".{path.name}.{os.urandom(6).hex()}.tmp"
-    with contextlib.suppress(FileNotFoundError):
-        mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions someone chose for the file
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), mode)
+    if os.name == "nt":
+        fd, read_only = _windows_create(tmp, path, mode)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions someone chose for the file
+        fd, read_only = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode), False
     try:
         try:
             view = memoryview(data)
@@ -362,12 +378,36 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
                 os.fchmod(fd, mode)  # os.open's mode is filtered by the umask
         finally:
             os.close(fd)
-        retrying(os.replace, tmp, path)
+        if read_only:  # Windows refuses to replace a read-only file: it is replaced, and read-only again after
+            os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
+        try:
+            retrying(os.replace, tmp, path)
+        finally:
+            if read_only:
+                with contextlib.suppress(OSError):
+                    os.chmod(path, stat.S_IREAD)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
     _fsync_dir(directory)
+
+
+def _windows_create(tmp: Path, path: Path, mode: int) -> tuple[int, bool]:
+    """Windows: the temporary file with the access list the file should have (the one it has, else the user's
+    alone for a secret, else its folder's), and whether the file is read-only (kept so after the replace)."""
+    from . import winacl
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    read_only = bool(info is not None and getattr(info, "st_file_attributes", 0) & stat.FILE_ATTRIBUTE_READONLY)
+    kept = winacl.descriptor(path) if info is not None else None
+    if kept or not mode & 0o077:
+        with contextlib.suppress(OSError):  # else its folder's, which privacy() then says for a secret file
+            return winacl.create(tmp, kept), read_only
+    return os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_BINARY, mode), read_only
 
 
 def privacy(path: Path) -> str:
@@ -376,8 +416,15 @@ def privacy(path: Path) -> str:
     exFAT have no permissions, a CIFS or smbfs mount ignores or invents them, and on Windows a new file gets the
     access list of its folder."""
     if os.name == "nt":
-        return (f"{path} has the access list it inherits from {path.parent}: whoever that folder lets read may "
-                "read it (check with icacls); keep it off shared and synced folders")
+        from . import winacl
+
+        try:
+            alone = winacl.owner_only(winacl.descriptor(path), winacl.user_sid())
+        except OSError:
+            alone = False
+        return "" if alone else (f"{path} is not kept for you alone (its file system keeps no access list, or the "
+                                 f"server rewrote it): whoever {path.parent} lets read may read it (check with "
+                                 "icacls); keep it off shared and synced folders")
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
