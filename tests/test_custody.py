@@ -147,6 +147,37 @@ def test_media_write_copies_what_the_independent_tools_open(medium):
     assert "2 accounts" in result.out and "111111111111  prod" in result.out
 
 
+ADVICE_LOGGER = """
+import atexit, os, sys
+calls = []
+real = os.posix_fadvise
+def logged(fd, offset, length, advice):
+    calls.append((os.readlink(f"/proc/self/fd/{fd}"), advice))
+    return real(fd, offset, length, advice)
+os.posix_fadvise = logged
+atexit.register(lambda: open(os.environ["ADVICE_LOG"], "w").write(repr(calls)))
+from rootkeeper.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and posix_fadvise: Linux")
+def test_a_copy_is_read_back_from_the_stick_not_from_the_systems_cache_of_it(home, tmp_path_factory):
+    """A failing stick passes a read-back that the page cache answers: the copy's cached pages are dropped (they
+    are clean once fsynced) before it is read back."""
+    import ast
+
+    enroll(home, "111111111111", "prod")
+    stick = tmp_path_factory.mktemp("usb-seeds")
+    log = tmp_path_factory.mktemp("log") / "advice"
+    done = subprocess.run([sys.executable, "-c", ADVICE_LOGGER, "media", "write", "seeds", str(stick),
+                           *map(str, home.creds())], cwd=home.root, env={**base_env(), "ADVICE_LOG": str(log)},
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    calls = ast.literal_eval(log.read_text())
+    assert (str(stick / home.seeds.name), os.POSIX_FADV_DONTNEED) in calls, calls
+
+
 def test_a_flipped_byte_a_missing_file_an_extra_file_and_an_edited_manifest_are_caught(medium):
     target = medium.vault_medium / medium.vault.name
     data = bytearray(target.read_bytes())

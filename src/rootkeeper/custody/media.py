@@ -258,7 +258,7 @@ def write(ws: Workspace, artefact: str, directory: Path, *, now: datetime | None
     # Written, then recorded (the journal's commit): a medium that is read-only or full gets no record.
     ws.write_files([(target, data, old, 0o600), (manifest_path, manifest.payload(), manifest.original, 0o644)],
                    *made, event)
-    back = file_digest(artefact, fsutil.read_bytes(on_medium(directory, name), artefact))  # what the medium holds
+    back = file_digest(artefact, fsutil.read_back(on_medium(directory, name), artefact))  # the device, not the cache
     if back != digest:
         raise CorruptError(f"{target} reads back differently from what was written: the medium is failing; "
                            "replace it")

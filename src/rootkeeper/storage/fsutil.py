@@ -115,6 +115,24 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
     return data
 
 
+def read_back(path: Path, what: str) -> bytes:
+    """The bytes of a file just written as the device holds them, not the system's cache of them (a failing USB
+    stick passes a read that the cache answers): on Linux the file's cached pages are dropped first (they are
+    clean once fsynced, POSIX_FADV_DONTNEED), on macOS the read bypasses the cache (F_NOCACHE). Elsewhere (Windows)
+    the cache may answer: a full check is a read after the medium is mounted again (``media verify``)."""
+    with contextlib.suppress(OSError):
+        with open(path, "rb") as handle:
+            if hasattr(os, "posix_fadvise"):
+                os.fsync(handle.fileno())
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            elif sys.platform == "darwin":
+                import fcntl
+
+                fcntl.fcntl(handle.fileno(), fcntl.F_NOCACHE, 1)
+                return handle.read(MAX_INPUT_BYTES + 1)
+    return read_bytes(path, what)
+
+
 _HELD: dict[Path, int] = {}  # locks this process holds, and how deeply: a holder may lock again
 
 # The lock beside a file: a hidden sidecar of our own name (KeePass 2 keeps, overwrites and deletes '<db>.lock'),
