@@ -19,7 +19,9 @@ SEEDS_PASSPHRASE = "another long passphrase for seeds"
 # Tiny Argon2id parameters keep the suite quick; benchmarks use realistic ones.
 TINY_KDF = ["--kdf-memory-mib", "1", "--kdf-iterations", "1", "--kdf-parallelism", "1"]
 # tests/platform/test_<system>.py run on that system only (.github/workflows/platforms.yml), never skipped here
-collect_ignore_glob = [] if os.name == "nt" else ["platform/test_windows.py"]
+collect_ignore_glob = [f"platform/test_{system}.py" for system, here in (("windows", os.name == "nt"),
+                                                                           ("macos", sys.platform == "darwin"))
+                       if not here]
 
 
 def oracle(name: str) -> str:

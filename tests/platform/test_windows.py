@@ -67,3 +67,39 @@ def test_the_clipboard_is_kept_out_of_history_and_cleared_by_sequence_number():
         assert user32.IsClipboardFormatAvailable(user32.RegisterClipboardFormatW(name)), name
     assert held.ours() and held.clear()
     assert not user32.IsClipboardFormatAvailable(13)  # CF_UNICODETEXT gone
+
+
+def test_a_commit_waits_out_another_process_holding_the_vault_open(tmp_path):
+    """Python, an antivirus or a sync client opens without FILE_SHARE_DELETE: the replace is refused while it
+    holds the file (a sharing violation) and goes through once it lets go."""
+    import sys
+    import time
+
+    vault = tmp_path / "vault.kdbx"
+    vault.write_bytes(b"v1")
+    reader = subprocess.Popen([sys.executable, "-c", "import sys, time\nf = open(sys.argv[1], 'rb')\n"
+                               "print('open', flush=True)\ntime.sleep(0.8)\n", str(vault)], stdout=subprocess.PIPE)
+    assert reader.stdout.readline().strip() == b"open"
+    started = time.monotonic()
+    fsutil.atomic_write(vault, b"v2")
+    assert vault.read_bytes() == b"v2" and time.monotonic() - started < fsutil.SHARING_WAIT + 1
+    reader.wait(timeout=10)
+
+
+def test_ctrl_break_clears_the_clipboard(home):
+    import signal
+    import sys
+    import time
+
+    from conftest import base_env, random_seed
+
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "break test",
+                             "--clip", *map(str, home.creds())], cwd=home.root, env=base_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)
+    time.sleep(8)  # the vault opened, the password copied
+    proc.send_signal(signal.CTRL_BREAK_EVENT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGBREAK, err
+    assert b"clipboard cleared" in err
