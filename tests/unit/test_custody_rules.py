@@ -214,3 +214,49 @@ def test_the_readmes_full_example_plan_parses_and_passes():
     assert check(parsed) == []
     used = {m.kind for m in parsed.media.values()} | {a for m in parsed.media.values() for a in m.carries}
     assert {"usb", "paper", "memory", "vault", "vault-key", "seeds", "key-share:1", "seed-sheet", "vault-password"} <= used
+
+
+KEY = '''
+[[medium]]
+name = "yubikey-1"
+kind = "security-key"
+label = "YubiKey 5C, serial 23456789"
+place = "office-safe-b"
+devices = { "111122223333" = "arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP" }
+'''
+
+
+def test_a_security_key_is_a_seed_side_factor_in_every_rule():
+    """A FIDO key passes root's MFA by itself: at the password side's place, or carried by a custodian who knows
+    the vault password, it is one place or one person holding both factors; one key has no off-site copy."""
+    assert [f.rule for f in check(plan(WRITE_UP_PLAN + KEY))] == ["no-offsite-copy"]  # at the seed side: fine
+    (finding,) = only(check(plan(WRITE_UP_PLAN + KEY.replace("office-safe-b", "office-safe-a"))), "one-place-both")
+    assert finding.subject == "place office-safe-a" and "security-key yubikey-1 at office-safe-a" in finding.chain[-1]
+    carried = KEY.replace('place = "office-safe-b"', 'holder = "alice"')
+    findings = check(plan(WRITE_UP_PLAN + carried))
+    assert [f.subject for f in only(findings, "one-custodian-both")] == ["custodian alice"]
+    (offsite,) = only(findings, "no-offsite-copy")
+    assert offsite.subject == "mfa-device" and "yubikey-1 with alice" in offsite.message
+    assert plan(WRITE_UP_PLAN + KEY).mfa_devices() == {
+        "111122223333": {"arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP": "yubikey-1"}}
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('"arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP"', '"arn:aws:iam::111122223333:mfa/phone"',
+     "not a FIDO security key"),
+    ('"arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP"',
+     '"arn:aws:iam::999999999999:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP"', "belongs to account 999999999999"),
+    ('devices = {', 'carries = ["seeds"]\ndevices = {', "carries nothing else"),
+    ('place = "office-safe-b"', 'place = "office-safe-b"\nholder = "alice"', "not both"),
+    ('devices = { "111122223333"', 'devices = { "1111"', "12-digit account id"),
+    ('kind = "security-key"', 'kind = "hardware-token"', "hardware TOTP token's serial"),
+])
+def test_a_security_key_or_token_that_names_its_devices_wrongly_is_refused(old, new, words):
+    with pytest.raises(InputError, match=words):
+        plan(WRITE_UP_PLAN + KEY.replace(old, new))
+
+
+def test_a_hardware_token_names_its_printed_serial():
+    token = KEY.replace('kind = "security-key"', 'kind = "hardware-token"').replace(
+        '"arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP"', '"GAKT12345678"')
+    assert plan(WRITE_UP_PLAN + token).mfa_devices() == {"111122223333": {"GAKT12345678": "yubikey-1"}}

@@ -6,7 +6,11 @@ What recovers what (pure rules):
   hand on a printed emergency sheet: one on paper counts, a PDF of it does not), and the vault's
   key file when the plan says it has one;
 - the **seeds** need a seed sheet, or a seed-store copy and its key: the passphrase, or the age
-  identity (a copy of it, or ``shares_threshold`` key shares).
+  identity (a copy of it, or ``shares_threshold`` key shares);
+- root's **second factor** is the seeds, or a FIDO security key or hardware TOTP token itself (a medium
+  of kind ``security-key`` or ``hardware-token``): a medium, place, custodian or site that holds the
+  passwords and either one holds both. A key is one object: it has no copy, so the off-site and copies
+  rules count each key as its own copy of ``mfa-device`` (AWS advises more than one device).
 
 Rules (``RULES``): no single medium, place or custodian (nor site, when the policy keeps sites apart)
 recovers both; the whole plan recovers both, and still does after the loss of any one site; every
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .plan import HELD, Medium, Plan, share_number
+from .plan import MFA_KINDS, Medium, Plan, share_number
 
 RULES = {
     "one-medium-both": "T1/T2: no single medium gives both the passwords and the seeds",
@@ -75,6 +79,10 @@ def _items(plan: Plan, media: list[Medium]) -> list[Item]:
                                 medium.kind == "paper", share))
             elif medium.kind == "memory":
                 out.append(Item(what, medium.name, f"{medium.holder} knows the {_label(what)}"))
+            elif medium.kind in MFA_KINDS:
+                kept = where or f" with {medium.holder}"
+                accounts = ", ".join(account for account, _serial in medium.devices)
+                out.append(Item(what, medium.name, f"{medium.kind} {medium.name}{kept} (root MFA of {accounts})"))
             else:
                 out.append(Item(what, medium.name, f"{_label(what)} on {medium.name}{where}", medium.kind == "paper"))
     return out
@@ -83,7 +91,8 @@ def _items(plan: Plan, media: list[Medium]) -> list[Item]:
 def _label(what: str) -> str:
     return {"vault-password": "vault master password", "seeds-passphrase": "seed-store passphrase",
             "vault-key": "vault key file", "seeds-identity": "seed-store identity", "emergency-sheet": "emergency sheet",
-            "seed-sheet": "seed sheet", "key-share": "key share", "seeds": "seed store"}.get(what, what)
+            "seed-sheet": "seed sheet", "key-share": "key share", "seeds": "seed store",
+            "mfa-device": "root MFA device (security key or token)"}.get(what, what)
 
 
 def passwords(plan: Plan, items: list[Item]) -> list[Item] | None:
@@ -142,14 +151,19 @@ def custodian_items(plan: Plan, name: str) -> list[Item]:
             medium = plan.media[target]
             if medium.place is None or plan.places[medium.place].keyholders <= 1:
                 media[target] = medium
-    media.update({m.name: m for m in plan.media.values() if m.kind in HELD and m.holder == name})
+    media.update({m.name: m for m in plan.media.values() if m.holder == name})  # their memory, devices, keys
     items = _items(plan, list(media.values()))
     items += [Item(s, None, f"{name} knows the {_label(s)}") for s in custodian.knows]
     return items
 
 
+def second_factor(plan: Plan, items: list[Item]) -> list[Item] | None:
+    """What passes root's MFA from ``items``: the seeds (``seeds``), or a FIDO key or hardware token itself."""
+    return seeds(plan, items) or next(([i] for i in items if i.what == "mfa-device"), None)
+
+
 def _both(plan: Plan, items: list[Item]) -> tuple[list[Item], list[Item]] | None:
-    p, s = passwords(plan, items), seeds(plan, items)
+    p, s = passwords(plan, items), second_factor(plan, items)
     return (p, s) if p is not None and s is not None else None
 
 
@@ -250,7 +264,7 @@ def _kind(artefact: str) -> str:
 
 def _serves(artefact: str, what: str) -> bool:
     return artefact in (("vault", "vault-key", "vault-password", "emergency-sheet") if what == "passwords"
-                        else ("seeds", "seeds-identity", "seeds-passphrase", "seed-sheet", "key-share"))
+                        else ("seeds", "seeds-identity", "seeds-passphrase", "seed-sheet", "key-share", "mfa-device"))
 
 
 def _needs(plan: Plan, what: str) -> str:

@@ -26,10 +26,13 @@ from ..storage import fsutil
 # What a medium can carry. Password side: the vault, its key file, the emergency sheet (its master
 # password is written on it by hand). Seed side: the seed store, its identity, the seed sheet, key shares.
 PASSWORD_ARTEFACTS = ("vault", "vault-key", "emergency-sheet")
-SEED_ARTEFACTS = ("seeds", "seeds-identity", "seed-sheet", "key-share")
+SEED_ARTEFACTS = ("seeds", "seeds-identity", "seed-sheet", "key-share", "mfa-device")
 SECRETS = ("vault-password", "seeds-passphrase")
 ARTEFACTS = PASSWORD_ARTEFACTS + SEED_ARTEFACTS
-KINDS = ("usb", "share", "paper", "device", "memory")
+# A FIDO security key or a hardware TOTP token is itself a root MFA factor (seed side): it carries "mfa-device"
+# for the accounts its ``devices`` table lists (account id = the serial AWS shows), at a place or with a holder.
+MFA_KINDS = {"security-key": "fido", "hardware-token": "hardware"}
+KINDS = ("usb", "share", "paper", "device", "memory", *MFA_KINDS)
 HELD = ("device", "memory")  # with a person (holder), at no place
 DEVICE_ARTEFACTS = ("vault", "vault-key", "seeds", "seeds-identity")  # what a laptop or a hardware key holds
 PAPER_ONLY = ("emergency-sheet", "seed-sheet", "key-share")
@@ -55,6 +58,7 @@ class Medium:
     carries: tuple[str, ...]
     recipient: str | None = None  # the public key of the seed-store identity it carries
     path: str | None = None  # where it is mounted, for 'media write' and 'drill' by the medium's name
+    devices: tuple[tuple[str, str], ...] = ()  # a security key's or token's (account id, serial AWS shows)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,14 @@ class Plan:
 
     def media_at(self, place: str) -> list[Medium]:
         return [m for m in self.media.values() if m.place == place]
+
+    def mfa_devices(self) -> dict[str, dict[str, str]]:
+        """account id -> {serial: the medium that is that device}: the FIDO keys and hardware tokens of the plan."""
+        out: dict[str, dict[str, str]] = {}
+        for medium in self.media.values():
+            for account_id, serial in medium.devices:
+                out.setdefault(account_id, {})[serial] = medium.name
+        return out
 
 
 class _Lines:
@@ -215,7 +227,7 @@ def parse_plan(text: str, source: str) -> Plan:
     seen = {}
     for index, entry in enumerate(entries("medium")):
         allowed("medium", index, entry, {"name", "kind", "label", "place", "holder", "carries", "recipient", "path",
-                                         "description"})
+                                         "devices", "description"})
         name = name_of("medium", index, entry, seen)
         if name in places:
             fail("medium", index, "name", f"{name!r} names both a place and a medium: rename one")
@@ -227,11 +239,31 @@ def parse_plan(text: str, source: str) -> Plan:
             fail("medium", index, "place", f"medium {name!r} is at {len(place)} places: a medium is at one place; "
                                            "list each copy as its own medium")
         carries = strings("medium", index, entry, "carries")
-        if kind in HELD:
-            if place is not None or holder not in custodian_names:
-                fail("medium", index, "holder", f"{kind} {name!r} needs holder = a [[custodian]]'s name (who carries "
-                                                "it), and no place")
-        if kind == "device":
+        devices: tuple[tuple[str, str], ...] = ()
+        if kind in MFA_KINDS:
+            devices = _devices(entry.get("devices"), MFA_KINDS[kind], name,
+                               lambda message, at=index: fail("medium", at, "devices", message))
+            if carries and carries != ("mfa-device",):
+                fail("medium", index, "carries", f"{kind} {name!r} is a root MFA factor itself: it carries nothing "
+                                                 "else (leave carries out)")
+            carries = ("mfa-device",)
+            if (place is None) == (holder is None) or (holder is not None and holder not in custodian_names):
+                fail("medium", index, "place", f"{kind} {name!r} is either at a place (place = a [[place]]) or with "
+                                               "a custodian who carries it (holder = a [[custodian]]), not both")
+            if place is not None and place not in places:
+                fail("medium", index, "place", f"medium {name!r} is at place {shown(str(place))}, which no [[place]] "
+                                               "defines")
+        elif entry.get("devices") is not None:
+            fail("medium", index, "devices", f"only a security-key or hardware-token lists devices, not a {kind}")
+        elif "mfa-device" in carries:
+            fail("medium", index, "carries", f"mfa-device is a security key or token itself: make {name!r} a "
+                                             "[[medium]] of kind security-key or hardware-token")
+        if kind in HELD and (place is not None or holder not in custodian_names):
+            fail("medium", index, "holder", f"{kind} {name!r} needs holder = a [[custodian]]'s name (who carries "
+                                            "it), and no place")
+        if kind in MFA_KINDS:
+            pass  # checked above: its devices, at a place or with a holder
+        elif kind == "device":
             for item in carries:
                 if item not in DEVICE_ARTEFACTS:
                     fail("medium", index, "carries", f"device {name!r} can carry {', '.join(DEVICE_ARTEFACTS)}, "
@@ -266,10 +298,11 @@ def parse_plan(text: str, source: str) -> Plan:
                                                    "recipient is the public key of the identity it carries")
             recipient = _recipient(recipient, lambda message, at=index: fail("medium", at, "recipient", message))
         path = entry.get("path")
-        if path is not None and (kind in ("paper", "memory") or not isinstance(path, str) or not path.strip()):
+        if path is not None and (kind in ("paper", "memory", *MFA_KINDS) or not isinstance(path, str) or not path.strip()):
             fail("medium", index, "path", f"path is where medium {name!r} is mounted (a directory), for a usb drive, a "
                                           "share or a device")
-        media[name] = Medium(name, kind, str(entry.get("label", name)), place, holder, carries, recipient, path)
+        media[name] = Medium(name, kind, str(entry.get("label", name)), place, holder, carries, recipient, path,
+                             devices)
 
     custodians: dict[str, Custodian] = {}
     seen = {}
@@ -329,6 +362,29 @@ def parse_plan(text: str, source: str) -> Plan:
     policy = Policy(dict(min_copies), **flags)
     return Plan(source, list(sites), places, media, custodians, policy, vault_key_file, seeds_key, threshold,
                 shares_recipient)
+
+
+def _devices(value: object, device_kind: str, name: str, fail) -> tuple[tuple[str, str], ...]:
+    """A security key's or token's ``devices = { "111122223333" = "arn:aws:iam::111122223333:u2f/root/..." }``:
+    each account it is registered with, and the serial AWS shows for it there."""
+    from ..rules.accounts import is_account_id
+    from ..rules.devices import check_serial
+
+    example = ('devices = { "111122223333" = "arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCD" }'
+               if device_kind == "fido" else 'devices = { "111122223333" = "GAKT12345678" }')
+    if not isinstance(value, dict) or not value:
+        fail(f"{name!r} lists the accounts it is registered with and the serial AWS shows for each: {example}")
+    out = []
+    for account_id, serial in value.items():
+        if not is_account_id(account_id) or not isinstance(serial, str):
+            fail(f"{name!r}: each device is a 12-digit account id = the serial AWS shows, e.g. {example}")
+        problem = check_serial(serial.strip(), device_kind, account_id)
+        if problem:
+            fail(f"{name!r}, account {account_id}: {problem}")
+        out.append((account_id, serial.strip()))
+    if device_kind == "hardware" and len({serial for _a, serial in out}) != len(out):
+        fail(f"{name!r}: a hardware token is assigned to one user only (AWS): one account per serial")
+    return tuple(sorted(out))
 
 
 def _recipient(value: object, fail) -> str:
