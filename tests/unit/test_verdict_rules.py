@@ -36,8 +36,9 @@ CASES = [
     (facts(password=True, mfa=[OURS]), False, OURS, "NOT_IN_VAULT", ["NOT_IN_VAULT"]),
     (facts(password=True, mfa=[THEIRS]), True, None, "SEED_MISSING", ["SEED_MISSING"]),
     (facts(mfa=[THEIRS]), False, None, "NOT_IN_VAULT", ["NOT_IN_VAULT", "SEED_MISSING"]),
-    (facts(password=True, mfa=[THEIRS]), True, OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),
-    (facts(password=True, mfa=[OURS, THEIRS]), True, OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),
+    # The seed's device and a foreign one beside it: the seed is fine, someone else can pass root's MFA too.
+    (facts(password=True, mfa=[OURS, THEIRS]), True, OURS, "DEVICE_UNKNOWN", ["DEVICE_UNKNOWN"]),
+    (facts(password=True, mfa=[THEIRS]), True, OURS, "SEED_MISMATCH", ["SEED_MISMATCH", "DEVICE_UNKNOWN"]),
     # Through a role a hardware key shows as MFA with no serial: not provably ours.
     (facts(password=True, mfa_enabled=True), True, OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),
     # Item 15: a seed kept without its device ARN, one device in AWS: not a mismatch, nothing to remove.
@@ -62,7 +63,7 @@ def test_verdict_table(aws, in_vault, device, expected, findings):
     (facts(password=True, mfa=[OURS]), OURS, "SEED_UNPROVEN", ["SEED_UNPROVEN"]),
     (facts(mfa=[OURS]), OURS, "SEED_UNPROVEN", ["SEED_UNPROVEN"]),
     (facts(password=True, mfa=[OURS]), "", "DEVICE_UNRECORDED", ["DEVICE_UNRECORDED", "SEED_UNPROVEN"]),
-    (facts(password=True, mfa=[THEIRS]), OURS, "SEED_MISMATCH", ["SEED_MISMATCH"]),  # mismatch says more
+    (facts(password=True, mfa=[THEIRS]), OURS, "SEED_MISMATCH", ["SEED_MISMATCH", "DEVICE_UNKNOWN"]),  # says more
     (facts(password=True, mfa=[THEIRS]), None, "SEED_MISSING", ["SEED_MISSING"]),
     (facts(), OURS, "ROOTLESS", []),  # nothing to sign in to
 ])

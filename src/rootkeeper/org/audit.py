@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import AwsError, CheckFailed, InputError
+from ..rules import devices
 from ..rules.accounts import is_account_id
 from ..storage.journal import batch
 from ..workflows.listing import CustodyIndex
@@ -24,8 +25,11 @@ from .denials import explain
 if TYPE_CHECKING:
     from ..workspace import Workspace
 
-VERDICTS = ("ROOTLESS", "CUSTODIED", "NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "SEED_MISMATCH",
-            "DEVICE_UNRECORDED", "SEED_UNPROVEN", "NOT_IN_VAULT", "INCOMPLETE", "NOT_ACTIVE", "UNREACHABLE")
+VERDICTS = ("ROOTLESS", "CUSTODIED", "NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "SEED_MISMATCH", "DEVICE_UNKNOWN",
+            "DEVICE_UNRECORDED", "DEVICE_GONE", "SEED_UNPROVEN", "NOT_IN_VAULT", "INCOMPLETE", "NOT_ACTIVE",
+            "UNREACHABLE")
+ADVICE = {"SINGLE_MFA_DEVICE": "root has one MFA device: AWS advises more than one (with one, the root e-mail and "
+                               "the account's contact phone can sign in without it); register a second, kept apart"}
 GOOD = {"ROOTLESS", "CUSTODIED"}
 EXPLAIN = {
     "ROOTLESS": "no root password, MFA, access key or certificate: nothing to keep",
@@ -34,20 +38,26 @@ EXPLAIN = {
     "NO_MFA": "the root user has a password and no MFA device",
     "ROOT_ACCESS_KEYS": "the root user has access keys or signing certificates: delete them",
     "SEED_MISSING": "AWS has a root MFA device, the seed store has no seed for the account",
-    "SEED_MISMATCH": "the root MFA device in AWS is not the seed's device, or another device sits beside it",
-    "DEVICE_UNRECORDED": "the seed was kept without its device ARN and AWS has one root MFA device: record it "
-                         "with 'org audit --record-devices' (nothing in AWS needs to change)",
+    "DEVICE_UNKNOWN": "AWS has a root MFA device that custody does not know (no seed with its ARN, no security key "
+                      "or token of the custody plan with its serial): whoever holds it can pass root's MFA",
+    "SEED_MISMATCH": "the seed's device is not one of root's MFA devices in AWS (a stale or foreign seed), or a "
+                     "seed kept without its device ARN matches no virtual device AWS has",
+    "DEVICE_UNRECORDED": "the seed was kept without its device ARN and AWS has one virtual root MFA device: record "
+                         "it with 'org audit --record-devices' (nothing in AWS needs to change)",
+    "DEVICE_GONE": "the custody plan names a security key or token for the account that AWS no longer has: "
+                   "remove it from the plan, or register it again",
     "SEED_UNPROVEN": "the seed is kept and AWS's MFA serial is its device, but no sign-in with it was ever recorded: "
                      "get a code, sign in as root, then 'rootkeeper seeds prove ID'",
     "NOT_IN_VAULT": "the root user has a password (or MFA), the vault has no entry for the account",
-    "INCOMPLETE": "AWS's answer lacked a fact (password, MFA, keys or certificates): nothing can be proven",
+    "INCOMPLETE": "AWS's answer lacked a fact (password, MFA, keys or certificates), or the devices seen may not be "
+                  "all of root's (a role sees virtual ones only): nothing can be proven",
     "NOT_ACTIVE": "the account is not ACTIVE (see its state): its root user still exists and was not audited; "
                   "keep custody until it is CLOSED, or reopen it and audit",
     "UNREACHABLE": "the account could not be audited: see the error code",
 }
 FIELDS = ["account_id", "account_name", "email", "state", "management", "verdict", "error", "message", "password", "mfa",
-          "mfa_enabled", "access_keys", "signing_certificates", "vault", "seed_device_arn", "seed_proven_at", "findings",
-          "calls"]
+          "mfa_enabled", "mfa_devices", "access_keys", "signing_certificates", "vault", "seed_device_arn",
+          "seed_proven_at", "findings", "advice", "calls"]
 
 
 @dataclass
@@ -62,6 +72,7 @@ class RootFacts:
     certificates: list[str] = field(default_factory=list)
     certificates_present: bool | None = None
     calls: int = 0
+    blind: str = ""  # why the devices listed may not be all of root's (a role sees virtual devices only)
 
     def unknown(self) -> list[str]:
         return [name for name, value in (("password", self.password), ("MFA", self.mfa_enabled),
@@ -81,6 +92,15 @@ class AuditRow:
     seed_proven_at: str = ""  # when a sign-in with the seed was recorded ("": never)
     findings: list[str] = field(default_factory=list)
     fix: str = ""  # why AWS refused and what to do (org/denials.py), also at the end of ``message``
+    planned: dict[str, str] = field(default_factory=dict)  # the plan's keys and tokens for it: serial -> medium
+    known: dict[str, str] = field(default_factory=dict)  # serial -> what custody holds it as ("seed", "plan MEDIUM")
+    advice: list[str] = field(default_factory=list)  # what AWS advises that does not change the verdict
+
+    def devices(self) -> list[dict] | None:
+        """Every device AWS reported, with its kind and what of custody knows it (None: not examined)."""
+        if self.facts is None:
+            return None
+        return [{**entry, "known": self.known.get(entry["serial"])} for entry in devices.describe(self.facts.mfa)]
 
     def as_dict(self) -> dict:
         f = self.facts
@@ -90,24 +110,46 @@ class AuditRow:
                 "password": None if f is None else f.password,
                 "mfa": None if f is None else f.mfa,
                 "mfa_enabled": None if f is None else f.mfa_enabled,
+                "mfa_devices": self.devices(),
                 "access_keys": None if f is None or (f.access_keys_present is None and not f.access_keys) else (
                     f.access_keys or (["present"] if f.access_keys_present else [])),
                 "signing_certificates": None if f is None or (f.certificates_present is None and not f.certificates)
                 else (f.certificates or (["present"] if f.certificates_present else [])),
                 "vault": self.vault, "seed_device_arn": self.seed_device_arn,
-                "seed_proven_at": self.seed_proven_at or None, "findings": self.findings,
+                "seed_proven_at": self.seed_proven_at or None, "findings": self.findings, "advice": self.advice,
                 "calls": 0 if f is None else f.calls}
 
 
-def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bool) -> tuple[str, list[str]]:
+def known_devices(facts: RootFacts, device_arn: str | None, planned: dict[str, str]) -> dict[str, str]:
+    """Which of the devices AWS reported custody knows, and as what: the seed whose device ARN it is, a security
+    key or token of the custody plan (``planned``: serial -> medium), or the one virtual device a seed kept
+    without its ARN must be."""
+    known = {}
+    virtual = sorted({s for s in facts.mfa if devices.kind(s) == "virtual"})
+    for serial in facts.mfa:
+        if device_arn and serial == device_arn:
+            known[serial] = "seed"
+        elif serial in planned:
+            known[serial] = f"plan {planned[serial]}"
+    if device_arn == "" and len(virtual) == 1:
+        known[virtual[0]] = "seed (device ARN not recorded)"
+    return known
+
+
+def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bool,
+            planned: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """One verdict per account (the most severe finding), and every finding.
 
     ``device_arn`` is the device recorded with the account's seed ("" when it was kept
-    without one), None when there is no seed; ``proven``: a sign-in with the seed was recorded.
-    A fact AWS did not give is unknown: it never counts as absent, so it never yields ROOTLESS
-    or CUSTODIED (INCOMPLETE instead). A seed whose device matches but that never opened the
+    without one), None when there is no seed; ``proven``: a sign-in with the seed was recorded;
+    ``planned``: the serials of the custody plan's security keys and tokens for the account (-> medium).
+    CUSTODIED needs every device AWS reports for root to be known to custody (a seed with its device ARN, or a
+    plan medium with its serial) and the password in the vault. A fact AWS did not give is unknown: it never
+    counts as absent, so it never yields ROOTLESS or CUSTODIED (INCOMPLETE instead); nor does a list of devices
+    that may not be all of root's (``facts.blind``). A seed whose device matches but that never opened the
     account is not yet custody (SEED_UNPROVEN): a stale seed would pass otherwise.
     """
+    planned = planned or {}
     findings = []
     unknown = facts.unknown()
     if facts.access_keys_present or facts.access_keys or facts.certificates_present or facts.certificates:
@@ -121,35 +163,83 @@ def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bo
         if not in_vault:
             findings.append("NOT_IN_VAULT")
         if has_mfa:
+            serials = set(facts.mfa)
+            virtual = {s for s in serials if devices.kind(s) == "virtual"}
+            known = known_devices(facts, device_arn, planned)
+            strangers = serials - set(known)
             if device_arn is None:
-                findings.append("SEED_MISSING")
-            elif device_arn == "" and len(set(facts.mfa)) <= 1:
-                findings.append("DEVICE_UNRECORDED")  # the seed is kept; which device it belongs to is not
-            elif device_arn not in facts.mfa or len(set(facts.mfa)) > 1:
-                # Not our device, or ours plus another one: someone else can also pass root's MFA.
-                findings.append("SEED_MISMATCH")
-            if not proven and not {"SEED_MISSING", "SEED_MISMATCH"} & set(findings):
+                strangers -= virtual  # a virtual device with no seed at all: SEED_MISSING says it
+            elif device_arn == "" and len(virtual) > 1:
+                strangers -= virtual  # one of them is the seed's, which one is not known: SEED_MISMATCH says it
+            if device_arn is None:
+                if virtual:
+                    findings.append("SEED_MISSING")
+            elif device_arn == "":
+                findings.append("DEVICE_UNRECORDED" if len(virtual) == 1 else "SEED_MISMATCH")
+            elif device_arn not in serials:
+                findings.append("SEED_MISMATCH")  # custody expects a device AWS does not have: the seed is stale
+            if strangers:
+                findings.append("DEVICE_UNKNOWN")  # someone else can also pass root's MFA
+            if not facts.blind and set(planned) - serials:
+                findings.append("DEVICE_GONE")
+            if device_arn is not None and not proven and not {"SEED_MISSING", "SEED_MISMATCH"} & set(findings):
                 findings.append("SEED_UNPROVEN")
-    if unknown:
+    if unknown or facts.blind:
         findings.append("INCOMPLETE")
     if not findings:
         return "CUSTODIED", []
     return findings[0], findings
 
 
+def advice(facts: RootFacts) -> list[str]:
+    """What AWS advises that changes no verdict: more than one root MFA device."""
+    return ["SINGLE_MFA_DEVICE"] if not facts.blind and len(set(facts.mfa)) == 1 else []
+
+
+def judge(row: AuditRow) -> AuditRow:
+    """Set the row's verdict, findings, known devices and advice from its facts and custody (the one place)."""
+    assert row.facts is not None
+    row.verdict, row.findings = verdict(row.facts, row.vault, row.seed_device_arn, bool(row.seed_proven_at),
+                                        row.planned)
+    row.known = known_devices(row.facts, row.seed_device_arn, row.planned)
+    row.advice = advice(row.facts)
+    said = []
+    account = row.account.account_id
+    for serial in sorted(set(row.facts.mfa) - set(row.known)):
+        what = devices.LABELS[devices.kind(serial)]
+        if devices.kind(serial) == "virtual" and row.seed_device_arn is None:
+            continue  # SEED_MISSING says it
+        said.append(f"root MFA device {serial} ({what}) is not known to custody: if it is yours, add it to the "
+                    f"custody plan (a {'security-key' if what.startswith('FIDO') else 'hardware-token'} medium with "
+                    f'devices = {{ "{account}" = "{serial}" }}) and audit with --plan; if not, deactivate it: '
+                    f"rootkeeper org delete-root {account} --mfa-device {serial}"
+                    if devices.kind(serial) != "virtual" else
+                    f"root MFA device {serial} (virtual) is not the seed's: someone else holds its seed; deactivate "
+                    f"it (rootkeeper org delete-root {account} --mfa-device {serial}) unless it is a second seed "
+                    "you keep")
+    if "DEVICE_GONE" in row.findings:
+        said += [f"custody plan's {medium} ({serial}) is not among root's MFA devices in AWS: remove it from the plan "
+                 "or register it again" for serial, medium in sorted(row.planned.items()) if serial not in row.facts.mfa]
+    if row.facts.blind:
+        said.append(row.facts.blind)
+    if said and not row.message:
+        row.message = "; ".join(said)
+    return row
+
+
 def record_devices(ws: Workspace, rows: list[AuditRow]) -> list[AuditRow]:
-    """Record, in the seed store, the one root MFA device AWS answered for each DEVICE_UNRECORDED
-    account (a seed kept without its device ARN), re-judge those rows, and journal it.
-    Returns the rows changed. Nothing in AWS changes."""
+    """Record, in the seed store, the one virtual root MFA device AWS answered for each DEVICE_UNRECORDED
+    account (a seed kept without its device ARN), re-judge those rows, and journal it. A FIDO key or a hardware
+    token is never a seed's device. Returns the rows changed. Nothing in AWS changes."""
     store = ws.seeds()
     changed = []
     for row in rows:
-        if "DEVICE_UNRECORDED" not in row.findings or row.facts is None or len(set(row.facts.mfa)) != 1:
+        virtual = sorted({s for s in (row.facts.mfa if row.facts else []) if devices.kind(s) == "virtual"})
+        if "DEVICE_UNRECORDED" not in row.findings or len(virtual) != 1:
             continue
-        (serial,) = set(row.facts.mfa)
-        store.set_device(row.account.account_id, serial)
-        row.seed_device_arn = serial  # the seed is not proven by this: only a sign-in proves it
-        row.verdict, row.findings = verdict(row.facts, row.vault, serial, bool(row.seed_proven_at))
+        store.set_device(row.account.account_id, virtual[0])
+        row.seed_device_arn = virtual[0]  # the seed is not proven by this: only a sign-in proves it
+        judge(row)
         changed.append(row)
     if changed:
         ws.commit([store], {"event": "seeds.record-device", "source": "org audit",
@@ -212,9 +302,11 @@ def check_options(via: str, concurrency: int) -> None:
 class Auditor:
     """Audits accounts concurrently; one failing account never stops the others."""
 
-    def __init__(self, aws: Aws, custody: CustodyIndex, via: str = "assume-root", concurrency: int = 16) -> None:
+    def __init__(self, aws: Aws, custody: CustodyIndex, via: str = "assume-root", concurrency: int = 16,
+                 planned: dict[str, dict[str, str]] | None = None) -> None:
         check_options(via, concurrency)
         self.aws, self.custody, self.via, self.concurrency = aws, custody, via, concurrency
+        self.planned = planned or {}  # the custody plan's keys and tokens: account id -> {serial: medium}
 
     # ------------------------------------------------------------ one account
     def _probe_root_session(self, account: OrgAccount) -> RootFacts:
@@ -273,6 +365,15 @@ class Auditor:
                     facts.calls += 1
                     facts.mfa += [d["SerialNumber"] for d in page["VirtualMFADevices"]
                                   if d.get("User", {}).get("Arn", "").endswith(":root")]
+        if facts.mfa_enabled and not root_session:
+            # FIDO keys and hardware tokens are invisible here. The summary's count of devices in use (root's and
+            # IAM users') proves there is no other only when it equals root's virtual devices.
+            in_use = summary.get("MFADevicesInUse")
+            if not isinstance(in_use, int) or in_use > len(set(facts.mfa)):
+                facts.blind = (f"through a role only virtual MFA devices are visible, and the account has "
+                               f"{in_use if isinstance(in_use, int) else 'an unknown number of'} MFA device(s) in use "
+                               f"(IAM users' included) where root shows {len(set(facts.mfa))} virtual: a FIDO key or "
+                               "hardware token of root cannot be ruled out; audit with --via assume-root")
         if root_session and facts.access_keys_present:
             facts.access_keys, pages = paged_ids(iam, ACCESS_KEYS)
             facts.calls += pages
@@ -290,7 +391,8 @@ class Auditor:
         in_vault = account.account_id in self.custody.entries
         seed = self.custody.seeds.get(account.account_id)
         row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device,
-                       seed_proven_at=seed.proven_at if seed is not None else "")
+                       seed_proven_at=seed.proven_at if seed is not None else "",
+                       planned=self.planned.get(account.account_id, {}))
         if not account.active:
             # AssumeRoot reaches active members only; the root user of any other account still exists.
             row.verdict, row.findings = "NOT_ACTIVE", ["NOT_ACTIVE"]
@@ -313,8 +415,7 @@ class Auditor:
                 row.message = f"{exc.detail} ({exc.doing}: {row.fix})" if exc.doing else f"{exc.detail} ({row.fix})"
             return row
         row.facts = facts
-        row.verdict, row.findings = verdict(facts, in_vault, device, bool(row.seed_proven_at))
-        return row
+        return judge(row)
 
     # ------------------------------------------------------------ many accounts
     def run(self, accounts: Iterable[OrgAccount], caller: str | None,

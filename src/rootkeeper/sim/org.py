@@ -217,6 +217,31 @@ class SimOrg(AwsApi):
                 return
         raise SimError("InvalidAuthenticationCode: the two codes are not consecutive codes of this device")
 
+    def console_register_security_key(self, account_id: str, name: str) -> str:
+        """What the console records after 'Assign MFA device' > 'Passkey or security key' and a touch of the key
+        (IAM User Guide, "Enable a passkey or security key for the root user"): the device's serial,
+        ``arn:aws:iam::ID:u2f/root/NAME-SUFFIX``, which only the root session's ListMFADevices lists."""
+        if not re.fullmatch(r"[A-Za-z0-9+=,.@_-]{1,64}", name or ""):
+            raise SimError("ValidationError: the device name must be 1-64 letters, digits and + = , . @ - _")
+        root = self.root(account_id)
+        suffix = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(26))
+        serial = f"arn:aws:iam::{account_id}:u2f/root/{name}-{suffix}"
+        with self.lock:
+            if len(root.mfa) >= 8:
+                raise SimError("a root user can have at most 8 MFA devices")
+            root.devices[serial] = MfaDevice(serial, "", iso(utc_now()))
+        return serial
+
+    def console_assign_hardware_token(self, account_id: str, serial: str) -> str:
+        """A hardware TOTP token assigned to root (IAM User Guide, "Enable a hardware TOTP token for the root
+        user"): named by the serial printed on it; its seed is the token's, never known to anyone here."""
+        root = self.root(account_id)
+        with self.lock:
+            if len(root.mfa) >= 8:
+                raise SimError("a root user can have at most 8 MFA devices")
+            root.devices[serial] = MfaDevice(serial, "", iso(utc_now()))
+        return serial
+
     def console_sign_in(self, account_id: str, password: str, code: str | None) -> bool:
         root = self.root(account_id)
         if root.password_sha256 != hashlib.sha256(password.encode()).hexdigest():
@@ -224,7 +249,8 @@ class SimOrg(AwsApi):
         if not root.mfa:
             return True
         now = time.time()
-        return any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa for s in (-1, 0, 1))
+        return any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa if d.seed
+                   for s in (-1, 0, 1))
 
     def plant_access_key(self, account_id: str) -> str:
         key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))

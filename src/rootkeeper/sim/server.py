@@ -273,6 +273,8 @@ class AwsApi:
         wanted = params.get("AssignmentStatus", "Any")
         members = []
         for device in self.root(account_id).devices.values():
+            if ":mfa/" not in device.serial:  # a FIDO key or a hardware token is no virtual device: never listed here
+                continue
             assigned = device.enabled_at is not None
             if wanted == "Any" or (wanted == "Assigned") == assigned:
                 user = (f"<User><UserId>{account_id}</UserId>"
