@@ -139,7 +139,7 @@ def plant_every_verdict(org) -> None:
 
 EXPECTED = {"management": "CUSTODIED", "custodied": "CUSTODIED", "rootless": "ROOTLESS", "no-mfa": "NO_MFA",
             "root-keys": "ROOT_ACCESS_KEYS", "root-cert": "ROOT_ACCESS_KEYS", "seed-missing": "SEED_MISSING",
-            "seed-mismatch": "SEED_MISMATCH", "extra-device": "SEED_MISMATCH", "not-in-vault": "NOT_IN_VAULT", "denied": "UNREACHABLE",
+            "seed-mismatch": "SEED_MISMATCH", "extra-device": "DEVICE_UNKNOWN", "not-in-vault": "NOT_IN_VAULT", "denied": "UNREACHABLE",
             "throttled": "CUSTODIED"}
 
 
@@ -310,7 +310,7 @@ def test_delete_root_can_remove_only_the_keys_or_one_stray_device_and_keeps_cust
     key = org.sim.plant_access_key(account_id)
     org.sim.plant_certificate(account_id)
     stray, _ = org.sim.plant_mfa(account_id, "old-phone")
-    assert audit_json(org, account_id)[1]["accounts"][0]["findings"] == ["ROOT_ACCESS_KEYS", "SEED_MISMATCH"]
+    assert audit_json(org, account_id)[1]["accounts"][0]["findings"] == ["ROOT_ACCESS_KEYS", "DEVICE_UNKNOWN"]
     dry = org.rk("org", "delete-root", account_id, "--only-keys", "--dry-run")
     assert dry.returncode == 0 and f"would delete access key {key}" in dry.out and "password" not in dry.out, dry.out
     result = org.rk("org", "delete-root", account_id, "--only-keys", "--yes", "--reason", "INC-7")

@@ -126,8 +126,10 @@ def org_reconcile(as_json):
 @json_flag()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
 @click.option("--record-devices", is_flag=True,
-              help="For DEVICE_UNRECORDED accounts, record the root MFA device AWS answered in the seed store.")
-def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
+              help="For DEVICE_UNRECORDED accounts, record the virtual root MFA device AWS answered in the seed store.")
+@click.option("--plan", "plan", metavar="PLAN", type=click.Path(dir_okay=False),
+              help="Custody plan whose security-key and hardware-token media name root MFA devices custody holds.")
+def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan):
     """Audit every account's root user against custody; exit 1 unless all are ROOTLESS or CUSTODIED.
 
     Member accounts are reached through sts:AssumeRoot with the read-only task
@@ -138,9 +140,12 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
 
     \b
     Verdicts: ROOTLESS, CUSTODIED, NO_MFA, ROOT_ACCESS_KEYS (keys or signing
-    certificates), SEED_MISSING, SEED_MISMATCH, DEVICE_UNRECORDED (a seed kept
-    without its device ARN: --record-devices records AWS's), NOT_IN_VAULT,
-    INCOMPLETE (AWS's answer lacked a fact), NOT_ACTIVE (the account is
+    certificates), SEED_MISSING, SEED_MISMATCH, DEVICE_UNKNOWN (a root MFA
+    device custody does not know: not a seed's, not a key or token of the
+    --plan), DEVICE_UNRECORDED (a seed kept without its device ARN:
+    --record-devices records AWS's), DEVICE_GONE (a plan's key AWS no longer
+    has), SEED_UNPROVEN, NOT_IN_VAULT, INCOMPLETE (AWS's answer lacked a fact,
+    or a role cannot see FIDO keys and tokens), NOT_ACTIVE (the account is
     SUSPENDED, PENDING_CLOSURE, CLOSED...: not audited, its root user still
     exists), UNREACHABLE (with AWS's error code and why: a feature off, an SCP,
     the caller's policy, Throttling after retries, ...). An audit that reaches
@@ -153,6 +158,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
       rootkeeper org audit --via role:OrganizationAccountAccessRole --csv > audit.csv
       rootkeeper org audit 111122223333 log-archive
       rootkeeper org audit --record-devices
+      rootkeeper org audit --plan custody-plan.toml
     """
     from ..errors import InputError
     from ..org import audit
@@ -163,7 +169,14 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
     audit.check_options(via, concurrency)
     ws = workspace(writer=record_devices)
     custody = CustodyIndex.build(ws.vault(with_seeds=True), ws.seeds())  # prompts (if any) before any AWS call
-    auditor = audit.Auditor(_aws(concurrency), custody, via, concurrency)
+    planned = {}
+    if plan is not None:
+        from pathlib import Path
+
+        from ..custody.plan import read_plan
+
+        planned = read_plan(Path(plan)).mfa_devices()
+    auditor = audit.Auditor(_aws(concurrency), custody, via, concurrency, planned)
     rows = _audit_with_progress(auditor, accounts)
     if record_devices:
         for row in audit.record_devices(ws, rows):
@@ -180,6 +193,8 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices):
                     [_audit_cells(r, shared) for r in rows])
     for name, count in audit.summary(rows).items():
         note(f"{name:<16} {count:>6}  {audit.EXPLAIN[name]}")
+    for name, count in audit.advised(rows).items():
+        note(f"advice: {count} account(s): {audit.ADVICE[name]}")
     seen = audit.coverage(rows)
     note(f"examined {seen['accounts']} account(s): {seen['members_reached']} of {seen['active_members']} active member "
          f"account(s) reached, {seen['not_active']} not active")
@@ -213,8 +228,9 @@ def _write_csv(rows, fields: list[str]) -> None:
 
 def _csv_cell(value) -> str:
     """Lists joined by ';', booleans as true/false (as in the JSON), unknown as an empty cell."""
-    if isinstance(value, list):
-        return ";".join(value)
+    if isinstance(value, list):  # a device: serial, kind and what of custody knows it
+        return ";".join(v if isinstance(v, str) else f"{v['serial']} ({v['kind']}, {v['known'] or 'unknown'})"
+                        for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)

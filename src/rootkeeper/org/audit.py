@@ -252,6 +252,11 @@ def summary(rows: list[AuditRow]) -> dict[str, int]:
     return {v: n for v in VERDICTS if (n := sum(r.verdict == v for r in rows))}
 
 
+def advised(rows: list[AuditRow]) -> dict[str, int]:
+    """How many accounts each piece of AWS's advice concerns."""
+    return {a: n for a in ADVICE if (n := sum(a in r.advice for r in rows))}
+
+
 def coverage(rows: list[AuditRow]) -> dict[str, int]:
     """What the audit examined: accounts listed, active member accounts, and how many were reached."""
     members = [r for r in rows if not r.account.management]

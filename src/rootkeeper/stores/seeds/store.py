@@ -298,7 +298,13 @@ class SeedStore(fsutil.StoredFile):
         return row
 
     def set_device(self, account_id: str, device_arn: str) -> None:
-        """Record the device ARN of an account's active seed (checked when the store is saved)."""
+        """Record the device ARN of an account's active seed (checked when the store is saved): a virtual MFA
+        device's, never a FIDO key's or a hardware token's (they have no seed)."""
+        from ...rules import devices
+
+        if devices.kind(device_arn) != "virtual":
+            raise InputError(f"{device_arn} is a {devices.LABELS[devices.kind(device_arn)]}, not a virtual MFA device: "
+                             "a seed's device is a virtual one (arn:aws:iam::ID:mfa/NAME)")
         row = self.active(account_id)
         if row is None:
             raise NotFoundError(f"no active seed for account {account_id} in the seed store")

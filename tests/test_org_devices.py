@@ -1,0 +1,136 @@
+"""Every root MFA device in custody: a virtual seed, a FIDO security key and a hardware token, joined by the audit
+with what custody knows (the seed store's device ARNs, the custody plan's keys and tokens). The serials are AWS's
+documented forms (FIDO ``arn:aws:iam::ID:u2f/root/NAME-SUFFIX``, a hardware token's bare serial); the simulated
+organization registers them as the console does, and only the root session's ListMFADevices lists them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+from conftest import snapshot
+from test_org import Org, audit_json
+from test_org_verdicts_under_faults import codes
+
+from rootkeeper.custody.layout import WRITE_UP_PLAN
+
+
+@pytest.fixture
+def org(home, sim):
+    return Org(home, sim)
+
+
+def plan_with(home, medium_name: str, kind: str, account_id: str, serial: str):
+    path = home.root / "custody-plan.toml"
+    path.write_text(WRITE_UP_PLAN + f'''
+[[medium]]
+name = "{medium_name}"
+kind = "{kind}"
+place = "bank-box-b"
+devices = {{ "{account_id}" = "{serial}" }}
+''')
+    return path
+
+
+def test_a_seed_and_a_security_key_in_the_plan_are_custodied_and_a_key_custody_does_not_know_is_named(org):
+    org.enable_central_root()
+    account_id = org.account("payments")
+    seed_arn = org.enroll("payments")
+    key = org.sim.console_register_security_key(account_id, "yubikey-1")
+    code, report, err = audit_json(org, account_id)
+    (row,) = report["accounts"]
+    assert code == 1 and row["verdict"] == "DEVICE_UNKNOWN", err
+    assert key in row["message"] and f"--mfa-device {key}" in row["message"]  # the device, and the fix
+    assert {d["serial"]: (d["kind"], d["known"]) for d in row["mfa_devices"]} == {
+        seed_arn: ("virtual", "seed"), key: ("fido", None)}
+    plan = plan_with(org.home, "yubikey-1", "security-key", account_id, key)
+    code, report, err = audit_json(org, account_id, "--plan", plan)
+    (row,) = report["accounts"]
+    assert code == 0 and row["verdict"] == "CUSTODIED", err
+    assert {d["serial"]: d["known"] for d in row["mfa_devices"]} == {seed_arn: "seed", key: "plan yubikey-1"}
+    assert row["advice"] == []  # two devices: AWS's advice is followed
+    out = org.rk("org", "audit", "--csv", "--plan", plan, account_id)
+    (line,) = csv.DictReader(io.StringIO(out.out))
+    assert f"{key} (fido, plan yubikey-1)" in line["mfa_devices"] and line["verdict"] == "CUSTODIED"
+    # The key deactivated in the console: custody expects a device AWS no longer has.
+    result = org.rk("org", "delete-root", account_id, "--mfa-device", key, "--yes", "--reason", "key lost")
+    assert result.returncode == 0, result.err
+    time.sleep(org.sim.list_lag if hasattr(org.sim, "list_lag") else 0)
+    code, report, err = audit_json(org, account_id, "--plan", plan)
+    (row,) = report["accounts"]
+    assert code == 1 and row["verdict"] == "DEVICE_GONE" and "yubikey-1" in row["message"], err
+    assert row["advice"] == ["SINGLE_MFA_DEVICE"] and "advise" in err
+
+
+def test_a_hardware_token_of_the_plan_counts_and_an_account_with_only_it_needs_no_seed(org):
+    org.enable_central_root()
+    account_id = org.account("logs")
+    org.enroll_password("logs")
+    token = org.sim.console_assign_hardware_token(account_id, "GAKT12345678")
+    plan = plan_with(org.home, "token-1", "hardware-token", account_id, token)
+    code, report, err = audit_json(org, account_id, "--plan", plan)
+    (row,) = report["accounts"]
+    assert code == 0 and row["verdict"] == "CUSTODIED", err  # no virtual device: no seed is missing
+    assert row["mfa_devices"] == [{"serial": "GAKT12345678", "kind": "hardware", "known": "plan token-1"}]
+    assert row["advice"] == ["SINGLE_MFA_DEVICE"]
+
+
+def test_through_a_role_a_key_beside_the_seed_cannot_be_ruled_out_so_nothing_is_custodied(org):
+    """The role path sees virtual devices only: a foreign FIDO key beside our seed used to pass as CUSTODIED."""
+    org.enable_central_root()
+    account_id = org.account("shared")
+    org.enroll("shared")
+    org.sim.console_register_security_key(account_id, "someone-elses")
+    code, report, err = audit_json(org, account_id, "--via", "role:OrganizationAccountAccessRole")
+    (row,) = report["accounts"]
+    assert code == 1 and row["verdict"] == "INCOMPLETE", err
+    assert "only virtual MFA devices are visible" in row["message"] and "--via assume-root" in row["message"]
+    code, report, err = audit_json(org, account_id)  # the root session sees it
+    assert report["accounts"][0]["verdict"] == "DEVICE_UNKNOWN"
+    lone = org.account("lone")
+    org.enroll("lone")  # only our seed: the summary's count proves there is no other device
+    code, report, err = audit_json(org, lone, "--via", "role:OrganizationAccountAccessRole")
+    assert code == 0 and report["accounts"][0]["verdict"] == "CUSTODIED", err
+
+
+def test_a_seed_without_its_arn_on_an_account_whose_only_device_is_a_key_is_no_unrecorded_device(org):
+    """It used to be DEVICE_UNRECORDED ("nothing in AWS needs to change"), and --record-devices then stopped with
+    "the seed store is damaged; restore it from a copy" for a store that is fine."""
+    org.enable_central_root()
+    account_id = org.account("keyonly")
+    org.enroll_password("keyonly")
+    key = org.sim.console_register_security_key(account_id, "yubikey-9")
+    _serial, seed = org.sim.console_create_virtual_mfa(account_id, "never-enabled")  # a seed AWS never enabled
+    table = org.home.root / "team.csv"
+    table.write_text(f"Account #,Account Name,Account Email,MFA Seed\n{account_id},keyonly,aws+keyonly@example.com,"
+                     f"{seed}\n")
+    org.home.rk("seeds", "import", table, check=True)
+    code, report, err = audit_json(org, account_id)
+    (row,) = report["accounts"]
+    assert code == 1 and row["findings"] == ["SEED_MISMATCH", "DEVICE_UNKNOWN"], err
+    assert key in row["message"]
+    before = snapshot(org.home.root)
+    result = org.rk("org", "audit", "--json", "--record-devices", account_id)
+    assert result.returncode == 1 and "damaged" not in result.err and "Traceback" not in result.err, result.err
+    assert json.loads(result.out)["accounts"][0]["seed_device_arn"] == ""  # a key is never a seed's device
+    assert snapshot(org.home.root) == before  # nothing recorded, nothing written
+
+
+def test_a_seed_kept_without_its_arn_beside_a_key_records_only_the_virtual_device(org):
+    org.enable_central_root()
+    account_id = org.account("both")
+    org.enroll_password("both")
+    serial, seed = org.sim.console_create_virtual_mfa(account_id, "root-mfa")
+    org.sim.console_enable_mfa(account_id, serial, *codes(seed, time.time() - 30))
+    key = org.sim.console_register_security_key(account_id, "yubikey-2")
+    table = org.home.root / "team.csv"
+    table.write_text(f"Account #,Account Name,Account Email,MFA Seed\n{account_id},both,aws+both@example.com,{seed}\n")
+    org.home.rk("seeds", "import", table, check=True)
+    plan = plan_with(org.home, "yubikey-2", "security-key", account_id, key)
+    result = org.rk("org", "audit", "--json", "--record-devices", "--plan", plan, account_id)
+    row = json.loads(result.out)["accounts"][0]
+    assert row["seed_device_arn"] == serial and row["verdict"] == "SEED_UNPROVEN", result.err
+    assert serial in org.home.age_decrypt() and key not in org.home.age_decrypt()
