@@ -179,3 +179,41 @@ def test_list_finds_a_seed_pasted_into_the_vault_by_hand(home):
 
 def test_version(home):
     assert home.rk("--version", creds=False, check=True).out.startswith("rootkeeper 0.1.0")
+
+
+def test_a_passkey_in_the_vault_is_a_second_factor_refused_like_a_seed(home):
+    """KeePassXC 2.7+ keeps a passkey in an entry's KPEX_PASSKEY_* attributes: a second factor beside the
+    password. The entry is refused and named (once, not once per field), in list and on open; the others work."""
+    enroll(home)
+    enroll(home, "222222222222", "other")
+    from pykeepass import PyKeePass
+
+    kp = PyKeePass(str(home.vault), password=VAULT_PASSWORD)
+    entry = kp.find_entries(title="log-archive", first=True)
+    for name, value in (("KPEX_PASSKEY_CREDENTIAL_ID", "q1w2e3"), ("KPEX_PASSKEY_PRIVATE_KEY_PEM",
+                        "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----"),
+                        ("KPEX_PASSKEY_RELYING_PARTY", "signin.aws.amazon.com"), ("KPEX_PASSKEY_USERNAME", "root"),
+                        ("KPEX_PASSKEY_USER_HANDLE", "aGFuZGxl")):
+        entry.set_custom_property(name, value, protect=name.endswith("PEM"))
+    kp.save()
+    assert home.kpcli("show", "-a", "KPEX_PASSKEY_RELYING_PARTY", home.vault,
+                      "AWS root users/log-archive").strip() == "signin.aws.amazon.com"  # KeePassXC reads it so
+    before = snapshot(home.root)
+    listed = home.rk("list")
+    assert_clean_failure(listed, 1, "passkey")
+    assert "log-archive" in listed.err and listed.err.count("holds a passkey") == 1
+    refused = home.rk("password", "log-archive", "--reason", "should refuse", "--show")
+    assert_clean_failure(refused, 2, "passkey")
+    assert snapshot(home.root) == before
+    other = home.rk("password", "other", "--reason", "break glass for another account", "--show")
+    assert other.returncode == 0 and "holds a passkey" in other.err, other.err  # the others work, warned
+
+
+def test_list_advises_a_second_mfa_device_without_calling_it_a_problem(home):
+    enroll(home)
+    listed = home.rk("list", "--json")
+    assert listed.returncode == 0, listed.err
+    assert "advice: 1 account(s) have one root MFA device" in listed.err and "AWS advises more than one" in listed.err
+    import json
+
+    assert json.loads(listed.out)["problems"] == [] and len(json.loads(listed.out)["advice"]) == 1

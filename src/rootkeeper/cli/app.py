@@ -333,6 +333,7 @@ def list_(as_json, only):
     unrecognised = vault.unrecognised() if vault is not None else []
     if as_json:
         emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems,
+                           "advice": inv.advice,
                            "unrecognised": [{"title": u.name, "fix": _adopt_line(u.name)} for u in unrecognised]},
                   one_per_line="accounts")
     else:
@@ -340,6 +341,8 @@ def list_(as_json, only):
     for u in unrecognised:
         note(f"unrecognised vault entry {u.name!r} (no AccountId, or outside 'AWS root users'): "
              f"{_adopt_line(u.name)}, or add the AccountId attribute in KeePassXC")
+    for text in inv.advice:
+        note(f"advice: {text}")
     if inv.problems:
         raise CheckFailed("; ".join(inv.problems))
 

@@ -15,10 +15,13 @@ import re
 
 from ..errors import SegregationError
 
-# Field names under which KeePass, KeePassXC and their plug-ins keep a TOTP seed (compared trimmed and in
-# lower case), and the mark of a seed URI in any value (compared in lower case).
+# Field names under which KeePass, KeePassXC and their plug-ins keep a second factor (compared trimmed and in
+# lower case): a TOTP seed (KeePassXC's otp, KeeTrayTOTP's, KeePass 2's TimeOtp-/HmacOtp- fields), or a passkey
+# (KeePassXC 2.7+ and the apps that share its format: KPEX_PASSKEY_CREDENTIAL_ID, _PRIVATE_KEY_PEM, _RELYING_PARTY,
+# _USERNAME, _USER_HANDLE); and the mark of a seed URI in any value (compared in lower case).
 OTP_FIELDS = frozenset({"otp", "totp seed", "totp settings"})
-OTP_FIELD_PREFIXES = ("timeotp-", "hmacotp-")
+PASSKEY_PREFIX = "kpex_passkey_"
+OTP_FIELD_PREFIXES = ("timeotp-", "hmacotp-", PASSKEY_PREFIX)
 URI_MARK = "otpauth:"
 
 
@@ -34,8 +37,16 @@ def mentions_uri(values: list[str]) -> bool:
     return URI_MARK in "\x00".join(values).lower()
 
 
+def is_passkey_field(name: str) -> bool:
+    return name.strip().lower().startswith(PASSKEY_PREFIX)
+
+
 def seed_in_vault(owner: str, what: str, remove: str = "delete it") -> str:
-    """The finding for a seed found in the vault (``owner`` holds it as ``what``)."""
+    """The finding for a seed found in the vault (``owner`` holds it as ``what``; a passkey's fields are one)."""
+    if PASSKEY_PREFIX in what.lower():
+        return (f"{owner} holds a passkey (fields KPEX_PASSKEY_*): a second factor beside the password, which the "
+                "vault must never hold; delete the passkey in KeePassXC (the entry's Passkeys), including the entry's "
+                "history, and keep root's FIDO key as a security key of the custody plan instead")
     return (f"{owner} holds an MFA seed ({what}): the vault must never hold seeds; move it to the seed store "
             f"(rootkeeper seeds import) and {remove} in KeePassXC, including the entry's history")
 

@@ -665,7 +665,9 @@ class Vault(fsutil.StoredFile):
             entry, owner = _owner(node)
             field = node.findtext("Key") if node.tag == "String" else node.getparent().findtext("Key")
             kind = "field" if node.getparent().tag != "Item" else "custom data"
-            found.append((entry, segregation.seed_in_vault(owner, f"{kind} {(field or '').strip()!r}")))
+            finding = (entry, segregation.seed_in_vault(owner, f"{kind} {(field or '').strip()!r}"))
+            if finding not in found:  # a passkey's five fields are one finding
+                found.append(finding)
         mark = segregation.URI_MARK.encode()
         seeded = {index for index, data in enumerate(self.kp.binaries) if mark in data.lower()}
         for reference in self.tree.iter("Binary") if seeded else ():

@@ -89,6 +89,7 @@ class AccountState:
 class Inventory:
     accounts: list[AccountState]
     problems: list[str]
+    advice: list[str] = field(default_factory=list)  # what AWS advises that is no problem of custody
 
 
 def inventory(index: CustodyIndex) -> Inventory:
@@ -127,4 +128,8 @@ def inventory(index: CustodyIndex) -> Inventory:
             problems.append(f"account {state.account_id} is half-retired (vault entry retired, seed still active): "
                             f"finish it with 'rootkeeper retire {state.account_id}'")
     ordered = sorted(states.values(), key=lambda s: (s.name.lower(), s.account_id))
-    return Inventory(ordered, problems)
+    single = [s for s in ordered if s.seed and not s.retired]
+    advice = [f"{len(single)} account(s) have one root MFA device in custody (their seed): AWS advises more than one "
+              "(with one, the root e-mail and the account's contact phone can sign in without it); register a FIDO "
+              "key or a token kept apart and list it in the custody plan ('org audit --plan' counts it)"] if single else []
+    return Inventory(ordered, problems, advice)
