@@ -134,3 +134,34 @@ def test_a_seed_kept_without_its_arn_beside_a_key_records_only_the_virtual_devic
     row = json.loads(result.out)["accounts"][0]
     assert row["seed_device_arn"] == serial and row["verdict"] == "SEED_UNPROVEN", result.err
     assert serial in org.home.age_decrypt() and key not in org.home.age_decrypt()
+
+
+def test_a_key_registered_in_the_console_is_recorded_in_the_plan_and_the_audit_then_counts_it(org):
+    """The ceremony for a key: the console's steps name the device to type; the serial it recorded goes into the
+    plan (its comments kept), journaled; the audit with the plan then calls the account custodied."""
+    org.enable_central_root()
+    account_id = org.account("payments")
+    org.enroll("payments")
+    plan = org.home.root / "custody-plan.toml"
+    org.home.rk("custody", "init", plan, check=True)
+    key = org.sim.console_register_security_key(account_id, "yubikey-1")
+    wrong = org.home.rk("custody", "add-device", plan, "yubikey-1", account_id, "--place", "bank-box-b",
+                        "--serial", f"arn:aws:iam::{account_id}:mfa/yubikey-1")
+    assert wrong.returncode == 2 and "not a FIDO security key" in wrong.err
+    before = plan.read_text()
+    added = org.home.rk("custody", "add-device", plan, "yubikey-1", account_id, "--place", "bank-box-b",
+                        "--serial", key, check=True)
+    assert "journal: record" in added.err
+    text = plan.read_text()
+    assert text.startswith(before.rstrip("\n")) and f'devices = {{ "{account_id}" = "{key}" }}' in text
+    records = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    assert records[-1]["event"] == "custody.add-device" and records[-1]["serial"] == key
+    code, report, err = audit_json(org, account_id, "--plan", plan)
+    assert code == 0 and report["accounts"][0]["verdict"] == "CUSTODIED", err
+    other = org.account("logs")
+    org.enroll("logs")
+    second = org.sim.console_register_security_key(other, "yubikey-1")  # the same key, another account
+    org.home.rk("custody", "add-device", plan, "yubikey-1", other, "--serial", second, check=True)
+    assert f'"{account_id}" = "{key}", "{other}" = "{second}"' in plan.read_text()
+    checked = org.home.rk("custody", "check", plan)
+    assert "10 media" in checked.out  # the key is one of the plan's media (off-site, on the seed side: no finding)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, common, emit_json, json_flag, note, workspace
+from .common import CONTEXT, common, emit_json, json_flag, note, stamps, workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -19,6 +19,7 @@ def custody():
       rootkeeper custody init custody-plan.toml
       rootkeeper custody check custody-plan.toml
       rootkeeper custody diagram custody-plan.toml -o custody.svg
+      rootkeeper custody add-device custody-plan.toml yubikey-1 111122223333 --place bank-box-b
     """
 
 
@@ -140,3 +141,47 @@ def custody_diagram(plan, output):
     data = render(parsed, findings, target.suffix.lstrip(".").lower())
     fsutil.write_new(target, data, mode=0o644)
     note(f"wrote {output}: {len(findings)} finding{'s' if len(findings) != 1 else ''} drawn in red")
+
+
+@custody.command(name="add-device", context_settings=CONTEXT)
+@common
+@click.argument("plan", metavar="PLAN")
+@click.argument("medium", metavar="MEDIUM")
+@click.argument("account", metavar="ACCOUNT_ID")
+@click.option("--kind", type=click.Choice(["security-key", "hardware-token"]), default="security-key",
+              show_default=True, help="A FIDO security key (or passkey) or a hardware TOTP token.")
+@click.option("--serial", metavar="SERIAL", help="The identifier the console's MFA list shows for it (asked for on a "
+                                                 "terminal, after the console's steps).")
+@click.option("--place", metavar="PLACE", help="Where a new key lives (a place of the plan).")
+@click.option("--holder", metavar="NAME", help="The custodian who carries a new key.")
+def custody_add_device(plan, medium, account, kind, serial, place, holder):
+    """Record a FIDO key or hardware token registered for ACCOUNT_ID's root user as MEDIUM of PLAN.
+
+    Prints the console's steps (the device name to type is MEDIUM), then takes the serial the console
+    shows (arn:aws:iam::ID:u2f/root/NAME-... for a key; the printed serial for a token). The plan gains
+    the account in MEDIUM's devices table (or a new [[medium]] at --place or with --holder); its comments
+    stay. Journaled. 'org audit --plan PLAN' then counts the key as custody.
+
+    \b
+    Examples:
+      rootkeeper custody add-device custody-plan.toml yubikey-1 111122223333 --place bank-box-b
+      rootkeeper custody add-device custody-plan.toml token-7 111122223333 --kind hardware-token --serial GAKT12345678 --holder bob
+    """
+    from ..custody import devices
+    from ..errors import InputError
+    from ..rules.accounts import is_account_id
+    from . import inputs
+
+    if not is_account_id(account):
+        raise InputError(f"ACCOUNT_ID {account!r} is not a 12-digit AWS account id")
+    if serial is None:
+        if not inputs.interactive():
+            raise InputError("give --serial SERIAL (the identifier the console's MFA list shows), or run on a terminal")
+        for number, step in enumerate(devices.steps(kind, account, medium), 1):
+            note(f"  {number}. {step}")
+        serial = click.prompt("The identifier the console shows for it", err=True).strip()
+    ws = workspace()
+    added = devices.add_device(ws, Path(plan), medium, account, serial, kind, place=place, holder=holder)
+    note(f"{'added' if added.created else 'recorded in'} {added.medium}: root MFA device {added.serial} of "
+         f"{added.account_id}; check it with 'rootkeeper org audit {added.account_id} --plan {plan}'")
+    stamps(ws)
