@@ -63,7 +63,8 @@ offsite = true
 # ---------------------------------------------------------------- media and what they carry
 # kinds: usb, share, paper, device (a person's laptop, phone or hardware key: holder = "alice", no place),
 # memory, security-key and hardware-token (root's FIDO key or TOTP token itself, at a place or with a holder:
-# devices = { "111122223333" = "arn:aws:iam::111122223333:u2f/root/yubikey-1-..." }; 'custody add-device'). Artefacts: vault, vault-key, emergency-sheet (password side); seeds, seeds-identity, seed-sheet,
+# devices = { "111122223333" = "arn:aws:iam::111122223333:u2f/root/yubikey-1-..." }; 'custody add-device').
+# Artefacts: vault, vault-key, emergency-sheet (password side); seeds, seeds-identity, seed-sheet,
 # key-share:K (seed side; K the share's number). A printed emergency sheet has the master password
 # written on it by hand; its PDF on a drive does not. A medium carrying seeds-identity says whose:
 # recipient = "age1..." (its public key). path = "/media/usb-2": where it is mounted, so that
