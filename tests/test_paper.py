@@ -578,3 +578,38 @@ def test_a_file_system_that_ignores_permissions_is_said_never_0600(home):
     assert "(0600" not in done.stderr and "is readable by others (mode 0644, not 0600)" in done.stderr, done.stderr
     honest = home.rk("paper", "seeds", "-o", "sheet2.pdf", check=True)  # where permissions hold, they are said
     assert "0600, owner only" in honest.err
+
+
+KEYS = '''
+[[medium]]
+name = "yubikey-1"
+kind = "security-key"
+label = "YubiKey 5C (blue tag)"
+place = "bank-box-b"
+devices = { "123456789012" = "arn:aws:iam::123456789012:u2f/root/yubikey-1-ABCDEFGHIJKLMNOPQRSTUVWXYZ" }
+
+[[medium]]
+name = "token-7"
+kind = "hardware-token"
+label = "Gemalto token 7"
+holder = "bob"
+devices = { "210987654321" = "GAKT12345678" }
+'''
+
+
+def test_the_sheets_name_the_keys_and_tokens_the_seed_sheet_says_where_the_vault_sheet_never(home):
+    """A FIDO key or a token is a root MFA factor no sheet restores: the seed sheet names each and where it lives;
+    the vault's emergency sheet names them too, but never where (the seed side's whereabouts are not the vault's)."""
+    home.rk("enroll", "123456789012", "--name", "prod", "--seed-file", "-", input=random_seed(), check=True)
+    home.rk("custody", "init", "plan.toml", check=True)
+    (home.root / "plan.toml").write_text((home.root / "plan.toml").read_text() + KEYS)
+    sheet = print_sheet(home, "seeds.pdf", "--plan", "plan.toml")
+    text = " ".join(text_of(sheet).split())
+    assert "YubiKey 5C (blue tag) (FIDO security key): root MFA of 123456789012; at bank-box-b (site offsite)" in text
+    assert "Gemalto token 7 (hardware TOTP token, serial GAKT12345678): root MFA of 210987654321; carried by bob" in text
+    assert any("secret=" in t for p in render(sheet) for t in zbar(p))  # the codes still read
+    emergency = home.root / "emergency.pdf"
+    home.rk("paper", "emergency-sheet", "--plan", "plan.toml", "-o", emergency, check=True)
+    text = " ".join(text_of(emergency).split())
+    assert "YubiKey 5C (blue tag) (FIDO security key): root MFA of 123456789012" in text
+    assert "bank-box-b" not in text and "carried by bob" not in text

@@ -108,16 +108,18 @@ def emergency_sheet(output, paper, locations, plan, classification):
       rootkeeper paper emergency-sheet --location "USB 1, safe" -o e.pdf (Windows)
       rootkeeper paper emergency-sheet --plan custody-plan.toml -o - | lp
     """
-    places = list(locations)
+    places, keys = list(locations), []
     if plan is not None:
-        from ..custody.plan import vault_locations
+        from ..custody.plan import device_lines, read_plan, vault_locations
 
         places = vault_locations(Path(plan), emergency.MAX_LOCATIONS) + places
+        keys = device_lines(read_plan(Path(plan)), where=False)  # the seed side's whereabouts are not the vault's
 
     def make(ws):
         from ..paper.emergency import print_emergency_sheet
 
-        return print_emergency_sheet(ws, paper=paper, classification=classification, locations=places)
+        return print_emergency_sheet(ws, paper=paper, classification=classification, locations=places,
+                                     devices=keys)
 
     sheet = _print(output, "paper emergency-sheet", "the vault's emergency sheet; fill in its blanks by hand once "
                    "printed", make)
@@ -131,8 +133,10 @@ def emergency_sheet(output, paper, locations, plan, classification):
 @PAPER
 @click.option("--classification", default=seedsheet.DEFAULT_CLASSIFICATION, show_default=True,
               help="The marking in the banners.")
+@click.option("--plan", "plan", metavar="PLAN",
+              help="A custody plan: its FIDO keys and hardware tokens (and where they live) are named on the sheet.")
 @click.argument("accounts", nargs=-1, metavar="[ACCOUNT]...")
-def seeds_sheet(output, paper, classification, accounts):
+def seeds_sheet(output, paper, classification, plan, accounts):
     """Print the seed sheet: every active seed (or the ACCOUNTs named), with QR codes.
 
     Per account: a QR code of its otpauth:// URI (an authenticator app shows Amazon Web
@@ -147,10 +151,16 @@ def seeds_sheet(output, paper, classification, accounts):
       rootkeeper paper seeds -o sheet.pdf     (Windows: print it, delete it)
       rootkeeper paper seeds 123456789012 prod-payments -o - | lp
     """
+    keys = []
+    if plan is not None:
+        from ..custody.plan import device_lines, read_plan
+
+        keys = device_lines(read_plan(Path(plan)), where=True)
+
     def make(ws):
         from ..paper.seedsheet import print_seed_sheet
 
-        return print_seed_sheet(ws, list(accounts), paper=paper, classification=classification)
+        return print_seed_sheet(ws, list(accounts), paper=paper, classification=classification, devices=keys)
 
     sheet = _print(output, "paper seeds", "the seeds in plaintext; print it, then delete it", make)
     note(f"seed sheet: {sheet.count} accounts on {sheet.pages} page{'s' if sheet.pages > 1 else ''}, "

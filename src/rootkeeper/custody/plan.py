@@ -417,6 +417,26 @@ def medium_named(plan: Plan, name: str) -> Medium:
     return medium
 
 
+def device_lines(plan: Plan, *, where: bool) -> list[str]:
+    """The plan's FIDO keys and hardware tokens, one line each, for a printed sheet: name, kind, the accounts they
+    are root's MFA for (a token's printed serial), and, with ``where``, where each lives. Never a secret."""
+    from ..rules.devices import LABELS
+
+    out = []
+    for medium in plan.media.values():
+        if medium.kind not in MFA_KINDS:
+            continue
+        kind = LABELS[MFA_KINDS[medium.kind]]
+        serial = f", serial {medium.devices[0][1]}" if medium.kind == "hardware-token" else ""
+        accounts = ", ".join(account for account, _serial in medium.devices)
+        place = ""
+        if where:
+            place = (f"; at {medium.place} (site {plan.places[medium.place].site})" if medium.place
+                     else f"; carried by {medium.holder}")
+        out.append(f"{medium.label} ({kind}{serial}): root MFA of {accounts}{place}")
+    return out
+
+
 def vault_locations(path: Path, most: int) -> list[str]:
     """Where the vault's copies live (at most ``most``), for the emergency sheet: each medium of the plan at
     ``path`` that carries the vault, with its place and site."""

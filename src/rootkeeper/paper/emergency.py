@@ -68,7 +68,8 @@ def facts(ws: Workspace) -> VaultFacts:
                       len(vault.entries()), vault.fingerprint or "", vault.kdf(), key_name, key_size)
 
 
-def render(f: VaultFacts, *, paper: str, classification: str, locations: list[str], printed_at: datetime) -> bytes:
+def render(f: VaultFacts, *, paper: str, classification: str, locations: list[str], printed_at: datetime,
+           devices: list[str] | None = None) -> bytes:
     from . import pdf
 
     doc = pdf.Document(paper, "rootkeeper emergency sheet", f"{classification}: the AWS root password vault")
@@ -144,7 +145,9 @@ def render(f: VaultFacts, *, paper: str, classification: str, locations: list[st
         "password ACCOUNT --reason TEXT --show). The key derivation needs the memory stated above.",
         "Find the account's entry: its title is the account name, its AccountId field the 12-digit id.",
         "Sign in at https://signin.aws.amazon.com/console as the root user with the entry's e-mail and password. "
-        "AWS then asks for an MFA code: ask the custodians of the MFA seeds, who hold them apart from this vault.",
+        "AWS then asks for an MFA code: ask the custodians of the MFA seeds, who hold them apart from this vault."
+        + (" Root's MFA is also passed by these keys and tokens, held apart like the seeds: " + "; ".join(devices)
+           + "." if devices else ""),
         "Record why and when the vault was opened (rootkeeper journal, or your incident log), and rotate the "
         "password afterwards if it was shown to anyone.",
     ]
@@ -184,7 +187,7 @@ def _field(page, pdf, y: float, key: str, value: str, width: float, *, mono: boo
 
 
 def print_emergency_sheet(ws: Workspace, *, paper: str, classification: str, locations: list[str],
-                          now: datetime | None = None) -> EmergencySheet:
+                          now: datetime | None = None, devices: list[str] | None = None) -> EmergencySheet:
     """Render the sheet, with the record of its printing (which vault, its fingerprint; never a secret) in
     ``.event``: the caller records it with the PDF's write (``Workspace.write_files``)."""
     from . import validate_classification
@@ -193,7 +196,7 @@ def print_emergency_sheet(ws: Workspace, *, paper: str, classification: str, loc
     locations = validate_locations(locations)
     f = facts(ws)
     data = render(f, paper=paper, classification=classification, locations=locations,
-                  printed_at=now or datetime.now(UTC))
+                  printed_at=now or datetime.now(UTC), devices=devices)
     return EmergencySheet(data, f, {"event": "paper.emergency-sheet", "vault": f.file_name,
                                     "database_id": f.database_id, "vault_sha256": f.sha256, "entries": f.entries,
-                                    "locations": len(locations)})
+                                    "locations": len(locations), "mfa_devices": len(devices or [])})

@@ -95,8 +95,9 @@ def _layout(blocks: list[_Block], body: float, first_body: float) -> list[list[_
 
 
 def render(rows: list[SeedRow], *, paper: str, classification: str, store_name: str, store_fingerprint: str,
-           printed_at: datetime) -> SeedSheet:
-    """The sheet of ``rows`` (checked rows), as PDF bytes."""
+           printed_at: datetime, devices: list[str] | None = None) -> SeedSheet:
+    """The sheet of ``rows`` (checked rows), as PDF bytes; ``devices``: the FIDO keys and hardware tokens that also
+    pass root's MFA (and where they live), named in the how-to box (no sheet restores them)."""
     from . import pdf
 
     rows = sorted(rows, key=lambda r: (r.account_name.lower(), r.account_id))
@@ -104,7 +105,9 @@ def render(rows: list[SeedRow], *, paper: str, classification: str, store_name: 
     doc = pdf.Document(paper, "rootkeeper seed sheet", f"{classification}: AWS root MFA seeds, {len(rows)} accounts")
     probe = doc.page()
     body = probe.height - 2 * probe.margin - 58 - FOOTER
-    how_to = _how_to_height(probe, pdf)
+    paragraphs = HOW_TO + ([f"Also root's MFA, and not on this sheet (no paper restores them): {'; '.join(devices)}."]
+                           if devices else [])
+    how_to = _how_to_height(probe, pdf, paragraphs)
     pages = _layout([_Block(r, L.record_lines(r)) for r in rows], body, body - how_to)
     for number, group in enumerate(pages, 1):
         page = doc.page()
@@ -113,7 +116,7 @@ def render(rows: list[SeedRow], *, paper: str, classification: str, store_name: 
                    total=total, store_name=store_name, store_fingerprint=store_fingerprint, printed_at=printed_at,
                    marker=marker)
         if number == 1:
-            _how_to(page, pdf, y, how_to)
+            _how_to(page, pdf, y, how_to, paragraphs)
             y -= how_to
         for block in group:
             _record(page, pdf, y, block)
@@ -153,13 +156,13 @@ def _frame(page, pdf, *, classification, number, pages, count, total, store_name
     return top - 24
 
 
-def _how_to_height(page, pdf) -> float:
+def _how_to_height(page, pdf, paragraphs: list[str]) -> float:
     width = page.width - 2 * page.margin - 6 * MM
-    lines = sum(pdf.line_count(p, width, size=7.8) for p in HOW_TO)
-    return 24 + lines * 9.6 + 3 * len(HOW_TO) + 5 * MM
+    lines = sum(pdf.line_count(p, width, size=7.8) for p in paragraphs)
+    return 24 + lines * 9.6 + 3 * len(paragraphs) + 5 * MM
 
 
-def _how_to(page, pdf, y: float, height: float) -> None:
+def _how_to(page, pdf, y: float, height: float, paragraphs: list[str]) -> None:
     m, w = page.margin, page.width
     c = page.canvas
     c.setLineWidth(0.6)
@@ -169,7 +172,7 @@ def _how_to(page, pdf, y: float, height: float) -> None:
     y2 = y - 12
     pdf.text(page, x, y2, "What this is and how to use it", font=pdf.SANS_BOLD, size=9.5)
     y2 -= 13
-    for paragraph in HOW_TO:
+    for paragraph in paragraphs:
         y2 = pdf.wrapped(page, x, y2, paragraph, width, size=7.8, leading=9.6) - 3
 
 
@@ -222,7 +225,7 @@ def select(ws: Workspace, accounts: list[str]) -> list[SeedRow]:
 
 
 def print_seed_sheet(ws: Workspace, accounts: list[str], *, paper: str, classification: str,
-                     now: datetime | None = None) -> SeedSheet:
+                     now: datetime | None = None, devices: list[str] | None = None) -> SeedSheet:
     """Render the sheet, with the record of its printing (which sheet, count, checksum; never a seed) in
     ``.event``: the caller records it with the PDF's write (``Workspace.write_files``), after it is written."""
     from . import validate_classification
@@ -231,7 +234,7 @@ def print_seed_sheet(ws: Workspace, accounts: list[str], *, paper: str, classifi
     rows = select(ws, accounts)
     store = ws.seeds()
     sheet = render(rows, paper=paper, classification=classification, store_name=store.path.name,
-                   store_fingerprint=store.fingerprint or "", printed_at=now or datetime.now(UTC))
+                   store_fingerprint=store.fingerprint or "", printed_at=now or datetime.now(UTC), devices=devices)
     sheet.event = {"event": "paper.seeds", "count": sheet.count, "pages": sheet.pages, "checksum": sheet.checksum,
                    "store_sha256": store.fingerprint, "selected": bool(accounts)}
     return sheet
