@@ -200,3 +200,11 @@ def aws_env(url: str, **extra: str) -> dict[str, str]:
                 "AWS_MAX_ATTEMPTS": "4", "AWS_EC2_METADATA_DISABLED": "true"})
     env.update(extra)
     return env
+
+
+def key_medium(name: str, kind: str, where: str, devices: dict[str, str], label: str | None = None) -> str:
+    """A custody plan's [[medium]] that is root's FIDO key or hardware token (``where``: 'place = "..."' or
+    'holder = "..."'), registered with ``devices`` (account id -> the serial AWS shows)."""
+    table = ", ".join(f'"{account}" = "{serial}"' for account, serial in devices.items())
+    return (f'\n[[medium]]\nname = "{name}"\nkind = "{kind}"\nlabel = "{label or name}"\n{where}\n'
+            f"devices = {{ {table} }}\n")

@@ -36,6 +36,21 @@ def clipboard(display: str) -> str:
     return out.stdout.decode()
 
 
+def clip_started(home, display, path: str | None = None):
+    """``password --clip`` running with the password on the clipboard: (its process, the password)."""
+    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
+    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
+    env = {**base_env(), "DISPLAY": display, **({"PATH": path} if path else {})}
+    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
+                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and clipboard(display) != expected:
+        time.sleep(0.2)
+    assert clipboard(display) == expected
+    return proc, expected
+
+
 def test_clip_copies_then_clears(home, display):
     home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
     config = home.config.read_text().replace("clipboard_seconds = 30", "clipboard_seconds = 5")
@@ -62,16 +77,7 @@ def test_clip_copies_then_clears(home, display):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_clip_is_cleared_when_the_command_is_terminated(home, display, signum):
     """Trust issue item 8: a --clip ended by SIGTERM or SIGHUP clears the clipboard too."""
-    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
-    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
-    env = {**base_env(), "DISPLAY": display}
-    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
-                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and clipboard(display) != expected:
-        time.sleep(0.2)
-    assert clipboard(display) == expected
+    proc, _expected = clip_started(home, display)
     proc.send_signal(signum)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signum, err
@@ -153,20 +159,11 @@ def logging_tools(bin_dir, log):
 def test_clearing_never_reads_the_secret_back_and_leaves_a_replacement_alone(home, display, tmp_path_factory):
     """Whether the clipboard still holds the secret is known without pasting it (Windows' Get-Clipboard may be
     transcribed to a log): the selection's owner ends when another program takes the clipboard."""
-    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
-    home.config.write_text(home.config.read_text().replace("clipboard_seconds = 30", "clipboard_seconds = 5"))
-    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
     bin_dir = tmp_path_factory.mktemp("bin")
     log = bin_dir / "calls"
     logging_tools(bin_dir, log)
-    env = {**base_env(), "DISPLAY": display, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
-                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and clipboard(display) != expected:
-        time.sleep(0.2)
-    assert clipboard(display) == expected
+    home.config.write_text(home.config.read_text().replace("clipboard_seconds = 30", "clipboard_seconds = 5"))
+    proc, _expected = clip_started(home, display, f"{bin_dir}:{os.environ['PATH']}")
     subprocess.run(["xclip", "-selection", "clipboard"], input=b"the user's own text", check=True, timeout=10,
                    env={**base_env(), "DISPLAY": display})
     _out, err = proc.communicate(timeout=30)
@@ -180,16 +177,7 @@ def test_clearing_never_reads_the_secret_back_and_leaves_a_replacement_alone(hom
 
 def test_a_clip_killed_outright_leaves_nothing_on_the_clipboard(home, display):
     """SIGKILL gives no chance to clear: the selection's owner is ended with rootkeeper (PR_SET_PDEATHSIG)."""
-    home.rk("enroll", "000000000001", "--name", "clip", "--seed-file", "-", input=random_seed(), check=True)
-    expected = home.kpcli("show", "-s", "-a", "Password", home.vault, "AWS root users/clip").strip()
-    env = {**base_env(), "DISPLAY": display}
-    proc = subprocess.Popen([sys.executable, "-m", "rootkeeper", "password", "clip", "--reason", "clip test", "--clip",
-                             *map(str, home.creds())], cwd=home.root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and clipboard(display) != expected:
-        time.sleep(0.2)
-    assert clipboard(display) == expected
+    proc, expected = clip_started(home, display)
     proc.kill()
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 10

@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from conftest import snapshot
+from conftest import key_medium, snapshot
 from test_org import Org, audit_json
 from test_org_verdicts_under_faults import codes
 
@@ -25,13 +25,7 @@ def org(home, sim):
 
 def plan_with(home, medium_name: str, kind: str, account_id: str, serial: str):
     path = home.root / "custody-plan.toml"
-    path.write_text(WRITE_UP_PLAN + f'''
-[[medium]]
-name = "{medium_name}"
-kind = "{kind}"
-place = "bank-box-b"
-devices = {{ "{account_id}" = "{serial}" }}
-''')
+    path.write_text(WRITE_UP_PLAN + key_medium(medium_name, kind, 'place = "bank-box-b"', {account_id: serial}))
     return path
 
 

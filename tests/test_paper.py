@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import VAULT_PASSWORD, assert_clean_failure, base_env, oracle, random_seed, snapshot
+from conftest import VAULT_PASSWORD, assert_clean_failure, base_env, key_medium, oracle, random_seed, snapshot
 
 TYPED = re.compile(r"^\s*([0-9]{12}) (name|email|device|totp|seed[0-9]+/[0-9]+)\s+(.*?)\s+([A-Z2-7]{3})\s*$")
 SHEET_LINE = re.compile(r"sheet ([0-9]+) ((?:[A-Z2-7]{4} ){3}[A-Z2-7]{4})")
@@ -580,21 +580,11 @@ def test_a_file_system_that_ignores_permissions_is_said_never_0600(home):
     assert "0600, owner only" in honest.err
 
 
-KEYS = '''
-[[medium]]
-name = "yubikey-1"
-kind = "security-key"
-label = "YubiKey 5C (blue tag)"
-place = "bank-box-b"
-devices = { "123456789012" = "arn:aws:iam::123456789012:u2f/root/yubikey-1-ABCDEFGHIJKLMNOPQRSTUVWXYZ" }
-
-[[medium]]
-name = "token-7"
-kind = "hardware-token"
-label = "Gemalto token 7"
-holder = "bob"
-devices = { "210987654321" = "GAKT12345678" }
-'''
+KEYS = (key_medium("yubikey-1", "security-key", 'place = "bank-box-b"',
+                   {"123456789012": "arn:aws:iam::123456789012:u2f/root/yubikey-1-ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+                   "YubiKey 5C (blue tag)")
+        + key_medium("token-7", "hardware-token", 'holder = "bob"', {"210987654321": "GAKT12345678"},
+                     "Gemalto token 7"))
 
 
 def test_the_sheets_name_the_keys_and_tokens_the_seed_sheet_says_where_the_vault_sheet_never(home):
