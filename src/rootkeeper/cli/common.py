@@ -230,11 +230,12 @@ def reveal(secret: str, how: str, seconds: int, label: str) -> None:
         click.echo(secret)
         note(label)
         return
-    held = clipboard.copy(secret)
-    note(f"copied to the clipboard ({label}); clearing it in {seconds}s (Ctrl-C clears it now)")
-    if held.caveat:
-        note(f"note: {held.caveat}")
-    cleared, stopped_by = clipboard.hold(held, seconds)
+    def copied(held) -> None:
+        note(f"copied to the clipboard ({label}); clearing it in {seconds}s (Ctrl-C clears it now)")
+        if held.caveat:
+            note(f"note: {held.caveat}")
+
+    cleared, stopped_by = clipboard.hold(secret, seconds, copied)
     note("clipboard cleared" if cleared else "clipboard already holds something else; left alone")
     if stopped_by is not None:
         raise SystemExit(128 + stopped_by)

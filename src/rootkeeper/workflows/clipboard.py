@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from ..errors import NotFoundError
 from ..hygiene import child_environment, program
@@ -80,8 +81,18 @@ class _Owner(Held):
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, env=child_environment(),
                                         preexec_fn=preexec)  # noqa: PLW1509 - a single-threaded process
-        self.process.stdin.write(text.encode())
-        self.process.stdin.close()
+        try:
+            self.process.stdin.write(text.encode())
+            self.process.stdin.close()
+            if self.process.wait(timeout=0.3) == 0:  # a tool that cannot reach the display ends at once, failing
+                return  # it served the selection, and another program took the clipboard already
+        except subprocess.TimeoutExpired:
+            return  # it serves the selection
+        except OSError:
+            self.process.kill()
+            self.process.wait()
+        raise NotFoundError(f"{os.path.basename(command[0])} could not take the clipboard (no display it can "
+                            "reach?): use --show")
 
     def ours(self) -> bool:
         return self.process.poll() is None
@@ -246,37 +257,51 @@ class _Stopped(Exception):
     pass
 
 
-def hold(held: Held, seconds: float) -> tuple[bool, int | None]:
-    """Wait ``seconds``, then clear the clipboard if it still holds what was put there.
+def hold(text: str, seconds: float, copied: Callable[[Held], None] | None = None) -> tuple[bool, int | None]:
+    """Put ``text`` on the clipboard (``copy``), tell ``copied``, wait ``seconds``, then clear it if it still holds
+    what was put there.
 
     Ctrl-C, SIGTERM, SIGHUP (a closed terminal, a killed session) and Ctrl-Break end the wait early, and the
-    clipboard is cleared all the same; a console window closed on Windows clears it in the moment Windows gives.
-    Returns (cleared, the signal that ended the wait or None); the caller should exit with 128 + that signal.
+    clipboard is cleared all the same, also when they come while it is being set; a console window closed on
+    Windows clears it in the moment Windows gives. Returns (cleared, the signal that ended the wait, or None for
+    the timeout or Ctrl-C); the caller should exit with 128 + that signal.
     """
     stopped: list[int] = []
+    state = {"waiting": False, "interrupted": False}
 
     def stop(signum, _frame):
-        stopped.append(signum)
-        raise _Stopped
+        if signum == signal.SIGINT:
+            state["interrupted"] = True
+        else:
+            stopped.append(signum)
+        if state["waiting"]:  # while the clipboard is being set, only noted: it is set, then cleared
+            raise _Stopped
 
     previous = {}
-    for name in ("SIGTERM", "SIGHUP", "SIGBREAK"):
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
         number = getattr(signal, name, None)
         if number is not None:
             previous[number] = signal.signal(number, stop)
-    with _console_close(held):
+    held: Held | None = None
+    try:
+        held = copy(text)
+        with _console_close(held):
+            if copied is not None:
+                copied(held)
+            if not stopped and not state["interrupted"]:
+                state["waiting"] = True
+                time.sleep(seconds)
+    except _Stopped:
+        pass
+    finally:
+        state["waiting"] = False
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)  # a second signal must not stop the clearing
         try:
-            time.sleep(seconds)
-        except (_Stopped, KeyboardInterrupt):
-            pass
+            cleared = held.clear() if held is not None else False
         finally:
-            for number in previous:
-                signal.signal(number, signal.SIG_IGN)  # a second signal must not stop the clearing
-            try:
-                cleared = held.clear()
-            finally:
-                for number, handler in previous.items():
-                    signal.signal(number, handler)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
     return cleared, (stopped[0] if stopped else None)
 
 
