@@ -274,3 +274,15 @@ def test_a_bulk_export_on_a_terminal_asks_why_and_for_confirmation(home):
     assert term.finish() != 0
     assert "111111111111" not in term.screen.split("standard output?")[-1]
     assert "seeds.export" not in home.journal.read_text()
+
+
+def test_the_key_ceremony_shows_the_consoles_steps_then_takes_the_serial_it_recorded(home):
+    home.rk("custody", "init", "plan.toml", check=True)
+    term = Terminal(["custody", "add-device", "plan.toml", "yubikey-1", "111122223333", "--place", "bank-box-b"],
+                    home.root, tty_env(home) | {"COLUMNS": "80"})
+    screen = term.expect("The identifier the console shows for it")
+    assert "Device name: type yubikey-1" in screen and "Passkey or security key" in screen
+    term.send("arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP\r")
+    assert term.finish() == 0, term.screen
+    assert '"111122223333" = "arn:aws:iam::111122223333:u2f/root/yubikey-1-ABCDEFGHIJKLMNOP"' in (
+        home.root / "plan.toml").read_text()
