@@ -14,6 +14,7 @@ machine: break glass without a network then fails, so it is named with the fix.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -57,17 +58,24 @@ def place(path: Path) -> Place | None:
         root = os.environ.get(variable)
         if root and _under(target, Path(os.path.abspath(root))):
             return Place("OneDrive", Path(root))
-    for folder in target.parents:
+    return _folder_place(str(target.parent))
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_place(folder: str) -> Place | None:
+    """The sync client whose folder ``folder`` is, by its markers and names (once per folder and command)."""
+    folders = [Path(folder), *Path(folder).parents]
+    for candidate in folders:
         for marker, client in _MARKERS:
             try:
-                if os.path.lexists(folder / marker):
-                    return Place(client, folder)
+                if os.path.lexists(candidate / marker):
+                    return Place(client, candidate)
             except OSError:
                 continue
-    for folder in target.parents:
+    for candidate in folders:
         for pattern, client in _NAMES:
-            if pattern.fullmatch(folder.name):
-                return Place(client, folder)
+            if pattern.fullmatch(candidate.name):
+                return Place(client, candidate)
     return None
 
 
@@ -84,15 +92,25 @@ def conflict_copies(path: Path) -> list[Path]:
     patterns = [rf"{stem} \([^)]*conflicted copy[^)]*\){suffix}", rf"{stem}_conflict-[\d-]+{suffix}",
                 rf"{stem}\.sync-conflict-[\w-]+{suffix}"]
     pattern = re.compile("|".join(patterns), re.IGNORECASE)
-    synced = None
-    if place(path) is not None:  # OneDrive's "-COMPUTERNAME" (upper case, at most 15), Google's " (1)", iCloud's " 2"
-        synced = re.compile(rf"{stem}-[A-Z0-9][A-Z0-9-]{{0,14}}{suffix}|{stem} \(\d+\){suffix}|{stem} \d+{suffix}")
     try:
         names = sorted(os.listdir(path.parent if str(path.parent) else "."))
     except OSError:
         return []
-    return [path.with_name(name) for name in names if name != path.name
-            and (pattern.fullmatch(name) or (synced is not None and synced.fullmatch(name)))]
+    candidates = [name for name in names if name != path.name and name.lower().startswith(path.stem.lower())]
+    if not candidates:  # the common case: nothing named like the store beside it, no folder walk
+        return []
+    # In a sync folder: OneDrive's "-COMPUTERNAME" (upper case, at most 15), Google's " (1)", iCloud's " 2".
+    synced = re.compile(rf"{stem}-[A-Z0-9][A-Z0-9-]{{0,14}}{suffix}|{stem} \(\d+\){suffix}|{stem} \d+{suffix}")
+    in_sync = None
+    found = []
+    for name in candidates:
+        if pattern.fullmatch(name):
+            found.append(path.with_name(name))
+        elif synced.fullmatch(name):
+            in_sync = place(path) is not None if in_sync is None else in_sync
+            if in_sync:
+                found.append(path.with_name(name))
+    return found
 
 
 def online_only(attributes: int = 0, flags: int = 0) -> bool:
