@@ -103,3 +103,14 @@ def test_ctrl_break_clears_the_clipboard(home):
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGBREAK, err
     assert b"clipboard cleared" in err
+
+
+def test_a_reader_of_rootkeepers_never_stops_a_commit(tmp_path, monkeypatch):
+    """rootkeeper's own readers open with FILE_SHARE_DELETE: a commit replaces the file under them at once."""
+    vault = tmp_path / "vault.kdbx"
+    vault.write_bytes(b"v1")
+    monkeypatch.setattr(fsutil, "SHARING_WAIT", 0)  # no retry: the replace must go through the first time
+    with winacl.open_shared(vault) as reader:
+        fsutil.atomic_write(vault, b"v2")
+        assert reader.read() == b"v1"  # the reader keeps what it opened
+    assert vault.read_bytes() == b"v2"

@@ -93,7 +93,7 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
     """
     name = shown_path(path) if secret else str(path)
     try:
-        with open(path, "rb") as handle:
+        with _reading(path) as handle:
             if os.fstat(handle.fileno()).st_size > limit:  # refused before a byte is read
                 raise InputError(f"{what} {name} is larger than {limit // (1024 * 1024)} MiB: that is not a file of "
                                  "this kind")
@@ -113,6 +113,15 @@ def read_bytes(path: Path, what: str, *, secret: bool = False, limit: int = MAX_
     if len(data) > limit:
         raise InputError(f"{what} {name} is larger than {limit // (1024 * 1024)} MiB: that is not a file of this kind")
     return data
+
+
+def _reading(path: Path):
+    """A file open for reading; on Windows one that others may still replace or delete meanwhile."""
+    if os.name == "nt":
+        from .winacl import open_shared
+
+        return open_shared(path)
+    return open(path, "rb")
 
 
 def read_back(path: Path, what: str) -> bytes:
@@ -473,7 +482,8 @@ def replace_all(changes: list[tuple]) -> None:
             stack.enter_context(file_lock(path))
         for path, _data, expected, *_mode in changes:
             try:
-                current = Path(path).read_bytes()
+                with _reading(path) as handle:
+                    current = handle.read()
             except FileNotFoundError:
                 current = None
             if digest(current) != digest(expected):

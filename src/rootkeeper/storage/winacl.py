@@ -8,6 +8,8 @@ attributes, so that no other account can open it between creation and a later ``
 temporary file's access list. Where the file system keeps no access list (FAT, exFAT) or the server rewrites it
 (some SMB servers), the access list read back says so, and the caller warns.
 
+Readers open files so that a writer may still replace them (``open_shared``: FILE_SHARE_DELETE).
+
 ``owner_only(sddl, sid)`` is the pure rule (tested everywhere); the rest runs on Windows only.
 """
 
@@ -94,6 +96,28 @@ def create(path: os.PathLike | str, sddl: str | None = None) -> int:  # pragma: 
             raise FileExistsError(17, "File exists", os.fspath(path))
         raise ctypes.WinError(error)
     return msvcrt.open_osfhandle(handle, os.O_WRONLY | os.O_BINARY)
+
+
+def open_shared(path: os.PathLike | str):  # pragma: no cover - Windows
+    """Open ``path`` for reading so that others may still replace or delete it meanwhile (FILE_SHARE_DELETE,
+    which Python's open() does not give): a reader never makes a writer's commit fail."""
+    import ctypes
+    import msvcrt
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateFileW.restype = wintypes.HANDLE
+    kernel32.CreateFileW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD, ctypes.c_void_p,
+                                     wintypes.DWORD, wintypes.DWORD, wintypes.HANDLE]
+    handle = kernel32.CreateFileW(_long(os.fspath(path)), 0x80000000, 0x7, None, 3, 0x80, None)  # GENERIC_READ,
+    if handle in (None, wintypes.HANDLE(-1).value):  # share read/write/delete, OPEN_EXISTING, NORMAL
+        error = ctypes.get_last_error()
+        if error in (2, 3):  # ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND
+            raise FileNotFoundError(2, "No such file or directory", os.fspath(path))
+        if error == 5 and os.path.isdir(path):
+            raise IsADirectoryError(21, "Is a directory", os.fspath(path))
+        raise ctypes.WinError(error)
+    return os.fdopen(msvcrt.open_osfhandle(handle, os.O_RDONLY | os.O_BINARY), "rb")
 
 
 def descriptor(path: os.PathLike | str) -> str | None:  # pragma: no cover - Windows
