@@ -33,8 +33,8 @@ ADVICE = {"SINGLE_MFA_DEVICE": "root has one MFA device: AWS advises more than o
 GOOD = {"ROOTLESS", "CUSTODIED"}
 EXPLAIN = {
     "ROOTLESS": "no root password, MFA, access key or certificate: nothing to keep",
-    "CUSTODIED": "password in the vault, seed in the store, AWS's MFA serial is the seed's device, and a sign-in "
-                 "with the seed was recorded",
+    "CUSTODIED": "password in the vault, and every root MFA device AWS reports is known to custody: a seed's device "
+                 "(with a sign-in recorded) or a key or token of the custody plan",
     "NO_MFA": "the root user has a password and no MFA device",
     "ROOT_ACCESS_KEYS": "the root user has access keys or signing certificates: delete them",
     "SEED_MISSING": "AWS has a root MFA device, the seed store has no seed for the account",
