@@ -279,3 +279,22 @@ def test_unlock_shows_who_holds_a_lock_and_for_how_long_and_clears_what_a_killed
     assert sidecar.read_text() == ""
     home.rk("enroll", "000000000001", "--name", "a", "--seed-file", "-", input="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
             check=True)
+
+
+def test_a_lock_that_cannot_be_tried_is_never_reported_free(tmp_path, monkeypatch):
+    """A sidecar this user cannot open (another user's, a share's permissions): unknown, not free."""
+    target = tmp_path / "store.age"
+    target.write_bytes(b"x")
+    with fsutil.file_lock(target):
+        pass
+    sidecar = fsutil.lock_path(target)
+    real_open = os.open
+
+    def denied(path, *args, **kwargs):
+        if str(path) == str(sidecar):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    state = fsutil.lock_state(sidecar)
+    assert state.held is None and "Permission denied" in state.holder

@@ -31,20 +31,26 @@ def unlock(as_json):
     found = locks.inspect(chosen.vault, chosen.seeds, chosen.journal,
                           chosen.config.path if chosen.config.path else None)
     held = [state for state in found if state.held]
+    untried = [state for state in found if state.held is None]
     if as_json:
         emit_json("locks", {"locks": [{"file": str(s.file), "lock": str(s.sidecar), "held": s.held,
                                        "holder": s.holder or None, "since": s.since, "cleared": s.cleared}
                                       for s in found]})
     else:
         for state in found:
-            if state.held:
+            if state.held is None:
+                click.echo(f"?     {state.file}: its lock {state.holder}")
+            elif state.held:
                 age = locks.age(state)
                 click.echo(f"held  {state.file}: by {state.holder or 'a process that has not named itself'}"
                            + (f" (for {age})" if age else ""))
             else:
                 click.echo(f"free  {state.file}" + (f" (cleared the name of a holder that ended: {state.holder})"
                                                     if state.cleared else ""))
-    note(f"{len(found)} lock(s) looked at, {len(held)} held")
+    note(f"{len(found)} lock(s) looked at, {len(held)} held, {len(untried)} could not be tried")
+    if untried and not held:
+        raise CheckFailed(f"{len(untried)} lock(s) could not be tried (see above): whether they are held is not known; "
+                          "run as a user who can open them")
     if held:
         raise CheckFailed(f"{len(held)} lock(s) held by a running rootkeeper: wait for it to finish, or end that "
                           "process (its lock ends with it); never delete a lock file")

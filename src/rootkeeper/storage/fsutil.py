@@ -227,7 +227,7 @@ class LockState:
 
     file: Path  # the file it locks
     sidecar: Path
-    held: bool
+    held: bool | None  # None: it could not be tried (unreadable to this user): not known to be free
     holder: str  # what the sidecar says ("" for nothing)
     cleared: bool = False  # not held, and the name a killed holder left was cleared
 
@@ -245,8 +245,10 @@ def lock_state(sidecar: Path) -> LockState:
     target = sidecar.with_name(sidecar.name[1:-len(LOCK_SUFFIX)])
     try:
         fd = os.open(sidecar, os.O_RDWR | getattr(os, "O_BINARY", 0))
-    except OSError:
+    except FileNotFoundError:
         return LockState(target, sidecar, False, "")
+    except OSError as exc:  # never "free" for a lock that could not be tried
+        return LockState(target, sidecar, None, f"cannot be opened to try it ({exc.strerror})")
     try:
         named = os.read(fd, 512).decode("utf-8", "replace").strip()
         if not _try_lock(fd, sidecar):
