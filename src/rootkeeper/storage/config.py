@@ -115,13 +115,6 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
-def _rel(target: Path, base: Path) -> str:
-    """``target`` relative to the configuration's directory (``../seeds/mfa.csv.age`` too), with '/' (which
-    Windows reads as well): a configuration on a share reads the same on every machine and system that mounts it.
-    Absolute only where no relative path leads (another drive on Windows)."""
-    return fsutil.relative(target, base)
-
-
 def render(cfg_path: Path, vault: Path, seeds: Path, journal: Path, *, key_file: Path | None,
            recipients: list[str], email_template: str) -> str:
     base = cfg_path.resolve().parent
@@ -131,22 +124,22 @@ def render(cfg_path: Path, vault: Path, seeds: Path, journal: Path, *, key_file:
         "",
         "[vault]",
         "# KeePass database (KDBX 4, Argon2id) holding only AWS root passwords.",
-        f"path = {_toml_str(_rel(vault, base))}",
+        f"path = {_toml_str(fsutil.relative(vault, base))}",
     ]
     if key_file:
-        lines.append(f"key_file = {_toml_str(_rel(key_file, base))}")
+        lines.append(f"key_file = {_toml_str(fsutil.relative(key_file, base))}")
     lines += [
         "",
         "[seeds]",
         "# age-encrypted CSV holding only the root users' MFA seeds. Keep it apart from the vault.",
-        f"path = {_toml_str(_rel(seeds, base))}",
+        f"path = {_toml_str(fsutil.relative(seeds, base))}",
         "# Public keys the store is encrypted to (empty: a passphrase). Changing this list changes",
         "# who can read every seed: review it like a change to a safe's key holders.",
         "recipients = [" + ", ".join(_toml_str(r) for r in recipients) + "]",
         "",
         "[journal]",
         "# Tamper-evident record of every retrieval, enrollment, rotation and retirement.",
-        f"path = {_toml_str(_rel(journal, base))}",
+        f"path = {_toml_str(fsutil.relative(journal, base))}",
         "",
         "[accounts]",
         "# Root e-mail used when 'enroll' gets no --email; placeholders {name} and {id}.",
