@@ -159,3 +159,72 @@ def test_a_key_registered_in_the_console_is_recorded_in_the_plan_and_the_audit_t
     assert f'"{account_id}" = "{key}", "{other}" = "{second}"' in plan.read_text()
     checked = org.home.rk("custody", "check", plan)
     assert "10 media" in checked.out  # the key is one of the plan's media (off-site, on the seed side: no finding)
+
+
+def test_two_virtual_devices_kept_as_two_seeds_give_their_own_codes_and_are_custodied_through_both_paths(org):
+    """Root may hold up to 8 MFA devices: a second virtual device (kept at another site) is a second seed of the
+    account, with its own device ARN; each gives its own code, is proven by its own sign-in, and the audit knows
+    both. It used to be DEVICE_UNKNOWN for ever: the seed store kept one seed per account."""
+    org.enable_central_root()
+    account_id = org.account("payments")
+    first = org.enroll("payments")
+    second, seed = org.sim.console_create_virtual_mfa(account_id, "site-b")
+    before = snapshot(org.home.root)
+    refused = org.home.rk("enroll", account_id, "--step", "mfa", "--seed-file", "-", "--device-arn", second,
+                          input=seed + "\n")
+    assert refused.returncode == 2 and "--another-device" in refused.err, refused.err
+    assert snapshot(org.home.root) == before  # refused before anything was written
+    result = org.home.rk("enroll", account_id, "--step", "mfa", "--another-device", "--seed-file", "-",
+                         "--device-arn", second, input=seed + "\n", check=True)
+    org.sim.console_enable_mfa(account_id, second, *result.out.split()[:2])
+    plain = org.home.age_decrypt()  # the age CLI: two active rows of the account, each with its device
+    active = [line for line in plain.splitlines() if line.startswith(account_id) and ",active," in line]
+    assert len(active) == 2 and first in active[0] and second in active[1] and seed in active[1]
+    code, report, err = audit_json(org, account_id)
+    (row,) = report["accounts"]
+    assert code == 1 and row["findings"] == ["SEED_UNPROVEN"], err  # both known; the second never signed in
+    assert {d["serial"]: d["known"] for d in row["mfa_devices"]} == {first: "seed", second: "seed"}
+    # Its code is the second device's (oathtool on the seed the console showed), named by the device's name.
+    got = org.home.rk("code", account_id, "--reason", "site B drill", "--device", "site-b", check=True)
+    at = time.time()
+    assert got.out.split()[0] in {codes(seed, at - 30)[1], codes(seed, at)[0]}
+    default = org.home.rk("code", account_id, "--reason", "drill", check=True)
+    assert "choose root-mfa in the console" in default.err and "--device" in default.err
+    unsaid = org.home.rk("seeds", "prove", account_id, "--signed-in")
+    assert unsaid.returncode == 2 and "--device" in unsaid.err and "site-b" in unsaid.err, unsaid.err
+    org.home.rk("seeds", "prove", account_id, "--signed-in", "--device", "site-b", check=True)
+    for via in ([], ["--via", "role:OrganizationAccountAccessRole"]):
+        code, report, err = audit_json(org, account_id, *via)
+        (row,) = report["accounts"]
+        assert code == 0 and row["verdict"] == "CUSTODIED", (via, err)
+        assert [s["device_arn"] for s in row["seeds"]] == [first, second] and all(s["proven_at"] for s in row["seeds"])
+        assert row["advice"] == []  # two devices: AWS's advice is followed
+    listed = json.loads(org.home.rk("list", "--json", check=True).out)
+    (entry,) = [a for a in listed["accounts"] if a["account_id"] == account_id]
+    assert [s["device_arn"] for s in entry["seeds"]] == [first, second] and entry["proven"] is True
+    # The second device deactivated in AWS: its seed is retired with it, the first kept.
+    result = org.rk("org", "delete-root", account_id, "--mfa-device", second, "--yes", "--reason", "site B closed")
+    assert result.returncode == 0 and "retired its seed of" in result.out + result.err, result.err
+    plain = org.home.age_decrypt()
+    assert [ln for ln in plain.splitlines() if second in ln and ",retired," in ln]
+    code, report, err = audit_json(org, account_id)
+    assert code == 0 and report["accounts"][0]["verdict"] == "CUSTODIED", err
+    assert [s["device_arn"] for s in report["accounts"][0]["seeds"]] == [first]
+
+
+def test_the_last_seed_of_an_account_is_never_deactivated_alone_and_a_seed_of_an_unnamed_device_cannot_be_a_second(org):
+    org.enable_central_root()
+    account_id = org.account("solo")
+    first = org.enroll("solo")
+    before = snapshot(org.home.root)
+    result = org.rk("org", "delete-root", account_id, "--mfa-device", first, "--yes", "--reason", "x")
+    assert result.returncode == 2 and "leaves a seed that opens nothing" in result.err, result.err
+    assert snapshot(org.home.root) == before
+    # A file with two rows of one account and no device ARN: which seed is which device is not known.
+    table = org.home.root / "two.csv"
+    table.write_text("Account #,Account Name,Account Email,MFA Seed\n"
+                     f"900000000001,x,x@example.com,{'A' * 32}\n900000000001,x,x@example.com,{'B' * 32}\n")
+    before = snapshot(org.home.root)
+    result = org.home.rk("seeds", "import", table)
+    assert result.returncode == 2 and "Device ARN" in result.err and "row" in result.err, result.err
+    assert snapshot(org.home.root) == before

@@ -29,7 +29,7 @@ from .common import (
     warn_all,
     workspace,
 )
-from .options import AT, REASON
+from .options import AT, DEVICE, REASON
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
@@ -135,9 +135,12 @@ def init(recipients, email_template, kdf_memory_mib, kdf_iterations, kdf_paralle
                    "the device ARN recorded is arn:aws:iam::ID:mfa/NAME.")
 @click.option("--device-arn", metavar="ARN", help="The device's whole ARN, instead of --device-name.")
 @click.option("--replace-seed", is_flag=True, help="Replace an existing seed (the old row is kept, marked replaced).")
+@click.option("--another-device", is_flag=True,
+              help="Keep this seed beside the account's seed(s): another virtual MFA device of root (at another "
+                   "site, say), with a device name of its own.")
 @click.option("--step", type=click.Choice(["all", "password", "mfa"]), default="all", show_default=True,
               help="Do only the password step, or only the MFA step (e.g. after the reset e-mail came).")
-def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_seed, step):
+def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_seed, another_device, step):
     """Enroll one account's root user: password first, then the MFA seed, then two codes.
 
     The generated password is saved in the vault before it is shown; the secret key
@@ -150,6 +153,11 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
       rootkeeper enroll 123456789012 --name log-archive
       rootkeeper enroll 123456789012 --name log-archive --step password
       pbpaste | rootkeeper enroll 123456789012 --step mfa --seed-file - --device-name rootkeeper-2026-11-28
+      rootkeeper enroll 123456789012 --step mfa --another-device --device-name rootkeeper-site-b
+
+    AWS lets root hold up to 8 MFA devices and advises more than one: with
+    --another-device the seed of a second virtual device is kept beside the first
+    (each with its device ARN; 'code --device NAME' gives its code).
     """
     from ..errors import InputError
     from ..stores.seeds import validate_seed
@@ -158,6 +166,10 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
     account_id = workflow.check_fields(account_id, name, email)
     if device_name is not None and device_arn is not None:
         raise InputError("give --device-name or --device-arn, not both (the ARN ends with the name)")
+    if another_device and replace_seed:
+        raise InputError("give --another-device (keep both seeds) or --replace-seed (replace it), not both")
+    if another_device and step == "password":
+        raise InputError("--another-device goes with the MFA step: use --step mfa")
     device = device_name or (device_arn.rsplit("/", 1)[-1] if device_arn else workflow.proposed_device_name())
     device_arn = device_arn or workflow.device_arn(account_id, device)
     seed = None
@@ -174,7 +186,7 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
         )
     ws = workspace(writer=True)
     account = workflow.begin(ws, account_id, name, email, step=step, seed=seed, device_arn=device_arn,
-                             replace_seed=replace_seed)
+                             replace_seed=replace_seed, another=another_device)
     tty = inputs.interactive()
     if tty:
         note(f"Enrolling {account.id} ({account.name}, {account.email}).")
@@ -206,7 +218,7 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
                     note(f"error: {exc.message}")
                     if attempt == 2:
                         raise
-        result = workflow.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed,
+        result = workflow.save_seed(ws, account, seed, device_arn, replace_seed=replace_seed, another=another_device,
                                     fresh=workflow.CONSOLE_FRESH if tty else 0)
         warn_all(result.warnings)
         note(f"seed: saved in the seed store, device {result.row.device_arn}")
@@ -228,10 +240,11 @@ def enroll(account_id, name, email, seed_file, device_name, device_arn, replace_
         if answer.startswith("y"):
             from ..workflows.proof import prove
 
-            prove(ws, account.id, signed_in=True)
+            prove(ws, account.id, signed_in=True, device=result.row.device_arn)
             note("     proven: the console accepted the seed's codes (recorded)")
         else:
-            note(f"     once the console accepted them: rootkeeper seeds prove {account.id} --signed-in "
+            several = f" --device {device}" if len(ws.seeds().seeds_of(account.id)) > 1 else ""
+            note(f"     once the console accepted them: rootkeeper seeds prove {account.id} --signed-in{several} "
                  f"(within 15 minutes; until then the audit says SEED_UNPROVEN)")
     stamps(ws)
 
@@ -250,7 +263,8 @@ def retrieval(func):
 @click.option("--fresh", type=click.IntRange(0, 300), default=0, metavar="SECONDS",
               help="If the current code has fewer SECONDS left, wait for the next one (while typing it in); "
                    "one with less than 3 s left is never shown.")
-def code(account, reason, at, fresh):
+@click.option(DEVICE[1], DEVICE[0], metavar=DEVICE[2], help=DEVICE[3])
+def code(account, reason, at, fresh, device):
     """Print the current MFA code of ACCOUNT (12-digit id or exact name).
 
     The first line of stdout is the code alone; the seconds it stays valid go to
@@ -261,10 +275,15 @@ def code(account, reason, at, fresh):
       rootkeeper code log-archive --reason "close the account (CHG-1234)"
       rootkeeper code 123456789012 --reason "drill" --at 2026-11-28T12:00:00Z
       rootkeeper code log-archive --reason "close the account (CHG-1234)" --fresh 10
+      rootkeeper code log-archive --reason "site B drill" --device rootkeeper-site-b
+
+    An account whose root has several virtual MFA devices has a seed for each:
+    the code is its first seed's unless --device names another, and stderr says
+    which device to choose in the console.
     """
     from .quick import code_body  # the same body runs without click for plain arguments (cli/quick.py)
 
-    code_body(workspace(), account, reason, at, fresh, out=click.echo, note=note)
+    code_body(workspace(), account, reason, at, fresh, out=click.echo, note=note, device=device)
 
 
 @click.command(context_settings=CONTEXT)
@@ -356,7 +375,8 @@ def _adopt_line(title: str) -> str:
 def _table(accounts) -> None:
     headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED", "PROVEN")
     rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,
-             a.device_arn.rsplit("/", 1)[-1] if a.device_arn else "", a.enrolled_at[:10],
+             ", ".join(r.device_arn.rsplit("/", 1)[-1] or "?" for r in a.seeds) if any(r.device_arn for r in a.seeds)
+             else "", a.enrolled_at[:10],
              a.proven_at[:10] if a.proven_at else ("no" if a.seed else "")) for a in accounts]
     print_table(headers, rows)
     for account in accounts:

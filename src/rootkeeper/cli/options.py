@@ -33,3 +33,6 @@ DEBUG = ("debug", "--debug", "Show a traceback on failure (may reveal file conte
 # The break-glass retrievals' reason, and the code command's time.
 REASON = ("reason", "--reason", "TEXT", "Why root is needed (recorded). Prompted for on a terminal.")
 AT = ("at", "--at", "TIME", "Code at this time: Unix seconds or ISO 8601 (default now).")
+# Which of an account's virtual MFA devices (seeds): its name as typed in the console, or its ARN.
+DEVICE = ("device", "--device", "NAME", "The MFA device whose seed to use, by the name typed in the console or its "
+                                        "ARN, when the account has several (default: its first; 'list' names them).")

@@ -228,8 +228,9 @@ def _write_csv(rows, fields: list[str]) -> None:
 
 def _csv_cell(value) -> str:
     """Lists joined by ';', booleans as true/false (as in the JSON), unknown as an empty cell."""
-    if isinstance(value, list):  # a device: serial, kind and what of custody knows it
+    if isinstance(value, list):  # a device: serial, kind and what of custody knows it; a seed: device, proof
         return ";".join(v if isinstance(v, str) else f"{v['serial']} ({v['kind']}, {v['known'] or 'unknown'})"
+                        if "serial" in v else f"{v['device_arn'] or '(no device)'} (proven {v['proven_at'] or 'never'})"
                         for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -16,12 +16,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from .options import AT, COMMON, DEBUG, REASON
+from .options import AT, COMMON, DEBUG, DEVICE, REASON
 
 # The options a plain code line may hold, from the table click's options are declared from (cli/options.py).
-VALUE_OPTIONS = {flag: name for name, flag, _metavar, _help in [*COMMON, REASON, AT]}
+VALUE_OPTIONS = {flag: name for name, flag, _metavar, _help in [*COMMON, REASON, AT, DEVICE]}
 FLAGS = {DEBUG[1]: DEBUG[0]}
-CODE_OPTIONS = {REASON[1], AT[1]}  # the code command's own: click reads them after its name only
+CODE_OPTIONS = {REASON[1], AT[1], DEVICE[1]}  # the code command's own: click reads them after its name only
 
 
 def parse(args: list[str]) -> dict | None:
@@ -65,7 +65,7 @@ def run(given: dict) -> int:
 
     ws = inputs.make_workspace(given.get)
     try:
-        code_body(ws, given["account"], given["reason"], given.get("at"), 0,
+        code_body(ws, given["account"], given["reason"], given.get("at"), 0, device=given.get("device"),
                   out=lambda text: _write(sys.stdout, text), note=lambda text: _write(sys.stderr, text))
     finally:
         ws.release()
@@ -73,7 +73,7 @@ def run(given: dict) -> int:
 
 
 def code_body(ws, account: str, reason: str | None, at: str | None, fresh: int, *,
-              out: Callable[[str], None], note: Callable[[str], None]) -> None:
+              out: Callable[[str], None], note: Callable[[str], None], device: str | None = None) -> None:
     """The ``code`` command: the current code on stdout (recorded first), the seconds left and the
     journal record on stderr."""
     from ..rules import totp
@@ -82,9 +82,14 @@ def code_body(ws, account: str, reason: str | None, at: str | None, fresh: int, 
 
     when = totp.parse_time(at) if at is not None else None
     why = inputs.reason(reason)
-    result = breakglass.current_code(ws, account, why, when, fresh=fresh)
+    result = breakglass.current_code(ws, account, why, when, fresh=fresh, device=device)
     out(result.code)
     note(f"{result.seconds_left}s left ({result.row.account_id} {result.row.account_name})")
+    if result.devices > 1:
+        from ..rules.devices import device_name
+
+        note(f"the account has {result.devices} virtual MFA devices: choose {device_name(result.row.device_arn)} "
+             "in the console (--device NAME gives another's code)")
     for seq, digest in ws.stamps:
         note(f"journal: record {seq} sha256:{digest}")
 

@@ -8,6 +8,7 @@ import click
 
 from . import inputs
 from .common import CONTEXT, common, note, reason_option, stamps, warn_all, workspace
+from .options import DEVICE
 
 
 @click.group(context_settings=CONTEXT)
@@ -27,11 +28,15 @@ def seeds():
 @seeds.command(name="import", context_settings=CONTEXT)
 @common
 @click.argument("file")
-@click.option("--replace", is_flag=True, help="Replace seeds of accounts that already have a different one.")
+@click.option("--replace", is_flag=True,
+              help="Replace seeds of accounts that already have a different one (of the same device).")
+@click.option("--another-device", "another", is_flag=True,
+              help="Keep a seed of another virtual MFA device beside the account's seed(s) (each row with its own "
+                   "Device ARN).")
 @click.option("--names", "names_file", metavar="FILE",
               help="Account names for otpauth URIs that name none (AWS's own form): lines 'account id,name'. "
                    "Without it, the vault entry with that account id gives the name.")
-def seeds_import(file, replace, names_file):
+def seeds_import(file, replace, another, names_file):
     """Import seeds from FILE ('-': stdin), all or nothing.
 
     Formats, detected: a CSV whose first four columns are exactly
@@ -41,12 +46,15 @@ def seeds_import(file, replace, names_file):
     (otpauth://totp/Amazon%20Web%20Services:DEVICE@ACCOUNT_ID?secret=...), whose
     device name gives the device ARN and whose account name comes from --names
     or the vault. One bad row and nothing is imported; the error names the row.
+    Rows of one account, each with its own Device ARN, are the seeds of several
+    virtual MFA devices of its root (AWS allows up to 8).
 
     \b
     Examples:
       rootkeeper seeds import legacy-mfa.csv
       rootkeeper seeds import - < otpauth-uris.txt
       rootkeeper seeds import authenticator-export.txt --names account-names.csv
+      rootkeeper seeds import site-b-device.txt --another-device
     """
     from ..workflows.seeds import import_seeds, read_names
 
@@ -56,7 +64,7 @@ def seeds_import(file, replace, names_file):
         names = read_names(names_text, names_source)
     text, source = inputs.read_input_file(file, "import file")
     ws = workspace(writer=True)
-    result = import_seeds(ws, text, source, replace=replace, names=names)
+    result = import_seeds(ws, text, source, replace=replace, another=another, names=names)
     warn_all(result.warnings)
     if not result.added:
         note(f"nothing to import: all {result.rows} seeds are already in the store")
@@ -97,7 +105,9 @@ def seeds_export(fmt, include_all, reason, yes):
               help="The console accepted the code and you signed in as root.")
 @click.option("--refused", "result", flag_value="refused", help="The console refused the code.")
 @click.option("--by", metavar="NAME", help="Who signed in [default: this user@host].")
-def seeds_prove(account, result, by):
+@click.option(DEVICE[1], DEVICE[0], metavar=DEVICE[2],
+              help="The MFA device whose code you signed in with (needed when the account has several).")
+def seeds_prove(account, result, by, device):
     """Record a sign-in with ACCOUNT's seed: proven only then (a sign-in drill).
 
     First get a code ('rootkeeper code ACCOUNT --reason ...') and sign in as root
@@ -111,6 +121,7 @@ def seeds_prove(account, result, by):
     Examples:
       rootkeeper code payments-prod --reason "sign-in drill (CHG-77)"
       rootkeeper seeds prove payments-prod --signed-in --by alice
+      rootkeeper seeds prove payments-prod --signed-in --device rootkeeper-site-b
     """
     from ..errors import CheckFailed, InputError
     from ..workflows.proof import check_by, prove
@@ -122,7 +133,7 @@ def seeds_prove(account, result, by):
         result = "signed-in" if click.confirm(f"Did the console accept the code and sign you in as root of {account}?",
                                               err=True) else "refused"
     ws = workspace(writer=True)
-    proof = prove(ws, account, signed_in=result == "signed-in", by=by)
+    proof = prove(ws, account, signed_in=result == "signed-in", by=by, device=device)
     stamps(ws)
     row = proof.row
     if not proof.signed_in:

@@ -57,7 +57,7 @@ EXPLAIN = {
 }
 FIELDS = ["account_id", "account_name", "email", "state", "management", "verdict", "error", "message", "password", "mfa",
           "mfa_enabled", "mfa_devices", "access_keys", "signing_certificates", "vault", "seed_device_arn",
-          "seed_proven_at", "findings", "advice", "calls"]
+          "seed_proven_at", "seeds", "findings", "advice", "calls"]
 
 
 @dataclass
@@ -88,13 +88,23 @@ class AuditRow:
     error: str = ""
     message: str = ""
     vault: bool = False
-    seed_device_arn: str | None = None  # None: no seed; "": a seed kept without its device ARN
-    seed_proven_at: str = ""  # when a sign-in with the seed was recorded ("": never)
+    # The account's seeds: (device ARN, when a sign-in with it was recorded); a lone seed may have no ARN ("")
+    # and no sign-in (""). Several seeds: one per virtual MFA device of root, each with its ARN.
+    seeds: list[tuple[str, str]] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     fix: str = ""  # why AWS refused and what to do (org/denials.py), also at the end of ``message``
     planned: dict[str, str] = field(default_factory=dict)  # the plan's keys and tokens for it: serial -> medium
     known: dict[str, str] = field(default_factory=dict)  # serial -> what custody holds it as ("seed", "plan MEDIUM")
     advice: list[str] = field(default_factory=list)  # what AWS advises that does not change the verdict
+
+    @property
+    def seed_device_arn(self) -> str | None:
+        """The first seed's device ARN; None: no seed; "": a seed kept without its device ARN."""
+        return self.seeds[0][0] if self.seeds else None
+
+    @property
+    def seed_proven_at(self) -> str:
+        return self.seeds[0][1] if self.seeds else ""
 
     def devices(self) -> list[dict] | None:
         """Every device AWS reported, with its kind and what of custody knows it (None: not examined)."""
@@ -116,32 +126,36 @@ class AuditRow:
                 "signing_certificates": None if f is None or (f.certificates_present is None and not f.certificates)
                 else (f.certificates or (["present"] if f.certificates_present else [])),
                 "vault": self.vault, "seed_device_arn": self.seed_device_arn,
-                "seed_proven_at": self.seed_proven_at or None, "findings": self.findings, "advice": self.advice,
+                "seed_proven_at": self.seed_proven_at or None,
+                "seeds": [{"device_arn": arn or None, "proven_at": at or None} for arn, at in self.seeds],
+                "findings": self.findings, "advice": self.advice,
                 "calls": 0 if f is None else f.calls}
 
 
-def known_devices(facts: RootFacts, device_arn: str | None, planned: dict[str, str]) -> dict[str, str]:
-    """Which of the devices AWS reported custody knows, and as what: the seed whose device ARN it is, a security
-    key or token of the custody plan (``planned``: serial -> medium), or the one virtual device a seed kept
-    without its ARN must be."""
+def known_devices(facts: RootFacts, seeds: list[str] | None, planned: dict[str, str]) -> dict[str, str]:
+    """Which of the devices AWS reported custody knows, and as what: a seed whose device ARN it is, a security
+    key or token of the custody plan (``planned``: serial -> medium), or the one virtual device a lone seed kept
+    without its ARN must be. ``seeds``: the device ARNs of the account's seeds (None: no seed)."""
     known = {}
+    arns = set(seeds or [])
     virtual = sorted({s for s in facts.mfa if devices.kind(s) == "virtual"})
     for serial in facts.mfa:
-        if device_arn and serial == device_arn:
+        if serial in arns:
             known[serial] = "seed"
         elif serial in planned:
             known[serial] = f"plan {planned[serial]}"
-    if device_arn == "" and len(virtual) == 1:
+    if seeds == [""] and len(virtual) == 1:
         known[virtual[0]] = "seed (device ARN not recorded)"
     return known
 
 
-def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bool,
+def verdict(facts: RootFacts, in_vault: bool, device_arn: str | list[str] | None, proven: bool | list[bool],
             planned: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """One verdict per account (the most severe finding), and every finding.
 
     ``device_arn`` is the device recorded with the account's seed ("" when it was kept
-    without one), None when there is no seed; ``proven``: a sign-in with the seed was recorded;
+    without one), None when there is no seed; ``proven``: a sign-in with the seed was recorded. An account
+    with several seeds (one per virtual MFA device of root) gives their device ARNs and proofs as lists.
     ``planned``: the serials of the custody plan's security keys and tokens for the account (-> medium).
     CUSTODIED needs every device AWS reports for root to be known to custody (a seed with its device ARN, or a
     plan medium with its serial) and the password in the vault. A fact AWS did not give is unknown: it never
@@ -150,6 +164,8 @@ def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bo
     account is not yet custody (SEED_UNPROVEN): a stale seed would pass otherwise.
     """
     planned = planned or {}
+    seeds = None if device_arn is None else ([device_arn] if isinstance(device_arn, str) else list(device_arn))
+    proofs = [proven] if isinstance(proven, bool) else list(proven)
     findings = []
     unknown = facts.unknown()
     if facts.access_keys_present or facts.access_keys or facts.certificates_present or facts.certificates:
@@ -165,24 +181,24 @@ def verdict(facts: RootFacts, in_vault: bool, device_arn: str | None, proven: bo
         if has_mfa:
             serials = set(facts.mfa)
             virtual = {s for s in serials if devices.kind(s) == "virtual"}
-            known = known_devices(facts, device_arn, planned)
+            known = known_devices(facts, seeds, planned)
             strangers = serials - set(known)
-            if device_arn is None:
+            if seeds is None:
                 strangers -= virtual  # a virtual device with no seed at all: SEED_MISSING says it
-            elif device_arn == "" and len(virtual) > 1:
+            elif seeds == [""] and len(virtual) > 1:
                 strangers -= virtual  # one of them is the seed's, which one is not known: SEED_MISMATCH says it
-            if device_arn is None:
+            if seeds is None:
                 if virtual:
                     findings.append("SEED_MISSING")
-            elif device_arn == "":
+            elif seeds == [""]:
                 findings.append("DEVICE_UNRECORDED" if len(virtual) == 1 else "SEED_MISMATCH")
-            elif device_arn not in serials:
-                findings.append("SEED_MISMATCH")  # custody expects a device AWS does not have: the seed is stale
+            elif set(seeds) - serials:
+                findings.append("SEED_MISMATCH")  # custody expects a device AWS does not have: a seed is stale
             if strangers:
                 findings.append("DEVICE_UNKNOWN")  # someone else can also pass root's MFA
             if not facts.blind and set(planned) - serials:
                 findings.append("DEVICE_GONE")
-            if device_arn is not None and not proven and not {"SEED_MISSING", "SEED_MISMATCH"} & set(findings):
+            if seeds is not None and not all(proofs) and not {"SEED_MISSING", "SEED_MISMATCH"} & set(findings):
                 findings.append("SEED_UNPROVEN")
     if unknown or facts.blind:
         findings.append("INCOMPLETE")
@@ -199,9 +215,10 @@ def advice(facts: RootFacts) -> list[str]:
 def judge(row: AuditRow) -> AuditRow:
     """Set the row's verdict, findings, known devices and advice from its facts and custody (the one place)."""
     assert row.facts is not None
-    row.verdict, row.findings = verdict(row.facts, row.vault, row.seed_device_arn, bool(row.seed_proven_at),
+    arns = [arn for arn, _at in row.seeds] if row.seeds else None
+    row.verdict, row.findings = verdict(row.facts, row.vault, arns, [bool(at) for _arn, at in row.seeds],
                                         row.planned)
-    row.known = known_devices(row.facts, row.seed_device_arn, row.planned)
+    row.known = known_devices(row.facts, arns, row.planned)
     row.advice = advice(row.facts)
     said = []
     account = row.account.account_id
@@ -214,9 +231,10 @@ def judge(row: AuditRow) -> AuditRow:
                     f'devices = {{ "{account}" = "{serial}" }}) and audit with --plan; if not, deactivate it: '
                     f"rootkeeper org delete-root {account} --mfa-device {serial}"
                     if devices.kind(serial) != "virtual" else
-                    f"root MFA device {serial} (virtual) is not the seed's: someone else holds its seed; deactivate "
-                    f"it (rootkeeper org delete-root {account} --mfa-device {serial}) unless it is a second seed "
-                    "you keep")
+                    f"root MFA device {serial} (virtual) is not a seed's: someone else holds its seed; if it is "
+                    f"yours, keep its seed beside the other (rootkeeper enroll {account} --step mfa --another-device "
+                    f"--device-arn {serial}, or seeds import --another-device); if not, deactivate it: "
+                    f"rootkeeper org delete-root {account} --mfa-device {serial}")
     if "DEVICE_GONE" in row.findings:
         said += [f"custody plan's {medium} ({serial}) is not among root's MFA devices in AWS: remove it from the plan "
                  "or register it again" for serial, medium in sorted(row.planned.items()) if serial not in row.facts.mfa]
@@ -238,7 +256,7 @@ def record_devices(ws: Workspace, rows: list[AuditRow]) -> list[AuditRow]:
         if "DEVICE_UNRECORDED" not in row.findings or len(virtual) != 1:
             continue
         store.set_device(row.account.account_id, virtual[0])
-        row.seed_device_arn = virtual[0]  # the seed is not proven by this: only a sign-in proves it
+        row.seeds = [(virtual[0], row.seed_proven_at)]  # the seed is not proven by this: only a sign-in proves it
         judge(row)
         changed.append(row)
     if changed:
@@ -392,11 +410,9 @@ class Auditor:
         return facts
 
     def audit_one(self, account: OrgAccount, caller: str | None = None) -> AuditRow:
-        device = self.custody.device_arn(account.account_id)
         in_vault = account.account_id in self.custody.entries
-        seed = self.custody.seeds.get(account.account_id)
-        row = AuditRow(account, "UNREACHABLE", vault=in_vault, seed_device_arn=device,
-                       seed_proven_at=seed.proven_at if seed is not None else "",
+        row = AuditRow(account, "UNREACHABLE", vault=in_vault,
+                       seeds=[(r.device_arn, r.proven_at) for r in self.custody.seeds_of(account.account_id)],
                        planned=self.planned.get(account.account_id, {}))
         if not account.active:
             # AssumeRoot reaches active members only; the root user of any other account still exists.

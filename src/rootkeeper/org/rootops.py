@@ -242,6 +242,19 @@ def _delete_one(ws: Workspace, aws: Aws, target: OrgAccount, dry_run: bool, why:
     return result
 
 
+def _retire_device_seeds(ws: Workspace, outcome: Deletion, arns: list[str], reason: str | None) -> None:
+    """The seeds of devices deactivated in AWS (the account keeps another seed): retired, journaled."""
+    if outcome.dry_run:
+        outcome.custody += [f"its seed of {arn} (its other seeds are kept)" for arn in arns]
+        return
+    store = ws.seeds()
+    for arn in arns:
+        store.retire_device(outcome.account.account_id, arn)
+    ws.commit([store], {"event": "seeds.retire-device", "account_id": outcome.account.account_id,
+                        "account_name": outcome.account.name, "devices": arns, **reason_field(reason)})
+    outcome.done += [f"retired its seed of {arn} in custody (its other seeds are kept)" for arn in arns]
+
+
 def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: bool,
                 report: Callable[[Deletion], None] | None = None, reason: str | None = None,
                 part: Part = Part()) -> list[Deletion]:
@@ -253,18 +266,24 @@ def delete_root(ws: Workspace, aws: Aws, targets: list[OrgAccount], *, dry_run: 
     naming the accounts not finished (their outcomes say why); a re-run finishes them.
     An account left with no root credentials is *rootless by record* (``rootless_by_record``).
     """
+    seeded: dict[str, list[str]] = {}  # account -> the devices deactivated whose seeds custody keeps
     for target in targets:  # before any AWS call
-        seed = ws.seeds().active(target.account_id)
-        if seed is not None and seed.device_arn and seed.device_arn in part.devices:
-            raise InputError(f"MFA device {seed.device_arn} is the device of {target.account_id}'s seed in custody: "
+        seeds = ws.seeds().seeds_of(target.account_id)
+        mine = [r.device_arn for r in seeds if r.device_arn and r.device_arn in part.devices]
+        if mine and len(mine) == len(seeds):
+            raise InputError(f"MFA device {mine[0]} is the device of {target.account_id}'s seed in custody: "
                              "deactivating it alone leaves a seed that opens nothing; delete the whole root (without "
                              "--mfa-device), or re-enroll first ('rootkeeper enroll ID --step mfa --replace-seed')")
+        if mine:  # the account keeps another seed: this one is retired once AWS has deactivated its device
+            seeded[target.account_id] = mine
     if not dry_run:
         ws.journal_ready()
     outcomes = []
     for target in targets:
         outcome = _delete_one(ws, aws, target, dry_run, reason_field(reason), part)
         outcomes.append(outcome)
+        if outcome.finished and target.account_id in seeded:
+            _retire_device_seeds(ws, outcome, seeded[target.account_id], reason)
         if report is not None:
             report(outcome)
     finished = [o for o in outcomes if o.finished and not dry_run and part.whole]  # custody stays until AWS is clean

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 KINDS = ("virtual", "fido", "hardware")
+MAX_DEVICES = 8  # AWS's limit of MFA devices per root user
 LABELS = {"virtual": "virtual MFA", "fido": "FIDO security key", "hardware": "hardware TOTP token"}
 _VIRTUAL = re.compile(r"arn:aws(?:-[a-z]+)*:iam::([0-9]{12}):mfa/[\w+=,.@-]{1,64}")
 _FIDO = re.compile(r"arn:aws(?:-[a-z]+)*:iam::([0-9]{12}):u2f/root/[\w+=,.@/-]{1,256}")
@@ -60,3 +61,20 @@ def check_serial(serial: str, device_kind: str, account_id: str) -> str | None:
 def describe(serials: list[str]) -> list[dict]:
     """Each device with its kind, for reports."""
     return [{"serial": serial, "kind": kind(serial)} for serial in serials]
+
+
+def device_name(serial: str) -> str:
+    """The name a virtual device was given in the console (its ARN's part after ``mfa/``); "" for none."""
+    return serial.split(":mfa/", 1)[1] if _VIRTUAL.fullmatch(serial or "") else (serial or "")
+
+
+def several_problem(arns: list[str]) -> str | None:
+    """Why these can not be the device ARNs of one account's several seeds (None when they can): with more than
+    one seed, each must name its own virtual device, so that a code, a proof and the audit know which is which."""
+    if len(arns) > MAX_DEVICES:
+        return f"has {len(arns)} seeds: a root user holds at most {MAX_DEVICES} MFA devices"
+    if any(not arn for arn in arns):
+        return "has several seeds and one of them names no device ARN: each of several seeds names its own device"
+    if len(set(arns)) < len(arns):
+        return "has two seeds of one device ARN: a device has one seed"
+    return None

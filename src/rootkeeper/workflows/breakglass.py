@@ -71,18 +71,23 @@ class Code:
     seconds_left: int
     at: float
     stamp: tuple[int, str]
+    devices: int = 1  # how many virtual MFA devices (seeds) the account has: with several, the console asks which
 
 
 MIN_SECONDS_LEFT = 3  # a code with less left cannot be typed in time: the next one is waited for
 
 
-def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, *, fresh: int = 0) -> Code:
-    """The code of ``ref`` at ``at`` (None: now). Now, never one with fewer than ``MIN_SECONDS_LEFT``
-    seconds left, nor (``fresh``) fewer than that: the next one is waited for (never for a given time)."""
+def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, *, fresh: int = 0,
+                 device: str | None = None) -> Code:
+    """The code of ``ref`` at ``at`` (None: now), of its seed of ``device`` (a device name or ARN; None: its
+    first). Now, never one with fewer than ``MIN_SECONDS_LEFT`` seconds left, nor (``fresh``) fewer than that:
+    the next one is waited for (never for a given time)."""
     reason = check_reason(reason)
     if fresh and at is not None:
         raise InputError("--fresh waits for the next code from now: it does not go with --at")
-    row = ws.seeds().find(ref)
+    store = ws.seeds()
+    rows = store.find_all(ref)
+    row = rows[0] if device is None else store.find(rows[0].account_id, device)
     if at is None:
         at = time.time()
         if fresh > row.period:
@@ -93,8 +98,9 @@ def current_code(ws: Workspace, ref: str, reason: str, at: float | None = None, 
             at = time.time()
     code = totp.code(row.seed, at, digits=row.digits, period=row.period, algorithm=row.algorithm)
     stamp = ws.record({"event": "code", "account_id": row.account_id, "account_name": row.account_name,
-                       "reason": reason, "at": int(at)})[0]
-    return Code(row, code, totp.seconds_left(at, row.period), at, stamp)
+                       **({"device_arn": row.device_arn} if row.device_arn else {}), "reason": reason,
+                       "at": int(at)})[0]
+    return Code(row, code, totp.seconds_left(at, row.period), at, stamp, len(rows))
 
 
 def rotate(ws: Workspace, ref: str, reason: str | None = None) -> tuple[VaultEntry, str]:

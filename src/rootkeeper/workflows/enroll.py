@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from ..errors import ExistsError, InputError
 from ..rules import passwords, totp
 from ..rules.accounts import Account, render_email, validate_account_id, validate_email, validate_name
+from ..rules.devices import several_problem
 from ..rules.redaction import shown
-from ..stores.seeds import SeedRow, check_row
+from ..stores.seeds import SeedRow, SeedStore, check_row
 from ..workspace import Workspace
 
 CONSOLE_STEPS = (
@@ -81,7 +82,7 @@ def check_fields(account_id: str, name: str | None, email: str | None) -> str:
 
 
 def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *, step: str,
-          seed: str | None, device_arn: str | None, replace_seed: bool) -> Account:
+          seed: str | None, device_arn: str | None, replace_seed: bool, another: bool = False) -> Account:
     """Every refusal before anything is written: the account (from the options and, where it
     exists, the vault entry), the device ARN, and for the MFA step an existing seed."""
     account = resolve_account(ws, account_id, name, email, need_vault=wants_password(step) or name is None,
@@ -90,11 +91,22 @@ def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *
         check_seed_input(account, seed or "A" * 32, device_arn)
     if wants_seed(step):
         store = ws.seeds()  # opened now: refuse before anything is written
-        existing = store.active(account.id)
-        if existing is not None and not replace_seed:
+        kept = store.seeds_of(account.id)
+        if another:
+            if not kept:
+                raise InputError(f"account {account.id} has no seed yet: enroll it without --another-device")
+            arn = device_arn or default_device_arn(account.id)
+            if any(r.device_arn == arn for r in kept):
+                raise ExistsError(f"account {account.id} already has a seed of device {arn}: give the other device "
+                                  "a name of its own (--device-name)")
+            if problem := several_problem([r.device_arn for r in kept] + [arn]):
+                raise InputError(f"account {account.id} {problem.replace('has several seeds and ', '')}"
+                                 + SeedStore.record_first(kept))
+        elif kept and not replace_seed:
             raise ExistsError(
-                f"account {account.id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
-                "give --replace-seed to replace it (the old row is kept, marked replaced)"
+                f"account {account.id} already has an MFA seed (enrolled {kept[0].enrolled_at or 'earlier'}): "
+                "give --replace-seed to replace it (the old row is kept, marked replaced), or --another-device to "
+                "keep a second virtual MFA device beside it"
             )
         if seed is not None:
             row, _warnings = check_seed_input(account, seed, device_arn)
@@ -182,7 +194,7 @@ def console_codes(row: SeedRow, *, after: float | None = None, fresh: int = 0) -
 
 
 def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None, *,
-              replace_seed: bool = False, at: float | None = None, fresh: int = 0) -> SeedStep:
+              replace_seed: bool = False, another: bool = False, at: float | None = None, fresh: int = 0) -> SeedStep:
     """Save the seed, then compute the two consecutive codes for the console (``fresh``: the first with at
     least that many seconds left, waited for)."""
     row, warnings = check_seed_input(account, seed, device_arn)
@@ -192,9 +204,10 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
     if vault_password and vault_password.upper() == row.seed:
         raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
     store = ws.seeds()
-    existing = store.active(account.id)
-    saved = store.add(row, replace_existing=replace_seed)
-    if saved is existing:
+    kept = store.seeds_of(account.id)
+    existing = next((r for r in kept if r.device_arn == row.device_arn), kept[0] if kept and not another else None)
+    saved = store.add(row, replace_existing=replace_seed, another=another, another_option="--another-device")
+    if any(saved is r for r in kept):
         raise InputError(
             f"account {account.id} already has exactly this seed in the seed store: nothing to do "
             f"(get a code with 'rootkeeper code {account.id} --reason ...')"
@@ -203,6 +216,8 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
              "device_arn": row.device_arn}
     if existing is not None:
         event["replaced"] = existing.enrolled_at or "earlier seed"
+    elif kept:
+        event["another_device"] = True
     ws.commit([store], event)
     if at is None:
         codes, when = console_codes(saved, fresh=fresh)

@@ -25,20 +25,23 @@ class CustodyIndex:
     store: SeedStore | None
     entries: dict[str, VaultEntry]  # active vault entries
     retired: list[VaultEntry]  # entries in the 'Retired' group
-    seeds: dict[str, SeedRow]  # the active seed row of each account
+    seeds: dict[str, SeedRow]  # the first active seed row of each account
     rows: list[SeedRow]  # every seed row: active, replaced and retired
+    every: dict[str, list[SeedRow]] = field(default_factory=dict)  # each account's active seeds (one per device)
 
     @classmethod
     def build(cls, vault: Vault | None, store: SeedStore | None) -> CustodyIndex:
         entries = {e.account_id: e for e in vault.entries()} if vault is not None else {}
         retired = [e for e in vault.entries(include_retired=True) if e.retired] if vault is not None else []
-        seeds = {r.account_id: r for r in store.active_rows()} if store is not None else {}
-        return cls(vault, store, entries, retired, seeds, list(store.rows) if store is not None else [])
+        every = store.by_account() if store is not None else {}
+        seeds = {account: rows[0] for account, rows in every.items()}
+        return cls(vault, store, entries, retired, seeds, list(store.rows) if store is not None else [], every)
 
-    def device_arn(self, account_id: str) -> str | None:
-        """The device ARN recorded with the account's active seed; None when it has no seed."""
-        row = self.seeds.get(account_id)
-        return None if row is None else row.device_arn
+    def seeds_of(self, account_id: str) -> list[SeedRow]:
+        """The account's active seeds (none, one, or one per virtual MFA device of root)."""
+        if account_id in self.every:
+            return list(self.every[account_id])
+        return [self.seeds[account_id]] if account_id in self.seeds else []
 
 
 @dataclass
@@ -57,6 +60,7 @@ class AccountState:
     proven_at: str = ""  # when a sign-in with the active seed was recorded ("": never)
     proven_by: str = ""
     drift: list[str] = field(default_factory=list)
+    seeds: list[SeedRow] = field(default_factory=list)  # every active seed (one per virtual MFA device of root)
 
     @property
     def state(self) -> str:
@@ -82,7 +86,10 @@ class AccountState:
                 "seed": self.seed if self.seeds_known else None,
                 "device_arn": self.device_arn or None, "enrolled_at": self.enrolled_at or None,
                 "proven": bool(self.proven_at) if self.seed else None, "proven_at": self.proven_at or None,
-                "proven_by": self.proven_by or None, "drift": self.drift}
+                "proven_by": self.proven_by or None,
+                "seeds": [{"device_arn": r.device_arn or None, "proven_at": r.proven_at or None}
+                          for r in self.seeds] if self.seeds_known else None,
+                "drift": self.drift}
 
 
 @dataclass
@@ -109,9 +116,13 @@ def inventory(index: CustodyIndex) -> Inventory:
         if row.state == "retired":
             state.retired = True
         elif row.state == "active":
-            state.seed = True
-            state.device_arn, state.enrolled_at = row.device_arn, row.enrolled_at
-            state.proven_at, state.proven_by = row.proven_at, row.proven_by
+            state.seeds.append(row)
+            if not state.seed:  # the account's first seed; 'proven' only when every seed is
+                state.seed = True
+                state.device_arn, state.enrolled_at = row.device_arn, row.enrolled_at
+                state.proven_at, state.proven_by = row.proven_at, row.proven_by
+            elif not row.proven_at:
+                state.proven_at = state.proven_by = ""
             if vault is not None and state.password:
                 if row.account_name != state.name:
                     state.drift.append(f"name: vault {state.name!r}, seed store {row.account_name!r}")
@@ -128,7 +139,7 @@ def inventory(index: CustodyIndex) -> Inventory:
             problems.append(f"account {state.account_id} is half-retired (vault entry retired, seed still active): "
                             f"finish it with 'rootkeeper retire {state.account_id}'")
     ordered = sorted(states.values(), key=lambda s: (s.name.lower(), s.account_id))
-    single = [s for s in ordered if s.seed and not s.retired]
+    single = [s for s in ordered if len(s.seeds) == 1 and not s.retired]
     advice = [f"{len(single)} account(s) have one root MFA device in custody (their seed): AWS advises more than one "
               "(with one, the root e-mail and the account's contact phone can sign in without it); register a FIDO "
               "key or a token kept apart and list it in the custody plan ('org audit --plan' counts it)"] if single else []

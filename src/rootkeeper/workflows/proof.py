@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from ..rules import devices
 from ..storage.journal import actor
 
 if TYPE_CHECKING:
@@ -48,8 +49,8 @@ def last_handout(ws: Workspace, row: SeedRow, now: float) -> dict | None:
             break
         if record.get("account_id") != row.account_id or record.get("event") not in HANDOUTS:
             continue
-        if record["event"] == "enroll.mfa" and record.get("device_arn") != row.device_arn:
-            continue
+        if record.get("device_arn", row.device_arn if record["event"] == "code" else None) != row.device_arn:
+            continue  # a code of another device's seed (a code record before devices were named: this one)
         if enrolled is not None and when + 1 < enrolled:
             continue  # a code of the seed before this one
         return record
@@ -72,14 +73,21 @@ class Proof:
     handout: int  # the journal record of the code used
 
 
-def prove(ws: Workspace, ref: str, *, signed_in: bool, by: str | None = None, now: float | None = None) -> Proof:
-    """Record how a sign-in with the code last handed out for ``ref`` went; the seed is proven when
-    ``signed_in``, and loses any proof when not. Refused unless a code of this seed was handed out
-    within ``WINDOW`` (nothing else ties the sign-in to this seed)."""
+def prove(ws: Workspace, ref: str, *, signed_in: bool, by: str | None = None, now: float | None = None,
+          device: str | None = None) -> Proof:
+    """Record how a sign-in with the code last handed out for ``ref`` (its seed of ``device``, a device name or
+    ARN; needed when the account has several) went; the seed is proven when ``signed_in``, and loses any proof
+    when not. Refused unless a code of this seed was handed out within ``WINDOW`` (nothing else ties the
+    sign-in to this seed)."""
     by = check_by(by)
     now = time.time() if now is None else now
     store = ws.seeds()
-    row = store.find(ref)
+    rows = store.find_all(ref)
+    if device is None and len(rows) > 1:
+        raise InputError(f"account {rows[0].account_id} has {len(rows)} seeds (MFA devices "
+                         f"{', '.join(devices.device_name(r.device_arn) for r in rows)}): say which one signed in "
+                         "with --device NAME")
+    row = rows[0] if device is None else store.find(rows[0].account_id, device)
     handout = last_handout(ws, row, now)
     if handout is None:
         raise InputError(
@@ -87,7 +95,7 @@ def prove(ws: Workspace, ref: str, *, signed_in: bool, by: str | None = None, no
             f"nothing ties a sign-in to this seed: get one with 'rootkeeper code {row.account_id} --reason "
             f"\"sign-in drill\"', sign in as root with it, then run this again")
     stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    store.set_proof(row.account_id, stamp if signed_in else "", by)
+    store.set_proof(row.account_id, stamp if signed_in else "", by, row.device_arn or None)
     ws.commit([store], {"event": "seeds.prove", "account_id": row.account_id, "account_name": row.account_name,
                         "device_arn": row.device_arn, "result": "signed-in" if signed_in else "refused",
                         "by": by, "code_record": handout.get("seq")})

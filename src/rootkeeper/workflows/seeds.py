@@ -32,10 +32,12 @@ class Imported:
     warnings: list[str] = field(default_factory=list)
 
 
-def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False,
+def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False, another: bool = False,
                  names: dict[str, str] | None = None) -> Imported:
     """Parse ``text`` (CSV, the write-up's pipe table or otpauth lines) and add its seeds; a seed
-    already in the store is skipped; another seed for an account that has one needs ``replace``.
+    already in the store is skipped; another seed for an account that has one needs ``replace`` (it replaces
+    the seed of the same device) or ``another`` (a seed of another virtual device, kept beside it). Rows of one
+    account with their own device ARNs in one file are that account's several devices.
 
     An otpauth URI in AWS's own form names no account: its name comes from ``names`` (a --names
     file), else from the vault entry with that account id (the vault is opened only then)."""
@@ -49,13 +51,15 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
     parsed = parse_import(text, source, ws.config.email_template, name_of)
     store = ws.seeds()
     before = len(store.active_rows())
-    added = []
+    added, seen = [], set()
     for index, row in enumerate(parsed.rows, 1):
         if row.state != "active":
             continue
-        existing = store.active(row.account_id)
-        saved = store.add(row, replace_existing=replace, where=f"{source} row {index}", replace_option="--replace")
-        if saved is not existing:
+        existing = store.seeds_of(row.account_id)
+        saved = store.add(row, replace_existing=replace, another=another or row.account_id in seen,
+                          where=f"{source} row {index}", replace_option="--replace", another_option="--another-device")
+        seen.add(row.account_id)
+        if all(saved is not r for r in existing):
             added.append(row.account_id)
     if added:
         ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), **batch(added)})

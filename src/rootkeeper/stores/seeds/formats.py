@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from ...errors import CorruptError, InputError
 from ...rules.accounts import is_account_id, render_email, validate_account_id, validate_email, validate_name
+from ...rules.devices import several_problem
 from ...rules.redaction import shown_as
 from ...rules.segregation import refuse_password_columns
 from ...rules.totp import ALGORITHMS, provisioning_uri
@@ -436,23 +437,25 @@ def parse_import(text: str, source: str, email_template: str | None = None,
         result = parse_csv(text, source, email_template=email_template)
     if not result.rows:
         raise InputError(f"{source} holds no rows: nothing to import")
-    seen_id: dict[str, int] = {}
+    seen_id: dict[str, list[int]] = {}
     seen_seed: dict[str, int] = {}
     for index, row in enumerate(result.rows):
         if row.state != "active":
             continue
-        if row.account_id in seen_id:
-            raise InputError(
-                f"{source}: account {row.account_id} appears twice (rows {seen_id[row.account_id] + 1} "
-                f"and {index + 1}): keep one row per account"
-            )
         if row.seed in seen_seed:
             raise InputError(
                 f"{source}: rows {seen_seed[row.seed] + 1} and {index + 1} have the same seed: "
                 "a copy-paste mistake? each account has its own"
             )
-        seen_id[row.account_id] = index
         seen_seed[row.seed] = index
+        earlier = seen_id.setdefault(row.account_id, [])
+        earlier.append(index)
+        if len(earlier) > 1 and several_problem([result.rows[i].device_arn for i in earlier]):
+            raise InputError(
+                f"{source}: account {row.account_id} appears twice (rows {earlier[0] + 1} and {index + 1}): keep "
+                "one row per account, or, for several virtual MFA devices of its root, give each row its own "
+                "Device ARN"
+            )
     return result
 
 

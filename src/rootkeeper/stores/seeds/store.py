@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ...errors import AuthError, CorruptError, ExistsError, InputError, NotFoundError, SegregationError
 from ...rules.accounts import lookup
+from ...rules.devices import device_name, several_problem
 from ...rules.redaction import AGE_IDENTITY, shown_key, shown_path
 from ...storage import fsutil
 from ...storage.journal import Mark
@@ -121,7 +122,8 @@ class SeedStore(fsutil.StoredFile):
         self._passphrase = passphrase
         self.recipients = recipients
         self.warnings: list[str] = []
-        self._by_id: dict[str, SeedRow] = {}
+        self._by_id: dict[str, SeedRow] = {}  # each account's first active seed
+        self._every: dict[str, list[SeedRow]] = {}  # each account's active seeds, in the store's order
         self._by_seed: dict[str, SeedRow] = {}
         if self._rows is not None:
             self._reindex()
@@ -169,16 +171,21 @@ class SeedStore(fsutil.StoredFile):
         return store
 
     def _reindex(self) -> None:
-        """Index the active rows by account and by seed (keeps ``add`` linear over an import)."""
+        """Index the active rows by account and by seed (keeps ``add`` linear over an import). An account may
+        have several active seeds, one per virtual MFA device of root: each then names its own device."""
         by_id: dict[str, SeedRow] = {}
+        every: dict[str, list[SeedRow]] = {}
         by_seed: dict[str, SeedRow] = {}
         for row in self.rows:
             if row.state == "active":
-                if row.account_id in by_id:
-                    raise CorruptError(f"seed store {self.path} has two active seeds for account {row.account_id}")
-                by_id[row.account_id] = row
+                kept = every.setdefault(row.account_id, [])
+                kept.append(row)
+                by_id.setdefault(row.account_id, row)
                 by_seed[row.seed] = row
-        self._by_id, self._by_seed = by_id, by_seed
+                if len(kept) > 1 and (problem := several_problem([r.device_arn for r in kept])):
+                    raise CorruptError(f"seed store {self.path}: account {row.account_id} {problem}: restore it "
+                                       "from a copy")
+        self._by_id, self._every, self._by_seed = by_id, every, by_seed
 
     def _validated(self, row: SeedRow) -> SeedRow:
         try:
@@ -241,27 +248,66 @@ class SeedStore(fsutil.StoredFile):
         return [r for r in self.rows if r.state == "active"]
 
     def active(self, account_id: str) -> SeedRow | None:
+        """The account's first active seed (the one break glass gives unless a device is named)."""
         self.rows  # noqa: B018 - read (and indexed) on first use
         return self._by_id.get(account_id)
 
-    def find(self, ref: str) -> SeedRow:
-        """The active row of an account given by 12-digit id or exact name."""
+    def seeds_of(self, account_id: str) -> list[SeedRow]:
+        """Every active seed of the account (one per virtual MFA device of root), in the store's order."""
+        self.rows  # noqa: B018
+        return list(self._every.get(account_id, []))
+
+    def by_account(self) -> dict[str, list[SeedRow]]:
+        """Every account's active seeds."""
+        self.rows  # noqa: B018
+        return {account: list(rows) for account, rows in self._every.items()}
+
+    def find(self, ref: str, device: str | None = None) -> SeedRow:
+        """The active seed of an account given by 12-digit id or exact name: the one of ``device`` (its name or
+        ARN), else the account's first."""
+        rows = self.find_all(ref)
+        if device is None:
+            return rows[0]
+        return self._validated(self._pick(rows, device))
+
+    def find_all(self, ref: str) -> list[SeedRow]:
+        """Every active seed of an account given by 12-digit id or exact name, checked; the account's first
+        first. Reads only the account's lines while the store's rows have not been read (break glass)."""
         ref = ref.strip()
         if self._plain is not None and ref:
             found = find_in_store(self._plain, f"seed store {self.path}", ref)
-            if found is not None and len(found) == 1:
-                return self._validated(found[0])
-            # none, several, or an unusual line: read every row for the precise answer
+            if found and len({r.account_id for r in found}) == 1:
+                if len(found) > 1 and (problem := several_problem([r.device_arn for r in found])):
+                    raise CorruptError(f"seed store {self.path}: account {found[0].account_id} {problem}: restore "
+                                       "it from a copy")
+                return [self._validated(r) for r in found]
+            # none, two accounts of one name, or an unusual line: read every row for the precise answer
         self.rows  # noqa: B018
         row = lookup(ref, self._by_id, lambda r: r.account_name, "account in the seed store")
         if row is not None:
-            return self._validated(row)
+            return [self._validated(r) for r in self._every[row.account_id]]
         retired = [r for r in self.rows if ref in (r.account_id, r.account_name)]
         extra = " (it is retired)" if any(r.state == "retired" for r in retired) else ""
         raise NotFoundError(
             f"no active seed for account {ref!r} in the seed store{extra}: check with "
             "'rootkeeper list', or enroll it"
         )
+
+    @staticmethod
+    def _pick(rows: list[SeedRow], device: str) -> SeedRow:
+        for row in rows:
+            if device.strip() and device.strip() in (row.device_arn, device_name(row.device_arn)):
+                return row
+        named = ", ".join(device_name(r.device_arn) or "(no device recorded)" for r in rows)
+        raise NotFoundError(f"account {rows[0].account_id} has no seed of MFA device {device.strip()!r} in the seed "
+                            f"store (its seeds' devices: {named}): name one of them")
+
+    def device_seed(self, account_id: str, device: str) -> SeedRow:
+        """The account's active seed of ``device`` (a device name or ARN)."""
+        rows = self.seeds_of(account_id)
+        if not rows:
+            raise NotFoundError(f"no active seed for account {account_id} in the seed store")
+        return self._pick(rows, device)
 
     # -- changes
     def refuse_foreign(self, row: SeedRow, where: str = "") -> None:
@@ -274,28 +320,59 @@ class SeedStore(fsutil.StoredFile):
                 "each account's seed is its own; copy the right one"
             )
 
-    def add(self, row: SeedRow, *, replace_existing: bool = False, where: str = "",
-            replace_option: str = "--replace-seed") -> SeedRow:
-        """Add ``row`` as the account's active seed. ``replace_option``: the caller's option that
-        allows replacing a different seed (named in the refusal)."""
+    def add(self, row: SeedRow, *, replace_existing: bool = False, another: bool = False, where: str = "",
+            replace_option: str = "--replace-seed", another_option: str | None = None) -> SeedRow:
+        """Add ``row`` as an active seed of its account: the account's seed of the same device (or its only
+        seed) is replaced when ``replace_existing``; with ``another``, a seed of a device the account's other
+        seeds do not name is kept beside them (root holds several virtual MFA devices). ``replace_option`` and
+        ``another_option``: the caller's options for those (named in the refusals)."""
         row, warnings = check_row(row, where or f"account {row.account_id}")
         self.warnings += warnings
         self.refuse_foreign(row, where)
-        existing = self.active(row.account_id)
-        if existing is not None:
-            if existing.seed == row.seed:
-                return existing
+        kept = self.seeds_of(row.account_id)
+        same = next((r for r in kept if r.seed == row.seed), None)
+        if same is not None:
+            return same
+        target = next((r for r in kept if row.device_arn and r.device_arn == row.device_arn), None)
+        at = f"{where}: " if where else ""
+        if kept and another and target is None:
+            problem = several_problem([r.device_arn for r in kept] + [row.device_arn])
+            if problem:
+                raise InputError(f"{at}account {row.account_id} {problem.replace('has several seeds and ', '')}"
+                                 f"{self.record_first(kept)}")
+        elif kept:
+            if target is None and len(kept) > 1:
+                raise InputError(
+                    f"{at}account {row.account_id} has {len(kept)} seeds (devices "
+                    f"{', '.join(device_name(r.device_arn) for r in kept)}) and this one names "
+                    f"{'device ' + device_name(row.device_arn) if row.device_arn else 'no device'}: give the device "
+                    "ARN of the seed it replaces, or keep it as another device"
+                    + (f" ({another_option})" if another_option else ""))
+            target = target or kept[0]
             if not replace_existing:
+                other = (f", or {another_option} to keep both (another virtual MFA device of root)"
+                         if another_option and row.device_arn and target.device_arn != row.device_arn else "")
+                device = f" of device {device_name(target.device_arn)}" if target.device_arn else ""
                 raise ExistsError(
-                    f"account {row.account_id} already has an MFA seed (enrolled {existing.enrolled_at or 'earlier'}): "
-                    f"give {replace_option} to replace it (the old row is kept, marked replaced)"
+                    f"{at}account {row.account_id} already has an MFA seed{device} (enrolled "
+                    f"{target.enrolled_at or 'earlier'}): give {replace_option} to replace it (the old row is kept, "
+                    f"marked replaced){other}"
                 )
-            existing.state = "replaced"
-            self._by_seed.pop(existing.seed, None)
+            target.state = "replaced"
+            kept.remove(target)
+            self._by_seed.pop(target.seed, None)
         self.rows.append(row)
-        self._by_id[row.account_id] = row
+        self._every[row.account_id] = [*kept, row]
+        self._by_id[row.account_id] = self._every[row.account_id][0]
         self._by_seed[row.seed] = row
         return row
+
+    @staticmethod
+    def record_first(kept: list[SeedRow]) -> str:
+        if any(not r.device_arn for r in kept):
+            return (": record the device of the seed kept first (rootkeeper org audit --record-devices, or "
+                    "'seeds import' it again with its Device ARN and --replace)")
+        return ""
 
     def set_device(self, account_id: str, device_arn: str) -> None:
         """Record the device ARN of an account's active seed (checked when the store is saved): a virtual MFA
@@ -305,17 +382,27 @@ class SeedStore(fsutil.StoredFile):
         if devices.kind(device_arn) != "virtual":
             raise InputError(f"{device_arn} is a {devices.LABELS[devices.kind(device_arn)]}, not a virtual MFA device: "
                              "a seed's device is a virtual one (arn:aws:iam::ID:mfa/NAME)")
-        row = self.active(account_id)
-        if row is None:
+        rows = self.seeds_of(account_id)
+        if not rows:
             raise NotFoundError(f"no active seed for account {account_id} in the seed store")
-        row.device_arn = device_arn
+        if len(rows) > 1:
+            raise InputError(f"account {account_id} has {len(rows)} seeds, each with its device: none is changed")
+        rows[0].device_arn = device_arn
 
-    def set_proof(self, account_id: str, proven_at: str, proven_by: str) -> SeedRow:
-        """Record that a sign-in with the account's active seed worked (``proven_at`` "": it did not)."""
-        row = self.active(account_id)
+    def set_proof(self, account_id: str, proven_at: str, proven_by: str, device: str | None = None) -> SeedRow:
+        """Record that a sign-in with the account's active seed (of ``device``) worked (``proven_at`` "": it
+        did not)."""
+        row = self.active(account_id) if device is None else self.device_seed(account_id, device)
         if row is None:
             raise NotFoundError(f"no active seed for account {account_id} in the seed store")
         row.proven_at, row.proven_by = proven_at, proven_by if proven_at else ""
+        return row
+
+    def retire_device(self, account_id: str, device_arn: str) -> SeedRow:
+        """Retire the account's seed of one device (deactivated in AWS), keeping its other seeds."""
+        row = self.device_seed(account_id, device_arn)
+        row.state = "retired"
+        self._reindex()
         return row
 
     def retire(self, account_id: str) -> int:
