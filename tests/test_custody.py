@@ -271,6 +271,20 @@ def test_a_drill_names_a_seed_copy_whose_codes_differ(medium, tmp_path_factory):
     assert "account 111111111111: its code at one instant differs between seed copies (old vs live)" in result.out
 
 
+def test_a_seed_copy_without_an_accounts_second_device_is_a_difference_not_a_pass(medium, tmp_path_factory):
+    """An account's second virtual MFA device is a second seed: a copy written before it was kept lacks it, and
+    the drill says so (each device's code is compared, not only the account's first)."""
+    other = tmp_path_factory.mktemp("other")
+    shutil.copy(medium.seeds, other / "seeds.age")
+    arn = "arn:aws:iam::111111111111:mfa/site-b"
+    medium.rk("seeds", "import", "-", "--another-device", check=True,
+              input=f"Account #,Account Name,Account Email,MFA Seed,Device ARN\n111111111111,prod,,{random_seed()},{arn}\n")
+    result = medium.rk("drill", "--copy", f"old={other / 'seeds.age'}", "--copy", f"usb={medium.vault_medium}",
+                       "--report", other)
+    assert result.returncode == 1, result.out + result.err
+    assert "account 111111111111: its code at one instant differs between seed copies (old vs live)" in result.out
+
+
 # ---------------------------------------------------------------- key shares
 def test_shares_made_by_rootkeeper_are_recovered_by_the_reference_cli(home):
     from rootkeeper.custody.shares import identity_to_bytes

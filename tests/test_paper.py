@@ -603,3 +603,44 @@ def test_the_sheets_name_the_keys_and_tokens_the_seed_sheet_says_where_the_vault
     text = " ".join(text_of(emergency).split())
     assert "YubiKey 5C (blue tag) (FIDO security key): root MFA of 123456789012" in text
     assert "bank-box-b" not in text and "carried by bob" not in text
+
+
+def test_an_account_with_two_virtual_devices_prints_both_seeds_and_restores_both_from_scans_or_typed_lines(home):
+    """Two seeds of one account (two virtual MFA devices of root): two records on the sheet, each with its device;
+    zbarimg reads both, and restore from the scans or from the typed lines alone (the second record's tags end
+    with @2) gives back both seeds, each with its device, as the age CLI reads the restored store."""
+    account = "300000000007"
+    seeds = [random_seed(), random_seed()]
+    table = home.root / "two.csv"
+    table.write_text("Account #,Account Name,Account Email,MFA Seed,Device ARN\n" + "".join(
+        f"{account},payments,security+payments@example.com,{seed},arn:aws:iam::{account}:mfa/{device}\n"
+        for seed, device in zip(seeds, ["site-a", "site-b"], strict=True)))
+    home.rk("seeds", "import", table, check=True)
+    populate(home, 2)
+    sheet = print_sheet(home)
+    uris = [t for page in render(sheet) for t in zbar(page) if t.startswith("otpauth://")]
+    secrets = {dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(u).query))["secret"]: u for u in uris}
+    assert set(seeds) <= set(secrets) and len(uris) == 4
+    assert "device=site-b" in secrets[seeds[1]] and "device=site-a" in secrets[seeds[0]]
+    text = text_of(sheet)
+    assert f"{account} device@2" in text and "MFA device site-b" in text
+
+    def active(path):
+        return sorted((r["Account #"], r["MFA Seed"], r["Device ARN"]) for r in csv.DictReader(
+            io.StringIO(age_decrypt(home, path))) if r["State"] == "active")
+
+    from_scans = home.root / "from-scans.age"
+    home.rk("paper", "restore", *render(sheet, 150), "--into", from_scans, check=True)
+    assert active(from_scans) == active(home.seeds)
+    lines = [ln for ln in text.splitlines() if re.match(r"^\s*[0-9]{12} \S+", ln)]
+    typed = home.root / "typed.txt"
+    typed.write_text("\n".join(ln.strip() for ln in lines) + "\n" + sheet_line(sheet) + "\n")
+    by_hand = home.root / "by-hand.age"
+    home.rk("paper", "restore", "--typed", typed, "--into", by_hand, check=True)
+    assert active(by_hand) == active(home.seeds)
+    # The second record's lines are its own: one typed under the first record's tag fails its check.
+    swapped = re.sub(r" device@2(\s+)site-b", r" device\1site-b", typed.read_text())
+    assert swapped != typed.read_text()
+    typed.write_text(swapped)
+    result = home.rk("paper", "restore", "--typed", typed, "--into", home.root / "never.age")
+    assert_clean_failure(result, 2, "check")

@@ -163,7 +163,7 @@ def seeds_sheet(output, paper, classification, plan, accounts):
         return print_seed_sheet(ws, list(accounts), paper=paper, classification=classification, devices=keys)
 
     sheet = _print(output, "paper seeds", "the seeds in plaintext; print it, then delete it", make)
-    note(f"seed sheet: {sheet.count} accounts on {sheet.pages} page{'s' if sheet.pages > 1 else ''}, "
+    note(f"seed sheet: {sheet.count} seeds on {sheet.pages} page{'s' if sheet.pages > 1 else ''}, "
          f"checksum {sheet.checksum}")
 
 

@@ -128,8 +128,9 @@ def run(ws: Workspace, specs: list[str], *, plan: Plan | None = None, now: datet
                     for e in vault.entries()}
         store = ws.open_seeds(file)
         pins[file] = store.pin
-        return {r.account_id: (code(r.seed, instant, digits=int(r.digits), period=int(r.period),
-                                    algorithm=r.algorithm),) for r in store.active_rows()}
+        return {account: (tuple((r.device_arn, code(r.seed, instant, digits=int(r.digits), period=int(r.period),
+                                                     algorithm=r.algorithm)) for r in rows),)
+                for account, rows in store.by_account().items()}  # every seed of the account: one per device
 
     live = {kind: path for kind, path in (("vault", ws.vault_path), ("seeds", ws.seeds_path))
             if path is not None and path.is_file()}

@@ -325,6 +325,6 @@ def verify(directory: Path, ws: Workspace | None = None) -> Verified:
             if entry["artefact"] == "vault":
                 result.accounts[entry["file"]] = sorted((e.account_id, e.name) for e in ws.open_vault(path).entries())
             elif entry["artefact"] == "seeds":
-                result.accounts[entry["file"]] = sorted((r.account_id, r.account_name)
-                                                        for r in ws.open_seeds(path).active_rows())
+                result.accounts[entry["file"]] = sorted({(r.account_id, r.account_name)  # an account once, its seeds
+                                                         for r in ws.open_seeds(path).active_rows()})
     return result

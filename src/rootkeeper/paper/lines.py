@@ -12,6 +12,9 @@ A typed line is ``ACCOUNT_ID TAG VALUE CHECK``, one field of one account:
 - ``seed1/4`` .. ``seed4/4``: the seed, 16 base32 characters a line, in groups of four (spaces and
   case do not matter).
 
+An account whose root has several virtual MFA devices has a record per device: the second's tags end
+with ``@2`` (``name@2``, ``device@2``, ``seed1/4@2``), the third's with ``@3``, and so on.
+
 ``CHECK`` is three base32 characters: the first 15 bits of SHA-256 over
 ``rootkeeper-line/1 ACCOUNT_ID TAG VALUE`` (a seed line's VALUE without spaces, upper case), so a
 line copied under another account or tag fails too. A wrong line passes with a chance of 1 in
@@ -40,6 +43,7 @@ MARKER_PREFIX = "ROOTKEEPER SHEET/1"
 DEFAULT_TOTP = ("SHA1", 6, 30)
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SEED_TAG = re.compile(r"seed([1-9][0-9]?)/([1-9][0-9]?)")
+_TAG = re.compile(r"(name|email|device|totp|seed[1-9][0-9]?/[1-9][0-9]?)(?:@([2-8]))?")  # @N: the account's Nth seed
 _LINE = re.compile(r"^\s*([0-9]{12})\s+(\S+)\s+(.*?)\s+([A-Za-z2-7]{3})\s*$", re.ASCII)
 _DEVICE_ARN = re.compile(r"^arn:aws:iam::([0-9]{12}):mfa/([A-Za-z0-9_+=,.@-]{1,128})$")
 
@@ -85,17 +89,28 @@ def device_value(account_id: str, device_arn: str) -> str:
     return match.group(2) if match and match.group(1) == account_id else device_arn
 
 
-def record_lines(row) -> list[Line]:
-    """The typed lines of one seed row (a checked ``SeedRow``)."""
-    lines = [_line(row.account_id, "name", row.account_name), _line(row.account_id, "email", row.email)]
+def record_lines(row, number: int = 1) -> list[Line]:
+    """The typed lines of one seed row (a checked ``SeedRow``), the account's ``number``-th seed on the sheet."""
+    at = f"@{number}" if number > 1 else ""
+    lines = [_line(row.account_id, f"name{at}", row.account_name), _line(row.account_id, f"email{at}", row.email)]
     if row.device_arn:
-        lines.append(_line(row.account_id, "device", device_value(row.account_id, row.device_arn)))
+        lines.append(_line(row.account_id, f"device{at}", device_value(row.account_id, row.device_arn)))
     if (row.algorithm, int(row.digits), int(row.period)) != DEFAULT_TOTP:
-        lines.append(_line(row.account_id, "totp", f"{row.algorithm} {row.digits} {row.period}"))
+        lines.append(_line(row.account_id, f"totp{at}", f"{row.algorithm} {row.digits} {row.period}"))
     parts = [row.seed[i:i + PER_LINE] for i in range(0, len(row.seed), PER_LINE)]
-    for number, part in enumerate(parts, 1):
-        lines.append(_line(row.account_id, f"seed{number}/{len(parts)}", grouped(part)))
+    for index, part in enumerate(parts, 1):
+        lines.append(_line(row.account_id, f"seed{index}/{len(parts)}{at}", grouped(part)))
     return lines
+
+
+def numbered(rows) -> list[int]:
+    """Each row's number among the rows of its account (1 for the first seed of an account, 2 for its second)."""
+    seen: dict[str, int] = {}
+    out = []
+    for row in rows:
+        seen[row.account_id] = seen.get(row.account_id, 0) + 1
+        out.append(seen[row.account_id])
+    return out
 
 
 def _record_text(row) -> str:
@@ -155,7 +170,8 @@ def parse_marker(text: str, where: str) -> Marker:
 class Typed:
     """What a --typed file gave: fields per account, and the sheet line if it was typed."""
 
-    fields: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # id -> tag -> (value, where)
+    # record ("ID", or "ID@N" for an account's Nth seed) -> tag (without its @N) -> (value, where)
+    fields: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     count: int | None = None
     checksum: str | None = None
 
@@ -184,13 +200,16 @@ def parse_typed(text: str, source: str) -> Typed:
                              "(12-digit id, a tag such as name or seed1/4, the value, the 3-character check)")
         account_id, tag, value, check = match.groups()
         tag = tag.lower()
-        if tag not in ("name", "email", "device", "totp") and not _SEED_TAG.fullmatch(tag):
+        tagged = _TAG.fullmatch(tag)
+        if not tagged:
             raise InputError(f"{where}: its second word is not one of the tags name, email, device, totp, seedN/M "
-                             "(the line is not shown: it may hold a seed)")
+                             "(with @2.. for an account's second seed; the line is not shown: it may hold a seed)")
         if line_check(account_id, tag, value) != check.upper():
             raise InputError(f"{where}: the check {check.upper()} does not match the line ({account_id} {tag}): "
                              "a character is mistyped; compare the line with the sheet, the check included")
-        fields = typed.fields.setdefault(account_id, {})
+        record = account_id + (f"@{tagged.group(2)}" if tagged.group(2) else "")
+        tag = tagged.group(1)
+        fields = typed.fields.setdefault(record, {})
         if tag in fields and canonical(tag, fields[tag][0]) != canonical(tag, value):
             raise InputError(f"{where}: account {account_id} {tag} was already typed differently "
                              f"({fields[tag][1]}): keep one")
@@ -198,9 +217,10 @@ def parse_typed(text: str, source: str) -> Typed:
     return typed
 
 
-def typed_row_fields(account_id: str, fields: dict[str, tuple[str, str]]) -> dict[str, str]:
-    """The seed-row fields of one typed account (the caller checks them as a row): the seed lines
-    joined, in order; a missing field names what to type."""
+def typed_row_fields(record: str, fields: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The seed-row fields of one typed record (an account id, ``ID@N`` for its Nth seed; the caller checks them
+    as a row): the seed lines joined, in order; a missing field names what to type."""
+    account_id = record.split("@")[0]
     seeds = {}
     total = None
     for tag, (value, where) in fields.items():
@@ -218,8 +238,9 @@ def typed_row_fields(account_id: str, fields: dict[str, tuple[str, str]]) -> dic
     else:
         missing += [f"seed{n}/{total}" for n in range(1, total + 1) if n not in seeds]
     if missing:
-        raise InputError(f"typed lines of account {account_id} lack {', '.join(missing)}: type every line of its "
-                         "record from the sheet")
+        at = f"@{record.split('@')[1]}" if "@" in record else ""
+        raise InputError(f"typed lines of account {account_id}{' (its seed ' + at + ')' if at else ''} lack "
+                         f"{', '.join(m + at for m in missing)}: type every line of its record from the sheet")
     algorithm, digits, period = DEFAULT_TOTP
     if "totp" in fields:
         parts = fields["totp"][0].split()

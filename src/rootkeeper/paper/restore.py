@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 class Reading:
     """What the scans and the typed lines gave, before it is checked against the sheet."""
 
-    rows: dict[str, tuple[SeedRow, str]] = field(default_factory=dict)  # account id -> (row, where)
+    # (account id, device ARN) -> (row, where): an account with several virtual MFA devices has a record for each
+    rows: dict[tuple[str, str], tuple[SeedRow, str]] = field(default_factory=dict)
     markers: dict[int, tuple[L.Marker, str]] = field(default_factory=dict)  # page -> (marker, where)
     count: int | None = None
     checksum: str | None = None
@@ -34,11 +35,17 @@ class Reading:
     warnings: list[str] = field(default_factory=list)
 
     def add_row(self, row: SeedRow, where: str) -> None:
-        known = self.rows.get(row.account_id)
+        key = (row.account_id, row.device_arn)
+        known = self.rows.get(key)
         if known is not None and L.checksum([known[0]]) != L.checksum([row]):
-            raise InputError(f"{where} and {known[1]} give account {row.account_id} two different records: "
+            device = f" (device {row.device_arn})" if row.device_arn else ""
+            raise InputError(f"{where} and {known[1]} give account {row.account_id}{device} two different records: "
                              "the scans mix two printings; restore from one sheet")
-        self.rows.setdefault(row.account_id, (row, where))
+        self.rows.setdefault(key, (row, where))
+
+    def read_of(self, account_id: str) -> int:
+        """How many records of the account were read."""
+        return sum(key[0] == account_id for key in self.rows)
 
     def totals(self, count: int, checksum: str, where: str) -> None:
         if self.count is not None and (self.count, self.checksum) != (count, checksum):
@@ -63,12 +70,13 @@ def read(decoded: list[Decoded], typed: L.Typed | None) -> Reading:
     if typed is not None:
         if typed.count is not None:
             reading.totals(typed.count, typed.checksum or "", "the typed sheet line")
-        for account_id, fields in typed.fields.items():
-            where = f"the typed lines of account {account_id}"
-            values = L.typed_row_fields(account_id, fields)
+        for record, fields in typed.fields.items():
+            where = f"the typed lines of account {record.split('@')[0]}" + (
+                f" (its seed @{record.split('@')[1]})" if "@" in record else "")
+            values = L.typed_row_fields(record, fields)
             row, _warnings = check_row(SeedRow(**values), where)
             reading.add_row(row, where)
-            reading.typed.append(account_id)
+            reading.typed.append(row.account_id)
     return reading
 
 
@@ -100,7 +108,7 @@ def check(reading: Reading, *, allow_incomplete: bool = False) -> Check:
                 missing.append(f"page{'s' if len(absent) > 1 else ''} {', '.join(absent)} of {pages} "
                                f"{'are' if len(absent) > 1 else 'is'} not in the scans (or its marker is unreadable)")
         for _page, (marker, where) in sorted(reading.markers.items()):
-            unread = [a for a in marker.accounts if a not in reading.rows]
+            unread = sorted({a for a in marker.accounts if reading.read_of(a) < marker.accounts.count(a)})
             if unread:
                 missing.append(f"on {where}, the QR code of account{'s' if len(unread) > 1 else ''} "
                                f"{', '.join(unread)} could not be read")
@@ -112,7 +120,7 @@ def check(reading: Reading, *, allow_incomplete: bool = False) -> Check:
         # No checksum vouches for an incomplete set: only the records a page marker of this printing lists
         # are restored. A code no marker lists may be of an older printing (a stale seed).
         vouched = {account for marker, _where in reading.markers.values() for account in marker.accounts}
-        unvouched = sorted(account for account in reading.rows if account not in vouched)
+        unvouched = sorted({account for account, _device in reading.rows if account not in vouched})
         if unvouched:
             raise InputError(
                 f"{message.split('. Scan what')[0]}; and no page marker read lists account"
@@ -159,14 +167,16 @@ def restore(ws: Workspace, scans: list[Path], typed_text: tuple[str, str] | None
     store = _new_store(ws, path) if created else ws.seeds()
     added, retired = [], []
     gone = {r.account_id for r in store.rows if r.state == "retired"}
-    for row in sorted(result.rows, key=lambda r: r.account_id):
-        existing = store.active(row.account_id)
-        if existing is None and row.account_id in gone:  # a sheet older than the account's retirement
-            retired.append(row.account_id)
+    several = {r.account_id for r in result.rows if sum(o.account_id == r.account_id for o in result.rows) > 1}
+    for row in sorted(result.rows, key=lambda r: r.account_id):  # (stable: an account's seeds in the sheet's order)
+        existing = store.seeds_of(row.account_id)
+        if not existing and row.account_id in gone:  # a sheet older than the account's retirement
+            if row.account_id not in retired:
+                retired.append(row.account_id)
             continue
-        saved = store.add(row, replace_existing=replace, where=f"account {row.account_id} of the sheet",
-                          replace_option="--replace")
-        if saved is not existing:
+        saved = store.add(row, replace_existing=replace, another=row.account_id in several,
+                          where=f"account {row.account_id} of the sheet", replace_option="--replace")
+        if all(saved is not r for r in existing) and row.account_id not in added:
             added.append(row.account_id)
     if added or created:
         ws.commit([store], {"event": "paper.restore", "read": len(result.rows), "added": len(added),

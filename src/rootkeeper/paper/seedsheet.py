@@ -108,7 +108,8 @@ def render(rows: list[SeedRow], *, paper: str, classification: str, store_name: 
     paragraphs = HOW_TO + ([f"Also root's MFA, and not on this sheet (no paper restores them): {'; '.join(devices)}."]
                            if devices else [])
     how_to = _how_to_height(probe, pdf, paragraphs)
-    pages = _layout([_Block(r, L.record_lines(r)) for r in rows], body, body - how_to)
+    pages = _layout([_Block(r, L.record_lines(r, n)) for r, n in zip(rows, L.numbered(rows), strict=True)], body,
+                    body - how_to)
     for number, group in enumerate(pages, 1):
         page = doc.page()
         marker = L.Marker(number, len(pages), len(rows), total, tuple(b.row.account_id for b in group))
@@ -138,7 +139,7 @@ def _frame(page, pdf, *, classification, number, pages, count, total, store_name
     page.canvas.drawRightString(w - m, top, f"page {number} of {pages}")
     plural = "s" if pages > 1 else ""
     pdf.text(page, m, top - 13, f"Seed store {store_name}, SHA-256 {store_fingerprint[:16]}...  Printed "
-             f"{printed_at:%Y-%m-%d %H:%M} UTC by rootkeeper {__version__}.  {count} accounts on {pages} page{plural}.",
+             f"{printed_at:%Y-%m-%d %H:%M} UTC by rootkeeper {__version__}.  {count} seeds on {pages} page{plural}.",
              size=8)
     # the footer: the marker QR code, the sheet line, the reminders
     size = 22 * MM
@@ -190,7 +191,8 @@ def _record(page, pdf, y: float, block: _Block) -> None:
     width = w - m - x
     pdf.text(page, x, y - 14, row.account_name, font=pdf.SANS_BOLD, size=12)
     name_width = c.stringWidth(row.account_name, pdf.SANS_BOLD, 12)
-    pdf.text(page, x + name_width + 8, y - 14, f"account {row.account_id}", size=9)
+    device = f", MFA device {L.device_value(row.account_id, row.device_arn)}" if row.device_arn else ""
+    pdf.text(page, x + name_width + 8, y - 14, f"account {row.account_id}{device}", size=9)
     value_width = max([VALUE_COLUMN] + [len(line.value) for line in lines])
     tag_width = max(len(line.tag) for line in lines)
     columns = [0, 13, 13 + tag_width + 2, 13 + tag_width + 2 + value_width + 3]  # id, tag, value, check
@@ -206,19 +208,20 @@ def _record(page, pdf, y: float, block: _Block) -> None:
 
 
 def select(ws: Workspace, accounts: list[str]) -> list[SeedRow]:
-    """The rows to print: the named accounts (id or name), else every active seed; each checked."""
+    """The rows to print: the named accounts (id or name), else every active seed; each checked. An account
+    whose root has several virtual MFA devices gives a record for each."""
     from ..errors import InputError
 
     store = ws.seeds()
     if accounts:
-        rows = [store.find(ref) for ref in accounts]
+        chosen = [store.find_all(ref) for ref in accounts]
         seen = set()
-        for row in rows:
-            if row.account_id in seen:
-                raise InputError(f"account {row.account_id} is named twice: name each account once")
-            seen.add(row.account_id)
-        return rows
-    rows = [store.find(row.account_id) for row in store.active_rows()]
+        for rows in chosen:
+            if rows[0].account_id in seen:
+                raise InputError(f"account {rows[0].account_id} is named twice: name each account once")
+            seen.add(rows[0].account_id)
+        return [row for rows in chosen for row in rows]
+    rows = [row for account in store.by_account() for row in store.find_all(account)]
     if not rows:
         raise InputError("the seed store holds no active seed: nothing to print")
     return rows
