@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -115,6 +116,10 @@ def test_demo_runs_and_its_artefacts_open_in_standard_tools(tmp_path):
     assert result.out.count("accepted by the console") == 4  # the management account and three members
     assert "root sign-in to the simulated console succeeded" in result.out
     assert "ROOT_ACCESS_KEYS" in result.out and "NO_MFA" in result.out  # the planted findings, found
+    first_audit = result.out.split("6. The audit")[1].split("7. Deleting")[0]
+    assert re.search(r"log-archive +CUSTODIED", first_audit)  # its seed and the plan's FIDO key
+    assert re.search(r"security-tooling +DEVICE_UNKNOWN", first_audit)  # a key custody does not know
+    assert "--mfa-device arn:aws:iam::" in result.out and ":u2f/root/unknown-key-" in result.out
     assert "exit status 0: every account is ROOTLESS or CUSTODIED" in result.out  # after delete-root
     password = (out / "DEMO-ONLY-secrets" / "vault-password.txt").read_text()
     info = subprocess.run([oracle("keepassxc-cli"), "ls", "-R", "-f", out / "vault" / "aws-root.kdbx"],

@@ -26,6 +26,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ExistsError, InputError, RootkeeperError
@@ -175,6 +176,8 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
         say(f"   {account_id} {name:<18} password saved, seed saved, codes {mfa.codes[0]} {mfa.codes[1]} "
             f"accepted by the console (seed proven)")
 
+    keys = _keys_step(sim, ws, out, members, say)
+
     first_id, first_name = to_enroll[min(1, len(to_enroll) - 1)][:2]
     code = breakglass.current_code(ws, first_id, "demo: restore IAM administrator access", time.time())
     got = breakglass.retrieve_password(ws, first_id, "demo: restore IAM administrator access", "show")
@@ -185,7 +188,7 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
         raise RuntimeError("demo: the simulated console refused the retrieved credentials")
 
     with simulator_environment(url):
-        _org_steps(ws, members, say)
+        _org_steps(ws, members, say, keys)
     sheet = _paper_step(ws, out, say)
     check = transaction.verify(ws.journal())
     say(f"10. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
@@ -201,6 +204,8 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say(f"  {plan.seeds}   MFA seeds only; age -d -i {secrets_dir / 'custodian-1.agekey'} {plan.seeds}")
     say(f"  {plan.journal}   every enrollment, retrieval and deletion, hash-chained")
     say(f"  {plan.config_path}   paths and settings, no secret")
+    if keys.plan is not None:
+        say(f"  {keys.plan}   the custody plan (the write-up's layout) with root's FIDO key of {keys.kept[1]}")
     say(f"  {secrets_dir}   DEMO ONLY: real master passwords and identities never sit beside the stores")
     if sheet is not None:
         say(f"  {sheet.parent}   DEMO ONLY: the printed sheets (a real seed sheet goes straight to the printer: -o - | lp)")
@@ -217,6 +222,37 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     say(f"  AWS_PROFILE=management {exe} org audit {cfg} {creds}")
     say(f"Done in {time.perf_counter() - start:.1f}s.")
     return {"out": str(out), "accounts": count + 1, "journal_records": check.count, "journal_ok": check.ok}
+
+
+@dataclass
+class Keys:
+    """Root's FIDO security keys the demo registers: one kept in the custody plan, one nobody recorded."""
+
+    plan: Path | None = None  # the custody plan (the write-up's layout) that names the kept key
+    kept: tuple[str, str, str] | None = None  # (account id, name, serial) of the key in the plan
+    foreign: tuple[str, str, str] | None = None  # (account id, name, serial) of a key custody does not know
+
+
+def _keys_step(sim, ws: Workspace, out: Path, members: list[tuple[str, str, str, str]],
+               say: Callable[[str], None]) -> Keys:
+    """A FIDO key registered for one enrolled account and recorded in the custody plan (the ceremony of
+    ``custody add-device``); another registered by someone, recorded nowhere."""
+    from ..custody.devices import add_device
+    from ..custody.layout import WRITE_UP_PLAN
+
+    enrolled = [(a, n) for a, n, k, _o in members if k == "enroll"]
+    if len(enrolled) < 3:  # the last enrolled account has its root deleted in step 7
+        return Keys()
+    plan = out / "custody-plan.toml"
+    fsutil.write_new(plan, WRITE_UP_PLAN.encode("utf-8"), mode=0o644)
+    (kept_id, kept_name), (foreign_id, foreign_name) = enrolled[0], enrolled[1]
+    kept = sim.console_register_security_key(kept_id, f"{kept_name}-key-b")  # 'Passkey or security key', a touch
+    add_device(ws, plan, "yubikey-b", kept_id, kept, "security-key", place="bank-box-b")
+    foreign = sim.console_register_security_key(foreign_id, "unknown-key")
+    say(f"   {kept_id} {kept_name:<18} a FIDO security key registered too, recorded in the custody plan {plan.name} "
+        "as medium yubikey-b in bank-box-b (rootkeeper custody add-device)")
+    say(f"   {foreign_id} {foreign_name:<18} a FIDO security key registered by someone, recorded nowhere")
+    return Keys(plan, (kept_id, kept_name, kept), (foreign_id, foreign_name, foreign))
 
 
 def _paper_step(ws: Workspace, out: Path, say: Callable[[str], None]) -> Path | None:
@@ -274,11 +310,16 @@ def simulator_environment(url: str) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Callable[[str], None]) -> None:
+def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Callable[[str], None],
+               keys: Keys) -> None:
     """Steps 5-8 through the org workflows, each shown with the command that runs it."""
+    from ..custody.plan import read_plan
     from ..org import audit, rootops
     from ..org.aws import Aws
     from ..workflows.listing import CustodyIndex
+
+    planned = read_plan(keys.plan).mfa_devices() if keys.plan is not None else {}
+    with_plan = f" --plan {keys.plan.name}" if keys.plan is not None else ""
 
     aws = Aws(region="us-east-1")
     say("5. Centralized root access (the organization's management account):")
@@ -287,8 +328,8 @@ def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Cal
         say(f"     {'already on' if was_on else 'enabled'}: {name}")
 
     def run_audit() -> int:
-        say("   $ rootkeeper org audit")
-        rows = audit.Auditor(aws, CustodyIndex.build(ws.vault(), ws.seeds())).audit()
+        say(f"   $ rootkeeper org audit{with_plan}")
+        rows = audit.Auditor(aws, CustodyIndex.build(ws.vault(), ws.seeds()), planned=planned).audit()
         for row in rows:
             detail = f" ({', '.join(row.findings[1:])})" if row.findings[1:] else ""
             say(f"     {row.account.account_id}  {row.account.name:<18} {row.verdict}{detail}")
@@ -308,9 +349,15 @@ def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Cal
             say(f"   - {name}: ROOT_ACCESS_KEYS, a root access key exists; delete it (org delete-root does)")
         elif kind == "password-only":
             say(f"   - {name}: NO_MFA, someone set a root password with no MFA and it is not in the vault")
+    if keys.foreign is not None:
+        say(f"   - {keys.foreign[1]}: DEVICE_UNKNOWN, a FIDO key custody does not know can also pass root's MFA; "
+            "deactivated in step 7 (org delete-root --mfa-device)")
     rootless = [n for _a, n, k, _o in members if k == "rootless"]
     if rootless:
         say(f"   - {', '.join(rootless)}: ROOTLESS, nothing to keep; every enrolled account: CUSTODIED")
+    if keys.kept is not None:
+        say(f"   - {keys.kept[1]}: CUSTODIED with two MFA devices, its seed and the FIDO key the custody plan "
+            "keeps in bank-box-b")
 
     victims = [(a, n) for a, n, k, _o in members if k in ("keys", "password-only")]
     enrolled = [(a, n) for a, n, k, _o in members if k == "enroll"]
@@ -331,6 +378,11 @@ def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Cal
     for dry_run in (True, False):
         say(f"   $ rootkeeper org delete-root {' '.join(ids)} {'--dry-run' if dry_run else '--yes'}")
         rootops.delete_root(ws, aws, targets, dry_run=dry_run, report=show)
+    if keys.foreign is not None:
+        account_id, _name, serial = keys.foreign
+        say(f"   $ rootkeeper org delete-root {account_id} --mfa-device {serial} --yes")
+        rootops.delete_root(ws, aws, rootops.delete_root_targets(ws, aws, [account_id]), dry_run=False, report=show,
+                            part=rootops.Part(devices=(serial,)))
     say("8. The audit again:")
     second_audit = run_audit()
     say(f"   exit status {second_audit}: " + ("every account is ROOTLESS or CUSTODIED" if second_audit == 0
