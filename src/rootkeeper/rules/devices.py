@@ -74,7 +74,7 @@ def several_problem(arns: list[str]) -> str | None:
     if len(arns) > MAX_DEVICES:
         return f"has {len(arns)} seeds: a root user holds at most {MAX_DEVICES} MFA devices"
     if any(not arn for arn in arns):
-        return "has several seeds and one of them names no device ARN: each of several seeds names its own device"
+        return "has a seed that names no device ARN: each of several seeds names its own device"
     if len(set(arns)) < len(arns):
         return "has two seeds of one device ARN: a device has one seed"
     return None

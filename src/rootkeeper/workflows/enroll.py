@@ -21,9 +21,8 @@ from datetime import UTC, datetime
 from ..errors import ExistsError, InputError
 from ..rules import passwords, totp
 from ..rules.accounts import Account, render_email, validate_account_id, validate_email, validate_name
-from ..rules.devices import several_problem
 from ..rules.redaction import shown
-from ..stores.seeds import SeedRow, SeedStore, check_row
+from ..stores.seeds import SeedRow, check_row
 from ..workspace import Workspace
 
 CONSOLE_STEPS = (
@@ -95,13 +94,7 @@ def begin(ws: Workspace, account_id: str, name: str | None, email: str | None, *
         if another:
             if not kept:
                 raise InputError(f"account {account.id} has no seed yet: enroll it without --another-device")
-            arn = device_arn or default_device_arn(account.id)
-            if any(r.device_arn == arn for r in kept):
-                raise ExistsError(f"account {account.id} already has a seed of device {arn}: give the other device "
-                                  "a name of its own (--device-name)")
-            if problem := several_problem([r.device_arn for r in kept] + [arn]):
-                raise InputError(f"account {account.id} {problem.replace('has several seeds and ', '')}"
-                                 + SeedStore.record_first(kept))
+            store.refuse_another(account.id, device_arn or default_device_arn(account.id))
         elif kept and not replace_seed:
             raise ExistsError(
                 f"account {account.id} already has an MFA seed (enrolled {kept[0].enrolled_at or 'earlier'}): "
@@ -205,8 +198,8 @@ def save_seed(ws: Workspace, account: Account, seed: str, device_arn: str | None
         raise InputError("the seed given is the account's root password: paste the MFA secret key instead")
     store = ws.seeds()
     kept = store.seeds_of(account.id)
-    existing = next((r for r in kept if r.device_arn == row.device_arn), kept[0] if kept and not another else None)
     saved = store.add(row, replace_existing=replace_seed, another=another, another_option="--another-device")
+    existing = next((r for r in kept if r.state == "replaced"), None)  # the seed this one replaced
     if any(saved is r for r in kept):
         raise InputError(
             f"account {account.id} already has exactly this seed in the seed store: nothing to do "

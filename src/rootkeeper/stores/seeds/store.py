@@ -336,10 +336,7 @@ class SeedStore(fsutil.StoredFile):
         target = next((r for r in kept if row.device_arn and r.device_arn == row.device_arn), None)
         at = f"{where}: " if where else ""
         if kept and another and target is None:
-            problem = several_problem([r.device_arn for r in kept] + [row.device_arn])
-            if problem:
-                raise InputError(f"{at}account {row.account_id} {problem.replace('has several seeds and ', '')}"
-                                 f"{self.record_first(kept)}")
+            self.refuse_another(row.account_id, row.device_arn, at)
         elif kept:
             if target is None and len(kept) > 1:
                 raise InputError(
@@ -367,12 +364,18 @@ class SeedStore(fsutil.StoredFile):
         self._by_seed[row.seed] = row
         return row
 
-    @staticmethod
-    def record_first(kept: list[SeedRow]) -> str:
-        if any(not r.device_arn for r in kept):
-            return (": record the device of the seed kept first (rootkeeper org audit --record-devices, or "
-                    "'seeds import' it again with its Device ARN and --replace)")
-        return ""
+    def refuse_another(self, account_id: str, device_arn: str, at: str = "") -> None:
+        """Refuse ``device_arn`` as the device of another seed of the account, beside those it has."""
+        kept = self.seeds_of(account_id)
+        if any(r.device_arn == device_arn for r in kept):
+            raise ExistsError(f"{at}account {account_id} already has a seed of device {device_arn}: give the other "
+                              "device a name of its own (--device-name)")
+        problem = several_problem([r.device_arn for r in kept] + [device_arn])
+        if problem:
+            first = (": record the device of the seed kept first (rootkeeper org audit --record-devices, or "
+                     "'seeds import' it again with its Device ARN and --replace)"
+                     if any(not r.device_arn for r in kept) else "")
+            raise InputError(f"{at}account {account_id} {problem}{first}")
 
     def set_device(self, account_id: str, device_arn: str) -> None:
         """Record the device ARN of an account's active seed (checked when the store is saved): a virtual MFA
