@@ -164,3 +164,19 @@ def test_export_as_json_gives_digits_and_period_as_numbers(home):
     home.rk("seeds", "import", "in.csv", check=True)
     (row,) = json.loads(home.rk("seeds", "export", "--format", "json", check=True).out)
     assert (row["digits"], row["period"]) == (8, 60) and row["account_id"] == "000000000001"
+
+
+def test_an_import_of_two_devices_of_one_account_journals_that_one_account(home):
+    """The import record names the accounts a batch touched: one account's two seeds are one account (its id,
+    count 1, and the digest ``printf '%s\\n' ID | sha256sum`` gives), never a count of 2."""
+    import hashlib
+
+    account = "444455556666"
+    table = home.root / "two-devices.csv"
+    table.write_text("Account #,Account Name,Account Email,MFA Seed,Device ARN\n" + "".join(
+        f"{account},p,p@example.com,{random_seed()},arn:aws:iam::{account}:mfa/{d}\n" for d in ("site-a", "site-b")))
+    result = home.rk("seeds", "import", table, check=True)
+    assert "imported 2 seeds" in result.err
+    record = [json.loads(line) for line in home.journal.read_text().splitlines()][-1]
+    assert record["event"] == "seeds.import" and record["count"] == 1 and record["account_id"] == account
+    assert record["accounts_sha256"] == hashlib.sha256(f"{account}\n".encode()).hexdigest()

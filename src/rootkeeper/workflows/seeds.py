@@ -62,7 +62,7 @@ def import_seeds(ws: Workspace, text: str, source: str, *, replace: bool = False
         if all(saved is not r for r in existing):
             added.append(row.account_id)
     if added:
-        ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), **batch(added)})
+        ws.commit([store], {"event": "seeds.import", "source": os.path.basename(source), **batch(sorted(set(added)))})
     return Imported(store.path, len(parsed.rows), added, before, len(store.active_rows()), parsed.warnings)
 
 
