@@ -190,6 +190,8 @@ def test_two_virtual_devices_kept_as_two_seeds_give_their_own_codes_and_are_cust
     assert got.out.split()[0] in {codes(seed, at - 30)[1], codes(seed, at)[0]}
     default = org.home.rk("code", account_id, "--reason", "drill", check=True)
     assert "choose root-mfa in the console" in default.err and "--device" in default.err
+    listed = org.home.rk("list", check=True)  # the table names the first device and how many more; the count is seeds
+    assert "root-mfa (+1)" in listed.out and "1 seeds never proven" in listed.err, listed.err
     unsaid = org.home.rk("seeds", "prove", account_id, "--signed-in")
     assert unsaid.returncode == 2 and "--device" in unsaid.err and "site-b" in unsaid.err, unsaid.err
     org.home.rk("seeds", "prove", account_id, "--signed-in", "--device", "site-b", check=True)

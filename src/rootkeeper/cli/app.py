@@ -373,16 +373,17 @@ def _adopt_line(title: str) -> str:
 
 
 def _table(accounts) -> None:
+    from ..rules.devices import device_name
+
     headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED", "PROVEN")
-    rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,
-             ", ".join(r.device_arn.rsplit("/", 1)[-1] or "?" for r in a.seeds) if any(r.device_arn for r in a.seeds)
-             else "", a.enrolled_at[:10],
-             a.proven_at[:10] if a.proven_at else ("no" if a.seed else "")) for a in accounts]
+    rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,  # the first device; list --json
+             device_name(a.device_arn) + (f" (+{len(a.seeds) - 1})" if len(a.seeds) > 1 else ""),  # names them all
+             a.enrolled_at[:10], a.proven_at[:10] if a.proven_at else ("no" if a.seed else "")) for a in accounts]
     print_table(headers, rows)
     for account in accounts:
         for drift in account.drift:
             note(f"drift: {account.account_id}: {drift}")
-    unproven = sum(a.seed and not a.proven_at for a in accounts)
+    unproven = sum(not r.proven_at for a in accounts for r in a.seeds)
     click.echo(f"{len(accounts)} accounts" + (f"; {unproven} seeds never proven by a sign-in (rootkeeper seeds prove "
                                               "--help)" if unproven else ""), err=True)
 
