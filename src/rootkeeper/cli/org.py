@@ -378,3 +378,165 @@ def org_enable_central_root(dry_run):
     elif state.changed and not dry_run:
         note("AWS may take a few minutes to apply this in every region: an AssumeRoot refused with 'feature is not "
              "enabled' right now goes away; re-run the audit shortly")
+
+
+def _window_time(text: str | None, now: float) -> float:
+    """--since / --until: Unix seconds, ISO 8601, or a time ago (30d, 12h, 90m)."""
+    import re
+
+    from ..rules.totp import parse_time
+
+    if text is None:
+        return now
+    found = re.fullmatch(r"\s*([0-9]{1,5})([dhm])\s*", text)
+    if found:
+        return now - int(found.group(1)) * {"d": 86400, "h": 3600, "m": 60}[found.group(2)]
+    return parse_time(text)
+
+
+USE_FIELDS = ["time", "account_id", "account_name", "kind", "event_name", "success", "mfa_used", "source_ip",
+              "principal", "task", "calls", "last_call", "region", "event_id", "explained_by_seq",
+              "explained_by_event", "explained_by_time", "explained_by_actor", "explained_by_reason", "findings",
+              "detail"]
+
+
+@org.command(name="root-use", context_settings=CONTEXT)
+@common
+@click.argument("accounts", nargs=-1, metavar="[ACCOUNT...]")
+@click.option("--since", required=True, metavar="TIME", help="Start of the window: ISO 8601, Unix seconds, or 30d/12h/90m ago.")
+@click.option("--until", metavar="TIME", help="End of the window (default: now).")
+@click.option("--window", "window_minutes", type=click.IntRange(1, 1440), metavar="MINUTES",
+              help="How long after a retrieval a root use counts as explained by it (default 60, or [root_use] "
+                   "window_minutes).")
+@click.option("--allow-principal", "allow", multiple=True, metavar="ARN",
+              help="A principal (ARN, * allowed) whose AssumeRoot needs no journal record (repeatable; added to "
+                   "[root_use] allowed_assume_root).")
+@click.option("--trail", metavar="NAME", help="The organization trail (name or ARN; default: the one DescribeTrails finds).")
+@click.option("--bucket", metavar="BUCKET", help="Read this bucket (an organization trail's layout) without asking CloudTrail.")
+@click.option("--prefix", metavar="PREFIX", help="The trail's S3 key prefix, with --bucket.")
+@click.option("--concurrency", type=click.IntRange(1, 128), default=16, show_default=True,
+              help="S3 listings and objects read at once.")
+@json_flag()
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
+def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, prefix, concurrency, as_json, as_csv):
+    """Every root use in the organization trail, matched with the break-glass journal; exit 1 on findings.
+
+    Root console sign-ins (success or failure, MFA or not, source IP), 'aws
+    login' root sessions, the root user's own calls, and AssumeRoot sessions
+    (who, into which account, with which task, how many calls), read from the
+    organization trail's S3 objects of the window (only the prefixes it needs,
+    each object checked against its digest where log file validation is on).
+
+    A sign-in or root call is explained by a retrieval of that account's
+    password or code (or an enroll or rotate) recorded in the journal within
+    --window minutes before it; an AssumeRoot session by a rootkeeper org
+    record of that account, or by a principal allowed in [root_use]
+    allowed_assume_root / --allow-principal. A journal that does not verify
+    explains nothing.
+
+    \b
+    Findings (exit 1): UNEXPLAINED, SIGN_IN_FAILED, NO_MFA,
+    ASSUME_ROOT_NOT_ALLOWED, SESSION_ORIGIN_UNSEEN; and the trail's:
+    LOG_ALTERED, LOG_MISSING, LOG_UNREADABLE, DIGEST_UNREADABLE, TRAIL_SILENT
+    (an active account with no log file in the window).
+    Informational: RETRIEVAL_UNUSED, ASSUME_ROOT_REFUSED.
+
+    \b
+    Examples:
+      rootkeeper org root-use --since 30d
+      rootkeeper org root-use log-archive --since 2026-10-01 --until 2026-12-31
+      rootkeeper org root-use --since 7d --json | jq '.uses[] | select(.findings != [])'
+      rootkeeper org root-use --since 90d --csv > root-use.csv
+      rootkeeper org root-use --since 1d \\
+          --allow-principal 'arn:aws:sts::123456789012:assumed-role/rootkeeper-audit/*'
+    """
+    import time
+
+    from ..errors import CheckFailed, InputError
+    from ..org import rootuse
+
+    if as_json and as_csv:
+        raise InputError("--json and --csv exclude each other: choose one")
+    if prefix is not None and not bucket:
+        raise InputError("--prefix goes with --bucket: give the bucket too")
+    now = time.time()
+    start, end = _window_time(since, now), _window_time(until, now)
+    ws = workspace()
+    cfg = ws.config
+    window = 60 * (window_minutes or cfg.root_use_window_minutes)
+    allowed = list(cfg.allowed_assume_root) + [a.strip() for a in allow]
+    aws = _aws(concurrency)
+    report = _root_use_with_progress(lambda **kw: rootuse.root_use(
+        ws, aws, list(accounts), start, end, window=window, allowed=allowed, trail_name=trail or cfg.trail,
+        bucket=bucket, prefix=prefix, concurrency=concurrency, **kw))
+    if as_json:
+        emit_json("org-root-use", report.as_dict())
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=USE_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for u in report.uses:
+            d = u.as_dict(report.names)
+            by = d.pop("explained_by") or {}
+            d.update({f"explained_by_{k}": v for k, v in by.items()})
+            for k in ("allowed_principal",):
+                d.pop(k)
+            writer.writerow({k: _csv_cell(d.get(k)) for k in USE_FIELDS})
+    else:
+        print_table(("TIME", "ACCOUNT", "KIND", "NAME", "RESULT", "EXPLAINED BY", "FINDINGS"),
+                    [_use_cells(u, report.names) for u in report.uses])
+    for p in report.examined.problems:
+        note(f"{p.kind}: {p.account_id} {p.key}: {p.detail}")
+    for name, count in {**report.as_dict()["summary"], **_problem_counts(report)}.items():
+        note(f"{name:<24} {count:>6}  {rootuse.EXPLAIN[name]}")
+    if report.journal_problems:
+        note("the journal does not verify, so it explains nothing: " + "; ".join(report.journal_problems[:3]))
+    for what in report.not_examined:
+        note(f"not examined: {what}")
+    x = report.examined
+    note(f"examined {x.accounts} account(s), {x.regions} account-region(s), {x.objects_read} of {x.objects_listed} "
+         f"log file(s) listed ({x.bytes_read} bytes, {x.records} records, {x.root_events} root events), "
+         f"{x.digests_read} digest(s): {x.objects_verified} file(s) matched their digest, {x.objects_not_covered} "
+         "named by no digest (validation off, or delivered in the last hour); digest signatures not verified")
+    failing = report.findings()
+    if failing:
+        raise CheckFailed(f"{failing} root-use finding(s)")
+
+
+def _problem_counts(report) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in report.examined.problems:
+        out[p.kind] = out.get(p.kind, 0) + 1
+    return out
+
+
+def _use_cells(u, names: dict[str, str]) -> tuple[str, ...]:
+    from ..rules.rootuse import ASSUME_ROOT, iso
+
+    if u.kind == ASSUME_ROOT:
+        who = (u.principal or "?").split(":", 5)[-1]  # user/NAME, assumed-role/ROLE/SESSION
+        result = f"{u.task or '?'} by {who}, {u.calls} call(s)"
+    elif u.kind == "retrieval":
+        result = "-"
+    else:
+        result = ("ok" if u.success else "FAILED") + ("" if u.mfa_used is None else
+                                                      (", MFA" if u.mfa_used else ", no MFA"))
+        result += f", {u.source_ip}" if u.source_ip else ""
+        result += f", {u.calls} call(s)" if u.calls else ""
+    by = u.explained_by
+    explained = "-" if by is None else f"#{by.seq} {by.event} {by.actor}".strip()
+    if u.allowed and by is None:
+        explained = "allowed principal"
+    account = u.account_id + (f" {names[u.account_id]}" if names.get(u.account_id) else "")
+    return (iso(u.time), account, u.kind, u.name or "-", result, explained, " ".join(u.findings) or "-")
+
+
+def _root_use_with_progress(run):
+    if not sys.stderr.isatty():
+        return run()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("reading the trail"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("trail", total=None)
+        return run(on_planned=lambda n: progress.update(task, total=n), on_read=lambda: progress.advance(task))

@@ -65,6 +65,22 @@ class SimOrg(AwsApi):
             self.actions: Counter[str] = Counter()
             self.regions: Counter[str] = Counter()
             self._clock = utc_now().replace(tzinfo=None) - timedelta(days=400)  # moto keeps naive UTC
+            self.trail = None  # the organization trail (sim/trail.py), once enable_trail()
+
+    def enable_trail(self, *, validation: bool = True):
+        """An organization trail (CloudTrail, into this simulator's S3) recording root's sign-ins, AssumeRoot and
+        the calls of root sessions from now on; returns it (``write_history`` writes past days)."""
+        from .trail import SimTrail
+
+        with self.lock:
+            if self.trail is None:
+                self.trail = SimTrail(self._org.org.id, validation=validation)
+            return self.trail
+
+    def record(self, *records: dict) -> None:
+        """Records for the trail, when there is one."""
+        if self.trail is not None:
+            self.trail.add(*records)
 
     def root(self, account_id: str) -> RootUser:
         with self.lock:
@@ -242,15 +258,24 @@ class SimOrg(AwsApi):
             root.devices[serial] = MfaDevice(serial, "", iso(utc_now()))
         return serial
 
-    def console_sign_in(self, account_id: str, password: str, code: str | None) -> bool:
+    def console_sign_in(self, account_id: str, password: str, code: str | None, ip: str = "198.51.100.7") -> bool:
+        """A root sign-in; the trail records it (``ConsoleLogin``, success or failure, MFA used or not)."""
+        from .trail import console_login
+
         root = self.root(account_id)
-        if root.password_sha256 != hashlib.sha256(password.encode()).hexdigest():
-            return False
-        if not root.mfa:
-            return True
         now = time.time()
-        return any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa if d.seed
-                   for s in (-1, 0, 1))
+        ok = root.password_sha256 == hashlib.sha256(password.encode()).hexdigest()
+        if ok and root.mfa:
+            ok = any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa if d.seed
+                     for s in (-1, 0, 1))
+        self.record(console_login(account_id, now, success=ok, mfa_used=bool(root.mfa and code), ip=ip))
+        return ok
+
+    def cli_login(self, account_id: str, ip: str = "198.51.100.7") -> None:
+        """``aws login`` as root (AWS CLI 2.32+): the trail's two signin records."""
+        from .trail import cli_login
+
+        self.record(*cli_login(account_id, time.time(), ip))
 
     def plant_access_key(self, account_id: str) -> str:
         key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))

@@ -109,8 +109,12 @@ class AwsApi:
             params = json.loads(body or b"{}")
             action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         else:
+            if service == "s3" and self.trail is not None:
+                self.trail.flush()  # CloudTrail has delivered what happened before this read
             return self.moto(environ, start_response)
         environ["rootkeeper.call"] = (service, action)
+        environ["rootkeeper.region"] = region
+        environ["rootkeeper.key"] = key_id
         session = self.sessions.get(key_id)
         account = session.account_id if session else MANAGEMENT_ACCOUNT
         if action == "AssumeRoot":
@@ -145,7 +149,7 @@ class AwsApi:
                                                               f"arn:aws:iam::{account}:root"))
         handler = getattr(self, f"_{service}_{action}", None)
         if session and session.task and service == "iam":
-            return self._root_session_call(session, action, params, reply)
+            return self._root_session_call(session, action, params, reply, key_id)
         if session and (session.task or session.caller) and service == "sts" and action == "GetCallerIdentity":
             arn = f"arn:aws:iam::{account}:root" if session.task else self._caller_arn(session)
             return reply.ok(f"<UserId>{account if session.task else key_id}</UserId><Account>{account}</Account>"
@@ -230,6 +234,10 @@ class AwsApi:
         key_id = "ASIA" + secrets.token_hex(8).upper()
         with self.lock:
             self.sessions[key_id] = Session(target, task)
+        from .trail import assume_root
+
+        self.record(assume_root(caller, self._caller_arn(session), target, arn, environ.get("rootkeeper.region", "us-east-1"),
+                                time.time(), key_id))
         expires = iso(utc_now() + timedelta(seconds=duration))
         return reply.ok(f"<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secrets.token_hex(20)}"
                         f"</SecretAccessKey><SessionToken>{secrets.token_hex(32)}</SessionToken>"
@@ -386,8 +394,11 @@ class AwsApi:
         return [body]
 
     # ------------------------------------------------------------- a root session
-    def _root_session_call(self, session: Session, action: str, params: dict, reply: Reply):
+    def _root_session_call(self, session: Session, action: str, params: dict, reply: Reply, key_id: str):
+        from .trail import root_call
+
         account_id, root = session.account_id, self.root(session.account_id)
+        self.record(root_call(account_id, action, time.time(), key_id, assumed=True))
         if action not in TASK_POLICIES[session.task]:
             return reply.error("AccessDenied", f"User: arn:aws:sts::{account_id}:root is not authorized to perform: "
                                                f"iam:{action} (not allowed by the task policy {session.task})")

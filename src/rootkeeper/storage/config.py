@@ -35,6 +35,11 @@ class Config:
     email_template: str = DEFAULT_EMAIL_TEMPLATE
     clipboard_seconds: int = 30
     password_length: int = 32
+    # [root_use]: who may AssumeRoot without a journal record (ARN patterns), how long a retrieval explains
+    # root uses after it, and the organization trail to read (None: the one DescribeTrails finds).
+    allowed_assume_root: list[str] = field(default_factory=list)
+    root_use_window_minutes: int = 60
+    trail: str | None = None
 
     @property
     def base(self) -> Path:
@@ -79,8 +84,9 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     journal = data.get("journal", {})
     accounts = data.get("accounts", {})
     glass = data.get("break_glass", {})
+    use = data.get("root_use", {})
     for name, table in (("vault", vault), ("seeds", seeds), ("journal", journal),
-                        ("accounts", accounts), ("break_glass", glass)):
+                        ("accounts", accounts), ("break_glass", glass), ("root_use", use)):
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
     for forbidden in ("password", "passphrase", "master_password", "identity_key"):
@@ -108,6 +114,16 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     if not isinstance(length, int) or not 12 <= length <= 128:
         raise ConfigError(f"{path} [accounts]: password_length must be 12-128")
     cfg.clipboard_seconds, cfg.password_length = seconds, length
+    allowed = use.get("allowed_assume_root", [])
+    if not isinstance(allowed, list) or not all(isinstance(a, str) and a.strip().startswith("arn:") for a in allowed):
+        raise ConfigError(f"{path} [root_use]: allowed_assume_root must be a list of ARNs (patterns with * allowed), "
+                          'e.g. ["arn:aws:iam::123456789012:role/rootkeeper-audit*"]')
+    window = use.get("window_minutes", 60)
+    if not isinstance(window, int) or not 1 <= window <= 1440:
+        raise ConfigError(f"{path} [root_use]: window_minutes must be 1-1440")
+    cfg.allowed_assume_root = [a.strip() for a in allowed]
+    cfg.root_use_window_minutes = window
+    cfg.trail = _str(use, "trail", f"{path} [root_use]")
     return cfg
 
 

@@ -1,0 +1,108 @@
+"""org root-use: every root use in the organization trail, joined with the break-glass journal.
+
+The accounts (the whole organization, or those named, plus the accounts that can call AssumeRoot: the
+management account and the delegated administrators for IAM), the trail's objects of the window
+(``trail.py``), the journal's retrievals and org records (verified first: a journal that does not verify
+explains nothing), and the rule (``rules/rootuse.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..rules import rootuse
+from ..storage import transaction
+from ..workspace import Workspace
+from .accounts import OrgAccount, find_accounts, iter_accounts
+from .aws import Aws, aws_errors
+from .trail import PROBLEMS, Examined, Trail, TrailReader, find_trail
+
+MAX_DAYS = 400  # CloudTrail keeps what the bucket keeps; a window longer than this is a typing error
+
+
+@dataclass
+class Report:
+    trail: Trail
+    since: float
+    until: float
+    window: float
+    uses: list[rootuse.Use]
+    examined: Examined
+    names: dict[str, str]
+    journal_problems: list[str] = field(default_factory=list)
+    not_examined: list[str] = field(default_factory=list)  # what could not be looked at, said once each
+
+    def findings(self) -> int:
+        """Uses with a finding, trail problems, a journal that does not verify, what could not be examined."""
+        return (rootuse.failing(self.uses) + len(self.examined.problems) + bool(self.journal_problems)
+                + len(self.not_examined))
+
+    def as_dict(self) -> dict:
+        return {"since": rootuse.iso(self.since), "until": rootuse.iso(self.until),
+                "window_minutes": int(self.window // 60), "trail": self.trail.as_dict(),
+                "uses": [u.as_dict(self.names) for u in self.uses],
+                "summary": rootuse.counts(self.uses),
+                "trail_problems": [p.as_dict() for p in self.examined.problems],
+                "journal_verified": not self.journal_problems, "journal_problems": list(self.journal_problems),
+                "examined": self.examined.as_dict(), "not_examined": list(self.not_examined)}
+
+
+def check_window(since: float, until: float) -> None:
+    from ..errors import InputError
+
+    if until <= since:
+        raise InputError("--until is not after --since: give a window that ends after it starts")
+    if until - since > MAX_DAYS * 86400:
+        raise InputError(f"the window is longer than {MAX_DAYS} days: give a shorter one (or several runs)")
+
+
+def delegated_administrators(aws: Aws) -> list[str]:
+    """The delegated administrators for IAM: they can call AssumeRoot too."""
+    with aws_errors("organizations:ListDelegatedAdministrators"):
+        pages = aws.client("organizations").get_paginator("list_delegated_administrators").paginate(
+            ServicePrincipal="iam.amazonaws.com")
+        return [a["Id"] for page in pages for a in page.get("DelegatedAdministrators", [])]
+
+
+def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: float, *, window: float,
+             allowed: list[str], trail_name: str | None = None, bucket: str | None = None, prefix: str | None = None,
+             concurrency: int = 16, on_planned: Callable[[int], None] | None = None,
+             on_read: Callable[[], None] | None = None) -> Report:
+    from ..errors import AwsError
+
+    check_window(since, until)
+    journal = ws.journal()
+    verification = transaction.verify(journal)
+    records = rootuse.journal_records(journal.records())
+    trail = find_trail(aws, trail_name, bucket, prefix)
+    _org_id, management = aws.organization()
+    not_examined: list[str] = []
+    if refs:
+        accounts: list[OrgAccount] = find_accounts(aws, refs, management, workers=concurrency)
+        callers = [management]
+        try:
+            callers += delegated_administrators(aws)
+        except AwsError as exc:
+            not_examined.append(f"AssumeRoot by delegated administrators for IAM: {exc}")
+        every = {a.account_id: a for a in accounts}
+        read = list(every) + [c for c in callers if c not in every]
+    else:
+        accounts = list(iter_accounts(aws, management))
+        every = {a.account_id: a for a in accounts}
+        read = list(every)
+    wanted = set(every)
+    quiet = {a.account_id for a in accounts if a.state != "ACTIVE"}
+    reader = TrailReader(aws, trail, concurrency)
+    events = reader.read(read, since, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
+                         on_planned=on_planned, on_read=on_read)
+    if not trail.multi_region:
+        not_examined.append(f"trail {trail.name} is not multi-region: root calls in other regions are not in it")
+    uses = rootuse.join(events, records, window=window, allowed_principals=allowed, since=since, until=until,
+                        trusted=verification.ok)
+    uses = [u for u in uses if u.account_id in wanted]
+    return Report(trail, since, until, window, uses, reader.examined, {a: every[a].name for a in every},
+                  list(verification.problems), not_examined)
+
+
+EXPLAIN = {**rootuse.EXPLAIN, **PROBLEMS}

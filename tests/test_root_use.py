@@ -1,0 +1,208 @@
+"""org root-use against the simulated organization trail: gzip JSON objects in its S3, read back by an
+unmodified boto3, joined with the journal; the trail's digests checked; the output contract."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import time
+
+import boto3
+import jsonschema
+import pytest
+from conftest import assert_clean_failure, aws_env, snapshot
+from test_json_contract import SCHEMAS
+from test_org import Org
+
+OPERATOR = "arn:aws:iam::123456789012:user/rootkeeper-operator"  # the simulator's management caller
+
+
+@pytest.fixture
+def org(home, sim):
+    o = Org(home, sim)
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    sim.change("TrustedAccess", True)
+    return o
+
+
+def s3(org):
+    env = aws_env(org.sim.url)
+    return boto3.client("s3", endpoint_url=org.sim.url, region_name="us-east-1", aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key="testing")
+
+
+def root_use(org, *args, **env):
+    result = org.rk("org", "root-use", *args, **env)
+    assert "Traceback" not in result.err, result.err
+    return result
+
+
+def as_json(org, *args):
+    result = root_use(org, "--json", *args)
+    document = json.loads(result.out)
+    jsonschema.validate(document, json.loads((SCHEMAS / "org-root-use.schema.json").read_text()),
+                        cls=jsonschema.Draft202012Validator)
+    return result.returncode, document, result.err
+
+
+def test_every_root_sign_in_is_matched_with_the_journal_and_each_kind_of_finding_is_named(org):
+    sim, home = org.sim, org.home
+    for name in ("explained", "unexplained", "tried", "audited"):
+        org.account(name)
+    sim.enable_trail()
+    org.enroll("explained")
+    org.enroll_password("tried")
+    # The explained one: password and code retrieved with a reason, then the console sign-in with MFA.
+    password = home.rk("password", org.ids["explained"], "--reason", "close the account (CHG-7)", "--show",
+                       check=True).out.splitlines()[0]
+    code = home.rk("code", org.ids["explained"], "--reason", "close the account (CHG-7)", check=True).out.split()[0]
+    assert sim.console_sign_in(org.ids["explained"], password, code, ip="198.51.100.20")
+    # Someone signs in to another account with a password set outside rootkeeper, without MFA.
+    sim.console_set_password(org.ids["unexplained"], "set-by-hand-outside-rootkeeper")
+    assert sim.console_sign_in(org.ids["unexplained"], "set-by-hand-outside-rootkeeper", None, ip="203.0.113.66")
+    sim.cli_login(org.ids["unexplained"], ip="203.0.113.66")
+    # Someone tries a password on a third.
+    assert not sim.console_sign_in(org.ids["tried"], "guess", None, ip="203.0.113.99")
+    # A password handed out and never used.
+    org.enroll_password("audited")
+    home.rk("password", org.ids["audited"], "--reason", "look at billing (CHG-8)", "--show", check=True)
+    # The audit assumes root into every member account.
+    assert org.rk("org", "audit", "--json").returncode == 1
+    code_, doc, err = as_json(org, "--since", "1h")
+    assert code_ == 1, err
+    uses = doc["uses"]
+    by = {(u["account_name"], u["kind"], u["success"]): u for u in uses}
+    explained = by[("explained", "sign-in", True)]
+    assert explained["findings"] == [] and explained["mfa_used"] is True and explained["source_ip"] == "198.51.100.20"
+    assert explained["explained_by"]["event"] == "code" and explained["explained_by"]["reason"] == "close the account (CHG-7)"
+    unexplained = by[("unexplained", "sign-in", True)]
+    assert unexplained["findings"] == ["UNEXPLAINED", "NO_MFA"] and unexplained["explained_by"] is None
+    assert by[("unexplained", "cli-login", True)]["findings"] == ["UNEXPLAINED"]
+    tried = by[("tried", "sign-in", False)]
+    assert tried["findings"] == ["SIGN_IN_FAILED"] and tried["source_ip"] == "203.0.113.99"
+    # The password of 'audited' was followed by no sign-in (the enrollment's own records are not retrievals).
+    unused = [u for u in uses if u["kind"] == "retrieval"]
+    assert {u["account_name"] for u in unused} == {"audited"} and all(u["findings"] == ["RETRIEVAL_UNUSED"] for u in unused)
+    assert "look at billing (CHG-8)" in [u["explained_by"]["reason"] for u in unused]
+    sessions = [u for u in uses if u["kind"] == "assume-root"]
+    assert {u["account_name"] for u in sessions} == {"explained", "unexplained", "tried", "audited"}
+    assert all(u["principal"] == OPERATOR and u["task"] == "IAMAuditRootUserCredentials" and u["calls"] >= 1
+               and u["findings"] == ["ASSUME_ROOT_NOT_ALLOWED"] for u in sessions)
+    assert doc["summary"]["UNEXPLAINED"] == 2, [u for u in uses if "UNEXPLAINED" in u["findings"]]
+    assert doc["summary"]["SIGN_IN_FAILED"] == 1
+    assert doc["examined"]["accounts"] == 5 and doc["examined"]["objects_verified"] == doc["examined"]["objects_read"] > 0
+    assert doc["journal_verified"] is True and doc["trail"]["log_file_validation"] is True
+    # The audit's principal allowed: its sessions are no finding.
+    _c, allowed, _e = as_json(org, "--since", "1h", "--allow-principal", "arn:aws:iam::123456789012:user/rootkeeper-*")
+    assert all(u["findings"] == [] and u["allowed_principal"] for u in allowed["uses"] if u["kind"] == "assume-root")
+    # CSV: one row a use, the record that explains it in its own columns.
+    rows = list(csv.DictReader(io.StringIO(root_use(org, "--since", "1h", "--csv").out)))
+    assert len(rows) == len(uses)
+    row = next(r for r in rows if r["account_name"] == "explained" and r["kind"] == "sign-in")
+    assert row["explained_by_event"] == "code" and row["findings"] == "" and row["mfa_used"] == "true"
+    # The text table, and what it examined.
+    text = root_use(org, "--since", "1h")
+    assert text.returncode == 1 and "UNEXPLAINED" in text.out and "SIGN_IN_FAILED" in text.err
+    assert "examined 5 account(s)" in text.err and "digest signatures not verified" in text.err
+    # Named accounts: only theirs, and the management account read for AssumeRoot.
+    _c, one, _e = as_json(org, org.ids["explained"], "--since", "1h")
+    assert {u["account_name"] for u in one["uses"]} == {"explained"} and one["examined"]["accounts"] == 2
+
+
+def test_only_an_explained_sign_in_with_mfa_and_allowed_sessions_exit_zero(org):
+    org.account("member")
+    org.sim.enable_trail()
+    org.enroll("member")
+    member = org.ids["member"]
+    password = org.home.rk("password", member, "--reason", "CHG-9", "--show", check=True).out.splitlines()[0]
+    code = org.home.rk("code", member, "--reason", "CHG-9", check=True).out.split()[0]
+    assert org.sim.console_sign_in(member, password, code)
+    assert org.rk("org", "audit").returncode == 0
+    org.home.config.write_text(org.home.config.read_text()
+                               + f'\n[root_use]\nallowed_assume_root = ["{OPERATOR}"]\nwindow_minutes = 30\n')
+    code_, doc, err = as_json(org, "--since", "2h")
+    assert code_ == 0, (err, doc["uses"], doc["trail_problems"])
+    assert doc["window_minutes"] == 30 and doc["summary"] == {}
+
+
+def test_an_altered_or_deleted_log_file_and_a_silent_account_are_findings_never_a_pass(org):
+    for name in ("member", "quiet"):
+        org.account(name)
+    org.sim.enable_trail()
+    org.enroll_password("member")
+    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
+    org.sim.console_sign_in(org.ids["member"], password, None)
+    client = s3(org)
+    _c, before, _e = as_json(org, "--since", "1h")
+    # 'quiet' (and the management account, which assumed no root yet) have no log file at all.
+    assert {(p["kind"], p["account_id"]) for p in before["trail_problems"]} == {
+        ("TRAIL_SILENT", org.ids["quiet"]), ("TRAIL_SILENT", "123456789012")}
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket="rootkeeper-sim-org-trail",
+                                                      Prefix="AWSLogs/")["Contents"]
+            if f"/{org.ids['member']}/CloudTrail/" in o["Key"]]
+    [key] = keys
+    # The sign-in removed from the log file, gzip and JSON intact: the digest's hash catches it.
+    body = json.loads(gzip.decompress(client.get_object(Bucket="rootkeeper-sim-org-trail", Key=key)["Body"].read()))
+    body["Records"] = [r for r in body["Records"] if r["eventName"] != "ConsoleLogin"]
+    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=key, Body=gzip.compress(json.dumps(body).encode()))
+    code_, altered, err = as_json(org, "--since", "1h")
+    assert code_ == 1 and "LOG_ALTERED" in [p["kind"] for p in altered["trail_problems"]], err
+    assert not [u for u in altered["uses"] if u["kind"] == "sign-in"]  # the record is gone; the problem says why
+    # The log file deleted: the digest still names it.
+    client.delete_object(Bucket="rootkeeper-sim-org-trail", Key=key)
+    code_, deleted, err = as_json(org, "--since", "1h")
+    kinds = [p["kind"] for p in deleted["trail_problems"]]
+    assert code_ == 1 and "LOG_MISSING" in kinds and kinds.count("TRAIL_SILENT") == 3, err
+    # Not gzip: unreadable, said.
+    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=key, Body=b"not gzip")
+    _c, broken, _e = as_json(org, "--since", "1h")
+    assert "LOG_UNREADABLE" in [p["kind"] for p in broken["trail_problems"]]
+
+
+def test_a_journal_edited_by_hand_explains_no_sign_in(org):
+    org.account("member")
+    org.sim.enable_trail()
+    org.enroll_password("member")
+    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
+    org.sim.console_sign_in(org.ids["member"], password, None)
+    _c, ok, _e = as_json(org, org.ids["member"], "--since", "1h")
+    assert next(u for u in ok["uses"] if u["kind"] == "sign-in")["explained_by"] is not None
+    lines = org.home.journal.read_text().splitlines()
+    lines[-1] = lines[-1].replace("CHG-1", "CHG-2")
+    org.home.journal.write_text("\n".join(lines) + "\n")
+    code_, doc, err = as_json(org, org.ids["member"], "--since", "1h")
+    assert code_ == 1 and doc["journal_verified"] is False and doc["journal_problems"]
+    assert next(u for u in doc["uses"] if u["kind"] == "sign-in")["findings"][0] == "UNEXPLAINED"
+
+
+def test_past_days_are_read_only_for_the_window_and_the_accounts_asked(org):
+    ids = [org.account(f"acct-{i}") for i in range(3)]
+    trail = org.sim.enable_trail()
+    from rootkeeper.sim import trail as simtrail
+
+    start = (int(time.time()) // 86400 - 10) * 86400  # ten days ago, midnight UTC
+    failed = simtrail.console_login(ids[1], start + 5 * 86400 + 3600, success=False, mfa_used=False)
+    trail.write_history([*ids, "123456789012"], start, 10, per_day=2, extra={ids[1]: [failed]})
+    since, until = start + 5 * 86400, start + 6 * 86400 - 1
+    code_, doc, err = as_json(org, ids[1], "--since", str(since), "--until", str(until))
+    assert code_ == 1, err
+    assert [(u["kind"], u["findings"]) for u in doc["uses"]] == [("sign-in", ["SIGN_IN_FAILED"])]
+    x = doc["examined"]
+    # One day of two accounts (the named one and the management account): 2 objects each, plus at most one
+    # object of the next day delivered within the hour after; never the other days or the other accounts.
+    assert x["accounts"] == 2 and 4 <= x["objects_read"] <= 6 and x["objects_verified"] == x["objects_read"]
+    assert x["objects_listed"] <= 2 * 2 * 2
+
+
+def test_bad_windows_and_a_missing_trail_are_one_clear_error(org, tmp_path):
+    org.account("member")
+    before = snapshot(org.home.root)
+    assert_clean_failure(root_use(org, "--since", "1h"), 2, "no organization trail")
+    org.sim.enable_trail()
+    assert_clean_failure(root_use(org, "--since", "1h", "--until", "2h"), 2, "--until is not after --since")
+    assert_clean_failure(root_use(org, "--since", "yesterday"), 2, "neither Unix seconds nor ISO 8601")
+    assert_clean_failure(root_use(org, "--since", "1h", "--prefix", "x"), 2, "--prefix goes with --bucket")
+    assert_clean_failure(root_use(org, "--since", "1h", "--trail", "nope"), 2, "no trail named nope")
+    assert snapshot(org.home.root) == before
