@@ -54,6 +54,9 @@ class Workspace:
     _seeds: SeedStore | None = None
     _vault_segregated: bool = False  # the vault was checked for seeds (opened with segregation)
     _locks: StoreLocks = field(default_factory=StoreLocks)
+    # Told of every record written (``send(event, stamp)``) and waited for at the end (``finish()`` -> warnings):
+    # the break-glass notifier (org/notify.py) when [notify] is configured; set by the command line.
+    notifier: object | None = None
 
     config = property(lambda self: self.settings.config)
     vault_path = property(lambda self: self.settings.vault)
@@ -130,8 +133,16 @@ class Workspace:
             self._locks.take([p for p in (path, self.vault_path, self.seeds_path) if p is not None])
 
     def release(self, path: Path | None = None) -> None:
-        """Release the lock held on ``path`` (every lock, without one)."""
+        """Release the lock held on ``path`` (every lock, without one: the command ends, and its notifications
+        are waited for)."""
         self._locks.release(path)
+        if path is None and self.notifier is not None:
+            self.warnings += self.notifier.finish()
+
+    def _notify(self, events: list[dict], stamps: list[tuple[int, str]]) -> None:
+        if self.notifier is not None:
+            for event, stamp in zip(events, stamps, strict=False):
+                self.notifier.send(event, stamp)
 
     def ready_to_open(self, *, vault: bool, seeds: bool) -> None:
         """Refuse before any prompt and any key derivation when a store the command opens cannot be opened
@@ -189,6 +200,7 @@ class Workspace:
                 store.mark = mark
         changes = [store.prepare() for store in stores]
         stamps = transaction.commit(self.journal(), changes, list(events), mark=mark)
+        self._notify(list(events), stamps)
         for store, (path, data, _old) in zip(stores, changes, strict=True):
             store.committed(data)
             self.release(path)
@@ -226,6 +238,7 @@ class Workspace:
     def record(self, *events: dict) -> list[tuple[int, str]]:
         stamps = transaction.append(self.journal(), list(events))
         self.stamps += stamps
+        self._notify(list(events), stamps)
         return stamps
 
 

@@ -257,7 +257,13 @@ def make_workspace(given: Callable[[str], str | None], *, writer: bool = False, 
     used = chosen.used()
     if used:  # where the configuration and the journal come from, unless the command line said it
         print(wrapped(used), file=sys.stderr, flush=True)
-    return Workspace(chosen, creds, writer=writer)
+    ws = Workspace(chosen, creds, writer=writer)
+    cfg = chosen.config
+    if cfg.notify_command or cfg.notify_topic:  # [notify]: the break-glass notifier (org/notify.py)
+        from ..org.notify import Notifier
+
+        ws.notifier = Notifier(cfg.notify_command or None, cfg.notify_topic, cfg.notify_timeout)
+    return ws
 
 
 def _given(chosen: Settings, what: str) -> bool:

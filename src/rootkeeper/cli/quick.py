@@ -69,6 +69,8 @@ def run(given: dict) -> int:
                   out=lambda text: _write(sys.stdout, text), note=lambda text: _write(sys.stderr, text))
     finally:
         ws.release()
+        for warning in ws.warnings:  # what it found that did not stop it (a notifier that failed)
+            _write(sys.stderr, f"warning: {warning}")
     return 0
 
 

@@ -40,6 +40,10 @@ class Config:
     allowed_assume_root: list[str] = field(default_factory=list)
     root_use_window_minutes: int = 60
     trail: str | None = None
+    # [notify]: told of every journaled retrieval (org/notify.py): a program (an argument list) or an SNS topic.
+    notify_command: list[str] = field(default_factory=list)
+    notify_topic: str | None = None
+    notify_timeout: int = 10
 
     @property
     def base(self) -> Path:
@@ -85,8 +89,9 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     accounts = data.get("accounts", {})
     glass = data.get("break_glass", {})
     use = data.get("root_use", {})
+    notify = data.get("notify", {})
     for name, table in (("vault", vault), ("seeds", seeds), ("journal", journal),
-                        ("accounts", accounts), ("break_glass", glass), ("root_use", use)):
+                        ("accounts", accounts), ("break_glass", glass), ("root_use", use), ("notify", notify)):
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
     for forbidden in ("password", "passphrase", "master_password", "identity_key"):
@@ -124,6 +129,17 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     cfg.allowed_assume_root = [a.strip() for a in allowed]
     cfg.root_use_window_minutes = window
     cfg.trail = _str(use, "trail", f"{path} [root_use]")
+    command = notify.get("command", [])
+    if not isinstance(command, list) or not all(isinstance(c, str) and c for c in command):
+        raise ConfigError(f'{path} [notify]: command must be a list of strings, e.g. ["/usr/local/bin/page", "--to", '
+                          '"security"] (no shell)')
+    topic = _str(notify, "sns_topic_arn", f"{path} [notify]")
+    if topic is not None and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}", topic):
+        raise ConfigError(f"{path} [notify]: sns_topic_arn {topic!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+    timeout = notify.get("timeout_seconds", 10)
+    if not isinstance(timeout, int) or not 1 <= timeout <= 120:
+        raise ConfigError(f"{path} [notify]: timeout_seconds must be 1-120")
+    cfg.notify_command, cfg.notify_topic, cfg.notify_timeout = list(command), topic, timeout
     return cfg
 
 
