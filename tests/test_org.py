@@ -161,11 +161,12 @@ def test_audit_every_verdict_from_planted_state(org):
     custodied = rows[org.ids["custodied"]]
     assert custodied["mfa"] == [d.serial for d in org.sim.root(org.ids["custodied"]).mfa] == [custodied["seed_device_arn"]]
     assert rows["123456789012"]["management"] is True and rows["123456789012"]["mfa"]
-    # The fewest calls: AssumeRoot + GetAccountSummary for a rootless account, + ListMFADevices with MFA.
-    assert rows[org.ids["rootless"]]["calls"] == 2 and custodied["calls"] == 3
+    # The fewest calls: AssumeRoot + GetAccountSummary for a rootless account, + ListMFADevices with MFA, + GetUser
+    # with a password (when it was last used).
+    assert rows[org.ids["rootless"]]["calls"] == 2 and custodied["calls"] == 4
     assert org.sim.actions["organizations:ListAccounts"] >= 2
     assert org.sim.actions["sts:AssumeRoot"] >= 25
-    assert org.sim.calls[org.ids["throttled"]] == 2 + 3  # two throttled attempts, then three answers
+    assert org.sim.calls[org.ids["throttled"]] == 2 + 4  # two throttled attempts, then four answers
     assert report["summary"]["CUSTODIED"] == 3
     # Read-only: the organization is exactly as it was.
     assert org.sim.snapshot() == before
@@ -199,7 +200,7 @@ def test_audit_of_accounts_named_by_id_reaches_only_those_accounts(org):
 
     reached = set(org.sim.calls) - {MANAGEMENT_ACCOUNT}  # the management account's own calls (DescribeAccount)
     assert reached == {org.ids["root-keys"], org.ids["custodied"]}  # no other account was reached
-    assert all(rows[a]["calls"] <= 3 for a in rows)
+    assert all(rows[a]["calls"] <= 4 for a in rows)  # summary, devices or keys, and their last use
 
 
 def test_throttled_after_retries_is_unreachable_and_the_rest_complete(org):

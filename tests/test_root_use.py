@@ -206,3 +206,49 @@ def test_bad_windows_and_a_missing_trail_are_one_clear_error(org, tmp_path):
     assert_clean_failure(root_use(org, "--since", "1h", "--prefix", "x"), 2, "--prefix goes with --bucket")
     assert_clean_failure(root_use(org, "--since", "1h", "--trail", "nope"), 2, "no trail named nope")
     assert snapshot(org.home.root) == before
+
+
+def test_the_audit_says_when_roots_password_and_access_keys_were_last_used(org):
+    for name in ("signed-in", "never", "keys"):
+        org.account(name)
+    org.enroll("signed-in")
+    org.enroll_password("never")
+    password = org.home.rk("password", org.ids["signed-in"], "--reason", "CHG-3", "--show", check=True).out.split()[0]
+    code = org.home.rk("code", org.ids["signed-in"], "--reason", "CHG-3", check=True).out.split()[0]
+    assert org.sim.console_sign_in(org.ids["signed-in"], password, code)
+    used = org.sim.plant_access_key(org.ids["keys"])
+    unused = org.sim.plant_access_key(org.ids["keys"])
+    org.sim.use_access_key(org.ids["keys"], used, "ec2", "eu-central-1")
+    result = org.rk("org", "audit", "--json")
+    rows = {a["account_name"]: a for a in json.loads(result.out)["accounts"]}
+    assert rows["signed-in"]["password_last_used"][:10] == time.strftime("%Y-%m-%d", time.gmtime())
+    assert rows["never"]["password_last_used"] == "never"
+    assert rows["keys"]["password_last_used"] is None  # no password: nothing to ask
+    keys = {k["access_key_id"]: k for k in rows["keys"]["access_keys_last_used"]}
+    assert (keys[used]["service"], keys[used]["region"]) == ("ec2", "eu-central-1") and keys[used]["last_used"] != "never"
+    assert (keys[unused]["last_used"], keys[unused]["service"]) == ("never", "N/A")
+    management = next(a for a in rows.values() if a["management"])
+    assert management["password_last_used"] is None  # own credentials: GetUser would be the caller's
+    assert org.sim.actions["iam:GetAccessKeyLastUsed"] == 2
+    table = list(csv.DictReader(io.StringIO(org.rk("org", "audit", "--csv").out)))
+    row = next(r for r in table if r["account_name"] == "keys")
+    assert f"{unused} (last used never)" in row["access_keys_last_used"]
+
+
+def test_list_shows_each_accounts_last_break_glass_from_the_journal(org):
+    org.account("used")
+    org.account("untouched")
+    org.enroll_password("used")
+    org.enroll_password("untouched")
+    org.home.rk("code", "--help", check=True)
+    org.home.rk("password", org.ids["used"], "--reason", "CHG-11 billing", "--show", check=True)
+    listing = json.loads(org.home.rk("list", "--json", check=True).out)
+    accounts = {a["account_name"]: a for a in listing["accounts"]}
+    last = accounts["used"]["last_retrieval"]
+    assert (last["event"], last["reason"]) == ("password.show", "CHG-11 billing")
+    journal = [json.loads(line) for line in org.home.journal.read_text().splitlines()]
+    assert last["seq"] == journal[-1]["seq"] and last["time"] == journal[-1]["time"]
+    # The enrollment's own 'password --reason enrollment' is a retrieval too (test_org.Org.vault_password).
+    assert accounts["untouched"]["last_retrieval"]["reason"] == "enrollment"
+    text = org.home.rk("list", check=True).out
+    assert "LAST BREAK GLASS" in text and journal[-1]["time"][:10] in text

@@ -343,12 +343,15 @@ def list_(as_json, only):
       rootkeeper list --json | jq '.accounts[] | select(.state != "custodied")'
     """
     from ..errors import CheckFailed
-    from ..workflows.listing import CustodyIndex, inventory
+    from ..workflows.listing import CustodyIndex, inventory, last_retrievals
 
     ws = workspace()
     vault = ws.vault(segregation=False, with_seeds=only is None) if only in (None, "vault") else None
     store = ws.seeds() if only in (None, "seeds") else None
     inv = inventory(CustodyIndex.build(vault, store))
+    last = last_retrievals(ws.journal())
+    for account in inv.accounts:
+        account.last_retrieval = last.get(account.account_id)
     unrecognised = vault.unrecognised() if vault is not None else []
     if as_json:
         emit_json("list", {"accounts": [a.as_dict() for a in inv.accounts], "problems": inv.problems,
@@ -375,10 +378,11 @@ def _adopt_line(title: str) -> str:
 def _table(accounts) -> None:
     from ..rules.devices import device_name
 
-    headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED", "PROVEN")
+    headers = ("ACCOUNT", "NAME", "STATE", "E-MAIL", "MFA DEVICE", "ENROLLED", "PROVEN", "LAST BREAK GLASS")
     rows = [(a.account_id, a.name, a.state + (" (drift)" if a.drift else ""), a.email,  # the first device; list --json
              device_name(a.device_arn) + (f" (+{len(a.seeds) - 1})" if len(a.seeds) > 1 else ""),  # names them all
-             a.enrolled_at[:10], a.proven_at[:10] if a.proven_at else ("no" if a.seed else "")) for a in accounts]
+             a.enrolled_at[:10], a.proven_at[:10] if a.proven_at else ("no" if a.seed else ""),
+             (a.last_retrieval or {}).get("time", "")[:10]) for a in accounts]
     print_table(headers, rows)
     for account in accounts:
         for drift in account.drift:

@@ -228,9 +228,10 @@ def _write_csv(rows, fields: list[str]) -> None:
 
 def _csv_cell(value) -> str:
     """Lists joined by ';', booleans as true/false (as in the JSON), unknown as an empty cell."""
-    if isinstance(value, list):  # a device: serial, kind and what of custody knows it; a seed: device, proof
+    if isinstance(value, list):  # a device: serial, kind, what of custody knows it; a seed: device, proof; a key's use
         return ";".join(v if isinstance(v, str) else f"{v['serial']} ({v['kind']}, {v['known'] or 'unknown'})"
-                        if "serial" in v else f"{v['device_arn'] or '(no device)'} (proven {v['proven_at'] or 'never'})"
+                        if "serial" in v else f"{v['access_key_id']} (last used {v['last_used']})"
+                        if "access_key_id" in v else f"{v['device_arn'] or '(no device)'} (proven {v['proven_at'] or 'never'})"
                         for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -429,10 +430,10 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
 
     A sign-in or root call is explained by a retrieval of that account's
     password or code (or an enroll or rotate) recorded in the journal within
-    --window minutes before it; an AssumeRoot session by a rootkeeper org
-    record of that account, or by a principal allowed in [root_use]
-    allowed_assume_root / --allow-principal. A journal that does not verify
-    explains nothing.
+    --window minutes before it; an AssumeRoot session by a journal record of
+    an org command for that account (delete-root, allow-recovery), or by a
+    principal allowed in [root_use] allowed_assume_root or --allow-principal.
+    A journal that does not verify explains nothing.
 
     \b
     Findings (exit 1): UNEXPLAINED, SIGN_IN_FAILED, NO_MFA,

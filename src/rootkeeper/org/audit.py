@@ -57,7 +57,7 @@ EXPLAIN = {
 }
 FIELDS = ["account_id", "account_name", "email", "state", "management", "verdict", "error", "message", "password", "mfa",
           "mfa_enabled", "mfa_devices", "access_keys", "signing_certificates", "vault", "seed_device_arn",
-          "seed_proven_at", "seeds", "findings", "advice", "calls"]
+          "seed_proven_at", "seeds", "findings", "advice", "password_last_used", "access_keys_last_used", "calls"]
 
 
 @dataclass
@@ -73,6 +73,9 @@ class RootFacts:
     certificates_present: bool | None = None
     calls: int = 0
     blind: str = ""  # why the devices listed may not be all of root's (a role sees virtual devices only)
+    # A root session's GetUser and GetAccessKeyLastUsed: ISO time, "never", or None (not asked: no root session)
+    password_last_used: str | None = None
+    keys_last_used: dict[str, dict] = field(default_factory=dict)  # key id -> {last_used, service, region}
 
     def unknown(self) -> list[str]:
         return [name for name, value in (("password", self.password), ("MFA", self.mfa_enabled),
@@ -129,7 +132,19 @@ class AuditRow:
                 "seed_proven_at": self.seed_proven_at or None,
                 "seeds": [{"device_arn": arn or None, "proven_at": at or None} for arn, at in self.seeds],
                 "findings": self.findings, "advice": self.advice,
+                "password_last_used": None if f is None else f.password_last_used,
+                "access_keys_last_used": None if f is None or not f.keys_last_used else [
+                    {"access_key_id": k, **v} for k, v in f.keys_last_used.items()],
                 "calls": 0 if f is None else f.calls}
+
+
+def _when(value) -> str:
+    """A last-use time from IAM: ISO 8601 UTC, or "never" (IAM leaves it out when there was no use)."""
+    if value is None:
+        return "never"
+    from datetime import UTC
+
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(value, "astimezone") else str(value)
 
 
 def known_devices(facts: RootFacts, seeds: list[str] | None, planned: dict[str, str]) -> dict[str, str]:
@@ -397,11 +412,19 @@ class Auditor:
                                f"{in_use if isinstance(in_use, int) else 'an unknown number of'} MFA device(s) in use "
                                f"(IAM users' included) where root shows {len(set(facts.mfa))} virtual: a FIDO key or "
                                "hardware token of root cannot be ruled out; audit with --via assume-root")
+        if root_session and facts.password:  # when root's password was last used (absent: never, IAM's model)
+            facts.password_last_used = _when(iam.get_user().get("User", {}).get("PasswordLastUsed"))
+            facts.calls += 1
         if root_session and facts.access_keys_present:
             facts.access_keys, pages = paged_ids(iam, ACCESS_KEYS)
             facts.calls += pages
             if asked["keys"]:
                 facts.access_keys_present = bool(facts.access_keys)
+            for key in facts.access_keys:
+                last = iam.get_access_key_last_used(AccessKeyId=key).get("AccessKeyLastUsed", {})
+                facts.calls += 1
+                facts.keys_last_used[key] = {"last_used": _when(last.get("LastUsedDate")),
+                                             "service": last.get("ServiceName"), "region": last.get("Region")}
         if root_session and facts.certificates_present:
             facts.certificates, pages = paged_ids(iam, CERTIFICATES)
             facts.calls += pages

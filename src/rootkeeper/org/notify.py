@@ -1,6 +1,6 @@
 """The break-glass notifier: after every journaled retrieval, a configured command or an SNS topic hears of it.
 
-``[notify] command = ["/usr/local/bin/page-security", "--channel", "break-glass"]`` runs that program (no
+``[notify] command = ["/usr/local/bin/page-security", "break-glass"]`` runs that program (no
 shell) with the record's fields as one JSON object on its stdin and a few of them in its environment
 (``ROOTKEEPER_NOTIFY_EVENT``, ``..._ACCOUNT_ID``, ``..._SEQ``), in an environment without any secret
 (``hygiene.child_environment``); ``sns_topic_arn = "arn:aws:sns:..."`` publishes the same object (boto3, the

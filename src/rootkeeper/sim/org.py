@@ -269,6 +269,9 @@ class SimOrg(AwsApi):
             ok = any(totp.code(d.seed, now + s * 30) == (code or "").strip() for d in root.mfa if d.seed
                      for s in (-1, 0, 1))
         self.record(console_login(account_id, now, success=ok, mfa_used=bool(root.mfa and code), ip=ip))
+        if ok:
+            with self.lock:
+                root.password_used = iso(utc_now())
         return ok
 
     def cli_login(self, account_id: str, ip: str = "198.51.100.7") -> None:
@@ -282,6 +285,11 @@ class SimOrg(AwsApi):
         with self.lock:
             self.root(account_id).access_keys[key_id] = {"Status": "Active", "CreateDate": iso(utc_now())}
         return key_id
+
+    def use_access_key(self, account_id: str, key_id: str, service: str = "s3", region: str = "eu-west-1") -> None:
+        """Someone called ``service`` with root's access key: GetAccessKeyLastUsed says so."""
+        with self.lock:
+            self.root(account_id).access_keys[key_id]["LastUsed"] = (iso(utc_now()), service, region)
 
     def plant_certificate(self, account_id: str) -> str:
         cert_id = secrets.token_hex(16).upper()

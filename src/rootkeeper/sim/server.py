@@ -414,9 +414,19 @@ class AwsApi:
         with self.lock:
             if action == "GetAccountSummary":
                 return reply.ok(self._summary(account_id))
-            if action == "GetUser":  # a root session: UserId, Arn and CreateDate only
+            if action == "GetUser":  # a root session: UserId, Arn and CreateDate (PasswordLastUsed once used)
+                used = f"<PasswordLastUsed>{root.password_used}</PasswordLastUsed>" if root.password_used else ""
                 return reply.ok(f"<User><UserId>{account_id}</UserId><Arn>arn:aws:iam::{account_id}:root</Arn>"
-                                f"<CreateDate>{iso(utc_now())}</CreateDate></User>")
+                                f"<CreateDate>{iso(utc_now())}</CreateDate>{used}</User>")
+            if action == "GetAccessKeyLastUsed":
+                key = root.access_keys.get(params.get("AccessKeyId", ""))
+                if key is None:
+                    return reply.error("AccessDenied", "The access key is not root's")
+                # IAM API reference: never used, ServiceName and Region are "N/A" and LastUsedDate is left out.
+                when, service, region = key.get("LastUsed") or (None, "N/A", "N/A")
+                date = f"<LastUsedDate>{when}</LastUsedDate>" if when else ""
+                return reply.ok(f"<AccessKeyLastUsed>{date}<ServiceName>{service}</ServiceName>"
+                                f"<Region>{region}</Region></AccessKeyLastUsed>")
             if action == "GetLoginProfile":
                 created = root.password_created or root.ghosts_of("login", now).get("root")
                 if created is None:

@@ -62,6 +62,7 @@ class RootUser:
     password_sha256: str | None = None
     password_created: str | None = None
     password_reset_required: bool = False
+    password_used: str | None = None  # the last successful console sign-in with the password (User.PasswordLastUsed)
     devices: dict[str, MfaDevice] = field(default_factory=dict)
     access_keys: dict[str, dict] = field(default_factory=dict)
     certificates: dict[str, dict] = field(default_factory=dict)

@@ -131,7 +131,7 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
     cfg.trail = _str(use, "trail", f"{path} [root_use]")
     command = notify.get("command", [])
     if not isinstance(command, list) or not all(isinstance(c, str) and c for c in command):
-        raise ConfigError(f'{path} [notify]: command must be a list of strings, e.g. ["/usr/local/bin/page", "--to", '
+        raise ConfigError(f'{path} [notify]: command must be a list of strings, e.g. ["/usr/local/bin/page", '
                           '"security"] (no shell)')
     topic = _str(notify, "sns_topic_arn", f"{path} [notify]")
     if topic is not None and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}", topic):

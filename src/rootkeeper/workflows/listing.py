@@ -61,6 +61,7 @@ class AccountState:
     proven_by: str = ""
     drift: list[str] = field(default_factory=list)
     seeds: list[SeedRow] = field(default_factory=list)  # every active seed (one per virtual MFA device of root)
+    last_retrieval: dict | None = None  # the journal's last password or code handed out for it (never a secret)
 
     @property
     def state(self) -> str:
@@ -89,7 +90,7 @@ class AccountState:
                 "proven_by": self.proven_by or None,
                 "seeds": [{"device_arn": r.device_arn or None, "proven_at": r.proven_at or None}
                           for r in self.seeds] if self.seeds_known else None,
-                "drift": self.drift}
+                "drift": self.drift, "last_retrieval": self.last_retrieval}
 
 
 @dataclass
@@ -97,6 +98,28 @@ class Inventory:
     accounts: list[AccountState]
     problems: list[str]
     advice: list[str] = field(default_factory=list)  # what AWS advises that is no problem of custody
+
+
+def last_retrievals(journal) -> dict[str, dict]:
+    """Each account's last password or code handed out, from the journal: {seq, event, time, actor, reason}. Only
+    the lines of those events are parsed (a team's journal grows by every command)."""
+    import json
+
+    from ..rules.rootuse import HANDED_OUT, journal_records
+
+    marks = tuple(f'"event":"{e}"'.encode() for e in HANDED_OUT)
+    lines = [line for line in journal.lines() if any(m in line for m in marks)]
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue  # journal verify names it
+    out: dict[str, dict] = {}
+    for r in journal_records(records):
+        if r.event in HANDED_OUT:
+            out[r.account_id] = r.as_dict()  # in the chain's order: the last one stays
+    return out
 
 
 def inventory(index: CustodyIndex) -> Inventory:
