@@ -541,3 +541,74 @@ def _root_use_with_progress(run):
                   console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("trail", total=None)
         return run(on_planned=lambda n: progress.update(task, total=n), on_read=lambda: progress.advance(task))
+
+
+def _unlock(kind: str, account: str, resource: str, reason, dry_run: bool, yes: bool) -> None:
+    from ..org.unlock import unlock
+
+    ws = workspace()
+    why = None if dry_run else inputs.why(reason, f"delete the policy of {kind} {resource}")
+
+    def confirm(found) -> None:
+        click.echo(f"{found.account.account_id} ({found.account.name}): the policy of {kind} {resource} "
+                   f"(sha256 {found.digest[:16]}):")
+        click.echo(found.pretty())
+        if not dry_run:
+            _confirm(f"Delete this policy of {kind} {resource} in {found.account.account_id}", yes, dry_run)
+
+    try:
+        result = unlock(ws, _aws(), account, kind, resource, why, dry_run=dry_run, confirm=confirm)
+        if dry_run:
+            note("dry run: the policy above would be deleted; nothing changed (the root session is in CloudTrail)")
+        else:
+            note(f"deleted the policy of {kind} {resource} in {result.account.account_id}; the journal keeps its text")
+    finally:
+        stamps(ws)
+
+
+@org.command(name="unlock-bucket-policy", context_settings=CONTEXT)
+@common
+@click.argument("account")
+@click.argument("bucket")
+@click.option("--dry-run", is_flag=True, help="Show the policy that would be deleted; change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@reason_option
+def org_unlock_bucket_policy(account, bucket, dry_run, yes, reason):
+    """Delete the bucket policy of BUCKET in ACCOUNT that locks everyone out, without signing in as root.
+
+    AssumeRoot with the task policy S3UnlockBucketPolicy (it needs the
+    RootSessions feature: 'rootkeeper org enable-central-root'): the policy
+    is shown, confirmed, deleted, read again to prove it gone, and journaled
+    with the reason and its text (to put it back, fixed). --dry-run shows it
+    and changes nothing.
+
+    \b
+    Examples:
+      rootkeeper org unlock-bucket-policy log-archive cloudtrail-logs-111122223333 --dry-run
+      rootkeeper org unlock-bucket-policy 111122223333 payments-data --reason "deny-all policy (INC-88)" --yes
+    """
+    _unlock("bucket", account, bucket, reason, dry_run, yes)
+
+
+@org.command(name="unlock-queue-policy", context_settings=CONTEXT)
+@common
+@click.argument("account")
+@click.argument("queue_url", metavar="QUEUE_URL")
+@click.option("--dry-run", is_flag=True, help="Show the policy that would be deleted; change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@reason_option
+def org_unlock_queue_policy(account, queue_url, dry_run, yes, reason):
+    """Delete the policy of the SQS queue QUEUE_URL in ACCOUNT that locks everyone out, without root's password.
+
+    AssumeRoot with the task policy SQSUnlockQueuePolicy (RootSessions): the
+    policy is shown, confirmed, removed (SetQueueAttributes with an empty
+    Policy), read again to prove it gone, and journaled with the reason and
+    its text. --dry-run shows it and changes nothing.
+
+    \b
+    Examples:
+      rootkeeper org unlock-queue-policy payments https://sqs.eu-west-1.amazonaws.com/111122223333/orders --dry-run
+      rootkeeper org unlock-queue-policy payments https://sqs.eu-west-1.amazonaws.com/111122223333/orders \\
+          --reason "deny-all policy (INC-91)" --yes
+    """
+    _unlock("queue", account, queue_url, reason, dry_run, yes)

@@ -329,6 +329,14 @@ class Aws:
         self._switch.use(creds)
         return client
 
+    def session_client(self, service: str, creds: dict, region: str | None = None):
+        """A client of ``service`` signing with ``creds`` (a root session's), for one workflow's few calls."""
+        with aws_errors(f"setting up the {service} client"):
+            return self.session.client(service, region_name=region or self.region, config=self.config,
+                                       aws_access_key_id=creds["AccessKeyId"],
+                                       aws_secret_access_key=creds["SecretAccessKey"],
+                                       aws_session_token=creds["SessionToken"])
+
     def organization(self) -> tuple[str, str]:
         """(organization id, management account id)."""
         with aws_errors("organizations:DescribeOrganization"):

@@ -59,7 +59,8 @@ RETRIEVALS = ("password.show", "password.clip", "code", "enroll.password", "enro
 HANDED_OUT = ("password.show", "password.clip", "code")  # the ones RETRIEVAL_UNUSED is about
 # Journal events of rootkeeper's own AssumeRoot sessions (org delete-root, allow-recovery).
 ORG_RECORDS = ("org.delete-root", "org.delete-root.intent", "org.delete-root.part", "org.allow-recovery",
-               "seeds.retire-device")
+               "seeds.retire-device", "org.unlock-bucket-policy", "org.unlock-bucket-policy.intent",
+               "org.unlock-queue-policy", "org.unlock-queue-policy.intent")
 SKEW = 120  # seconds a CloudTrail time may precede the journal's (two clocks)
 DEFAULT_WINDOW = 3600  # a retrieval explains root uses up to an hour after it
 CONSOLE_SESSION = 12 * 3600  # the root user's calls after an explained sign-in are that sign-in's (console session)

@@ -27,6 +27,7 @@ from .state import (
     FEATURE_OFF,
     MANAGEMENT_ACCOUNT,
     ORG_THROTTLED,
+    RESOURCE_TASKS,
     TASK_POLICIES,
     TASK_POLICY_PREFIX,
     Session,
@@ -109,6 +110,9 @@ class AwsApi:
             params = json.loads(body or b"{}")
             action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         else:
+            session = self.sessions.get(key_id)
+            if session is not None and session.task in RESOURCE_TASKS:
+                return self._root_session_resource(session, key_id, service, region, body, environ, start_response)
             if service == "s3" and self.trail is not None:
                 self.trail.flush()  # CloudTrail has delivered what happened before this read
             return self.moto(environ, start_response)
@@ -471,6 +475,45 @@ class AwsApi:
                 root.ghosts[(kind, params[id_tag])] = (now + self.list_lag, gone)
                 return reply.ok("")
         return reply.error("AccessDenied", f"iam:{action} is not simulated for root sessions")
+
+    def _root_session_resource(self, session: Session, key_id: str, service: str, region: str, body: bytes,
+                               environ, start_response):
+        """An S3 or SQS call in a root session of an unlock task: the task policy's actions only, answered by moto
+        in the member account (``x-moto-account-id``), and recorded in its trail."""
+        from .trail import root_call
+
+        allowed_service, allowed = RESOURCE_TASKS[session.task]
+        if service == "sqs":
+            action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        else:
+            method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
+            path = environ.get("PATH_INFO", "/").strip("/")
+            subresource = "policy" in parse_qs(query, keep_blank_values=True)
+            action = ("ListBuckets" if not path and method == "GET" else
+                      {"GET": "GetBucketPolicy", "DELETE": "DeleteBucketPolicy", "PUT": "PutBucketPolicy"}.get(method, "")
+                      if subresource and "/" not in path else f"{method} {path}")
+        with self.lock:
+            self.actions[f"{service}:{action}"] += 1
+            self.calls[session.account_id] += 1
+        ok = service == allowed_service and action in allowed
+        self.record(root_call(session.account_id, action, time.time(), key_id, assumed=True,
+                              source=f"{service}.amazonaws.com", region=region,
+                              error=None if ok else ("AccessDenied", "not allowed by the task policy")))
+        if not ok:
+            message = (f"User: arn:aws:sts::{session.account_id}:root is not authorized to perform: {service}:{action} "
+                       f"because no identity-based policy allows it (the task policy {session.task})")
+            if service == "sqs":
+                data = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": message}).encode()
+                headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-query-error", "AccessDenied;Sender")]
+            else:
+                data = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>{escape(message)}"
+                        f"</Message><RequestId>{secrets.token_hex(8)}</RequestId></Error>").encode()
+                headers = [("Content-Type", "application/xml")]
+            start_response("403 Forbidden" if service == "s3" else "400 Bad Request",
+                           headers + [("Content-Length", str(len(data)))])
+            return [data]
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = session.account_id
+        return self.moto(environ, start_response)
 
     @staticmethod
     def _login_profile(created: str, reset_required: bool) -> str:

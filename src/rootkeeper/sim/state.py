@@ -26,6 +26,12 @@ TASK_POLICIES = {
 }
 CREDENTIAL_TASKS = set(TASK_POLICIES)  # the IAM tasks: gated by RootCredentialsManagement only
 SESSION_TASKS = {"S3UnlockBucketPolicy": set(), "SQSUnlockQueuePolicy": set()}  # gated by RootSessions
+# What the S3 and SQS unlock tasks allow, as the IAM User Guide's AWS managed policies for root tasks list them:
+# read, delete or replace the one resource policy (and list the account's buckets or queues); nothing else.
+RESOURCE_TASKS = {"S3UnlockBucketPolicy": ("s3", {"GetBucketPolicy", "DeleteBucketPolicy", "PutBucketPolicy",
+                                                  "ListBuckets"}),
+                  "SQSUnlockQueuePolicy": ("sqs", {"GetQueueAttributes", "ListQueues", "RemovePermission",
+                                                   "SetQueueAttributes"})}
 TASK_POLICIES.update(SESSION_TASKS)
 # AWS's answer to AssumeRoot when the feature that gates the task is off (published captures).
 FEATURE_OFF = {"RootCredentialsManagement": "Root credentials management feature is not enabled for your AWS Organization",
