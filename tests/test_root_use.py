@@ -105,7 +105,7 @@ def test_every_root_sign_in_is_matched_with_the_journal_and_each_kind_of_finding
     # The text table, and what it examined.
     text = root_use(org, "--since", "1h")
     assert text.returncode == 1 and "UNEXPLAINED" in text.out and "SIGN_IN_FAILED" in text.err
-    assert "examined 5 account(s)" in text.err and "digest signatures not verified" in text.err
+    assert "examined 5 account(s)" in text.err and "not seen by this path: digest signatures" in text.err
     # Named accounts: only theirs, and the management account read for AssumeRoot.
     _c, one, _e = as_json(org, org.ids["explained"], "--since", "1h")
     assert {u["account_name"] for u in one["uses"]} == {"explained"} and one["examined"]["accounts"] == 2

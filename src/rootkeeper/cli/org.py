@@ -417,9 +417,16 @@ USE_FIELDS = ["time", "account_id", "account_name", "kind", "event_name", "succe
 @click.option("--prefix", metavar="PREFIX", help="The trail's S3 key prefix, with --bucket.")
 @click.option("--concurrency", type=click.IntRange(1, 128), default=16, show_default=True,
               help="S3 listings and objects read at once.")
+@click.option("--via", type=click.Choice(["s3", "athena"]), default="s3", show_default=True,
+              help="Read the trail's S3 objects (digests checked), or send the question as SQL to Athena.")
+@click.option("--athena-table", metavar="DATABASE.TABLE", help="With --via athena: the CloudTrail table (AWS's layout).")
+@click.option("--athena-workgroup", metavar="NAME", default="primary", show_default=True, help="With --via athena.")
+@click.option("--athena-output", metavar="S3_URI", help="With --via athena: where Athena writes results, if the "
+                                                        "workgroup does not say.")
 @json_flag()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
-def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, prefix, concurrency, as_json, as_csv):
+def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, prefix, concurrency, via, athena_table,
+                 athena_workgroup, athena_output, as_json, as_csv):
     """Every root use in the organization trail, matched with the break-glass journal; exit 1 on findings.
 
     Root console sign-ins (success or failure, MFA or not, source IP), 'aws
@@ -442,9 +449,15 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     (an active account with no log file in the window).
     Informational: RETRIEVAL_UNUSED, ASSUME_ROOT_REFUSED.
 
+    For a trail too large to read object by object, --via athena sends the
+    same question as SQL to Athena over the team's CloudTrail table; only
+    root's rows come back (the log files and their digests are then not
+    checked: said in the report).
+
     \b
     Examples:
       rootkeeper org root-use --since 30d
+      rootkeeper org root-use --since 90d --via athena --athena-table cloudtrail.org_trail
       rootkeeper org root-use log-archive --since 2026-10-01 --until 2026-12-31
       rootkeeper org root-use --since 7d --json | jq '.uses[] | select(.findings != [])'
       rootkeeper org root-use --since 90d --csv > root-use.csv
@@ -460,6 +473,15 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
         raise InputError("--json and --csv exclude each other: choose one")
     if prefix is not None and not bucket:
         raise InputError("--prefix goes with --bucket: give the bucket too")
+    athena = None
+    if via == "athena":
+        if trail or bucket:
+            raise InputError("--trail and --bucket choose the S3 path: leave them out with --via athena")
+        if not athena_table:
+            raise InputError("--via athena needs --athena-table DATABASE.TABLE (the CloudTrail table Athena queries)")
+        athena = {"table": athena_table, "workgroup": athena_workgroup, "output": athena_output}
+    elif athena_table or athena_output:
+        raise InputError("--athena-table and --athena-output go with --via athena")
     now = time.time()
     start, end = _window_time(since, now), _window_time(until, now)
     ws = workspace()
@@ -469,7 +491,7 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     aws = _aws(concurrency)
     report = _root_use_with_progress(lambda **kw: rootuse.root_use(
         ws, aws, list(accounts), start, end, window=window, allowed=allowed, trail_name=trail or cfg.trail,
-        bucket=bucket, prefix=prefix, concurrency=concurrency, **kw))
+        bucket=bucket, prefix=prefix, concurrency=concurrency, athena=athena, **kw))
     if as_json:
         emit_json("org-root-use", report.as_dict())
     elif as_csv:
@@ -494,10 +516,17 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     for what in report.not_examined:
         note(f"not examined: {what}")
     x = report.examined
-    note(f"examined {x.accounts} account(s), {x.regions} account-region(s), {x.objects_read} of {x.objects_listed} "
-         f"log file(s) listed ({x.bytes_read} bytes, {x.records} records, {x.root_events} root events), "
-         f"{x.digests_read} digest(s): {x.objects_verified} file(s) matched their digest, {x.objects_not_covered} "
-         "named by no digest (validation off, or delivered in the last hour); digest signatures not verified")
+    if report.source["via"] == "athena":
+        note(f"examined {x.accounts} account(s) through Athena query {report.source['query_execution_id']} over "
+             f"{report.source['table']}: {x.records} row(s), {x.root_events} root event(s), "
+             f"{report.source['data_scanned_bytes']} bytes scanned")
+    else:
+        note(f"examined {x.accounts} account(s), {x.regions} account-region(s), {x.objects_read} of {x.objects_listed} "
+             f"log file(s) listed ({x.bytes_read} bytes, {x.records} records, {x.root_events} root events), "
+             f"{x.digests_read} digest(s): {x.objects_verified} file(s) matched their digest, {x.objects_not_covered} "
+             "named by no digest (validation off, or delivered in the last hour)")
+    for limit in report.limits:
+        note(f"not seen by this path: {limit}")
     failing = report.findings()
     if failing:
         raise CheckFailed(f"{failing} root-use finding(s)")

@@ -23,7 +23,7 @@ MAX_DAYS = 400  # CloudTrail keeps what the bucket keeps; a window longer than t
 
 @dataclass
 class Report:
-    trail: Trail
+    trail: Trail | None  # None: the Athena path (no trail objects read)
     since: float
     until: float
     window: float
@@ -32,6 +32,8 @@ class Report:
     names: dict[str, str]
     journal_problems: list[str] = field(default_factory=list)
     not_examined: list[str] = field(default_factory=list)  # what could not be looked at, said once each
+    source: dict = field(default_factory=lambda: {"via": "s3"})  # where the events came from
+    limits: list[str] = field(default_factory=list)  # what the chosen path cannot see at all (said, not findings)
 
     def findings(self) -> int:
         """Uses with a finding, trail problems, a journal that does not verify, what could not be examined."""
@@ -40,7 +42,9 @@ class Report:
 
     def as_dict(self) -> dict:
         return {"since": rootuse.iso(self.since), "until": rootuse.iso(self.until),
-                "window_minutes": int(self.window // 60), "trail": self.trail.as_dict(),
+                "window_minutes": int(self.window // 60),
+                "trail": None if self.trail is None else self.trail.as_dict(), "source": dict(self.source),
+                "limits": list(self.limits),
                 "uses": [u.as_dict(self.names) for u in self.uses],
                 "summary": rootuse.counts(self.uses),
                 "trail_problems": [p.as_dict() for p in self.examined.problems],
@@ -68,14 +72,20 @@ def delegated_administrators(aws: Aws) -> list[str]:
 def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: float, *, window: float,
              allowed: list[str], trail_name: str | None = None, bucket: str | None = None, prefix: str | None = None,
              concurrency: int = 16, on_planned: Callable[[int], None] | None = None,
-             on_read: Callable[[], None] | None = None) -> Report:
+             on_read: Callable[[], None] | None = None, athena: dict | None = None) -> Report:
+    """``athena``: {table, workgroup, output}: the question sent as SQL (org/athena.py) instead of reading the
+    trail's objects."""
     from ..errors import AwsError
 
     check_window(since, until)
+    if athena:
+        from . import athena as sql
+
+        sql.check_table(athena["table"])
     journal = ws.journal()
     verification = transaction.verify(journal)
     records = rootuse.journal_records(journal.records())
-    trail = find_trail(aws, trail_name, bucket, prefix)
+    trail = None if athena else find_trail(aws, trail_name, bucket, prefix)
     _org_id, management = aws.organization()
     not_examined: list[str] = []
     if refs:
@@ -92,17 +102,25 @@ def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: floa
         every = {a.account_id: a for a in accounts}
         read = list(every)
     wanted = set(every)
-    quiet = {a.account_id for a in accounts if a.state != "ACTIVE"}
-    reader = TrailReader(aws, trail, concurrency)
-    events = reader.read(read, since, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
-                         on_planned=on_planned, on_read=on_read)
-    if not trail.multi_region:
-        not_examined.append(f"trail {trail.name} is not multi-region: root calls in other regions are not in it")
+    if athena:
+        query = sql.query(athena["table"], since, until, read if refs else None)
+        rows, source = sql.run(aws, athena["table"], athena.get("workgroup") or "primary", athena.get("output"), query)
+        events = [e for e in sql.events(rows) if e.account_id in wanted]
+        examined = Examined(accounts=len(read), records=len(rows), root_events=len(events))
+        source, limits = {"via": "athena", **source}, list(sql.LIMITS)
+    else:
+        quiet = {a.account_id for a in accounts if a.state != "ACTIVE"}
+        reader = TrailReader(aws, trail, concurrency)
+        events = reader.read(read, since, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
+                             on_planned=on_planned, on_read=on_read)
+        examined, source, limits = reader.examined, {"via": "s3"}, ["digest signatures (CloudTrail's public keys)"]
+        if not trail.multi_region:
+            not_examined.append(f"trail {trail.name} is not multi-region: root calls in other regions are not in it")
     uses = rootuse.join(events, records, window=window, allowed_principals=allowed, since=since, until=until,
                         trusted=verification.ok)
     uses = [u for u in uses if u.account_id in wanted]
-    return Report(trail, since, until, window, uses, reader.examined, {a: every[a].name for a in every},
-                  list(verification.problems), not_examined)
+    return Report(trail, since, until, window, uses, examined, {a: every[a].name for a in every},
+                  list(verification.problems), not_examined, source, limits)
 
 
 EXPLAIN = {**rootuse.EXPLAIN, **PROBLEMS}
