@@ -68,7 +68,7 @@ def trail_records(sim) -> list[dict]:
 def run_in_duckdb(records: list[dict], sql: str) -> tuple[list[str], list[tuple]]:
     con = duckdb.connect()
     con.execute(DDL)
-    con.executemany("INSERT INTO cloudtrail_db.org_trail VALUES (" + ", ".join("?" * 17) + ")",
+    con.executemany("INSERT INTO cloudtrail_db.org_trail VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [athena_row(r) for r in records])
     cursor = con.execute(sql)
     return [d[0] for d in cursor.description], cursor.fetchall()

@@ -73,7 +73,8 @@ def query(table: str, since: float, until: float, accounts: list[str] | None = N
             raise InputError("account ids are 12 digits")
         listed = ", ".join(f"'{a}'" for a in sorted(set(accounts)))
         where.append(f"(recipientaccountid IN ({listed}) OR eventname = 'AssumeRoot')")
-    return f"SELECT\n  {select}\nFROM {quoted}\nWHERE " + "\n  AND ".join(where) + "\nORDER BY eventtime"
+    # Every value spliced in is checked: the table by _TABLE, times formatted here, account ids 12 digits.
+    return f"SELECT\n  {select}\nFROM {quoted}\nWHERE " + "\n  AND ".join(where) + "\nORDER BY eventtime"  # nosec B608
 
 
 def record(row: dict[str, str | None]) -> dict:
