@@ -132,6 +132,7 @@ def populate(sim, count: int) -> tuple[str, list[tuple[str, str, str, str]]]:
     """The demo's organization in ``sim``: its OUs and ``count`` member accounts of every kind (``member_kinds``).
     Returns the management account's id and (account id, name, kind, OU path) of each member."""
     sim.create_organization()
+    sim.enable_trail()  # the organization trail: root's sign-ins and sessions from now on (org root-use reads it)
     ou_ids: dict[str, str] = {}
     for path in OUS:
         parent = None
@@ -148,11 +149,14 @@ def populate(sim, count: int) -> tuple[str, list[tuple[str, str, str, str]]]:
         if kind == "keys":
             sim.plant_access_key(account_id)
         elif kind == "password-only":
-            sim.console_set_password(account_id, passwords.generate(24))
+            someones = passwords.generate(24)
+            sim.console_set_password(account_id, someones)
+            sim.console_sign_in(account_id, someones, None, ip="203.0.113.66")  # and signed in with it
     return "123456789012", members
 
 
 def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, start) -> dict:
+    start_wall = time.time() - 60
     management, members = populate(sim, count)
     say(f"2. A simulated AWS Organization on {url} (moto, extended with root users and AssumeRoot):")
     say(f"   {management}  {'(management)':<18} /Root                 root password + MFA, to be enrolled")
@@ -186,12 +190,14 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
         f"root sign-in to the simulated console {'succeeded' if signed_in else 'FAILED'}")
     if not signed_in:
         raise RuntimeError("demo: the simulated console refused the retrieved credentials")
+    sim.console_sign_in(first_id, "Winter2026!", None, ip="203.0.113.99")  # someone trying a password
 
     with simulator_environment(url):
         _org_steps(ws, members, say, keys)
+        _root_use_step(ws, start_wall, say)
     sheet = _paper_step(ws, out, say)
     check = transaction.verify(ws.journal())
-    say(f"10. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
+    say(f"11. Journal verified: {check.count} records, chain intact; anchor for a ticket: {check.count}:{check.head}")
 
     q = shlex.quote
     exe = command_line()
@@ -220,6 +226,7 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
         say(f"  {exe} paper restore {q(str(sheet.resolve()))} --into restored-seeds.age {cfg} {creds}")
     say(f"  {exe} journal verify {cfg}")
     say(f"  AWS_PROFILE=management {exe} org audit {cfg} {creds}")
+    say(f"  AWS_PROFILE=management {exe} org root-use --since 1d {cfg}")
     say(f"Done in {time.perf_counter() - start:.1f}s.")
     return {"out": str(out), "accounts": count + 1, "journal_records": check.count, "journal_ok": check.ok}
 
@@ -255,13 +262,39 @@ def _keys_step(sim, ws: Workspace, out: Path, members: list[tuple[str, str, str,
     return Keys(plan, (kept_id, kept_name, kept), (foreign_id, foreign_name, foreign))
 
 
+DEMO_OPERATOR = "arn:aws:iam::123456789012:user/rootkeeper-*"  # the simulator's management caller
+
+
+def _root_use_step(ws: Workspace, since: float, say: Callable[[str], None]) -> None:
+    """Step 9: every root use in the organization trail, matched with the journal (org root-use)."""
+    from ..org import rootuse as workflow
+    from ..org.aws import Aws
+    from ..rules import rootuse
+
+    say("9. Root use in the organization trail, matched with the journal:")
+    say(f"   $ rootkeeper org root-use --since 1h --allow-principal '{DEMO_OPERATOR}'")
+    report = workflow.root_use(ws, Aws(region="us-east-1"), [], since, time.time(), window=3600,
+                               allowed=[DEMO_OPERATOR])
+    sessions = [u for u in report.uses if u.kind == rootuse.ASSUME_ROOT]
+    for u in report.uses:
+        if u.kind in (rootuse.SIGN_IN, rootuse.CLI_LOGIN, rootuse.ROOT_CALLS):
+            how = ("ok" + (" (MFA)" if u.mfa_used else " (no MFA)")) if u.success else "FAILED"
+            said = " ".join(u.findings) or f"explained by record {u.explained_by.seq}"
+            say(f"     {report.names.get(u.account_id, u.account_id):<17} {u.kind} {how} from {u.source_ip}: {said}")
+    explained = sum(1 for u in sessions if u.explained_by or u.allowed)
+    say(f"     {len(sessions)} AssumeRoot sessions (audits, deletions): {explained} allowed or explained")
+    x = report.examined
+    say(f"     examined {x.accounts} accounts: {x.objects_read} log files, {x.objects_verified} matched their digests")
+    say(f"   exit status {1 if report.findings() else 0}: the unexplained and the failed sign-ins are findings")
+
+
 def _paper_step(ws: Workspace, out: Path, say: Callable[[str], None]) -> Path | None:
     """Print both sheets (when the paper packages are installed) and read the seed sheet back."""
     from ..paper import PRINTING, READING
     from ..paper import missing as paper_missing
 
     if paper_missing(PRINTING + READING):
-        say("9. Paper: skipped (pip install 'rootkeeper[paper]' for the printed sheets)")
+        say("10. Paper: skipped (pip install 'rootkeeper[paper]' for the printed sheets)")
         return None
     from ..paper import restore, scan
     from ..paper.emergency import print_emergency_sheet
@@ -276,7 +309,7 @@ def _paper_step(ws: Workspace, out: Path, say: Callable[[str], None]) -> Path | 
                                       locations=["USB drive 1 (blue), office safe", "network share, RBAC: security admins"])
     ws.write_files([(emergency_pdf, emergency.pdf, None, 0o600)], emergency.event)
     back = restore.check(restore.read(scan.read_scan(seeds_pdf), None))
-    say(f"9. Printed the seed sheet ({printed.count} accounts, {printed.pages} page{'s' if printed.pages > 1 else ''}, "
+    say(f"10. Printed the seed sheet ({printed.count} accounts, {printed.pages} page{'s' if printed.pages > 1 else ''}, "
         f"checksum {printed.checksum}) and the vault's emergency sheet; the seed sheet's QR codes read back: "
         f"{len(back.rows)} records, checksum {'verified' if back.complete else 'NOT verified'}")
     return seeds_pdf
