@@ -457,12 +457,12 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     \b
     Examples:
       rootkeeper org root-use --since 30d
-      rootkeeper org root-use --since 90d --via athena --athena-table cloudtrail.org_trail
+      rootkeeper org root-use --since 90d --via athena --athena-table ct.trail
       rootkeeper org root-use log-archive --since 2026-10-01 --until 2026-12-31
-      rootkeeper org root-use --since 7d --json | jq '.uses[] | select(.findings != [])'
+      rootkeeper org root-use --since 7d --json | jq .summary
       rootkeeper org root-use --since 90d --csv > root-use.csv
       rootkeeper org root-use --since 1d \\
-          --allow-principal 'arn:aws:sts::123456789012:assumed-role/rootkeeper-audit/*'
+          --allow-principal 'arn:aws:sts::123456789012:assumed-role/audit/*'
     """
     import time
 
@@ -613,8 +613,9 @@ def org_unlock_bucket_policy(account, bucket, dry_run, yes, reason):
 
     \b
     Examples:
-      rootkeeper org unlock-bucket-policy log-archive cloudtrail-logs-111122223333 --dry-run
-      rootkeeper org unlock-bucket-policy 111122223333 payments-data --reason "deny-all policy (INC-88)" --yes
+      rootkeeper org unlock-bucket-policy log-archive trail-logs --dry-run
+      rootkeeper org unlock-bucket-policy 111122223333 payments-data \\
+          --reason "deny-all policy (INC-88)" --yes
     """
     _unlock("bucket", account, bucket, reason, dry_run, yes)
 
@@ -636,8 +637,8 @@ def org_unlock_queue_policy(account, queue_url, dry_run, yes, reason):
 
     \b
     Examples:
-      rootkeeper org unlock-queue-policy payments https://sqs.eu-west-1.amazonaws.com/111122223333/orders --dry-run
-      rootkeeper org unlock-queue-policy payments https://sqs.eu-west-1.amazonaws.com/111122223333/orders \\
-          --reason "deny-all policy (INC-91)" --yes
+      Q=https://sqs.eu-west-1.amazonaws.com/111122223333/orders
+      rootkeeper org unlock-queue-policy payments "$Q" --dry-run
+      rootkeeper org unlock-queue-policy payments "$Q" --reason INC-91 --yes
     """
     _unlock("queue", account, queue_url, reason, dry_run, yes)

@@ -6,8 +6,8 @@ An organization trail delivers every account's events to one bucket, under
 With log file validation on, CloudTrail delivers every hour a digest file under ``CloudTrail-Digest/`` naming each
 log file it delivered and the SHA-256 of its uncompressed content ("CloudTrail digest file structure").
 
-Only the prefixes the window and the accounts need are listed (one listing per account for its regions, one
-per account, region and day), the objects whose delivery time can hold events of the window are read, with
+Only the prefixes the window and the accounts need are listed (one listing per account for its regions, then
+per account and region one listing from the window's first day to its last), the objects whose delivery time can hold events of the window are read, with
 bounded concurrency, and every object named by a digest is checked against it: an altered object, an object a
 digest names that is gone, an object that cannot be read are problems, never skipped. The digests' own
 signatures (CloudTrail's public keys) are not verified here: said in what the reading examined.
@@ -162,14 +162,23 @@ class TrailReader:
         with self._lock:
             self.examined.problems.append(Problem(kind, account, key, detail))
 
-    def _list(self, prefix: str, delimiter: str | None = None) -> tuple[list[dict], list[str]]:
+    def _list(self, prefix: str, delimiter: str | None = None, first: str | None = None,
+              last: str | None = None) -> tuple[list[dict], list[str]]:
+        """Keys under ``prefix``; with ``first``/``last`` (day folders ``YYYY/MM/DD``), only those days': one listing
+        from the first day on (``StartAfter``), stopped after the last, never one listing per day."""
         objects, prefixes = [], []
         params = {"Bucket": self.trail.bucket, "Prefix": prefix} | ({"Delimiter": delimiter} if delimiter else {})
+        if first:
+            params["StartAfter"] = f"{prefix}{first}"  # sorts before every key of that day
+        end = f"{prefix}{last}/\uffff" if last else None
         with aws_errors(f"s3:ListObjectsV2 s3://{self.trail.bucket}/{prefix}"):
             for page in self.s3.get_paginator("list_objects_v2").paginate(**params):
                 self._count(listings=1)
-                objects += page.get("Contents", [])
+                contents = page.get("Contents", [])
+                objects += [o for o in contents if end is None or o["Key"] <= end]
                 prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+                if end is not None and contents and contents[-1]["Key"] > end:
+                    break
         return objects, prefixes
 
     def _get(self, key: str) -> bytes:
@@ -197,21 +206,21 @@ class TrailReader:
         regions = list(dict.fromkeys(regions))
         self._count(regions=len(regions))
         wanted: list[tuple[str, str]] = []
+        days = _days(since, until + LATE)
         for region in regions:
-            for day in _days(since, until + LATE):
-                objects, _ = self._list(f"{base}CloudTrail/{region}/{day}/")
-                self._count(objects_listed=len(objects))
-                for o in objects:
-                    at = delivered_at(o["Key"])
-                    if at is None or since <= at <= until + LATE:
-                        wanted.append((account, o["Key"]))
+            objects, _ = self._list(f"{base}CloudTrail/{region}/", first=days[0], last=days[-1])
+            self._count(objects_listed=len(objects))
+            for o in objects:
+                at = delivered_at(o["Key"])
+                if at is None or since <= at <= until + LATE:
+                    wanted.append((account, o["Key"]))
         hashes: dict[str, str] = {}
         if self.trail.validation:
+            days = _days(since, until + 2 * LATE)
             for region in regions:
-                for day in _days(since, until + 2 * LATE):
-                    digests, _ = self._list(f"{base}CloudTrail-Digest/{region}/{day}/")
-                    for d in digests:
-                        self._digest(account, d["Key"], hashes)
+                digests, _ = self._list(f"{base}CloudTrail-Digest/{region}/", first=days[0], last=days[-1])
+                for d in digests:
+                    self._digest(account, d["Key"], hashes)
         return wanted, hashes
 
     def _digest(self, account: str, key: str, hashes: dict[str, str]) -> None:
