@@ -7,7 +7,8 @@ With log file validation on, CloudTrail delivers every hour a digest file under 
 log file it delivered and the SHA-256 of its uncompressed content ("CloudTrail digest file structure").
 
 Only the prefixes the window and the accounts need are listed (one listing per account for its regions, then
-per account and region one listing from the window's first day to its last), the objects whose delivery time can hold events of the window are read, with
+per account and region one listing from the window's first day to its last), the objects whose delivery time
+can hold events of the window are read, with
 bounded concurrency, and every object named by a digest is checked against it: an altered object, an object a
 digest names that is gone, an object that cannot be read are problems, never skipped. The digests' own
 signatures (CloudTrail's public keys) are not verified here: said in what the reading examined.
