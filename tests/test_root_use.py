@@ -252,3 +252,29 @@ def test_list_shows_each_accounts_last_break_glass_from_the_journal(org):
     assert accounts["untouched"]["last_retrieval"]["reason"] == "enrollment"
     text = org.home.rk("list", check=True).out
     assert "LAST BREAK GLASS" in text and journal[-1]["time"][:10] in text
+
+
+def test_a_root_session_begun_just_before_the_window_is_not_an_unseen_origin(org):
+    member = org.account("member")
+    trail = org.sim.enable_trail()
+    from rootkeeper.sim import trail as simtrail
+
+    start = (int(time.time()) // 86400 - 3) * 86400
+    since = start + 86400 + 12 * 3600  # the window opens at noon on day 2
+    began = simtrail.assume_root("123456789012", OPERATOR, member, "arn:aws:iam::aws:policy/root-task/"
+                                 "IAMAuditRootUserCredentials", "us-east-1", since - 300, "ASIASESSIONBEFORE")
+    call = simtrail.root_call(member, "GetAccountSummary", since + 60, "ASIASESSIONBEFORE", assumed=True)
+    trail.write_history([member, "123456789012"], start, 3, per_day=1, extra={"123456789012": [began], member: [call]})
+    code_, doc, err = as_json(org, member, "--since", str(since), "--until", str(since + 3600),
+                              "--allow-principal", OPERATOR)
+    assert code_ == 0, (err, doc["uses"])
+    assert doc["uses"] == []  # the session began before the window; its call in the window is its own
+    # Without the session's start in the trail, the same call is a finding.
+    org.sim.reset()
+    org.sim.create_organization()
+    member = org.sim.add_account("member", "aws+member@example.com")
+    trail = org.sim.enable_trail()
+    call = simtrail.root_call(member, "GetAccountSummary", since + 60, "ASIASESSIONBEFORE", assumed=True)
+    trail.write_history([member, "123456789012"], start, 3, per_day=1, extra={member: [call]})
+    code_, doc, err = as_json(org, member, "--since", str(since), "--until", str(since + 3600))
+    assert code_ == 1 and [u["findings"] for u in doc["uses"]] == [["SESSION_ORIGIN_UNSEEN"]], err

@@ -573,8 +573,12 @@ def _root_use_with_progress(run):
 
 
 def _unlock(kind: str, account: str, resource: str, reason, dry_run: bool, yes: bool) -> None:
+    from ..errors import InputError
     from ..org.unlock import unlock
 
+    if not (dry_run or yes or inputs.interactive()):  # before any AWS call: a root session is in CloudTrail
+        raise InputError(f"deleting the policy of a {kind} changes AWS and cannot be undone: pass --yes "
+                         "(or try --dry-run first)")
     ws = workspace()
     why = None if dry_run else inputs.why(reason, f"delete the policy of {kind} {resource}")
 

@@ -19,6 +19,7 @@ from .aws import Aws, aws_errors
 from .trail import PROBLEMS, Examined, Trail, TrailReader, find_trail
 
 MAX_DAYS = 400  # CloudTrail keeps what the bucket keeps; a window longer than this is a typing error
+LEAD = 900  # read this much before the window: a root session (at most 900 s) begun before it has calls in it
 
 
 @dataclass
@@ -103,7 +104,7 @@ def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: floa
         read = list(every)
     wanted = set(every)
     if athena:
-        query = sql.query(athena["table"], since, until, read if refs else None)
+        query = sql.query(athena["table"], since - LEAD, until, read if refs else None)
         rows, source = sql.run(aws, athena["table"], athena.get("workgroup") or "primary", athena.get("output"), query)
         events = [e for e in sql.events(rows) if e.account_id in wanted]
         examined = Examined(accounts=len(read), records=len(rows), root_events=len(events))
@@ -111,14 +112,15 @@ def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: floa
     else:
         quiet = {a.account_id for a in accounts if a.state != "ACTIVE"}
         reader = TrailReader(aws, trail, concurrency)
-        events = reader.read(read, since, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
+        events = reader.read(read, since - LEAD, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
                              on_planned=on_planned, on_read=on_read)
         examined, source, limits = reader.examined, {"via": "s3"}, ["digest signatures (CloudTrail's public keys)"]
         if not trail.multi_region:
             not_examined.append(f"trail {trail.name} is not multi-region: root calls in other regions are not in it")
     uses = rootuse.join(events, records, window=window, allowed_principals=allowed, since=since, until=until,
                         trusted=verification.ok)
-    uses = [u for u in uses if u.account_id in wanted]
+    # The lead's uses are not the window's (a session begun in it only takes its calls in the window along).
+    uses = [u for u in uses if u.account_id in wanted and u.time >= since]
     return Report(trail, since, until, window, uses, examined, {a: every[a].name for a in every},
                   list(verification.problems), not_examined, source, limits)
 
