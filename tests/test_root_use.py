@@ -109,6 +109,7 @@ def test_every_root_sign_in_is_matched_with_the_journal_and_each_kind_of_finding
     # Named accounts: only theirs, and the management account read for AssumeRoot.
     _c, one, _e = as_json(org, org.ids["explained"], "--since", "1h")
     assert {u["account_name"] for u in one["uses"]} == {"explained"} and one["examined"]["accounts"] == 2
+    assert one["not_examined"] == []  # the delegated administrators for IAM were listed (none)
 
 
 def test_only_an_explained_sign_in_with_mfa_and_allowed_sessions_exit_zero(org):
@@ -193,7 +194,8 @@ def test_past_days_are_read_only_for_the_window_and_the_accounts_asked(org):
     # One day of two accounts (the named one and the management account): 2 objects each, plus at most one
     # object of the next day delivered within the hour after; never the other days or the other accounts.
     assert x["accounts"] == 2 and 4 <= x["objects_read"] <= 6 and x["objects_verified"] == x["objects_read"]
-    assert x["objects_listed"] <= 2 * 2 * 2
+    # Listed: from the day the window's 15-minute lead falls on to the day after it; never the other seven days.
+    assert x["objects_listed"] <= 2 * 3 * 2
 
 
 def test_bad_windows_and_a_missing_trail_are_one_clear_error(org, tmp_path):
@@ -267,7 +269,7 @@ def test_a_root_session_begun_just_before_the_window_is_not_an_unseen_origin(org
     trail.write_history([member, "123456789012"], start, 3, per_day=1, extra={"123456789012": [began], member: [call]})
     code_, doc, err = as_json(org, member, "--since", str(since), "--until", str(since + 3600),
                               "--allow-principal", OPERATOR)
-    assert code_ == 0, (err, doc["uses"])
+    assert code_ == 0, (err, doc["uses"], doc["trail_problems"], doc["not_examined"])
     assert doc["uses"] == []  # the session began before the window; its call in the window is its own
     # Without the session's start in the trail, the same call is a finding.
     org.sim.reset()
@@ -278,3 +280,21 @@ def test_a_root_session_begun_just_before_the_window_is_not_an_unseen_origin(org
     trail.write_history([member, "123456789012"], start, 3, per_day=1, extra={member: [call]})
     code_, doc, err = as_json(org, member, "--since", str(since), "--until", str(since + 3600))
     assert code_ == 1 and [u["findings"] for u in doc["uses"]] == [["SESSION_ORIGIN_UNSEEN"]], err
+
+
+def test_an_assume_root_by_a_delegated_administrator_is_found_for_the_account_named(org):
+    member, delegate = org.account("member"), org.account("security-admin")
+    key = org.sim.delegate(delegate)
+    org.sim.enable_trail()
+    sts = boto3.client("sts", endpoint_url=org.sim.url, region_name="eu-west-1", aws_access_key_id=key,
+                       aws_secret_access_key="testing")
+    creds = sts.assume_root(TargetPrincipal=member, TaskPolicyArn={
+        "arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})["Credentials"]
+    boto3.client("iam", endpoint_url=org.sim.url, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                 aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"]).get_account_summary()
+    code_, doc, err = as_json(org, member, "--since", "1h")
+    [session] = doc["uses"]
+    assert (session["kind"], session["principal"], session["region"], session["calls"]) == (
+        "assume-root", f"arn:aws:iam::{delegate}:user/rootkeeper-operator", "eu-west-1", 1)
+    assert session["findings"] == ["ASSUME_ROOT_NOT_ALLOWED"] and code_ == 1
+    assert doc["examined"]["accounts"] == 3  # the member, the management account and the delegate

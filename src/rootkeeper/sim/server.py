@@ -347,6 +347,23 @@ class AwsApi:
             self.change("TrustedAccess", True)
         return reply.json({})
 
+    def _organizations_ListDelegatedAdministrators(self, account_id, session, params, reply, environ):
+        """IAM's delegated administrators (moto knows no iam.amazonaws.com): the simulator's own register."""
+        if params.get("ServicePrincipal") != "iam.amazonaws.com":
+            return self.moto(environ, reply.start_response)
+        if account_id != MANAGEMENT_ACCOUNT and account_id not in self.delegates:
+            return reply.error("AccessDeniedException", "You don't have permissions to access this resource.", 400)
+        accounts = self.accounts()
+        members = []
+        for delegate in sorted(self.delegates):
+            a = accounts.get(delegate)
+            if a is not None:
+                described = self._account_json(a.describe())
+                members.append({k: described[k] for k in ("Id", "Arn", "Email", "Name", "State", "JoinedMethod",
+                                                          "JoinedTimestamp") if k in described}
+                               | {"DelegationEnabledDate": described.get("JoinedTimestamp")})
+        return reply.json({"DelegatedAdministrators": members})
+
     def _organizations_ListAccounts(self, account_id, session, params, reply, environ):
         """moto re-describes and re-sorts every account for every page (quadratic at 10,000 accounts);
         the same answer, paged from a cached order."""
