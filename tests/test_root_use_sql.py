@@ -102,9 +102,8 @@ def test_the_athena_query_run_by_a_real_sql_engine_gives_the_s3_paths_answer(org
     org.rk("org", "audit")
     _c, by_s3, _e = as_json(org, "--since", "1h")
     since, until = by_s3["since"], by_s3["until"]
-    from rootkeeper.rules.rootuse import parse_time
-
     from rootkeeper.org.rootuse import LEAD
+    from rootkeeper.rules.rootuse import parse_time
 
     sql = athena.query("cloudtrail_db.org_trail", parse_time(since) - LEAD, parse_time(until))  # as the workflow asks
     names, rows = run_in_duckdb(trail_records(sim), sql)
