@@ -73,6 +73,7 @@ def test_every_root_sign_in_is_matched_with_the_journal_and_each_kind_of_finding
     code_, doc, err = as_json(org, "--since", "1h")
     assert code_ == 1, err
     uses = doc["uses"]
+    assert doc["trail_problems"] == [], doc["trail_problems"]
     by = {(u["account_name"], u["kind"], u["success"]): u for u in uses}
     explained = by[("explained", "sign-in", True)]
     assert explained["findings"] == [] and explained["mfa_used"] is True and explained["source_ip"] == "198.51.100.20"
@@ -105,7 +106,9 @@ def test_every_root_sign_in_is_matched_with_the_journal_and_each_kind_of_finding
     # The text table, and what it examined.
     text = root_use(org, "--since", "1h")
     assert text.returncode == 1 and "UNEXPLAINED" in text.out and "SIGN_IN_FAILED" in text.err
-    assert "examined 5 account(s)" in text.err and "not seen by this path: digest signatures" in text.err
+    assert "examined 5 account(s)" in text.err and "not seen by this path" not in text.err
+    assert f"{doc['examined']['digests_read']} signature(s) verified" in text.err
+    assert doc["examined"]["digest_signatures_verified"] == doc["examined"]["digests_read"] > 0
     # Named accounts: only theirs, and the management account read for AssumeRoot.
     _c, one, _e = as_json(org, org.ids["explained"], "--since", "1h")
     assert {u["account_name"] for u in one["uses"]} == {"explained"} and one["examined"]["accounts"] == 2
@@ -160,6 +163,38 @@ def test_an_altered_or_deleted_log_file_and_a_silent_account_are_findings_never_
     client.put_object(Bucket="rootkeeper-sim-org-trail", Key=key, Body=b"not gzip")
     _c, broken, _e = as_json(org, "--since", "1h")
     assert "LOG_UNREADABLE" in [p["kind"] for p in broken["trail_problems"]]
+
+
+def test_a_digest_rewritten_to_match_an_altered_log_file_is_forged_and_an_unsigned_one_is_said(org):
+    org.account("member")
+    org.sim.enable_trail()
+    org.enroll_password("member")
+    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
+    org.sim.console_sign_in(org.ids["member"], password, None)
+    client = s3(org)
+    _c, clean, _e = as_json(org, org.ids["member"], "--since", "1h")
+    assert clean["examined"]["digest_signatures_verified"] == clean["examined"]["digests_read"] >= 1
+    objects = [o["Key"] for o in client.list_objects_v2(Bucket="rootkeeper-sim-org-trail")["Contents"]
+               if f"/{org.ids['member']}/" in o["Key"]]
+    [log] = [k for k in objects if "/CloudTrail/" in k]
+    [digest_key] = [k for k in objects if "/CloudTrail-Digest/" in k]
+    # The attacker removes the sign-in and rewrites the digest's hash to match: the hashes agree, the signature not.
+    body = json.loads(gzip.decompress(client.get_object(Bucket="rootkeeper-sim-org-trail", Key=log)["Body"].read()))
+    body["Records"] = [r for r in body["Records"] if r["eventName"] != "ConsoleLogin"]
+    plain = json.dumps(body).encode()
+    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=log, Body=gzip.compress(plain))
+    answer = client.get_object(Bucket="rootkeeper-sim-org-trail", Key=digest_key)
+    digest = json.loads(gzip.decompress(answer["Body"].read()))
+    digest["logFiles"][0]["hashValue"] = __import__("hashlib").sha256(plain).hexdigest()
+    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=digest_key, Body=gzip.compress(json.dumps(digest).encode()),
+                      Metadata=answer["Metadata"])  # the old signature kept
+    code_, forged, err = as_json(org, org.ids["member"], "--since", "1h")
+    kinds = [p["kind"] for p in forged["trail_problems"]]
+    assert code_ == 1 and "DIGEST_FORGED" in kinds and "LOG_ALTERED" not in kinds, err
+    # The signature removed: unsigned, a problem too.
+    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=digest_key, Body=gzip.compress(json.dumps(digest).encode()))
+    _c, unsigned, _e = as_json(org, org.ids["member"], "--since", "1h")
+    assert "DIGEST_UNSIGNED" in [p["kind"] for p in unsigned["trail_problems"]]
 
 
 def test_a_journal_edited_by_hand_explains_no_sign_in(org):

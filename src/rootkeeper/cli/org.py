@@ -433,7 +433,8 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     login' root sessions, the root user's own calls, and AssumeRoot sessions
     (who, into which account, with which task, how many calls), read from the
     organization trail's S3 objects of the window (only the prefixes it needs,
-    each object checked against its digest where log file validation is on).
+    each object checked against its digest where log file validation is on,
+    each digest's signature against CloudTrail's public key).
 
     A sign-in or root call is explained by a retrieval of that account's
     password or code (or an enroll or rotate) recorded in the journal within
@@ -445,8 +446,10 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     \b
     Findings (exit 1): UNEXPLAINED, SIGN_IN_FAILED, NO_MFA,
     ASSUME_ROOT_NOT_ALLOWED, SESSION_ORIGIN_UNSEEN; and the trail's:
-    LOG_ALTERED, LOG_MISSING, LOG_UNREADABLE, DIGEST_UNREADABLE, TRAIL_SILENT
-    (an active account with no log file in the window).
+    LOG_ALTERED, LOG_MISSING, LOG_UNREADABLE, DIGEST_UNREADABLE,
+    DIGEST_FORGED (its signature does not verify with CloudTrail's public
+    key), DIGEST_UNSIGNED, TRAIL_SILENT (an active account with no log file
+    in the window).
     Informational: RETRIEVAL_UNUSED, ASSUME_ROOT_REFUSED.
 
     For a trail too large to read object by object, --via athena sends the
@@ -523,8 +526,9 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     else:
         note(f"examined {x.accounts} account(s), {x.regions} account-region(s), {x.objects_read} of {x.objects_listed} "
              f"log file(s) listed ({x.bytes_read} bytes, {x.records} records, {x.root_events} root events), "
-             f"{x.digests_read} digest(s): {x.objects_verified} file(s) matched their digest, {x.objects_not_covered} "
-             "named by no digest (validation off, or delivered in the last hour)")
+             f"{x.digests_read} digest(s), {x.digest_signatures_verified} signature(s) verified: {x.objects_verified} "
+             f"file(s) matched their digest, {x.objects_not_covered} named by no digest (validation off, or delivered "
+             "in the last hour)")
     for limit in report.limits:
         note(f"not seen by this path: {limit}")
     failing = report.findings()

@@ -114,7 +114,8 @@ def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: floa
         reader = TrailReader(aws, trail, concurrency)
         events = reader.read(read, since - LEAD, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
                              on_planned=on_planned, on_read=on_read)
-        examined, source, limits = reader.examined, {"via": "s3"}, ["digest signatures (CloudTrail's public keys)"]
+        examined, source, limits = reader.examined, {"via": "s3"}, []
+        not_examined += examined.unverifiable
         if not trail.multi_region:
             not_examined.append(f"trail {trail.name} is not multi-region: root calls in other regions are not in it")
     uses = rootuse.join(events, records, window=window, allowed_principals=allowed, since=since, until=until,

@@ -10,8 +10,10 @@ Only the prefixes the window and the accounts need are listed (one listing per a
 per account and region one listing from the window's first day to its last), the objects whose delivery time
 can hold events of the window are read, with
 bounded concurrency, and every object named by a digest is checked against it: an altered object, an object a
-digest names that is gone, an object that cannot be read are problems, never skipped. The digests' own
-signatures (CloudTrail's public keys) are not verified here: said in what the reading examined.
+digest names that is gone, an object that cannot be read are problems, never skipped. Each digest's own
+signature is verified with CloudTrail's public key for its region (``ListPublicKeys``), over the data signing
+string AWS documents ("Custom implementations of CloudTrail log file integrity validation"): a digest rewritten
+to match an altered log file is DIGEST_FORGED, not a pass.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ PROBLEMS = {
     "LOG_MISSING": "a log file a digest names is not in the bucket: it was deleted",
     "LOG_UNREADABLE": "a log file could not be read or is not CloudTrail's gzip JSON",
     "DIGEST_UNREADABLE": "a digest file could not be read",
+    "DIGEST_FORGED": "a digest's signature does not verify with CloudTrail's key: the digest was rewritten",
+    "DIGEST_UNSIGNED": "a digest has no signature, or names a key CloudTrail does not list for its region",
     "TRAIL_SILENT": "an active account has no log file in the window: its root use cannot be seen",
 }
 
@@ -89,11 +93,12 @@ class Examined:
     digests_read: int = 0
     objects_verified: int = 0  # read, and its hash matched its digest's
     objects_not_covered: int = 0  # read, and no digest names it (validation off, or its digest not delivered yet)
+    digest_signatures_verified: int = 0  # digests whose signature verified with CloudTrail's public key
     problems: list[Problem] = field(default_factory=list)
+    unverifiable: list[str] = field(default_factory=list)  # regions whose public keys could not be had, and why
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "problems"} | {
-            "digest_signatures_verified": False}
+        return {k: v for k, v in self.__dict__.items() if k not in ("problems", "unverifiable")}
 
 
 def find_trail(aws: Aws, name: str | None = None, bucket: str | None = None, prefix: str | None = None) -> Trail:
@@ -153,6 +158,8 @@ class TrailReader:
         self.s3 = aws.client("s3")
         self.examined = Examined()
         self._lock = threading.Lock()
+        self._keys: dict[str, dict[str, object] | None] = {}  # region -> fingerprint -> RSA key (None: not had)
+        self.window = (0.0, 0.0)
 
     def _count(self, **deltas: int) -> None:
         with self._lock:
@@ -182,10 +189,61 @@ class TrailReader:
                     break
         return objects, prefixes
 
-    def _get(self, key: str) -> bytes:
+    def _get(self, key: str, with_metadata: bool = False):
         with aws_errors(f"s3:GetObject s3://{self.trail.bucket}/{key}"):
-            body = self.s3.get_object(Bucket=self.trail.bucket, Key=key)["Body"]
-            return body.read()
+            answer = self.s3.get_object(Bucket=self.trail.bucket, Key=key)
+            data = answer["Body"].read()
+        return (data, answer.get("Metadata") or {}) if with_metadata else data
+
+    def _public_keys(self, region: str) -> dict[str, object] | None:
+        """CloudTrail's digest-signing keys of ``region`` for the window (once per region); None when not had."""
+        with self._lock:
+            if region in self._keys:
+                return self._keys[region]
+        from Cryptodome.PublicKey import RSA
+
+        from ..errors import AwsError
+
+        since, until = self.window
+        keys: dict[str, object] | None = {}
+        try:
+            with aws_errors(f"cloudtrail:ListPublicKeys ({region})"):
+                client = self.aws.session.client("cloudtrail", region_name=region, config=self.aws.config)
+                for page in client.get_paginator("list_public_keys").paginate(
+                        StartTime=datetime.fromtimestamp(since - 86400, UTC), EndTime=datetime.fromtimestamp(until + 86400, UTC)):
+                    for k in page.get("PublicKeyList", []):
+                        keys[str(k.get("Fingerprint"))] = RSA.import_key(k["Value"])
+        except (AwsError, ValueError, KeyError) as exc:
+            keys = None
+            with self._lock:
+                self.examined.unverifiable.append(f"digest signatures of {region}: {exc}")
+        with self._lock:
+            self._keys.setdefault(region, keys)
+            return self._keys[region]
+
+    def _verify(self, account: str, key: str, digest: dict, content: bytes, metadata: dict) -> None:
+        """The digest's signature, over CloudTrail's data signing string, with its region's key."""
+        from Cryptodome.Hash import SHA256
+        from Cryptodome.Signature import pkcs1_15
+
+        region = key.split("/CloudTrail-Digest/", 1)[-1].split("/", 1)[0]
+        keys = self._public_keys(region)
+        if keys is None:
+            return  # said once, in unverifiable
+        signature = {k.lower(): v for k, v in metadata.items()}.get("signature")
+        public = keys.get(str(digest.get("digestPublicKeyFingerprint")))
+        if not signature or public is None:
+            self._problem("DIGEST_UNSIGNED", account, key, "no signature in its metadata" if not signature else
+                          f"key {digest.get('digestPublicKeyFingerprint')} is not one CloudTrail lists for {region}")
+            return
+        text = (f"{digest.get('digestEndTime')}\n{self.trail.bucket}/{key}\n{hashlib.sha256(content).hexdigest()}\n"
+                f"{digest.get('previousDigestSignature') or 'null'}")
+        try:
+            pkcs1_15.new(public).verify(SHA256.new(text.encode()), bytes.fromhex(signature))
+        except ValueError:
+            self._problem("DIGEST_FORGED", account, key, "its signature does not verify with CloudTrail's public key")
+            return
+        self._count(digest_signatures_verified=1)
 
     @staticmethod
     def _gunzip(data: bytes) -> bytes:
@@ -226,15 +284,18 @@ class TrailReader:
 
     def _digest(self, account: str, key: str, hashes: dict[str, str]) -> None:
         try:
-            digest = json.loads(self._gunzip(self._get(key)))
+            data, metadata = self._get(key, with_metadata=True)
+            content = self._gunzip(data)
+            digest = json.loads(content)
             files = digest.get("logFiles", [])
-            for f in files:
-                if f.get("hashAlgorithm", "SHA-256") == "SHA-256" and f.get("s3Object"):
-                    hashes[f["s3Object"]] = str(f.get("hashValue", "")).lower()
-        except (ValueError, OSError, AttributeError, TypeError) as exc:
+            named = {f["s3Object"]: str(f.get("hashValue", "")).lower() for f in files
+                     if f.get("hashAlgorithm", "SHA-256") == "SHA-256" and f.get("s3Object")}
+        except (ValueError, OSError, AttributeError, TypeError, KeyError) as exc:
             self._problem("DIGEST_UNREADABLE", account, key, str(exc)[:200])
             return
         self._count(digests_read=1)
+        self._verify(account, key, digest, content, metadata)
+        hashes.update(named)
 
     def _read(self, account: str, key: str, expected: str | None, keep: Callable[[TrailEvent], bool]) -> list[TrailEvent]:
         try:
@@ -268,6 +329,7 @@ class TrailReader:
         the window is TRAIL_SILENT unless in ``silent_ok`` (accounts not active)."""
         accounts = list(dict.fromkeys(accounts))
         self.examined.accounts = len(accounts)
+        self.window = (since, until)
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="trail")
         try:
             plans = list(pool.map(lambda a: self._plan(a, since, until), accounts))

@@ -111,6 +111,8 @@ class AwsApi:
             action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         else:
             session = self.sessions.get(key_id)
+            if service == "cloudtrail" and environ.get("HTTP_X_AMZ_TARGET", "").endswith(".ListPublicKeys"):
+                return self._cloudtrail_ListPublicKeys(body, start_response)  # moto has no ListPublicKeys
             if session is not None and session.task in RESOURCE_TASKS:
                 return self._root_session_resource(session, key_id, service, region, body, environ, start_response)
             if service == "s3" and self.trail is not None:
@@ -492,6 +494,16 @@ class AwsApi:
                 root.ghosts[(kind, params[id_tag])] = (now + self.list_lag, gone)
                 return reply.ok("")
         return reply.error("AccessDenied", f"iam:{action} is not simulated for root sessions")
+
+    def _cloudtrail_ListPublicKeys(self, body: bytes, start_response):
+        """The simulated CloudTrail's digest-signing key (CloudTrail API reference, ListPublicKeys)."""
+        from .trail import list_public_keys_answer
+
+        ask = json.loads(body or b"{}")
+        now = time.time()
+        data = json.dumps(list_public_keys_answer(float(ask.get("StartTime") or now), float(ask.get("EndTime") or now)))
+        start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
+        return [data.encode()]
 
     def _root_session_resource(self, session: Session, key_id: str, service: str, region: str, body: bytes,
                                environ, start_response):

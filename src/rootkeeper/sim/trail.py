@@ -15,11 +15,15 @@ Shapes as AWS documents them:
 
 Records are kept per (account, region) and delivered as one object each, with a digest, when anything reads
 the bucket through the simulator (``flush``), or at once by ``write_history`` (the benchmarks' and tests' past
-days). Digest signatures are not made (nothing here verifies them).
+days). Each digest is signed as CloudTrail signs it ("Custom implementations of CloudTrail log file integrity
+validation": SHA256withRSA over ``digestEndTime``, the digest's bucket/key, the SHA-256 of its content and the
+previous digest's signature, hex in the object's ``signature`` metadata), with a key ``ListPublicKeys`` serves.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import gzip
 import hashlib
 import json
@@ -57,6 +61,36 @@ def _base(account: str, when: float, region: str, source: str, name: str, identi
               "recipientAccountId": account, "eventCategory": "Management"}
     record.update(rest)
     return {k: v for k, v in record.items() if v is not None or k in ("requestParameters", "responseElements")}
+
+
+@functools.cache
+def signing_key():
+    """The simulated CloudTrail's RSA key (2048 bits, made once per process: it takes a second or two)."""
+    from Cryptodome.PublicKey import RSA
+
+    return RSA.generate(2048)
+
+
+def public_key() -> tuple[bytes, str]:
+    """(DER of the public key in PKCS#1, as ListPublicKeys sends it; its fingerprint, as digests name it)."""
+    from Cryptodome.Util.asn1 import DerSequence
+
+    key = signing_key()
+    der = DerSequence([key.n, key.e]).encode()
+    return der, hashlib.md5(der, usedforsecurity=False).hexdigest()
+
+
+def list_public_keys_answer(start: float, end: float) -> dict:
+    der, fingerprint = public_key()
+    return {"PublicKeyList": [{"Value": base64.b64encode(der).decode(), "ValidityStartTime": start - 86400 * 400,
+                               "ValidityEndTime": end + 86400, "Fingerprint": fingerprint}]}
+
+
+def sign(text: str) -> str:
+    from Cryptodome.Hash import SHA256
+    from Cryptodome.Signature import pkcs1_15
+
+    return pkcs1_15.new(signing_key()).sign(SHA256.new(text.encode())).hex()
 
 
 def root_identity(account: str, access_key: str | None = None, *, assumed: bool = False, mfa: bool = False) -> dict:
@@ -125,7 +159,10 @@ class SimTrail:
             name, bucket, None, None, True, True, validation, True, None, None, None, [])
         self.pending: dict[tuple[str, str], list[dict]] = {}
         self.lock = threading.Lock()
+        self.flushing = threading.Lock()
+        signing_key()  # made now (once per process), not while a reader waits for a delivery
         self.objects = 0
+        self.previous: dict[tuple[str, str], tuple[str, str, str]] = {}  # (account, region) -> last digest's key, hash, sig
 
     def add(self, *records: dict) -> None:
         with self.lock:
@@ -133,10 +170,12 @@ class SimTrail:
                 self.pending.setdefault((r["recipientAccountId"], r["awsRegion"]), []).append(r)
 
     def flush(self) -> None:
-        with self.lock:
-            pending, self.pending = self.pending, {}
-        for (account, region), records in pending.items():
-            self.deliver(account, region, records)
+        """Deliver what is pending; a reader arriving meanwhile waits until it is in the bucket."""
+        with self.flushing:
+            with self.lock:
+                pending, self.pending = self.pending, {}
+            for (account, region), records in pending.items():
+                self.deliver(account, region, records)
 
     def key(self, account: str, region: str, delivered: float) -> str:
         return (f"AWSLogs/{self.org_id}/{account}/CloudTrail/{region}/{_day(delivered)}/"
@@ -158,15 +197,28 @@ class SimTrail:
     def write_digest(self, account: str, region: str, files: list[tuple[str, bytes, float, float]], end: float) -> str:
         key = (f"AWSLogs/{self.org_id}/{account}/CloudTrail-Digest/{region}/{_day(end)}/"
                f"{account}_CloudTrail-Digest_{region}_{self.name}_{HOME}_{_stamp(end, True)}.json.gz")
+        with self.lock:
+            before = self.previous.get((account, region))
+        _der, fingerprint = public_key()
         body = {"awsAccountId": account, "digestStartTime": _iso(end - 3600), "digestEndTime": _iso(end),
-                "digestS3Bucket": self.bucket, "digestS3Object": key, "digestSignatureAlgorithm": "SHA256withRSA",
+                "digestS3Bucket": self.bucket, "digestS3Object": key, "digestPublicKeyFingerprint": fingerprint,
+                "digestSignatureAlgorithm": "SHA256withRSA",
                 "newestEventTime": _iso(max(f[3] for f in files)), "oldestEventTime": _iso(min(f[2] for f in files)),
-                "previousDigestS3Bucket": None, "previousDigestS3Object": None, "previousDigestHashValue": None,
-                "previousDigestHashAlgorithm": None, "previousDigestSignature": None,
+                "previousDigestS3Bucket": self.bucket if before else None,
+                "previousDigestS3Object": before[0] if before else None,
+                "previousDigestHashValue": before[1] if before else None,
+                "previousDigestHashAlgorithm": "SHA-256" if before else None,
+                "previousDigestSignature": before[2] if before else None,
                 "logFiles": [{"s3Bucket": self.bucket, "s3Object": k, "hashValue": hashlib.sha256(plain).hexdigest(),
                               "hashAlgorithm": "SHA-256", "newestEventTime": _iso(new), "oldestEventTime": _iso(old)}
                              for k, plain, old, new in files]}
-        self.s3.put_object(self.bucket, key, gzip.compress(json.dumps(body).encode()))
+        content = json.dumps(body).encode()
+        digest = hashlib.sha256(content).hexdigest()
+        signature = sign(f"{body['digestEndTime']}\n{self.bucket}/{key}\n{digest}\n{before[2] if before else 'null'}")
+        stored = self.s3.put_object(self.bucket, key, gzip.compress(content))
+        stored.set_metadata({"x-amz-meta-signature": signature, "x-amz-meta-signature-algorithm": "SHA256withRSA"})
+        with self.lock:
+            self.previous[(account, region)] = (key, digest, signature)
         return key
 
     def write_history(self, accounts: list[str], start: float, days: int, *, per_day: int = 1,
