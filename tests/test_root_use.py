@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import time
@@ -31,6 +32,28 @@ def s3(org):
     env = aws_env(org.sim.url)
     return boto3.client("s3", endpoint_url=org.sim.url, region_name="us-east-1", aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key="testing")
+
+
+BUCKET = "rootkeeper-sim-org-trail"
+
+
+def signed_in_member(org) -> str:
+    """A member whose root signed in with the password the journal says was handed out; the trail on."""
+    org.account("member")
+    org.sim.enable_trail()
+    org.enroll_password("member")
+    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
+    org.sim.console_sign_in(org.ids["member"], password, None)
+    return org.ids["member"]
+
+
+def strip_sign_in(client, key: str) -> bytes:
+    """The log file at ``key`` rewritten without its ConsoleLogin, gzip and JSON intact; its new plain content."""
+    body = json.loads(gzip.decompress(client.get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+    body["Records"] = [r for r in body["Records"] if r["eventName"] != "ConsoleLogin"]
+    plain = json.dumps(body).encode()
+    client.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(plain))
+    return plain
 
 
 def root_use(org, *args, **env):
@@ -132,77 +155,59 @@ def test_only_an_explained_sign_in_with_mfa_and_allowed_sessions_exit_zero(org):
 
 
 def test_an_altered_or_deleted_log_file_and_a_silent_account_are_findings_never_a_pass(org):
-    for name in ("member", "quiet"):
-        org.account(name)
-    org.sim.enable_trail()
-    org.enroll_password("member")
-    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
-    org.sim.console_sign_in(org.ids["member"], password, None)
+    org.account("quiet")
+    signed_in_member(org)
     client = s3(org)
     _c, before, _e = as_json(org, "--since", "1h")
     # 'quiet' (and the management account, which assumed no root yet) have no log file at all.
     assert {(p["kind"], p["account_id"]) for p in before["trail_problems"]} == {
         ("TRAIL_SILENT", org.ids["quiet"]), ("TRAIL_SILENT", "123456789012")}
-    keys = [o["Key"] for o in client.list_objects_v2(Bucket="rootkeeper-sim-org-trail",
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET,
                                                       Prefix="AWSLogs/")["Contents"]
             if f"/{org.ids['member']}/CloudTrail/" in o["Key"]]
     [key] = keys
-    # The sign-in removed from the log file, gzip and JSON intact: the digest's hash catches it.
-    body = json.loads(gzip.decompress(client.get_object(Bucket="rootkeeper-sim-org-trail", Key=key)["Body"].read()))
-    body["Records"] = [r for r in body["Records"] if r["eventName"] != "ConsoleLogin"]
-    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=key, Body=gzip.compress(json.dumps(body).encode()))
+    strip_sign_in(client, key)  # the digest's hash catches it
     code_, altered, err = as_json(org, "--since", "1h")
     assert code_ == 1 and "LOG_ALTERED" in [p["kind"] for p in altered["trail_problems"]], err
     assert not [u for u in altered["uses"] if u["kind"] == "sign-in"]  # the record is gone; the problem says why
     # The log file deleted: the digest still names it.
-    client.delete_object(Bucket="rootkeeper-sim-org-trail", Key=key)
+    client.delete_object(Bucket=BUCKET, Key=key)
     code_, deleted, err = as_json(org, "--since", "1h")
     kinds = [p["kind"] for p in deleted["trail_problems"]]
     assert code_ == 1 and "LOG_MISSING" in kinds and kinds.count("TRAIL_SILENT") == 3, err
     # Not gzip: unreadable, said.
-    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=key, Body=b"not gzip")
+    client.put_object(Bucket=BUCKET, Key=key, Body=b"not gzip")
     _c, broken, _e = as_json(org, "--since", "1h")
     assert "LOG_UNREADABLE" in [p["kind"] for p in broken["trail_problems"]]
 
 
 def test_a_digest_rewritten_to_match_an_altered_log_file_is_forged_and_an_unsigned_one_is_said(org):
-    org.account("member")
-    org.sim.enable_trail()
-    org.enroll_password("member")
-    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
-    org.sim.console_sign_in(org.ids["member"], password, None)
+    member = signed_in_member(org)
     client = s3(org)
-    _c, clean, _e = as_json(org, org.ids["member"], "--since", "1h")
+    _c, clean, _e = as_json(org, member, "--since", "1h")
     assert clean["examined"]["digest_signatures_verified"] == clean["examined"]["digests_read"] >= 1
-    objects = [o["Key"] for o in client.list_objects_v2(Bucket="rootkeeper-sim-org-trail")["Contents"]
+    objects = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]
                if f"/{org.ids['member']}/" in o["Key"]]
     [log] = [k for k in objects if "/CloudTrail/" in k]
     [digest_key] = [k for k in objects if "/CloudTrail-Digest/" in k]
     # The attacker removes the sign-in and rewrites the digest's hash to match: the hashes agree, the signature not.
-    body = json.loads(gzip.decompress(client.get_object(Bucket="rootkeeper-sim-org-trail", Key=log)["Body"].read()))
-    body["Records"] = [r for r in body["Records"] if r["eventName"] != "ConsoleLogin"]
-    plain = json.dumps(body).encode()
-    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=log, Body=gzip.compress(plain))
-    answer = client.get_object(Bucket="rootkeeper-sim-org-trail", Key=digest_key)
+    plain = strip_sign_in(client, log)
+    answer = client.get_object(Bucket=BUCKET, Key=digest_key)
     digest = json.loads(gzip.decompress(answer["Body"].read()))
-    digest["logFiles"][0]["hashValue"] = __import__("hashlib").sha256(plain).hexdigest()
-    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=digest_key, Body=gzip.compress(json.dumps(digest).encode()),
+    digest["logFiles"][0]["hashValue"] = hashlib.sha256(plain).hexdigest()
+    client.put_object(Bucket=BUCKET, Key=digest_key, Body=gzip.compress(json.dumps(digest).encode()),
                       Metadata=answer["Metadata"])  # the old signature kept
     code_, forged, err = as_json(org, org.ids["member"], "--since", "1h")
     kinds = [p["kind"] for p in forged["trail_problems"]]
     assert code_ == 1 and "DIGEST_FORGED" in kinds and "LOG_ALTERED" not in kinds, err
     # The signature removed: unsigned, a problem too.
-    client.put_object(Bucket="rootkeeper-sim-org-trail", Key=digest_key, Body=gzip.compress(json.dumps(digest).encode()))
+    client.put_object(Bucket=BUCKET, Key=digest_key, Body=gzip.compress(json.dumps(digest).encode()))
     _c, unsigned, _e = as_json(org, org.ids["member"], "--since", "1h")
     assert "DIGEST_UNSIGNED" in [p["kind"] for p in unsigned["trail_problems"]]
 
 
 def test_a_journal_edited_by_hand_explains_no_sign_in(org):
-    org.account("member")
-    org.sim.enable_trail()
-    org.enroll_password("member")
-    password = org.home.rk("password", org.ids["member"], "--reason", "CHG-1", "--show", check=True).out.splitlines()[0]
-    org.sim.console_sign_in(org.ids["member"], password, None)
+    signed_in_member(org)
     _c, ok, _e = as_json(org, org.ids["member"], "--since", "1h")
     assert next(u for u in ok["uses"] if u["kind"] == "sign-in")["explained_by"] is not None
     lines = org.home.journal.read_text().splitlines()
