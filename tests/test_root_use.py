@@ -206,6 +206,23 @@ def test_a_digest_rewritten_to_match_an_altered_log_file_is_forged_and_an_unsign
     assert "DIGEST_UNSIGNED" in [p["kind"] for p in unsigned["trail_problems"]]
 
 
+def test_a_log_file_deleted_with_its_digest_is_found_by_the_next_digest_in_the_chain(org):
+    member = signed_in_member(org)
+    client = s3(org)
+    as_json(org, member, "--since", "1h")  # the first delivery, and its digest
+    first = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"] if f"/{member}/" in o["Key"]}
+    assert not org.sim.console_sign_in(member, "a guess", None)  # a second delivery: its digest names the first
+    _c, clean, _e = as_json(org, member, "--since", "1h")
+    mine = lambda d: [p for p in d["trail_problems"] if p["account_id"] == member]  # noqa: E731 (the management
+    assert mine(clean) == [] and clean["examined"]["digests_read"] == 2  # account, silent, is not this test's)
+    for key in first:  # the first sign-in's log file and the digest naming it, both deleted
+        client.delete_object(Bucket=BUCKET, Key=key)
+    code_, doc, err = as_json(org, member, "--since", "1h")
+    assert code_ == 1 and [p["kind"] for p in mine(doc)] == ["DIGEST_MISSING"], err
+    assert mine(doc)[0]["key"] in first
+    assert [u["findings"] for u in doc["uses"] if u["kind"] == "sign-in"] == [["SIGN_IN_FAILED"]]
+
+
 def test_a_journal_edited_by_hand_explains_no_sign_in(org):
     signed_in_member(org)
     _c, ok, _e = as_json(org, org.ids["member"], "--since", "1h")

@@ -448,8 +448,8 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     ASSUME_ROOT_NOT_ALLOWED, SESSION_ORIGIN_UNSEEN; and the trail's:
     LOG_ALTERED, LOG_MISSING, LOG_UNREADABLE, DIGEST_UNREADABLE,
     DIGEST_FORGED (its signature does not verify with CloudTrail's public
-    key), DIGEST_UNSIGNED, TRAIL_SILENT (an active account with no log file
-    in the window).
+    key), DIGEST_UNSIGNED, DIGEST_MISSING (the next digest names it),
+    TRAIL_SILENT (an active account with no log file in the window).
     Informational: RETRIEVAL_UNUSED, ASSUME_ROOT_REFUSED.
 
     For a trail too large to read object by object, --via athena sends the

@@ -76,6 +76,7 @@ PROBLEMS = {
     "DIGEST_UNREADABLE": "a digest file could not be read",
     "DIGEST_FORGED": "a digest's signature does not verify with CloudTrail's key: the digest was rewritten",
     "DIGEST_UNSIGNED": "a digest has no signature, or names a key CloudTrail does not list for its region",
+    "DIGEST_MISSING": "a digest the next one names is gone: it was deleted, with the log files only it named",
     "TRAIL_SILENT": "an active account has no log file in the window: its root use cannot be seen",
 }
 
@@ -276,13 +277,22 @@ class TrailReader:
         hashes: dict[str, str] = {}
         if self.trail.validation:
             days = _days(since, until + 2 * LATE)
+            first = datetime.strptime(days[0], "%Y/%m/%d").replace(tzinfo=UTC).timestamp()
             for region in regions:
                 digests, _ = self._list(f"{base}CloudTrail-Digest/{region}/", first=days[0], last=days[-1])
+                present = {d["Key"] for d in digests}
                 for d in digests:
-                    self._digest(account, d["Key"], hashes)
+                    previous = self._digest(account, d["Key"], hashes)
+                    at = delivered_at(previous or "")
+                    # The chain: a digest names the one before it. One of the days listed that is gone was deleted
+                    # (with the log files it named, which no other digest names).
+                    if previous and previous not in present and at is not None and at >= first:
+                        self._problem("DIGEST_MISSING", account, previous, f"the digest {d['Key'].rsplit('/', 1)[-1]} "
+                                      "names it as the one before it; it is not in the bucket")
         return wanted, hashes
 
-    def _digest(self, account: str, key: str, hashes: dict[str, str]) -> None:
+    def _digest(self, account: str, key: str, hashes: dict[str, str]) -> str | None:
+        """Read one digest: its log files' hashes into ``hashes``, its signature verified; the previous digest's key."""
         try:
             data, metadata = self._get(key, with_metadata=True)
             content = self._gunzip(data)
@@ -292,10 +302,12 @@ class TrailReader:
                      if f.get("hashAlgorithm", "SHA-256") == "SHA-256" and f.get("s3Object")}
         except (ValueError, OSError, AttributeError, TypeError, KeyError) as exc:
             self._problem("DIGEST_UNREADABLE", account, key, str(exc)[:200])
-            return
+            return None
         self._count(digests_read=1)
         self._verify(account, key, digest, content, metadata)
         hashes.update(named)
+        previous = digest.get("previousDigestS3Object")
+        return previous if isinstance(previous, str) and previous else None
 
     def _read(self, account: str, key: str, expected: str | None, keep: Callable[[TrailEvent], bool]) -> list[TrailEvent]:
         try:
