@@ -128,8 +128,9 @@ def main() -> None:
     print(f"org root-use, {args.accounts + 1} accounts x {args.days} days ({account_days} account-days), "
           f"concurrency {args.concurrency}, min of {args.runs}:")
     print(f"  rootkeeper  {seconds:8.2f} s  peak {peak // 1024} MiB  {x['objects_read']} log files read "
-          f"({x['bytes_read'] // 1024} KiB uncompressed), {x['listings']} listings, {x['digests_read']} digests, "
-          f"{x['objects_verified']} verified; {found} sign-ins found")
+          f"({x['bytes_read'] // 1024} KiB uncompressed), {x['listings']} listings, {x['digests_read']} digests "
+          f"({x['digest_signatures_verified']} signatures verified), {x['objects_verified']} log files verified; "
+          f"{found} sign-ins found")
     print(f"  cpu         {cpu:8.2f} s  of the CLI (the rest of the wall time is the simulator's S3 serving it, "
           "on the same two cores)")
     print(f"  cost        {seconds / account_days * 1000:8.2f} ms wall, {cpu / account_days * 1000:.2f} ms CLI CPU per "

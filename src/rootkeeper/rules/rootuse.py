@@ -308,12 +308,14 @@ def join(events: list[TrailEvent], records: list[Record], *, window: float = DEF
         if e.kind == SIGN_IN and e.mfa_used is False:
             use.findings.append(NO_MFA)
     # Informational: a password or code handed out in the window and followed by no root use of that account.
-    used = [u for u in uses if u.kind in (SIGN_IN, CLI_LOGIN, ROOT_CALLS)]  # a failed attempt follows it too
+    used: dict[str, list[Use]] = {}  # account -> its sign-ins and root calls (a failed attempt follows a retrieval too)
+    for u in uses:
+        if u.kind in (SIGN_IN, CLI_LOGIN, ROOT_CALLS):
+            used.setdefault(u.account_id, []).append(u)
     for r in records if trusted else []:
         if r.event not in HANDED_OUT or (since is not None and r.time < since) or (until is not None and r.time > until):
             continue
-        if any(u.explained_by == r or (u.account_id == r.account_id and r.time - SKEW <= u.time <= r.time + window)
-               for u in used):
+        if any(u.explained_by == r or r.time - SKEW <= u.time <= r.time + window for u in used.get(r.account_id, ())):
             continue
         uses.append(Use("retrieval", r.account_id, r.time, r.event, explained_by=r, findings=[RETRIEVAL_UNUSED],
                         detail=f"{r.event} by {r.actor or 'someone'}"
