@@ -264,6 +264,12 @@ def test_bad_windows_and_a_missing_trail_are_one_clear_error(org, tmp_path):
     assert_clean_failure(root_use(org, "--since", "yesterday"), 2, "neither Unix seconds nor ISO 8601")
     assert_clean_failure(root_use(org, "--since", "1h", "--prefix", "x"), 2, "--prefix goes with --bucket")
     assert_clean_failure(root_use(org, "--since", "1h", "--trail", "nope"), 2, "no trail named nope")
+    assert_clean_failure(root_use(org, "--since", "1h", "--allow-principal", f"{OPERATOR}#DeleteEverything"), 2,
+                         "names no root task")
+    config = org.home.config.read_text()
+    org.home.config.write_text(config + '\n[root_use]\nallowed_assume_root = ["rootkeeper-operator"]\n')
+    assert_clean_failure(root_use(org, "--since", "1h"), 2, "not an ARN pattern")
+    org.home.config.write_text(config)
     assert snapshot(org.home.root) == before
 
 

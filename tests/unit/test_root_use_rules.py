@@ -126,3 +126,17 @@ def test_a_retrieval_never_followed_by_a_sign_in_is_informational_only():
     assert rootuse.failing(uses) == 0
     followed = rootuse.join([rootuse.classify(RECORDS[0])], journal((4, "code", "2024-10-25T17:40:00Z", MEMBER)))
     assert [u.kind for u in followed] == [rootuse.SIGN_IN]
+
+
+def test_an_allowance_for_some_tasks_allows_only_those():
+    events = [rootuse.classify(r) for r in RECORDS[2:4]]  # an S3UnlockBucketPolicy session
+    role = "arn:aws:iam::111111111111:role/John"
+    [use] = rootuse.join(events, [], allowed_principals=[f"{role}#IAMAuditRootUserCredentials"])
+    assert use.findings == [rootuse.ASSUME_ROOT_NOT_ALLOWED] and not use.allowed
+    [use] = rootuse.join(events, [], allowed_principals=[f"{role}#IAMAuditRootUserCredentials,S3UnlockBucketPolicy"])
+    assert use.findings == [] and use.allowed
+    assert rootuse.allowance_problem(f"{role}#IAMAuditRootUserCredentials") is None
+    assert rootuse.allowance_problem(role) is None
+    assert "names no root task" in rootuse.allowance_problem(f"{role}#AdministratorAccess")
+    assert "names no root task" in rootuse.allowance_problem(f"{role}#")
+    assert "not an ARN pattern" in rootuse.allowance_problem("rootkeeper-audit")

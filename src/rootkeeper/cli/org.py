@@ -409,9 +409,9 @@ USE_FIELDS = ["time", "account_id", "account_name", "kind", "event_name", "succe
 @click.option("--window", "window_minutes", type=click.IntRange(1, 1440), metavar="MINUTES",
               help="How long after a retrieval a root use counts as explained by it (default 60, or [root_use] "
                    "window_minutes).")
-@click.option("--allow-principal", "allow", multiple=True, metavar="ARN",
-              help="A principal (ARN, * allowed) whose AssumeRoot needs no journal record (repeatable; added to "
-                   "[root_use] allowed_assume_root).")
+@click.option("--allow-principal", "allow", multiple=True, metavar="ARN[#TASK,...]",
+              help="A principal (ARN, * allowed) whose AssumeRoot needs no journal record; with #TASK only for those "
+                   "root tasks (repeatable; added to [root_use] allowed_assume_root).")
 @click.option("--trail", metavar="NAME", help="The organization trail (name or ARN; default: the one DescribeTrails finds).")
 @click.option("--bucket", metavar="BUCKET", help="Read this bucket (an organization trail's layout) without asking CloudTrail.")
 @click.option("--prefix", metavar="PREFIX", help="The trail's S3 key prefix, with --bucket.")
@@ -464,8 +464,8 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
       rootkeeper org root-use log-archive --since 2026-10-01 --until 2026-12-31
       rootkeeper org root-use --since 7d --json | jq .summary
       rootkeeper org root-use --since 90d --csv > root-use.csv
-      rootkeeper org root-use --since 1d \\
-          --allow-principal 'arn:aws:sts::123456789012:assumed-role/audit/*'
+      rootkeeper org root-use --since 1d --allow-principal \\
+          'arn:aws:sts::123456789012:assumed-role/a/*#IAMAuditRootUserCredentials'
     """
     import time
 
@@ -490,6 +490,12 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     ws = workspace()
     cfg = ws.config
     window = 60 * (window_minutes or cfg.root_use_window_minutes)
+    from ..rules.rootuse import allowance_problem
+
+    for entry in allow:
+        problem = allowance_problem(entry)
+        if problem:
+            raise InputError(f"--allow-principal: {problem}")
     allowed = list(cfg.allowed_assume_root) + [a.strip() for a in allow]
     aws = _aws(concurrency)
     report = _root_use_with_progress(lambda **kw: rootuse.root_use(

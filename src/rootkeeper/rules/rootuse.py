@@ -222,9 +222,31 @@ class Use:
                 "allowed_principal": self.allowed, "findings": list(self.findings), "detail": self.detail}
 
 
-def allowed(patterns: list[str], *arns: str | None) -> bool:
-    """Is any of ``arns`` (a caller and its role) matched by a pattern (``*`` and ``?`` as in a shell)?"""
-    return any(arn and fnmatch.fnmatchcase(arn, p) for p in patterns for arn in arns)
+TASKS = ("IAMAuditRootUserCredentials", "IAMCreateRootUserPassword", "IAMDeleteRootUserCredentials",
+         "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy")  # AWS's five root-task policies
+
+
+def allowance_problem(entry: str) -> str | None:
+    """What is wrong with an allowance: ``ARN-PATTERN`` or ``ARN-PATTERN#TASK[,TASK...]`` (None: nothing)."""
+    pattern, _, tasks = entry.strip().partition("#")
+    if not pattern.startswith("arn:"):
+        return f"{entry!r} is not an ARN pattern (arn:..., * allowed)"
+    unknown = [t for t in tasks.split(",") if tasks and t.strip() not in TASKS]
+    if unknown or (tasks == "" and entry.strip().endswith("#")):
+        return f"{entry!r} names no root task after '#' ({', '.join(TASKS)})"
+    return None
+
+
+def allowed(patterns: list[str], task: str | None, *arns: str | None) -> bool:
+    """Is any of ``arns`` (a caller and its role) matched by an allowance (``*`` and ``?`` as in a shell) that
+    covers ``task``? ``ARN#TASK,TASK`` allows only those tasks; a bare pattern, every task."""
+    for entry in patterns:
+        pattern, _, tasks = entry.strip().partition("#")
+        if tasks and task not in {t.strip() for t in tasks.split(",")}:
+            continue
+        if any(arn and fnmatch.fnmatchcase(arn, pattern) for arn in arns):
+            return True
+    return False
 
 
 def _retrieval_before(records: list[Record], account: str, when: float, window: float, events: tuple) -> Record | None:
@@ -258,7 +280,7 @@ def join(events: list[TrailEvent], records: list[Record], *, window: float = DEF
             if e.success and e.access_key:
                 sessions[(e.account_id, e.access_key)] = use
             uses.append(use)
-            use.allowed = allowed(list(allowed_principals), e.principal, e.issuer)
+            use.allowed = allowed(list(allowed_principals), e.task, e.principal, e.issuer)
             if not e.success:
                 use.findings.append(ASSUME_ROOT_REFUSED)
                 use.detail = e.error or ""

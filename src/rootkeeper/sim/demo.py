@@ -262,7 +262,8 @@ def _keys_step(sim, ws: Workspace, out: Path, members: list[tuple[str, str, str,
     return Keys(plan, (kept_id, kept_name, kept), (foreign_id, foreign_name, foreign))
 
 
-DEMO_OPERATOR = "arn:aws:iam::123456789012:user/rootkeeper-*"  # the simulator's management caller
+# The simulator's management caller, allowed to audit (its deletions are explained by their journal records).
+DEMO_OPERATOR = "arn:aws:iam::123456789012:user/rootkeeper-*#IAMAuditRootUserCredentials"
 
 
 def _root_use_step(ws: Workspace, since: float, say: Callable[[str], None]) -> None:

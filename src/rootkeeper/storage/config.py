@@ -120,9 +120,15 @@ def load(path: str | Path | None, *, explicit: bool | None = None) -> Config:
         raise ConfigError(f"{path} [accounts]: password_length must be 12-128")
     cfg.clipboard_seconds, cfg.password_length = seconds, length
     allowed = use.get("allowed_assume_root", [])
-    if not isinstance(allowed, list) or not all(isinstance(a, str) and a.strip().startswith("arn:") for a in allowed):
+    if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
         raise ConfigError(f"{path} [root_use]: allowed_assume_root must be a list of ARNs (patterns with * allowed), "
-                          'e.g. ["arn:aws:iam::123456789012:role/rootkeeper-audit*"]')
+                          'e.g. ["arn:aws:iam::123456789012:role/rootkeeper-audit*#IAMAuditRootUserCredentials"]')
+    from ..rules.rootuse import allowance_problem
+
+    for entry in allowed:
+        problem = allowance_problem(entry)
+        if problem:
+            raise ConfigError(f"{path} [root_use] allowed_assume_root: {problem}")
     window = use.get("window_minutes", 60)
     if not isinstance(window, int) or not 1 <= window <= 1440:
         raise ConfigError(f"{path} [root_use]: window_minutes must be 1-1440")
