@@ -361,3 +361,27 @@ def test_an_assume_root_by_a_delegated_administrator_is_found_for_the_account_na
         "assume-root", f"arn:aws:iam::{delegate}:user/rootkeeper-operator", "eu-west-1", 1)
     assert session["findings"] == ["ASSUME_ROOT_NOT_ALLOWED"] and code_ == 1
     assert doc["examined"]["accounts"] == 3  # the member, the management account and the delegate
+
+
+
+def test_an_old_log_file_no_digest_names_is_a_finding_and_a_trail_without_validation_says_what_it_cannot_tell(org):
+    member = org.account("member")
+    trail = org.sim.enable_trail()
+    start = (int(time.time()) // 86400 - 4) * 86400
+    trail.write_history([member, "123456789012"], start, 4, per_day=1)
+    since, until = str(start), str(start + 4 * 86400 - 1)
+    code_, clean, err = as_json(org, member, "--since", since, "--until", until, "--allow-principal", OPERATOR)
+    assert code_ == 0 and clean["trail_problems"] == [], err
+    client = s3(org)
+    digests = sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]
+                     if f"/{member}/CloudTrail-Digest/" in o["Key"])
+    client.delete_object(Bucket=BUCKET, Key=digests[-1])  # the chain's last: no later digest names it
+    code_, doc, err = as_json(org, member, "--since", since, "--until", until)
+    assert code_ == 1 and [p["kind"] for p in doc["trail_problems"]] == ["LOG_UNCOVERED"], err
+    # A trail without validation: read, and the report says what it cannot tell (no digest is looked for).
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    cloudtrail_backends["123456789012"]["us-east-1"].get_trail("org-trail").log_validation = False
+    code_, off, err = as_json(org, member, "--since", since, "--until", until)
+    assert off["trail"]["log_file_validation"] is False and off["trail_problems"] == [], err
+    assert any("log file validation is off" in limit for limit in off["limits"])

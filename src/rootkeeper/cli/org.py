@@ -449,7 +449,8 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     LOG_ALTERED, LOG_MISSING, LOG_UNREADABLE, DIGEST_UNREADABLE,
     DIGEST_FORGED (its signature does not verify with CloudTrail's public
     key), DIGEST_UNSIGNED, DIGEST_MISSING (the next digest names it),
-    TRAIL_SILENT (an active account with no log file in the window).
+    LOG_UNCOVERED (older than two hours, named by no digest), TRAIL_SILENT
+    (an active account with no log file in the window).
     Informational: RETRIEVAL_UNUSED, ASSUME_ROOT_REFUSED.
 
     For a trail too large to read object by object, --via athena sends the

@@ -115,6 +115,9 @@ def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: floa
         events = reader.read(read, since - LEAD, until, keep=lambda e: e.account_id in wanted, silent_ok=quiet,
                              on_planned=on_planned, on_read=on_read)
         examined, source, limits = reader.examined, {"via": "s3"}, []
+        if not trail.validation:
+            limits.append(f"log file validation is off for trail {trail.name}: an altered or deleted log file cannot "
+                          "be told (turn it on: CloudTrail > Trails > Log file validation)")
         not_examined += examined.unverifiable
         if not trail.multi_region:
             not_examined.append(f"trail {trail.name} is not multi-region: root calls in other regions are not in it")

@@ -24,6 +24,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ PROBLEMS = {
     "DIGEST_FORGED": "a digest's signature does not verify with CloudTrail's key: the digest was rewritten",
     "DIGEST_UNSIGNED": "a digest has no signature, or names a key CloudTrail does not list for its region",
     "DIGEST_MISSING": "a digest the next one names is gone: it was deleted, with the log files only it named",
+    "LOG_UNCOVERED": "a log file older than two hours that no digest names: planted, or its digest deleted",
     "TRAIL_SILENT": "an active account has no log file in the window: its root use cannot be seen",
 }
 
@@ -323,6 +325,11 @@ class TrailReader:
                 self._count(objects_verified=1)
         else:
             self._count(objects_not_covered=1)
+            at = delivered_at(key)
+            if self.trail.validation and at is not None and at < time.time() - 2 * LATE:
+                # CloudTrail names every log file in the next hour's digest: one this old that no digest names was
+                # put there by someone else, or its digest is gone (the last of a chain has no successor to say so).
+                self._problem("LOG_UNCOVERED", account, key, "log file validation is on and no digest names it")
         try:
             records = json.loads(data).get("Records")
             if not isinstance(records, list):
