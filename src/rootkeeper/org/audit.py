@@ -142,9 +142,9 @@ def _when(value) -> str:
     """A last-use time from IAM: ISO 8601 UTC, or "never" (IAM leaves it out when there was no use)."""
     if value is None:
         return "never"
-    from datetime import UTC
+    from ..rules.rootuse import iso
 
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(value, "astimezone") else str(value)
+    return iso(value.timestamp()) if hasattr(value, "timestamp") else str(value)
 
 
 def known_devices(facts: RootFacts, seeds: list[str] | None, planned: dict[str, str]) -> dict[str, str]:

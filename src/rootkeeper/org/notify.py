@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import subprocess  # nosec B404 - a configured program, an argument list, no shell
 import threading
-from datetime import UTC, datetime
+import time
+
+from ..rules.rootuse import iso
 
 # The journal's retrievals: what a team wants to hear of as it happens.
 NOTIFIED = ("password.show", "password.clip", "code", "seeds.export")
@@ -25,7 +27,7 @@ SCHEMA = "rootkeeper.notification/1"
 
 def payload(event: dict, stamp: tuple[int, str], actor: str) -> dict:
     seq, digest = stamp
-    return {"schema": SCHEMA, "seq": seq, "sha256": digest, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    return {"schema": SCHEMA, "seq": seq, "sha256": digest, "time": iso(time.time()),
             "actor": actor, **{k: v for k, v in event.items() if k not in ("seq", "prev", "time", "actor")}}
 
 

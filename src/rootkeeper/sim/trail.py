@@ -29,9 +29,12 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
+from ..rules.rootuse import iso as _iso
+from ..rules.rootuse import parse_time
 from .state import MANAGEMENT_ACCOUNT
 
 TRAIL_NAME = "org-trail"
@@ -39,8 +42,6 @@ BUCKET = "rootkeeper-sim-org-trail"
 HOME = "us-east-1"
 
 
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _stamp(seconds: float, with_seconds: bool = False) -> str:
@@ -97,7 +98,7 @@ def root_identity(account: str, access_key: str | None = None, *, assumed: bool 
     identity = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root", "accountId": account}
     if access_key:
         identity["accessKeyId"] = access_key
-        identity["sessionContext"] = {"attributes": {"creationDate": _iso(datetime.now(UTC).timestamp()),
+        identity["sessionContext"] = {"attributes": {"creationDate": _iso(time.time()),
                                                      "mfaAuthenticated": "true" if mfa else "false"}}
         if assumed:
             identity["sessionContext"]["assumedRoot"] = "true"
@@ -183,7 +184,7 @@ class SimTrail:
 
     def deliver(self, account: str, region: str, records: list[dict], delivered: float | None = None,
                 digest: bool = True) -> str:
-        times = [datetime.fromisoformat(r["eventTime"].replace("Z", "+00:00")).timestamp() for r in records]
+        times = [_t(r) for r in records]
         delivered = max(times) + 60 if delivered is None else delivered
         key = self.key(account, region, delivered)
         plain = json.dumps({"Records": records}, separators=(",", ":")).encode()
@@ -251,4 +252,4 @@ class SimTrail:
 
 
 def _t(record: dict) -> float:
-    return datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")).timestamp()
+    return parse_time(record["eventTime"])
