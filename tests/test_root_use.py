@@ -385,3 +385,17 @@ def test_an_old_log_file_no_digest_names_is_a_finding_and_a_trail_without_valida
     code_, off, err = as_json(org, member, "--since", since, "--until", until)
     assert off["trail"]["log_file_validation"] is False and off["trail_problems"] == [], err
     assert any("log file validation is off" in limit for limit in off["limits"])
+
+
+def test_two_deliveries_in_one_second_keep_two_digests_in_the_simulated_trail(org):
+    """The simulator names a digest by its end, to the second; two of one second must not overwrite each other
+    (that made the chain test depend on how fast a run was)."""
+    from rootkeeper.sim import trail as simtrail
+
+    member = org.account("member")
+    trail = org.sim.enable_trail()
+    now = float(int(time.time()))
+    for _ in range(2):
+        trail.deliver(member, "us-east-1", [simtrail.console_login(member, now, success=False, mfa_used=False)])
+    digests = [k for k in trail.s3.get_bucket(BUCKET).keys if "/CloudTrail-Digest/" in k]
+    assert len(digests) == 2

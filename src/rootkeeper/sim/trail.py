@@ -164,6 +164,7 @@ class SimTrail:
         signing_key()  # made now (once per process), not while a reader waits for a delivery
         self.objects = 0
         self.previous: dict[tuple[str, str], tuple[str, str, str]] = {}  # (account, region) -> last digest's key, hash, sig
+        self.ends: dict[tuple[str, str], float] = {}  # (account, region) -> the last digest's end
 
     def add(self, *records: dict) -> None:
         with self.lock:
@@ -196,6 +197,9 @@ class SimTrail:
         return key
 
     def write_digest(self, account: str, region: str, files: list[tuple[str, bytes, float, float]], end: float) -> str:
+        with self.lock:  # a digest's name is its end, to the second: two deliveries in one second must not share one
+            end = max(float(int(end)), self.ends.get((account, region), -1.0) + 1)
+            self.ends[(account, region)] = end
         key = (f"AWSLogs/{self.org_id}/{account}/CloudTrail-Digest/{region}/{_day(end)}/"
                f"{account}_CloudTrail-Digest_{region}_{self.name}_{HOME}_{_stamp(end, True)}.json.gz")
         with self.lock:
