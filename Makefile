@@ -21,7 +21,7 @@ lock:
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 		--all-build-deps --extra test --output-file requirements/test.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
-		--all-build-deps --extra paper --extra custody --output-file requirements/runtime.lock pyproject.toml
+		--all-build-deps --extra paper --extra custody --extra findings --output-file requirements/runtime.lock pyproject.toml
 
 # Known vulnerabilities in the locked packages (pip-audit; needs PyPI's or OSV's vulnerability service).
 audit: setup

@@ -2,6 +2,7 @@
 # Install the independent programs the tests use as oracles, if missing (Debian, as root).
 #   keepassxc-cli (keepassxc)  oathtool  age  zbarimg (zbar-tools)  pdftoppm (poppler-utils)  script (bsdutils)
 #   Xvfb (xvfb) and xclip, for the clipboard test; dot (graphviz), for custody diagrams
+#   chromium, headless, for the HTML reports
 set -eu
 missing=""
 need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
@@ -14,6 +15,7 @@ need script bsdutils
 need Xvfb xvfb
 need xclip xclip
 need dot graphviz
+need chromium chromium
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "install these packages by hand:$missing" >&2

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .common import CONTEXT, common, emit_json, json_flag, note, stamps, workspace
+from .formats import FINDING_FORMATS, format_options
 
 
 @click.group(context_settings=CONTEXT)
@@ -49,7 +50,8 @@ def custody_init(plan):
 @common
 @click.argument("plan", metavar="PLAN")
 @json_flag("The findings as one JSON object (schema rootkeeper.custody-check/1).")
-def custody_check(plan, as_json):
+@format_options(("ocsf", "html"))
+def custody_check(plan, as_json, fmt, output):
     """Prove PLAN against the threat model; every finding names its rule and its chain (exit 1 on any).
 
     Passwords need a vault copy and its master password (and key file, if set); seeds a seed
@@ -64,14 +66,19 @@ def custody_check(plan, as_json):
     given (--seeds-identity, --seeds-shares), never asked for.
 
     \b
-    Example:
+    \b
+    Examples:
       rootkeeper custody check custody-plan.toml --json | jq '.findings[].message'
+      rootkeeper custody check custody-plan.toml --format html -o custody.html
+      rootkeeper custody check custody-plan.toml --format ocsf > custody.ocsf.json
     """
     from ..custody.check import RULES, check, summary
     from ..custody.plan import read_plan
     from ..custody.stores import compare, gather
     from ..errors import CheckFailed
+    from .formats import chosen
 
+    fmt = chosen(fmt, as_json, output)
     parsed = read_plan(Path(plan))
     findings = check(parsed)
     ws = workspace()
@@ -88,11 +95,14 @@ def custody_check(plan, as_json):
     else:
         stores = ("not compared with the stores: no seed store is configured here (run where rootkeeper.toml is, or "
                   "give --config)")
-    if as_json:
-        emit_json("custody-check", {"plan": plan, "ok": not findings, **summary(parsed),
-                                    "stores": facts.public() if facts is not None else None, "stores_note": stores,
-                                    "findings": [f.public() for f in findings]})
-    else:
+    payload = {"plan": plan, "ok": not findings, **summary(parsed),
+               "stores": facts.public() if facts is not None else None, "stores_note": stores,
+               "findings": [f.public() for f in findings]}
+    if fmt in FINDING_FORMATS:
+        _emit_check(ws, parsed, payload, findings, fmt, output, compared=facts is not None)
+    if fmt == "json":
+        emit_json("custody-check", payload)
+    elif fmt == "text" or output:
         counts = summary(parsed)
         click.echo(f"custody plan {plan}: {counts['sites']} sites, {counts['places']} places, {counts['media']} media, "
                    f"{counts['custodians']} custodians; {stores}")
@@ -106,6 +116,31 @@ def custody_check(plan, as_json):
     if findings:
         raise CheckFailed(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {plan}: change the plan "
                           "(or the layout it describes) until check passes")
+
+
+def _emit_check(ws, parsed, payload, findings, fmt, output, *, compared: bool) -> None:
+    import time
+
+    from ..custody.check import RULES
+    from ..findings.results import Run, from_custody_check
+    from ..rules.rootuse import iso
+    from .formats import anchor, emit
+
+    rules = {r: t for r, t in RULES.items() if r != "one-site-both" or parsed.policy.keep_sites_apart}
+    extra, unseen = {}, [] if compared else [payload["stores_note"]]
+    if fmt == "html":
+        try:
+            from ..custody import require
+            from ..custody.diagram import render
+
+            require(("graphviz",), "the custody diagram")
+            extra["svg"] = render(parsed, findings, "svg").decode("utf-8")
+        except Exception as exc:  # noqa: BLE001 - the page says why it has no diagram; the check stands
+            unseen.append(f"the custody diagram was not drawn: {exc}")
+    counts = {k: payload[k] for k in ("sites", "places", "media", "custodians") if k in payload}
+    emit(Run("custody-check", f"Custody plan {payload['plan']} against the threat model: rootkeeper custody check",
+             iso(time.time()), from_custody_check(payload, rules), {**counts, "rules": len(rules)}, unseen,
+             anchor(ws), extra), fmt, output)
 
 
 @custody.command(name="diagram", context_settings=CONTEXT)

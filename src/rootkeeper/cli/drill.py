@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .common import CONTEXT, common, note, stamps, workspace
+from .formats import FINDING_FORMATS, format_options
 
 
 @click.command(context_settings=CONTEXT)
@@ -18,7 +19,8 @@ from .common import CONTEXT, common, note, stamps, workspace
                                              "--copy is given, and each key it places tried against each seed copy.")
 @click.option("--report", "report_dir", default=".", show_default=True, metavar="DIR",
               help="Where the dated report goes (drill-YYYY-MM-DD-HHMMSS.md and .json).")
-def drill(copies, report_dir, plan):
+@format_options(("ocsf", "html"))
+def drill(copies, report_dir, plan, fmt, output):
     """Restore from every copy: verify each medium, open each vault and seed store, and cross-check them.
 
     All vault copies must hold the same entries (name, e-mail, password), all seed
@@ -39,10 +41,18 @@ def drill(copies, report_dir, plan):
     Examples:
       rootkeeper drill --copy usb-1=/media/usb-vault-1 --copy usb-2=/media/usb-seeds-1 --copy share=/srv/copies/vault.kdbx
       rootkeeper drill --plan custody-plan.toml --seeds-identity keys.txt
+      rootkeeper drill --plan custody-plan.toml --format html -o drill.html
+
+    With --format ocsf or html, the results (one per copy, pass or fail) also go
+    to -o FILE or standard output, with the journal record of the drill.
     """
     from ..custody.drill import run, write_report
     from ..errors import CheckFailed, InputError
+    from .formats import chosen
 
+    fmt = chosen(fmt, False, output)
+    if fmt == "json":
+        raise InputError("drill writes its JSON report into --report DIR: use --format ocsf or html for findings")
     if not Path(report_dir).is_dir():
         raise InputError(f"report directory {report_dir} does not exist: create it first")
     parsed = None
@@ -68,6 +78,16 @@ def drill(copies, report_dir, plan):
     for difference in result.differences:
         click.echo(f"DIFFERENCE {difference}")
     note(f"report: {md} and {js}")
+    if fmt in FINDING_FORMATS:
+        from ..findings.results import Run, from_drill
+        from .formats import anchor, emit
+
+        public = result.public()
+        emit(Run("drill", "Recovery drill: rootkeeper drill", public["at"], from_drill(public),
+                 {"copies": len(result.copies), "compared_with_live_stores": len(result.live),
+                  "keys_tried": len(result.keys), "differences": len(result.differences)},
+                 [k["copy"] + ": " + k["where"] + " " + k["result"] for k in result.keys if k["result"] == "not-tried"],
+                 anchor(ws)), fmt, output)
     stamps(ws)
     if not result.ok:
         raise CheckFailed(f"{len(result.differences)} difference{'s' if len(result.differences) != 1 else ''} between "

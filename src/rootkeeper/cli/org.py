@@ -9,6 +9,7 @@ import click
 
 from . import inputs
 from .common import CONTEXT, common, emit_json, given, json_flag, note, print_table, reason_option, stamps, workspace
+from .formats import FINDING_FORMATS, emit, format_options
 
 
 def _aws(concurrency: int = 16):
@@ -129,7 +130,12 @@ def org_reconcile(as_json):
               help="For DEVICE_UNRECORDED accounts, record the virtual root MFA device AWS answered in the seed store.")
 @click.option("--plan", "plan", metavar="PLAN", type=click.Path(dir_okay=False),
               help="Custody plan whose security-key and hardware-token media name root MFA devices custody holds.")
-def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan):
+@format_options()
+@click.option("--to-security-hub", "to_hub", is_flag=True,
+              help="Also send every result to Security Hub CSPM (BatchImportFindings, 100 a call) in --region, "
+                   "updated in place; passing results and, after a whole-organization run, findings no longer "
+                   "produced are archived. Journaled.")
+def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan, fmt, output, to_hub):
     """Audit every account's root user against custody; exit 1 unless all are ROOTLESS or CUSTODIED.
 
     Member accounts are reached through sts:AssumeRoot with the read-only task
@@ -159,15 +165,24 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan)
       rootkeeper org audit 111122223333 log-archive
       rootkeeper org audit --record-devices
       rootkeeper org audit --plan custody-plan.toml
+      rootkeeper org audit --format ocsf -o audit.ocsf.json
+      rootkeeper org audit --format html -o audit.html
+      rootkeeper org audit --to-security-hub --region eu-west-1
+
+    \b
+    Findings (--format ocsf|asff|html, --to-security-hub): per account, rootkeeper's
+    verdict (ROOTLESS and CUSTODIED pass, INCOMPLETE a warning, UNREACHABLE
+    unknown, the rest fail) and the controls it answers: no root access key (CIS
+    v5 1.4, IAM.4), MFA (CIS v5 1.5, v6 2.4, v7 2.5, IAM.9), hardware MFA (CIS
+    v5 1.6, v6 2.5, v7 2.6, IAM.6). A root user without credentials passes them.
     """
-    from ..errors import InputError
     from ..org import audit
     from ..workflows.listing import CustodyIndex
+    from .formats import chosen
 
-    if as_json and as_csv:
-        raise InputError("--json and --csv exclude each other: choose one")
+    fmt = chosen(fmt, as_json, output, as_csv)
     audit.check_options(via, concurrency)
-    ws = workspace(writer=record_devices)
+    ws = workspace(writer=record_devices or to_hub)
     custody = CustodyIndex.build(ws.vault(with_seeds=True), ws.seeds())  # prompts (if any) before any AWS call
     planned = {}
     if plan is not None:
@@ -181,11 +196,18 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan)
     if record_devices:
         for row in audit.record_devices(ws, rows):
             note(f"recorded {row.seed_device_arn} as the MFA device of {row.account.account_id} ({row.account.name})")
-    if as_json:
-        emit_json("org-audit", {"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)})
-    elif as_csv:
+    payload = {"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)}
+    if fmt in FINDING_FORMATS or to_hub:
+        run = _audit_run(ws, payload, rows, audit)
+        if to_hub:
+            _to_security_hub(ws, auditor.aws, run, complete=not accounts)
+        if fmt in FINDING_FORMATS:
+            emit(run, fmt, output, **_asff_place(auditor.aws) if fmt == "asff" else {})
+    if fmt == "json":
+        emit_json("org-audit", payload)
+    elif fmt == "csv":
         _write_csv(rows, audit.FIELDS)
-    else:
+    elif fmt == "text" or output:
         shared = audit.shared_refusals(rows)
         for (error, fix), count in shared.items():  # once, up front, with the fix
             note(f"{count} accounts unreachable with {error}: {fix}")
@@ -199,6 +221,42 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan)
     note(f"examined {seen['accounts']} account(s): {seen['members_reached']} of {seen['active_members']} active member "
          f"account(s) reached, {seen['not_active']} not active")
     audit.outcome(rows, named=bool(accounts))
+
+
+def _audit_run(ws, payload, rows, audit):
+    import time
+
+    from ..findings.results import Run, from_audit
+    from ..rules.rootuse import iso
+    from .formats import anchor
+
+    seen = audit.coverage(rows)
+    unseen = [f"{r.account.account_id} ({r.account.name}): {r.verdict} {r.error or ''}".rstrip() for r in rows
+              if r.facts is None]
+    return Run("audit", "Root users of the organization: rootkeeper org audit", iso(time.time()),
+               from_audit(payload, audit.EXPLAIN), seen, unseen, anchor(ws))
+
+
+def _asff_place(aws) -> dict:
+    return {"account": aws.caller_account(), "partition": aws.partition, "region": aws.region}
+
+
+def _to_security_hub(ws, aws, run, *, complete: bool) -> None:
+    """Send the run's results; journal what was sent (also when Security Hub refused some)."""
+    import time
+
+    from ..org import securityhub
+
+    ws.journal_ready()
+    sent = securityhub.export(aws, run, complete=complete, now=time.time())
+    ws.record({"event": "security-hub export", "source": run.source, "product_arn": sent.product_arn,
+               "region": sent.region, "results": len(run.results), "imported": sent.imported,
+               "resolved": sent.resolved, "archived": sent.archived, "failed": len(sent.failed), "calls": sent.calls})
+    note(f"Security Hub {sent.region}: {sent.imported} finding(s) imported in {sent.calls} call(s) "
+         f"({sent.resolved} passing, sent archived; {sent.archived} earlier finding(s) archived)"
+         + ("" if complete else "; named accounts only: no earlier finding archived"))
+    stamps(ws)
+    securityhub.check_sent(sent)
 
 
 def _yes(value) -> str:
@@ -425,8 +483,9 @@ USE_FIELDS = ["time", "account_id", "account_name", "kind", "event_name", "succe
                                                         "workgroup does not say.")
 @json_flag()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
+@format_options(("ocsf", "html"))
 def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, prefix, concurrency, via, athena_table,
-                 athena_workgroup, athena_output, as_json, as_csv):
+                 athena_workgroup, athena_output, as_json, as_csv, fmt, output):
     """Every root use in the organization trail, matched with the break-glass journal; exit 1 on findings.
 
     Root console sign-ins (success or failure, MFA or not, source IP), 'aws
@@ -465,6 +524,7 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
       rootkeeper org root-use log-archive --since 2026-10-01 --until 2026-12-31
       rootkeeper org root-use --since 7d --json | jq .summary
       rootkeeper org root-use --since 90d --csv > root-use.csv
+      rootkeeper org root-use --since 30d --format ocsf -o root-use.ocsf.json
       rootkeeper org root-use --since 1d --allow-principal \\
           'arn:aws:sts::123456789012:assumed-role/a/*#IAMAuditRootUserCredentials'
     """
@@ -472,9 +532,9 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
 
     from ..errors import CheckFailed, InputError
     from ..org import rootuse
+    from .formats import chosen
 
-    if as_json and as_csv:
-        raise InputError("--json and --csv exclude each other: choose one")
+    fmt = chosen(fmt, as_json, output, as_csv)
     if prefix is not None and not bucket:
         raise InputError("--prefix goes with --bucket: give the bucket too")
     athena = None
@@ -502,9 +562,17 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     report = _root_use_with_progress(lambda **kw: rootuse.root_use(
         ws, aws, list(accounts), start, end, window=window, allowed=allowed, trail_name=trail or cfg.trail,
         bucket=bucket, prefix=prefix, concurrency=concurrency, athena=athena, **kw))
-    if as_json:
+    if fmt in FINDING_FORMATS:
+        from ..findings.results import Run, from_root_use
+        from .formats import anchor
+
+        payload = report.as_dict()
+        emit(Run("root-use", "Root use matched with the journal: rootkeeper org root-use", rootuse.iso(now),
+                 from_root_use(payload, rootuse.EXPLAIN), dict(report.examined.as_dict()), list(report.not_examined)
+                 + [f"not seen by this path: {t}" for t in report.limits], anchor(ws)), fmt, output)
+    if fmt == "json":
         emit_json("org-root-use", report.as_dict())
-    elif as_csv:
+    elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=USE_FIELDS, lineterminator="\n")
         writer.writeheader()
         for u in report.uses:
@@ -514,7 +582,7 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
             for k in ("allowed_principal",):
                 d.pop(k)
             writer.writerow({k: _csv_cell(d.get(k)) for k in USE_FIELDS})
-    else:
+    elif fmt == "text" or output:
         print_table(("TIME", "ACCOUNT", "KIND", "NAME", "RESULT", "EXPLAINED BY", "FINDINGS"),
                     [_use_cells(u, report.names) for u in report.uses])
     for p in report.examined.problems:

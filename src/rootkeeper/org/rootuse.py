@@ -50,7 +50,8 @@ class Report:
                 "summary": rootuse.counts(self.uses),
                 "trail_problems": [p.as_dict() for p in self.examined.problems],
                 "journal_verified": not self.journal_problems, "journal_problems": list(self.journal_problems),
-                "examined": self.examined.as_dict(), "not_examined": list(self.not_examined)}
+                "examined": self.examined.as_dict(), "not_examined": list(self.not_examined),
+                "accounts": [{"account_id": a, "account_name": n} for a, n in sorted(self.names.items())]}
 
 
 def check_window(since: float, until: float) -> None:

@@ -62,7 +62,8 @@ class SimOrg(AwsApi):
             self.calls: Counter[str] = Counter()
             self.violations: list[str] = []  # answers that broke botocore's model (validate=True)
             self._order: list | None = None
-            self.actions: Counter[str] = Counter()
+            self.actions: Counter[str] = Counter()  # every API operation called ("service:Operation")
+            self.principal_actions: dict[str, Counter[str]] = {}  # the same, by whom (AwsApi._count)
             self.regions: Counter[str] = Counter()
             self._clock = utc_now().replace(tzinfo=None) - timedelta(days=400)  # moto keeps naive UTC
             self.trail = None  # the organization trail (sim/trail.py), once enable_trail()

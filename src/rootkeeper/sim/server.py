@@ -18,6 +18,7 @@ import re
 import secrets
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -35,7 +36,7 @@ from .state import (
     iso,
     utc_now,
 )
-from .wire import SCOPE, Reply, call_app
+from .wire import SCOPE, Reply, call_app, operation
 
 CONSOLE_PATH = "/_rootkeeper/console/"  # the console's steps, for 'rootkeeper sim console' (no AWS API has them)
 
@@ -111,6 +112,8 @@ class AwsApi:
             action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         else:
             session = self.sessions.get(key_id)
+            if session is None or session.task not in RESOURCE_TASKS:  # those count their own (task-policy) actions
+                self._count(session, service, operation(service, environ, body))
             if service == "cloudtrail" and environ.get("HTTP_X_AMZ_TARGET", "").endswith(".ListPublicKeys"):
                 return self._cloudtrail_ListPublicKeys(body, start_response)  # moto has no ListPublicKeys
             if session is not None and session.task in RESOURCE_TASKS:
@@ -127,9 +130,9 @@ class AwsApi:
             account = params.get("TargetPrincipal", "")
         elif action == "AssumeRole":
             account = params.get("RoleArn", "::::").split(":")[4]
+        self._count(session, service, action)
         with self.lock:
             self.calls[account] += 1
-            self.actions[f"{service}:{action}"] += 1
             self.regions[region] += 1  # the SigV4 scope's region: which region the client signed for
             faults = self.faults.get(account)
             throttled = bool(faults and faults.throttle)
@@ -163,6 +166,15 @@ class AwsApi:
         if handler is None:
             return self.moto(environ, start_response)
         return handler(account, session, params, reply, environ)
+
+    def _count(self, session: Session | None, service: str, action: str) -> None:
+        """Every API operation called, in ``actions``, and by whom in ``principal_actions``: "caller" (the
+        management account's or a delegated administrator's own credentials), "role" (a role session: the
+        --via role:NAME audit role), or "root:TASK" (a root session, under AWS's task policy)."""
+        who = ("caller" if session is None or session.caller else f"root:{session.task}" if session.task else "role")
+        with self.lock:
+            self.actions[f"{service}:{action}"] += 1
+            self.principal_actions.setdefault(who, Counter())[f"{service}:{action}"] += 1
 
     # ------------------------------------------------------------------- the console
     def _console(self, action: str, body: bytes, start_response):
@@ -521,8 +533,8 @@ class AwsApi:
             action = ("ListBuckets" if not path and method == "GET" else
                       {"GET": "GetBucketPolicy", "DELETE": "DeleteBucketPolicy", "PUT": "PutBucketPolicy"}.get(method, "")
                       if subresource and "/" not in path else f"{method} {path}")
+        self._count(session, service, action)
         with self.lock:
-            self.actions[f"{service}:{action}"] += 1
             self.calls[session.account_id] += 1
         ok = service == allowed_service and action in allowed
         self.record(root_call(session.account_id, action, time.time(), key_id, assumed=True,

@@ -1,0 +1,71 @@
+"""``--format`` and ``-o``: a check's results as OCSF, ASFF or an HTML page (shared by the checking commands)."""
+
+from __future__ import annotations
+
+import click
+
+FINDING_FORMATS = ("ocsf", "asff", "html")
+
+
+def format_options(formats: tuple[str, ...] = FINDING_FORMATS):
+    """``--format`` (text, json, and the finding formats) and ``-o/--output FILE``."""
+    def decorate(func):
+        func = click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+                            help="Write the --format output to FILE (atomically) instead of standard output.")(func)
+        return click.option("--format", "fmt", type=click.Choice(("text", "json", *formats)), default=None,
+                            help="text (default), json (as --json), ocsf (OCSF 1.5 Compliance Findings, a JSON array)"
+                                 + (", asff (Security Hub's format, a JSON array)" if "asff" in formats else "")
+                                 + ", html (a self-contained page).")(func)
+    return decorate
+
+
+def chosen(fmt: str | None, as_json: bool, output: str | None, as_csv: bool = False) -> str:
+    """The one output asked for: --json and --csv are --format json and csv; -o needs a finding format."""
+    from ..errors import InputError
+
+    if sum(bool(x) for x in (fmt, as_json, as_csv)) > 1:
+        raise InputError("--format, --json and --csv exclude each other: choose one")
+    fmt = fmt or ("json" if as_json else "csv" if as_csv else "text")
+    if output and fmt not in FINDING_FORMATS:
+        raise InputError(f"-o/--output writes a --format ocsf, asff or html output, not {fmt}: add --format, or "
+                         "redirect standard output")
+    return fmt
+
+
+def anchor(ws) -> str:
+    """The journal record the run stands on: the one it wrote, or the journal's last (\"\" for none)."""
+    if ws.stamps:
+        seq, digest = ws.stamps[-1]
+        return f"{seq} sha256:{digest}"
+    mark = ws.journal().mark()
+    return f"{mark.seq} sha256:{mark.hash}" if mark else ""
+
+
+def emit(run, fmt: str, output: str | None, *, account: str = "", partition: str = "aws", region: str = "") -> None:
+    """Write ``run`` (findings.results.Run) in ``fmt``: to ``output`` atomically, or to standard output."""
+    if fmt == "ocsf":
+        from ..findings.ocsf import document
+
+        text = document(run)
+    elif fmt == "asff":
+        import json
+
+        from ..findings import asff
+
+        text = json.dumps([asff.finding(r, account=account, partition=partition, region=region, now=run.at)
+                           for r in run.results], indent=2)
+    else:
+        from ..findings.html import page
+
+        text = page(run)
+    if output is None:
+        click.echo(text)
+        return
+    from pathlib import Path
+
+    from ..storage import fsutil
+
+    fsutil.atomic_write(Path(output), (text if text.endswith("\n") else text + "\n").encode("utf-8"), mode=0o644)
+    from .common import note
+
+    note(f"wrote {output} ({fmt}, {len(run.results)} result(s))")

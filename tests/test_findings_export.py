@@ -1,0 +1,185 @@
+"""Findings where security teams read them: OCSF Compliance Findings, ASFF, Security Hub.
+
+Oracles: py-ocsf-models (Prowler's OCSF library) parses every OCSF finding back with its pydantic
+models; botocore's securityhub model validates every ASFF finding (its own ParamValidator, the
+shape BatchImportFindings takes) and documents the AwsAccountId rule; moto's Security Hub holds what
+was imported (GetFindings, read with a client of our own, not through rootkeeper).
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from conftest import assert_clean_failure, snapshot
+from test_org import Org, audit_json
+
+pytest.importorskip("py_ocsf_models")
+
+MANAGEMENT = "123456789012"
+
+
+def varied_org(home, sim) -> Org:
+    """An organization with an account of most verdicts: custodied, rootless, no MFA, root keys, a security key,
+    unreachable."""
+    org = Org(home, sim)
+    org.enable_central_root()
+    org.account("custodied")
+    org.enroll("custodied")
+    org.account("rootless")
+    org.account("no-mfa")
+    org.sim.console_set_password(org.ids["no-mfa"], "Set-outside-rootkeeper-1")
+    org.account("keys")
+    org.sim.plant_access_key(org.ids["keys"])
+    org.account("hardware")
+    org.enroll("hardware")
+    org.sim.console_register_security_key(org.ids["hardware"], "yubikey")
+    org.account("denied")
+    org.sim.fault(org.ids["denied"]).deny = True
+    return org
+
+
+@pytest.fixture
+def org(home, sim):
+    return varied_org(home, sim)
+
+
+def hub_client(org):
+    return boto3.client("securityhub", region_name="us-east-1", endpoint_url=org.sim.url,
+                        aws_access_key_id="AKIDMANAGEMENT", aws_secret_access_key="testing")
+
+
+def hub_findings(org) -> dict[str, dict]:
+    client, out, token = hub_client(org), {}, None
+    while True:
+        page = client.get_findings(MaxResults=100, **({"NextToken": token} if token else {}))
+        out.update({f["Id"]: f for f in page["Findings"]})
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+def by_check(findings, account):
+    return {f["finding_info"]["uid"].split("/")[2]: f for f in findings
+            if f["resources"][0]["uid"] == account}
+
+
+def test_the_audit_as_ocsf_compliance_findings_maps_each_verdict_and_the_root_controls(org):
+    from py_ocsf_models import OCSF_VERSION
+    from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+
+    _rc, audit, _err = audit_json(org)
+    verdicts = {r["account_id"]: r["verdict"] for r in audit["accounts"]}
+    result = org.rk("org", "audit", "--format", "ocsf")
+    assert result.returncode == 1, result.err  # findings: the exit status is the audit's
+    findings = json.loads(result.out)
+    for f in findings:
+        parsed = ComplianceFinding.model_validate(f)  # the library's own models, every member typed
+        assert parsed.class_uid == 2003 and f["category_uid"] == 2 and f["type_uid"] == 200301
+        assert f["metadata"]["version"] == OCSF_VERSION == "1.5.0"
+        assert f["time"] > 10 ** 12  # OCSF timestamps are milliseconds
+    custody = {f["resources"][0]["uid"]: f for f in findings if f["metadata"]["event_code"] == "root-custody"}
+    assert set(custody) == set(verdicts)  # one finding per account for the verdict, none left out
+    want = {"ROOTLESS": 1, "CUSTODIED": 1, "INCOMPLETE": 2, "UNREACHABLE": 0}
+    for account, verdict in verdicts.items():
+        assert custody[account]["compliance"]["status_id"] == want.get(verdict, 3), verdict
+        assert custody[account]["status_code"] == verdict
+    assert verdicts[org.ids["denied"]] == "UNREACHABLE" and verdicts[org.ids["no-mfa"]] == "NO_MFA"
+    # The controls: a root user without credentials passes MFA (Security Hub's IAM.9 would fail it).
+    rootless = by_check(findings, org.ids["rootless"])
+    assert {c: f["compliance"]["status_id"] for c, f in rootless.items()} == {
+        "root-custody": 1, "root-access-keys": 1, "root-mfa": 1, "root-hardware-mfa": 1}
+    assert "AWS Foundational Security Best Practices/IAM.9" in rootless["root-mfa"]["compliance"]["requirements"]
+    assert {"CIS AWS Foundations Benchmark v5.0.0/1.5", "CIS AWS Foundations Benchmark v6.0.0/2.4",
+            "CIS AWS Foundations Benchmark v7.0.0/2.5"} <= set(rootless["root-mfa"]["compliance"]["requirements"])
+    no_mfa = by_check(findings, org.ids["no-mfa"])
+    assert no_mfa["root-mfa"]["compliance"]["status_id"] == 3 and no_mfa["root-mfa"]["severity_id"] == 5
+    keys = by_check(findings, org.ids["keys"])
+    assert keys["root-access-keys"]["compliance"]["status_id"] == 3
+    assert "CIS AWS Foundations Benchmark v5.0.0/1.4" in keys["root-access-keys"]["compliance"]["requirements"]
+    custodied, hardware = by_check(findings, org.ids["custodied"]), by_check(findings, org.ids["hardware"])
+    assert custodied["root-hardware-mfa"]["compliance"]["status_id"] == 3  # a virtual device is not hardware
+    assert hardware["root-hardware-mfa"]["compliance"]["status_id"] == 1
+    # Not examined: the verdict says unknown once; no control is claimed either way.
+    assert set(by_check(findings, org.ids["denied"])) == {"root-custody"}
+    text = result.out
+    assert "Set-outside-rootkeeper-1" not in text
+
+
+def _validate_asff(findings: list[dict]) -> None:
+    """botocore's own validator on the shape BatchImportFindings takes (required members, types, lengths)."""
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    model = botocore.session.get_session().get_service_model("securityhub")
+    shape = model.operation_model("BatchImportFindings").input_shape
+    report = ParamValidator().validate({"Findings": findings}, shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_asff_names_the_caller_as_aws_account_id_as_aws_documents_and_the_member_as_the_resource(org):
+    import botocore.session
+
+    doc = botocore.session.get_session().get_service_model("securityhub").operation_model(
+        "BatchImportFindings").documentation
+    assert "needs to be the same as the <code>AwsAccountId</code> attribute" in doc  # the rule this follows
+    result = org.rk("org", "audit", "--format", "asff")
+    assert result.returncode == 1, result.err
+    findings = json.loads(result.out)
+    _validate_asff(findings)
+    assert {f["AwsAccountId"] for f in findings} == {MANAGEMENT}
+    assert {f["ProductArn"] for f in findings} == {f"arn:aws:securityhub:us-east-1:{MANAGEMENT}:product/{MANAGEMENT}/default"}
+    members = {f["Resources"][0]["Id"] for f in findings}
+    assert f"AWS::::Account:{org.ids['no-mfa']}" in members
+    no_mfa = {f["Id"]: f for f in findings}[f"rootkeeper/audit/root-mfa/{org.ids['no-mfa']}"]
+    assert no_mfa["Compliance"]["Status"] == "FAILED" and no_mfa["RecordState"] == "ACTIVE"
+    assert "AWS Foundational Security Best Practices/IAM.9" in no_mfa["Compliance"]["RelatedRequirements"]
+
+
+def test_security_hub_gets_batches_of_100_updated_in_place_and_resolved_findings_archived(org):
+    for n in range(30):  # 36 accounts x up to 4 results: more than one batch
+        org.account(f"extra-{n:02d}")
+    org.sim.console_set_password(org.account("leaver"), "Set-outside-rootkeeper-2")
+    result = org.rk("org", "audit", "--to-security-hub")
+    assert result.returncode == 1, result.err
+    calls = org.sim.actions["securityhub:BatchImportFindings"]
+    first = hub_findings(org)
+    assert calls == -(-len(first) // 100) and calls >= 2  # batches of at most 100
+    _validate_asff(list(first.values()))
+    mfa_id = f"rootkeeper/audit/root-mfa/{org.ids['no-mfa']}"
+    assert first[mfa_id]["Compliance"]["Status"] == "FAILED" and first[mfa_id]["RecordState"] == "ACTIVE"
+    assert first[f"rootkeeper/audit/root-custody/{org.ids['rootless']}"]["RecordState"] == "ARCHIVED"
+    last = json.loads(org.home.journal.read_text().splitlines()[-1])
+    assert last["event"] == "security-hub export" and last["imported"] == len(first) and last["failed"] == 0
+    # The no-MFA account gets an MFA device; the "leaver" account (no MFA either) leaves the organization.
+    org.enroll_mfa("no-mfa")
+    org.sim._org.remove_account_from_organization(AccountId=org.ids["leaver"])
+    org.rk("org", "audit", "--to-security-hub")
+    second = hub_findings(org)
+    assert set(second) == set(first)  # updated in place: the same ids, nothing duplicated
+    assert second[mfa_id]["Compliance"]["Status"] == "PASSED" and second[mfa_id]["RecordState"] == "ARCHIVED"
+    assert second[mfa_id]["CreatedAt"] == first[mfa_id]["CreatedAt"]  # when Security Hub first had it, kept
+    gone = second[f"rootkeeper/audit/root-custody/{org.ids['leaver']}"]
+    assert gone["RecordState"] == "ARCHIVED" and gone["Compliance"]["Status"] == "NOT_AVAILABLE"
+    # A run over named accounts archives nothing it did not look at.
+    org.sim.fault(org.ids["keys"]).deny = True
+    before = hub_findings(org)
+    org.rk("org", "audit", "--to-security-hub", org.ids["custodied"])
+    after = hub_findings(org)
+    assert after[f"rootkeeper/audit/root-access-keys/{org.ids['keys']}"] == before[
+        f"rootkeeper/audit/root-access-keys/{org.ids['keys']}"]
+    # An account seen but unreachable keeps its earlier control findings (never archived as if fixed).
+    org.rk("org", "audit", "--to-security-hub")
+    kept = hub_findings(org)[f"rootkeeper/audit/root-access-keys/{org.ids['keys']}"]
+    assert kept["RecordState"] == "ACTIVE" and kept["Compliance"]["Status"] == "FAILED"
+
+
+def test_bad_format_choices_are_one_clear_error_and_change_nothing(org, tmp_path):
+    before = snapshot(org.home.root)
+    for args in (("--format", "ocsf", "--json"), ("--json", "--csv"), ("-o", str(tmp_path / "x.json")),
+                 ("--format", "json", "-o", str(tmp_path / "x.json"))):
+        result = org.rk("org", "audit", *args)
+        assert_clean_failure(result)
+        assert not (tmp_path / "x.json").exists()
+    assert snapshot(org.home.root) == before
