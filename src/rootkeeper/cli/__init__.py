@@ -4,7 +4,8 @@
 - ``inputs``: where secrets and input files come from (a file, ``-`` for stdin, the environment, a prompt);
 - ``app``: the root group and the top-level commands;
 - one file per command group: ``seeds``, ``journal``, ``paper``, ``custody``, ``media``, ``drill``, ``shares``,
-  ``org``, ``demo``, ``completion``, ``sim``; ``locks`` (the ``unlock`` command).
+  ``org``, ``demo``, ``completion``, ``sim``, ``policies``; ``locks`` (the ``unlock`` command); ``formats``
+  (``--format`` and ``-o`` of the checking commands).
 
 Every command is registered here, in one list (the groups are imported when first used). The commands only ask, confirm and print;
 every decision and every write is a library call.
@@ -16,7 +17,8 @@ import sys
 
 # The command groups, each in its own file (command name -> module): imported only when used.
 GROUPS = {"seeds": "seeds", "journal": "journal", "paper": "paper", "custody": "custody", "media": "media",
-          "drill": "drill", "shares": "shares", "org": "org", "demo": "demo", "completion": "completion", "sim": "sim", "unlock": "locks"}
+          "drill": "drill", "shares": "shares", "org": "org", "demo": "demo", "completion": "completion", "sim": "sim", "unlock": "locks",
+          "policies": "policies"}
 
 
 def build(*, load_all: bool = True):
