@@ -183,3 +183,74 @@ def test_bad_format_choices_are_one_clear_error_and_change_nothing(org, tmp_path
         assert_clean_failure(result)
         assert not (tmp_path / "x.json").exists()
     assert snapshot(org.home.root) == before
+
+
+def ocsf_of(result) -> list[dict]:
+    """An OCSF document, every finding parsed back by py-ocsf-models."""
+    from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+
+    findings = json.loads(result.out)
+    for f in findings:
+        ComplianceFinding.model_validate(f)
+        assert f["class_uid"] == 2003 and f["metadata"]["version"] == "1.5.0"
+    return findings
+
+
+def test_root_use_as_ocsf_fails_the_account_with_an_unexplained_sign_in_and_names_root_use_controls(home, sim):
+    from test_root_use import signed_in_member
+
+    org = Org(home, sim)
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    sim.change("TrustedAccess", True)
+    member = signed_in_member(org)  # explained by the journal's password record
+    org.account("intruded")
+    org.sim.console_set_password(org.ids["intruded"], "Set-outside-rootkeeper-3")
+    org.sim.console_sign_in(org.ids["intruded"], "Set-outside-rootkeeper-3", None)
+    as_json = json.loads(org.rk("org", "root-use", "--since", "1d", "--json").out)
+    result = org.rk("org", "root-use", "--since", "1d", "--format", "ocsf")
+    assert result.returncode == 1, result.err
+    findings = ocsf_of(result)
+    accounts = {f["resources"][0]["uid"]: f for f in findings if f["metadata"]["event_code"] == "root-use"}
+    assert set(accounts) == {a["account_id"] for a in as_json["accounts"]}  # every account examined, none left out
+    assert accounts[org.ids["intruded"]]["compliance"]["status_id"] == 3
+    assert accounts[org.ids["intruded"]]["status_code"] in ("UNEXPLAINED", "NO_MFA")
+    assert accounts[member]["compliance"]["status_id"] == 3  # its sign-in had no MFA
+    assert "NO_MFA" in accounts[member]["message"] and "UNEXPLAINED" not in accounts[member]["message"]
+    silent = accounts[org.ids["management"]]  # no log file of it in the window: the trail's problem, on the account
+    assert silent["compliance"]["status_id"] == 3 and silent["status_code"] == "TRAIL_SILENT"
+    assert {"CIS AWS Foundations Benchmark v5.0.0/1.7", "AWS Foundational Security Best Practices/CloudWatch.1"} <= set(
+        accounts[member]["compliance"]["requirements"])
+    trail = [f for f in findings if f["metadata"]["event_code"] == "trail-integrity"]
+    assert len(trail) == 1 and trail[0]["compliance"]["status_id"] == 1
+
+
+def test_a_root_use_whose_journal_does_not_verify_is_never_a_pass_in_ocsf(home, sim):
+    from test_root_use import signed_in_member
+
+    org = Org(home, sim)
+    signed_in_member(org)
+    lines = org.home.journal.read_text().splitlines()
+    org.home.journal.write_text("\n".join(lines[:-1] + [lines[-1].replace("CHG-1", "CHG-2")]) + "\n")
+    findings = ocsf_of(org.rk("org", "root-use", "--since", "1d", "--format", "ocsf"))
+    assert findings and all(f["compliance"]["status_id"] in (0, 3) for f in findings)
+    trail = next(f for f in findings if f["metadata"]["event_code"] == "trail-integrity")
+    assert "the journal does not verify" in trail["message"]
+
+
+def test_custody_check_and_drill_as_ocsf_one_finding_per_rule_and_per_copy(home, tmp_path_factory):
+    from test_custody import enroll, failing_plan
+
+    plan = failing_plan(home)
+    as_json = json.loads(home.rk("custody", "check", plan, "--json").out)
+    findings = ocsf_of(home.rk("custody", "check", plan, "--format", "ocsf"))
+    failing = {f["resources"][0]["uid"].rsplit("#", 1)[1] for f in findings if f["compliance"]["status_id"] == 3}
+    assert failing == {f["rule"] for f in as_json["findings"]} and len(findings) >= 12
+    enroll(home, "111111111111", "prod")
+    usb = tmp_path_factory.mktemp("usb")
+    home.rk("media", "write", "vault", usb, check=True)
+    reports = tmp_path_factory.mktemp("reports")
+    out = tmp_path_factory.mktemp("out") / "drill.ocsf.json"
+    result = home.rk("drill", "--copy", f"usb={usb}", "--report", reports, "--format", "ocsf", "-o", out)
+    assert result.returncode == 0, result.err
+    drilled = json.loads(out.read_text())
+    assert [(f["resources"][0]["uid"], f["compliance"]["status_id"]) for f in drilled] == [("usb", 1)]

@@ -564,10 +564,11 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
         bucket=bucket, prefix=prefix, concurrency=concurrency, athena=athena, **kw))
     if fmt in FINDING_FORMATS:
         from ..findings.results import Run, from_root_use
+        from ..rules.rootuse import iso
         from .formats import anchor
 
         payload = report.as_dict()
-        emit(Run("root-use", "Root use matched with the journal: rootkeeper org root-use", rootuse.iso(now),
+        emit(Run("root-use", "Root use matched with the journal: rootkeeper org root-use", iso(now),
                  from_root_use(payload, rootuse.EXPLAIN), dict(report.examined.as_dict()), list(report.not_examined)
                  + [f"not seen by this path: {t}" for t in report.limits], anchor(ws)), fmt, output)
     if fmt == "json":
