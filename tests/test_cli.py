@@ -140,6 +140,16 @@ def test_demo_runs_and_its_artefacts_open_in_standard_tools(tmp_path):
     assert [r.split(",")[1] for r in rows[1:] if r.split(",")[9] == "retired"] == ["backup"]
     verify = run(["journal", "verify", "--config", out / "rootkeeper.toml"], cwd=tmp_path, check=True)
     assert verify.out.startswith("ok: ")
+    # The last audit where teams read it: the page as Chromium shows it, and OCSF as Prowler's models read it.
+    from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+    from test_reports_html import chromium
+
+    findings = json.loads((out / "reports" / "audit.ocsf.json").read_text())
+    assert findings and all(ComplianceFinding.model_validate(f).class_uid == 2003 for f in findings)
+    shown = chromium(out / "reports" / "audit.html")
+    assert {r["uid"] for r in shown.rows} == {f["finding_info"]["uid"] for f in findings}
+    assert {r["cells"][1] for r in shown.rows if r["uid"].startswith("rootkeeper/audit/root-custody/")} <= {
+        "ROOTLESS", "CUSTODIED"}  # after delete-root: step 8's exit status 0
     assert run(["demo", "--out", out], cwd=tmp_path).returncode == 2  # never over an existing demo
 
 

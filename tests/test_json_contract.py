@@ -80,7 +80,7 @@ def test_every_schema_is_valid_and_documented_in_the_readme():
     readme = (SCHEMAS.parent / "README.md").read_text()
     names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
     assert names == ["custody-check", "drill", "journal", "list", "locks", "org-accounts", "org-audit", "org-reconcile",
-                     "org-root-use"]
+                     "org-root-use", "policies"]
     for name in names:
         jsonschema.Draft202012Validator.check_schema(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
         assert f"rootkeeper.{name}/1" in readme, name

@@ -235,6 +235,15 @@ class Workspace:
         self.stamps += stamps
         return stamps
 
+    def anchor(self) -> str:
+        """The journal record a report stands on: the last this command wrote, or the journal's last
+        ("N sha256:HASH"; "" while the journal has no record)."""
+        if self.stamps:
+            seq, digest = self.stamps[-1]
+            return f"{seq} sha256:{digest}"
+        mark = self.journal().mark()
+        return f"{mark.seq} sha256:{mark.hash}" if mark else ""
+
     def record(self, *events: dict) -> list[tuple[int, str]]:
         stamps = transaction.append(self.journal(), list(events))
         self.stamps += stamps

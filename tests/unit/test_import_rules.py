@@ -41,12 +41,14 @@ OWNERS = {
     "zxingcpp": ["paper/scan.py"],
     "graphviz": ["custody/diagram.py"],
     "shamir_mnemonic": ["custody/shares.py"],
+    "py_ocsf_models": ["findings/ocsf.py"],
+    "pydantic": ["findings/ocsf.py"],
     "rootkeeper.sim": ["sim/", "cli/demo.py", "cli/sim.py"],
     "rootkeeper.cli": ["cli/", "__main__.py"],
 }
 LAZY = {"rich", "boto3", "botocore", "moto", "werkzeug", "flask", "pykeepass", "Cryptodome", "argon2", "lxml",
         "pyrage", "pyotp", "segno", "reportlab",
-        "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic"}
+        "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic", "py_ocsf_models", "pydantic"}
 
 
 def modules() -> dict[str, Path]:
@@ -98,6 +100,7 @@ def test_every_import_respects_its_owner():
 LAYERS = [
     {"errors", "__init__"},  # the error kinds; the version
     {"rules"},  # the pure rules and formats: no file, no process, no network
+    {"findings"},  # a check's results as OCSF, ASFF and an HTML page: pure, over the commands' reports
     {"storage", "hygiene"},  # atomic files, locks, the journal, the transaction, configuration and settings
     {"stores"},  # the vault, the seed store
     {"workspace"},  # one command's session over the stores
@@ -149,7 +152,7 @@ def test_importing_the_whole_core_loads_no_heavy_dependency():
 
 
 HEAVY = ("rich", "boto3", "botocore", "moto", "werkzeug", "pykeepass", "pyrage", "pyotp", "segno", "reportlab",
-         "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic")
+         "pypdfium2", "PIL", "zxingcpp", "graphviz", "shamir_mnemonic", "py_ocsf_models", "pydantic")
 
 
 def test_help_loads_no_heavy_dependency():

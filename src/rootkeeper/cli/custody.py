@@ -121,26 +121,14 @@ def custody_check(plan, as_json, fmt, output):
 def _emit_check(ws, parsed, payload, findings, fmt, output, *, compared: bool) -> None:
     import time
 
-    from ..custody.check import RULES
-    from ..findings.results import Run, from_custody_check
+    from ..custody.check import findings_run
+    from ..custody.diagram import svg_or_why
     from ..rules.rootuse import iso
-    from .formats import anchor, emit
+    from .formats import emit
 
-    rules = {r: t for r, t in RULES.items() if r != "one-site-both" or parsed.policy.keep_sites_apart}
-    extra, unseen = {}, [] if compared else [payload["stores_note"]]
-    if fmt == "html":
-        try:
-            from ..custody import require
-            from ..custody.diagram import render
-
-            require(("graphviz",), "the custody diagram")
-            extra["svg"] = render(parsed, findings, "svg").decode("utf-8")
-        except Exception as exc:  # noqa: BLE001 - the page says why it has no diagram; the check stands
-            unseen.append(f"the custody diagram was not drawn: {exc}")
-    counts = {k: payload[k] for k in ("sites", "places", "media", "custodians") if k in payload}
-    emit(Run("custody-check", f"Custody plan {payload['plan']} against the threat model: rootkeeper custody check",
-             iso(time.time()), from_custody_check(payload, rules), {**counts, "rules": len(rules)}, unseen,
-             anchor(ws), extra), fmt, output)
+    svg, why = svg_or_why(parsed, findings) if fmt == "html" else (None, "")
+    emit(findings_run(parsed, payload, iso(time.time()), ws.anchor(), compared=compared, svg=svg, no_svg=why),
+         fmt, output)
 
 
 @custody.command(name="diagram", context_settings=CONTEXT)

@@ -79,15 +79,10 @@ def drill(copies, report_dir, plan, fmt, output):
         click.echo(f"DIFFERENCE {difference}")
     note(f"report: {md} and {js}")
     if fmt in FINDING_FORMATS:
-        from ..findings.results import Run, from_drill
-        from .formats import anchor, emit
+        from ..custody.drill import findings_run
+        from .formats import emit
 
-        public = result.public()
-        emit(Run("drill", "Recovery drill: rootkeeper drill", public["at"], from_drill(public),
-                 {"copies": len(result.copies), "compared_with_live_stores": len(result.live),
-                  "keys_tried": len(result.keys), "differences": len(result.differences)},
-                 [k["copy"] + ": " + k["where"] + " " + k["result"] for k in result.keys if k["result"] == "not-tried"],
-                 anchor(ws)), fmt, output)
+        emit(findings_run(result, ws.anchor()), fmt, output)
     stamps(ws)
     if not result.ok:
         raise CheckFailed(f"{len(result.differences)} difference{'s' if len(result.differences) != 1 else ''} between "

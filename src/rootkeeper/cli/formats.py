@@ -32,15 +32,6 @@ def chosen(fmt: str | None, as_json: bool, output: str | None, as_csv: bool = Fa
     return fmt
 
 
-def anchor(ws) -> str:
-    """The journal record the run stands on: the one it wrote, or the journal's last (\"\" for none)."""
-    if ws.stamps:
-        seq, digest = ws.stamps[-1]
-        return f"{seq} sha256:{digest}"
-    mark = ws.journal().mark()
-    return f"{mark.seq} sha256:{mark.hash}" if mark else ""
-
-
 def emit(run, fmt: str, output: str | None, *, account: str = "", partition: str = "aws", region: str = "") -> None:
     """Write ``run`` (findings.results.Run) in ``fmt``: to ``output`` atomically, or to standard output."""
     if fmt == "ocsf":

@@ -198,7 +198,11 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan,
             note(f"recorded {row.seed_device_arn} as the MFA device of {row.account.account_id} ({row.account.name})")
     payload = {"accounts": [r.as_dict() for r in rows], "summary": audit.summary(rows)}
     if fmt in FINDING_FORMATS or to_hub:
-        run = _audit_run(ws, payload, rows, audit)
+        import time
+
+        from ..rules.rootuse import iso
+
+        run = audit.findings_run(rows, iso(time.time()), ws.anchor())
         if to_hub:
             _to_security_hub(ws, auditor.aws, run, complete=not accounts)
         if fmt in FINDING_FORMATS:
@@ -221,20 +225,6 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan,
     note(f"examined {seen['accounts']} account(s): {seen['members_reached']} of {seen['active_members']} active member "
          f"account(s) reached, {seen['not_active']} not active")
     audit.outcome(rows, named=bool(accounts))
-
-
-def _audit_run(ws, payload, rows, audit):
-    import time
-
-    from ..findings.results import Run, from_audit
-    from ..rules.rootuse import iso
-    from .formats import anchor
-
-    seen = audit.coverage(rows)
-    unseen = [f"{r.account.account_id} ({r.account.name}): {r.verdict} {r.error or ''}".rstrip() for r in rows
-              if r.facts is None]
-    return Run("audit", "Root users of the organization: rootkeeper org audit", iso(time.time()),
-               from_audit(payload, audit.EXPLAIN), seen, unseen, anchor(ws))
 
 
 def _asff_place(aws) -> dict:
@@ -563,14 +553,9 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
         ws, aws, list(accounts), start, end, window=window, allowed=allowed, trail_name=trail or cfg.trail,
         bucket=bucket, prefix=prefix, concurrency=concurrency, athena=athena, **kw))
     if fmt in FINDING_FORMATS:
-        from ..findings.results import Run, from_root_use
         from ..rules.rootuse import iso
-        from .formats import anchor
 
-        payload = report.as_dict()
-        emit(Run("root-use", "Root use matched with the journal: rootkeeper org root-use", iso(now),
-                 from_root_use(payload, rootuse.EXPLAIN), dict(report.examined.as_dict()), list(report.not_examined)
-                 + [f"not seen by this path: {t}" for t in report.limits], anchor(ws)), fmt, output)
+        emit(rootuse.findings_run(report, iso(now), ws.anchor()), fmt, output)
     if fmt == "json":
         emit_json("org-root-use", report.as_dict())
     elif fmt == "csv":

@@ -17,7 +17,8 @@ from .common import CONTEXT, common, emit_json, note
               help="An account that runs the audit, trusted by the audit role (repeatable).")
 @click.option("--trail-bucket", metavar="BUCKET", help="The organization trail's bucket: root-use's S3 reads limited "
                                                         "to it (default: any bucket).")
-@click.option("--partition", type=click.Choice(["aws", "aws-us-gov", "aws-cn"]), default="aws", show_default=True)
+@click.option("--partition", type=click.Choice(["aws", "aws-us-gov", "aws-cn"]), default="aws", show_default=True,
+              help="The partition the ARNs name.")
 @click.option("--cloudformation", is_flag=True,
               help="Print the CloudFormation template that deploys the audit role (a service-managed StackSet) instead.")
 def policies(purposes, role_name, auditors, trail_bucket, partition, cloudformation):
@@ -34,10 +35,9 @@ def policies(purposes, role_name, auditors, trail_bucket, partition, cloudformat
       rootkeeper policies --for audit --auditor-account 111122223333
       rootkeeper policies --for root-use --trail-bucket org-trail-logs | jq '.policies[0].policy'
       rootkeeper policies --cloudformation > rootkeeper-audit-role.json
-      aws cloudformation create-stack-set --stack-set-name rootkeeper-audit-role \\
-          --template-body file://rootkeeper-audit-role.json --permission-model SERVICE_MANAGED \\
-          --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false --capabilities CAPABILITY_NAMED_IAM \\
-          --parameters ParameterKey=AuditorAccountId,ParameterValue=111122223333
+
+    Deploy the template as a service-managed StackSet (the README shows the aws command);
+    its AuditorAccountId parameter is the account that runs the audit.
     """
     import json
 

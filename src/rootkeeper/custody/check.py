@@ -279,3 +279,17 @@ def _needs(plan: Plan, what: str) -> str:
 def summary(plan: Plan) -> dict:
     return {"sites": len(plan.sites), "places": len(plan.places), "media": len(plan.media),
             "custodians": len(plan.custodians)}
+
+
+def findings_run(plan: Plan, payload: dict, at: str, anchor: str, *, compared: bool, svg: str | None = None,
+                 no_svg: str = ""):
+    """The check's results for the finding formats: one per rule; ``svg``, the plan's picture for the page
+    (``no_svg``: why there is none)."""
+    from ..findings.results import Run, from_custody_check
+
+    rules = {r: t for r, t in RULES.items() if r != "one-site-both" or plan.policy.keep_sites_apart}
+    unseen = ([] if compared else [payload["stores_note"]]) + ([no_svg] if no_svg else [])
+    counts = {k: payload[k] for k in ("sites", "places", "media", "custodians") if k in payload}
+    return Run("custody-check", f"Custody plan {payload['plan']} against the threat model: rootkeeper custody check",
+               at, from_custody_check(payload, rules), {**counts, "rules": len(rules)}, unseen, anchor,
+               {"svg": svg} if svg else {})

@@ -108,3 +108,14 @@ def render(plan: Plan, findings: list[Finding], fmt: str) -> bytes:
     if done.returncode != 0:
         raise InputError(f"Graphviz's dot could not draw the plan: {done.stderr.decode(errors='replace').strip()[:300]}")
     return done.stdout
+
+
+def svg_or_why(plan: Plan, findings: list[Finding]) -> tuple[str | None, str]:
+    """The plan's picture as SVG text for a page, or (None, why it could not be drawn)."""
+    from . import require
+
+    try:
+        require(("graphviz",), "the custody diagram")
+        return render(plan, findings, "svg").decode("utf-8"), ""
+    except Exception as exc:  # noqa: BLE001 - a page without its picture says why; the check stands
+        return None, f"the custody diagram was not drawn: {exc}"

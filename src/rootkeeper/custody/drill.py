@@ -334,3 +334,14 @@ def write_report(drill: Drill, directory: Path) -> tuple[Path, Path]:
     fsutil.write_new(md, markdown(drill).encode(), mode=0o644)
     fsutil.write_new(js, (json.dumps({"schema": SCHEMA, **drill.public()}, indent=2) + "\n").encode(), mode=0o644)
     return md, js
+
+
+def findings_run(result: Drill, anchor: str):
+    """The drill's results for the finding formats: one per copy (and per difference no copy is named in)."""
+    from ..findings.results import Run, from_drill
+
+    public = result.public()
+    return Run("drill", "Recovery drill: rootkeeper drill", public["at"], from_drill(public),
+               {"copies": len(result.copies), "compared_with_live_stores": len(result.live),
+                "keys_tried": len(result.keys), "differences": len(result.differences)},
+               [f"{k['copy']}: {k['where']} {k['result']}" for k in result.keys if k["result"] == "not-tried"], anchor)

@@ -143,7 +143,7 @@ def page(run: Run) -> str:
 <p class="meta">{escape(run.at)} &middot; rootkeeper {escape(__version__)} &middot; {anchor}</p>
 <div class="counts" id="counts">{cards}</div>
 <h2>Examined</h2><ul id="examined">{examined}</ul>{unseen}
-<h2>Verdicts</h2><div id="chart">{_chart(verdicts, _verdict_colours(run))}</div>
+<h2>Verdicts{f" ({escape(primary)})" if primary else ""}</h2><div id="chart">{_chart(verdicts, _verdict_colours(run))}</div>
 {diagram}
 <h2>Results</h2>
 <div class="filters"><label>Filter <input id="filter" type="search" placeholder="account, verdict, text"></label>

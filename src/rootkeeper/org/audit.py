@@ -503,3 +503,14 @@ class Auditor:
         if selection is not None:
             selection.check()
         return rows
+
+
+def findings_run(rows: list[AuditRow], at: str, anchor: str):
+    """The audit's results for the finding formats (findings.results): per account, the verdict and the controls."""
+    from ..findings.results import Run, from_audit
+
+    payload = {"accounts": [r.as_dict() for r in rows]}
+    unseen = [f"{r.account.account_id} ({r.account.name}): {r.verdict} {r.error or ''}".rstrip() for r in rows
+              if r.facts is None]
+    return Run("audit", "Root users of the organization: rootkeeper org audit", at, from_audit(payload, EXPLAIN),
+               coverage(rows), unseen, anchor)

@@ -131,3 +131,12 @@ def root_use(ws: Workspace, aws: Aws, refs: list[str], since: float, until: floa
 
 
 EXPLAIN = {**rootuse.EXPLAIN, **PROBLEMS}
+
+
+def findings_run(report: Report, at: str, anchor: str):
+    """The root-use report's results for the finding formats: per account examined, and the trail's."""
+    from ..findings.results import Run, from_root_use
+
+    return Run("root-use", "Root use matched with the journal: rootkeeper org root-use", at,
+               from_root_use(report.as_dict(), EXPLAIN), dict(report.examined.as_dict()),
+               list(report.not_examined) + [f"not seen by this path: {t}" for t in report.limits], anchor)

@@ -237,3 +237,50 @@ def retired_members(service: str) -> dict[tuple[str, str], str]:
             if member_name in named or not inner:
                 out[(shape_name, member_name)] = words
     return out
+
+
+# Which operation a request calls, read off the wire by the models (the simulator counts every call by it).
+# The SigV4 signing name of a service -> botocore's name for its model, where they differ.
+_MODELS = {"monitoring": "cloudwatch", "execute-api": "apigateway"}
+_ROUTES: dict[str, list] = {}
+
+
+def _routes(service: str) -> list:
+    """(method, path regex, query keys it requires, operation, specificity) of every REST operation of a
+    service, from botocore's model (its ``http.requestUri``)."""
+    if service not in _ROUTES:
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model(_MODELS.get(service, service))
+        routes = []
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            path, _, query = http.get("requestUri", "/").partition("?")
+            pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.sub(r"\\\{[^}+]+\\\}", "[^/]+", re.escape(path)))
+            keys = {q.partition("=")[0] for q in query.split("&") if q}
+            routes.append((http.get("method", "POST"), re.compile(pattern.rstrip("/") + "/?"), keys, name,
+                           (len(path.replace("{", "").split("/")), len(keys), -path.count("+"))))
+        _ROUTES[service] = sorted(routes, key=lambda r: r[4], reverse=True)
+    return _ROUTES[service]
+
+
+def operation(service: str, environ: dict, body: bytes) -> str:
+    """The API operation a request calls, whatever the protocol: the X-Amz-Target (JSON), the Action
+    parameter (query), or the method, path and query keys matched against the model's routes (REST)."""
+    from urllib.parse import parse_qs
+
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rpartition(".")[2]
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if "Action" in query:
+        return query["Action"][0]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") and body:
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0]
+    method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/") or "/"
+    for want, pattern, keys, name, _rank in _routes(service):
+        if want == method and pattern.fullmatch(path) and keys <= set(query):
+            return name
+    return f"{method} {path}"

@@ -32,6 +32,7 @@ from pathlib import Path
 from ..errors import ExistsError, InputError, RootkeeperError
 from ..rules import passwords
 from ..rules.accounts import Account
+from ..rules.rootuse import iso
 from ..storage import fsutil, transaction
 from ..storage.config import DEFAULT_JOURNAL
 from ..storage.settings import of_config
@@ -193,7 +194,7 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     sim.console_sign_in(first_id, "Winter2026!", None, ip="203.0.113.99")  # someone trying a password
 
     with simulator_environment(url):
-        _org_steps(ws, members, say, keys)
+        _org_steps(ws, members, say, keys, out)
         _root_use_step(ws, start_wall, say)
     sheet = _paper_step(ws, out, say)
     check = transaction.verify(ws.journal())
@@ -213,6 +214,8 @@ def _run_org(sim, url, out, plan, master, identity, secrets_dir, count, say, sta
     if keys.plan is not None:
         say(f"  {keys.plan}   the custody plan (the write-up's layout) with root's FIDO key of {keys.kept[1]}")
     say(f"  {secrets_dir}   DEMO ONLY: real master passwords and identities never sit beside the stores")
+    if (out / "reports" / "audit.html").exists():
+        say(f"  {out / 'reports'}   the last audit as a page (audit.html: open it in a browser) and as OCSF findings")
     if sheet is not None:
         say(f"  {sheet.parent}   DEMO ONLY: the printed sheets (a real seed sheet goes straight to the printer: -o - | lp)")
     say("")
@@ -345,7 +348,7 @@ def simulator_environment(url: str) -> Iterator[None]:
 
 
 def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Callable[[str], None],
-               keys: Keys) -> None:
+               keys: Keys, out: Path) -> None:
     """Steps 5-8 through the org workflows, each shown with the command that runs it."""
     from ..custody.plan import read_plan
     from ..org import audit, rootops
@@ -361,9 +364,12 @@ def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Cal
     for name, was_on in rootops.enable_central_root(ws, aws, dry_run=False).report():
         say(f"     {'already on' if was_on else 'enabled'}: {name}")
 
+    last: list = []
+
     def run_audit() -> int:
         say(f"   $ rootkeeper org audit{with_plan}")
         rows = audit.Auditor(aws, CustodyIndex.build(ws.vault(), ws.seeds()), planned=planned).audit()
+        last[:] = rows
         for row in rows:
             detail = f" ({', '.join(row.findings[1:])})" if row.findings[1:] else ""
             say(f"     {row.account.account_id}  {row.account.name:<18} {row.verdict}{detail}")
@@ -421,3 +427,25 @@ def _org_steps(ws: Workspace, members: list[tuple[str, str, str, str]], say: Cal
     second_audit = run_audit()
     say(f"   exit status {second_audit}: " + ("every account is ROOTLESS or CUSTODIED" if second_audit == 0
                                                else "findings remain"))
+    _reports_step(ws, out, audit.findings_run(last, iso(time.time()), ws.anchor()), with_plan, say)
+
+
+def _reports_step(ws: Workspace, out: Path, run, with_plan: str, say: Callable[[str], None]) -> None:
+    """The last audit where teams read it: a page for a person, OCSF for the SIEM (--format html / ocsf)."""
+    from ..errors import ConfigError
+    from ..findings.html import page
+    from ..findings.ocsf import document
+
+    reports = out / "reports"
+    reports.mkdir(exist_ok=True)
+    fsutil.write_new(reports / "audit.html", page(run).encode("utf-8"), mode=0o644)
+    counts = run.counts()
+    say(f"   $ rootkeeper org audit{with_plan} --format html -o reports/audit.html   (and --format ocsf)")
+    try:
+        fsutil.write_new(reports / "audit.ocsf.json", document(run).encode("utf-8"), mode=0o644)
+        also = " and reports/audit.ocsf.json (OCSF 1.5.0 Compliance Findings)"
+    except ConfigError as exc:
+        also = f" (no OCSF: {exc})"
+    say(f"     {len(run.results)} results: {counts['pass']} pass, {counts['fail']} fail, {counts['warning']} warning, "
+        f"{counts['unknown']} unknown, with the CIS and Security Hub controls each answers; wrote reports/audit.html"
+        f"{also}")

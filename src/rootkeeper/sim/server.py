@@ -23,6 +23,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from .contract import operation
 from .state import (
     CREDENTIAL_TASKS,
     FEATURE_OFF,
@@ -36,7 +37,7 @@ from .state import (
     iso,
     utc_now,
 )
-from .wire import SCOPE, Reply, call_app, operation
+from .wire import SCOPE, Reply, call_app
 
 CONSOLE_PATH = "/_rootkeeper/console/"  # the console's steps, for 'rootkeeper sim console' (no AWS API has them)
 
