@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup tools demo test unit lint lock audit bench bench-scale bench-org bench-paper bench-custody pictures clean
+.PHONY: setup tools demo test unit lint lock audit bench bench-scale bench-org bench-paper bench-custody bench-findings pictures clean
 
 setup: $(VENV)/.installed
 
@@ -53,6 +53,9 @@ bench-scale: setup tools
 
 bench-org: setup
 	$(BIN)/python benchmarks/bench_org.py
+
+bench-findings: setup tools
+	$(BIN)/python benchmarks/bench_findings.py
 
 bench-paper: setup tools
 	$(BIN)/python benchmarks/bench_paper.py

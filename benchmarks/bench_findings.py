@@ -89,9 +89,8 @@ def main() -> None:
     timings = {
         "results only": best(run_of),
         "OCSF (py-ocsf-models)": best(lambda: (work / "o.json").write_text(ocsf.document(run_of()))),
-        "ASFF": best(lambda: (work / "a.json").write_text(json.dumps(
-            [asff.finding(r, account="123456789012", partition="aws", region="us-east-1", now="2026-12-01T00:00:00Z")
-             for r in run_of().results]))),
+        "ASFF": best(lambda: (work / "a.json").write_text(asff.document(
+            run_of().results, account="123456789012", partition="aws", region="us-east-1", now="2026-12-01T00:00:00Z"))),
         "HTML page": best(lambda: (work / "p.html").write_text(html.page(run_of()))),
     }
     anchor = None

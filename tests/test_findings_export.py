@@ -177,12 +177,18 @@ def test_security_hub_gets_batches_of_100_updated_in_place_and_resolved_findings
 
 def test_bad_format_choices_are_one_clear_error_and_change_nothing(org, tmp_path):
     before = snapshot(org.home.root)
+    calls = sum(org.sim.actions.values())
     for args in (("--format", "ocsf", "--json"), ("--json", "--csv"), ("-o", str(tmp_path / "x.json")),
-                 ("--format", "json", "-o", str(tmp_path / "x.json"))):
+                 ("--format", "json", "-o", str(tmp_path / "x.json")),
+                 ("--format", "html", "-o", str(tmp_path / "no-such-dir" / "x.html")),
+                 ("--format", "html", "-o", str(tmp_path)),  # a directory
+                 ("--format", "html", "-o", str(org.home.journal)),  # a report never replaces the journal
+                 ("--format", "ocsf", "-o", str(org.home.vault))):
         result = org.rk("org", "audit", *args)
         assert_clean_failure(result)
         assert not (tmp_path / "x.json").exists()
     assert snapshot(org.home.root) == before
+    assert sum(org.sim.actions.values()) == calls  # refused before any AWS call
 
 
 def ocsf_of(result) -> list[dict]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .common import CONTEXT, common, emit_json, json_flag, note, stamps, workspace
-from .formats import FINDING_FORMATS, format_options
+from .formats import FINDING_FORMATS, format_options, guard
 
 
 @click.group(context_settings=CONTEXT)
@@ -82,6 +82,7 @@ def custody_check(plan, as_json, fmt, output):
     parsed = read_plan(Path(plan))
     findings = check(parsed)
     ws = workspace()
+    guard(ws, output)
     facts = gather(ws)
     if facts is not None:
         findings += compare(parsed, facts)

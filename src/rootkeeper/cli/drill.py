@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .common import CONTEXT, common, note, stamps, workspace
-from .formats import FINDING_FORMATS, format_options
+from .formats import FINDING_FORMATS, format_options, guard
 
 
 @click.command(context_settings=CONTEXT)
@@ -63,6 +63,7 @@ def drill(copies, report_dir, plan, fmt, output):
     elif not copies:
         raise InputError("a drill needs copies: --copy NAME=PATH (repeatable), or --plan PLAN for every copy it declares")
     ws = workspace()
+    guard(ws, output)
     result = run(ws, list(copies), plan=parsed)
     md, js = write_report(result, Path(report_dir))
     ws.record({"event": "drill", "copies": len(result.copies), "differences": len(result.differences),

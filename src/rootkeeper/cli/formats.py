@@ -29,7 +29,37 @@ def chosen(fmt: str | None, as_json: bool, output: str | None, as_csv: bool = Fa
     if output and fmt not in FINDING_FORMATS:
         raise InputError(f"-o/--output writes a --format ocsf, asff or html output, not {fmt}: add --format, or "
                          "redirect standard output")
+    if output:  # said before any work (an audit of thousands of accounts), not after it
+        from pathlib import Path
+
+        target = Path(output)
+        if not target.parent.is_dir():
+            raise InputError(f"-o {output}: directory {target.parent} does not exist: create it first")
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise InputError(f"-o {output} is not a regular file: give a new file's name (a report is replaced "
+                             "whole, never written through a link)")
     return fmt
+
+
+def guard(ws, output: str | None) -> None:
+    """A report never replaces the team's files: the vault, the seed store, the journal, the configuration
+    (checked as soon as the command knows them, before any work)."""
+    from pathlib import Path
+
+    if output is None:
+        return
+
+    from ..errors import InputError
+    from ..storage import fsutil
+
+    target = fsutil.real(Path(output))
+    settings = ws.settings
+    for what, path in (("the vault", settings.vault), ("the seed store", settings.seeds),
+                       ("the journal", settings.journal), ("the configuration", settings.config_path)):
+        if path is not None and fsutil.real(Path(path)) == target:
+            raise InputError(f"-o {output} is {what}: write the report to a file of its own")
+    if target.name.startswith(fsutil.real(Path(settings.journal)).name):
+        raise InputError(f"-o {output} is one of the journal's files: write the report to a file of its own")
 
 
 def emit(run, fmt: str, output: str | None, *, account: str = "", partition: str = "aws", region: str = "") -> None:
@@ -39,12 +69,9 @@ def emit(run, fmt: str, output: str | None, *, account: str = "", partition: str
 
         text = document(run)
     elif fmt == "asff":
-        import json
-
         from ..findings import asff
 
-        text = json.dumps([asff.finding(r, account=account, partition=partition, region=region, now=run.at)
-                           for r in run.results], indent=2)
+        text = asff.document(run.results, account=account, partition=partition, region=region, now=run.at)
     else:
         from ..findings.html import page
 

@@ -9,7 +9,7 @@ import click
 
 from . import inputs
 from .common import CONTEXT, common, emit_json, given, json_flag, note, print_table, reason_option, stamps, workspace
-from .formats import FINDING_FORMATS, emit, format_options
+from .formats import FINDING_FORMATS, emit, format_options, guard
 
 
 def _aws(concurrency: int = 16):
@@ -170,11 +170,12 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan,
       rootkeeper org audit --to-security-hub --region eu-west-1
 
     \b
-    Findings (--format ocsf|asff|html, --to-security-hub): per account, rootkeeper's
-    verdict (ROOTLESS and CUSTODIED pass, INCOMPLETE a warning, UNREACHABLE
-    unknown, the rest fail) and the controls it answers: no root access key (CIS
-    v5 1.4, IAM.4), MFA (CIS v5 1.5, v6 2.4, v7 2.5, IAM.9), hardware MFA (CIS
-    v5 1.6, v6 2.5, v7 2.6, IAM.6). A root user without credentials passes them.
+    Findings (--format ocsf|asff|html, --to-security-hub): per account,
+    rootkeeper's verdict (ROOTLESS and CUSTODIED pass, INCOMPLETE a warning,
+    UNREACHABLE unknown, the rest fail) and the controls it answers: no root
+    access key (CIS v5 1.4, IAM.4), MFA (CIS v5 1.5, v6 2.4, v7 2.5, IAM.9),
+    hardware MFA (CIS v5 1.6, v6 2.5, v7 2.6, IAM.6). A root user without
+    credentials passes them.
     """
     from ..org import audit
     from ..workflows.listing import CustodyIndex
@@ -183,6 +184,7 @@ def org_audit(accounts, via, concurrency, as_json, as_csv, record_devices, plan,
     fmt = chosen(fmt, as_json, output, as_csv)
     audit.check_options(via, concurrency)
     ws = workspace(writer=record_devices or to_hub)
+    guard(ws, output)
     custody = CustodyIndex.build(ws.vault(with_seeds=True), ws.seeds())  # prompts (if any) before any AWS call
     planned = {}
     if plan is not None:
@@ -539,6 +541,7 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     now = time.time()
     start, end = _window_time(since, now), _window_time(until, now)
     ws = workspace()
+    guard(ws, output)
     cfg = ws.config
     window = 60 * (window_minutes or cfg.root_use_window_minutes)
     from ..rules.rootuse import allowance_problem

@@ -33,7 +33,7 @@ def policies(purposes, role_name, auditors, trail_bucket, partition, cloudformat
     \b
     Examples:
       rootkeeper policies --for audit --auditor-account 111122223333
-      rootkeeper policies --for root-use --trail-bucket org-trail-logs | jq '.policies[0].policy'
+      rootkeeper policies --for root-use --trail-bucket org-trail-logs > p.json
       rootkeeper policies --cloudformation > rootkeeper-audit-role.json
 
     Deploy the template as a service-managed StackSet (the README shows the aws command);

@@ -8,7 +8,7 @@ as its *resource* (``AwsAccount``, ``AWS::::Account:ID``), never as ``AwsAccount
 
 from __future__ import annotations
 
-from .results import Result
+from .results import Result, json_array
 
 SCHEMA_VERSION = "2018-10-08"
 BATCH = 100  # BatchImportFindings takes at most 100 findings a call
@@ -73,3 +73,8 @@ def archived(previous: dict, now: str, why: str) -> dict:
 
 def batches(findings: list[dict]) -> list[list[dict]]:
     return [findings[i:i + BATCH] for i in range(0, len(findings), BATCH)]
+
+
+def document(results: list[Result], *, account: str, partition: str, region: str, now: str) -> str:
+    """The results as a JSON array of ASFF findings, one a line (what --format asff prints)."""
+    return json_array([finding(r, account=account, partition=partition, region=region, now=now) for r in results])
