@@ -15,8 +15,6 @@ import pytest
 from conftest import assert_clean_failure, snapshot
 from test_org import Org, audit_json
 
-pytest.importorskip("py_ocsf_models")
-
 MANAGEMENT = "123456789012"
 
 
@@ -151,7 +149,7 @@ def test_security_hub_gets_batches_of_100_updated_in_place_and_resolved_findings
     assert first[mfa_id]["Compliance"]["Status"] == "FAILED" and first[mfa_id]["RecordState"] == "ACTIVE"
     assert first[f"rootkeeper/audit/root-custody/{org.ids['rootless']}"]["RecordState"] == "ARCHIVED"
     last = json.loads(org.home.journal.read_text().splitlines()[-1])
-    assert last["event"] == "security-hub export" and last["imported"] == len(first) and last["failed"] == 0
+    assert last["event"] == "org.security-hub-export" and last["imported"] == len(first) and last["failed"] == 0
     # The no-MFA account gets an MFA device; the "leaver" account (no MFA either) leaves the organization.
     org.enroll_mfa("no-mfa")
     org.sim._org.remove_account_from_organization(AccountId=org.ids["leaver"])
@@ -260,3 +258,7 @@ def test_custody_check_and_drill_as_ocsf_one_finding_per_rule_and_per_copy(home,
     assert result.returncode == 0, result.err
     drilled = json.loads(out.read_text())
     assert [(f["resources"][0]["uid"], f["compliance"]["status_id"]) for f in drilled] == [("usb", 1)]
+    enroll(home, "222222222222", "dev")  # the copy is stale now
+    piped = home.rk("drill", "--copy", f"usb={usb}", "--report", reports, "--format", "ocsf")
+    assert piped.returncode == 1 and "DIFFERENCE" in piped.err  # what a person reads goes to stderr
+    assert [(f["resources"][0]["uid"], f["compliance"]["status_id"]) for f in ocsf_of(piped)] == [("usb", 3)]

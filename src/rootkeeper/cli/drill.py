@@ -68,16 +68,18 @@ def drill(copies, report_dir, plan, fmt, output):
     md, js = write_report(result, Path(report_dir))
     ws.record({"event": "drill", "copies": len(result.copies), "differences": len(result.differences),
                "ok": result.ok, "report": md.name})
+    # With a finding format on standard output, the lines a person reads go to stderr: stdout stays one document.
+    echo = click.echo if fmt == "text" or output else note
     for copy in result.copies:
-        click.echo(f"{'ok' if copy.ok else 'FAILED':<7} {copy.name:<16} {copy.kind:<6} {copy.accounts:>6} accounts  {copy.path}")
+        echo(f"{'ok' if copy.ok else 'FAILED':<7} {copy.name:<16} {copy.kind:<6} {copy.accounts:>6} accounts  {copy.path}")
     for live in result.live:
-        click.echo(f"compared with the live store {live}")
+        echo(f"compared with the live store {live}")
     for key in result.keys:
-        click.echo(f"{key['result']:<15} {key['copy']:<16} {key['where']} ({key['key'][:16]}...)")
+        echo(f"{key['result']:<15} {key['copy']:<16} {key['where']} ({key['key'][:16]}...)")
     for text in result.notes:
         note(text)
     for difference in result.differences:
-        click.echo(f"DIFFERENCE {difference}")
+        echo(f"DIFFERENCE {difference}")
     note(f"report: {md} and {js}")
     if fmt in FINDING_FORMATS:
         from ..custody.drill import findings_run

@@ -239,11 +239,7 @@ def _to_security_hub(ws, aws, run, *, complete: bool) -> None:
 
     from ..org import securityhub
 
-    ws.journal_ready()
-    sent = securityhub.export(aws, run, complete=complete, now=time.time())
-    ws.record({"event": "security-hub export", "source": run.source, "product_arn": sent.product_arn,
-               "region": sent.region, "results": len(run.results), "imported": sent.imported,
-               "resolved": sent.resolved, "archived": sent.archived, "failed": len(sent.failed), "calls": sent.calls})
+    sent = securityhub.send(ws, aws, run, complete=complete, now=time.time())
     note(f"Security Hub {sent.region}: {sent.imported} finding(s) imported in {sent.calls} call(s) "
          f"({sent.resolved} passing, sent archived; {sent.archived} earlier finding(s) archived)"
          + ("" if complete else "; named accounts only: no earlier finding archived"))

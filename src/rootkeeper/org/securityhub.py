@@ -9,12 +9,16 @@ whole organization (a run over named accounts knows nothing of the others).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import AwsError
 from ..findings import asff
 from ..findings.results import Run
 from ..rules.rootuse import iso
 from .aws import Aws, aws_errors
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 
 @dataclass
@@ -74,6 +78,16 @@ def export(aws: Aws, run: Run, *, complete: bool, now: float) -> Exported:
         out.imported += int(answer.get("SuccessCount", 0))
         out.failed += answer.get("FailedFindings", [])
     return out
+
+
+def send(ws: Workspace, aws: Aws, run: Run, *, complete: bool, now: float) -> Exported:
+    """``export``, journaled: what was sent, resolved, archived and refused (refused findings are then an error)."""
+    ws.journal_ready()  # before anything is sent: a change of Security Hub is never left unrecorded
+    sent = export(aws, run, complete=complete, now=now)
+    ws.record({"event": "org.security-hub-export", "source": run.source, "product_arn": sent.product_arn,
+               "region": sent.region, "results": len(run.results), "imported": sent.imported,
+               "resolved": sent.resolved, "archived": sent.archived, "failed": len(sent.failed), "calls": sent.calls})
+    return sent
 
 
 def check_sent(out: Exported) -> None:
