@@ -246,21 +246,32 @@ _ROUTES: dict[str, list] = {}
 
 
 def _routes(service: str) -> list:
-    """(method, path regex, query keys it requires, operation, specificity) of every REST operation of a
-    service, from botocore's model (its ``http.requestUri``)."""
+    """(method, path regex, query keys and headers it requires, operation) of every REST operation of a
+    service, from botocore's model: its ``http.requestUri`` and the required members its input puts in the
+    query string or a header (CopyObject is PutObject's route with an x-amz-copy-source header). The most
+    specific first."""
     if service not in _ROUTES:
         import botocore.session
 
         model = botocore.session.get_session().get_service_model(_MODELS.get(service, service))
         routes = []
         for name in model.operation_names:
-            http = model.operation_model(name).http
-            path, _, query = http.get("requestUri", "/").partition("?")
+            op = model.operation_model(name)
+            path, _, query = op.http.get("requestUri", "/").partition("?")
             pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.sub(r"\\\{[^}+]+\\\}", "[^/]+", re.escape(path)))
             keys = {q.partition("=")[0] for q in query.split("&") if q}
-            routes.append((http.get("method", "POST"), re.compile(pattern.rstrip("/") + "/?"), keys, name,
-                           (len(path.replace("{", "").split("/")), len(keys), -path.count("+"))))
-        _ROUTES[service] = sorted(routes, key=lambda r: r[4], reverse=True)
+            headers = set()
+            shape = op.input_shape
+            for member in (shape.required_members if shape is not None else []):
+                where = shape.members[member].serialization
+                if where.get("location") == "querystring":
+                    keys.add(where.get("name", member))
+                elif where.get("location") == "header":
+                    headers.add("HTTP_" + where.get("name", member).upper().replace("-", "_"))
+            rank = (len(keys) + len(headers), len(path.replace("{", "").split("/")), -path.count("+"))
+            routes.append((op.http.get("method", "POST"), re.compile(pattern.rstrip("/") + "/?"), keys, headers, name,
+                           rank))
+        _ROUTES[service] = sorted(routes, key=lambda r: r[5], reverse=True)
     return _ROUTES[service]
 
 
@@ -280,7 +291,7 @@ def operation(service: str, environ: dict, body: bytes) -> str:
         if action:
             return action[0]
     method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/") or "/"
-    for want, pattern, keys, name, _rank in _routes(service):
-        if want == method and pattern.fullmatch(path) and keys <= set(query):
+    for want, pattern, keys, headers, name, _rank in _routes(service):
+        if want == method and pattern.fullmatch(path) and keys <= set(query) and all(h in environ for h in headers):
             return name
     return f"{method} {path}"
