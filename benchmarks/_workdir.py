@@ -1,4 +1,4 @@
-"""The benchmarks' scratch directory: vault and seed-store folders, a master password file, an age identity."""
+"""The benchmarks' scratch directory (vault and seed-store folders, a master password file, an age identity) and timing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ import time
 from pathlib import Path
 
 MASTER = "benchmark master password, realistic KDF"
+
+
+def best(fn, runs: int = 5) -> float:
+    """The shortest of ``runs`` timings of ``fn()``, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def new_workdir(prefix: str):

@@ -22,12 +22,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(SRC))
+sys.path.insert(0, str(HERE))
+
+from _workdir import best  # noqa: E402
 
 VERDICTS = ["ROOTLESS"] * 60 + ["CUSTODIED"] * 30 + ["NO_MFA", "ROOT_ACCESS_KEYS", "SEED_MISSING", "INCOMPLETE",
                                                      "UNREACHABLE", "NOT_ACTIVE", "DEVICE_UNKNOWN", "SEED_UNPROVEN",
@@ -58,15 +60,6 @@ def report(n: int) -> dict:
     return {"schema": "rootkeeper.org-audit/1", "accounts": rows, "summary": {}}
 
 
-def best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000)
@@ -87,15 +80,15 @@ def main() -> None:
 
     results = len(run_of().results)
     timings = {
-        "results only": best(run_of),
-        "OCSF (py-ocsf-models)": best(lambda: (work / "o.json").write_text(ocsf.document(run_of()))),
+        "results only": best(run_of, 3),
+        "OCSF (py-ocsf-models)": best(lambda: (work / "o.json").write_text(ocsf.document(run_of())), 3),
         "ASFF": best(lambda: (work / "a.json").write_text(asff.document(
-            run_of().results, account="123456789012", partition="aws", region="us-east-1", now="2026-12-01T00:00:00Z"))),
-        "HTML page": best(lambda: (work / "p.html").write_text(html.page(run_of()))),
+            run_of().results, account="123456789012", partition="aws", region="us-east-1", now="2026-12-01T00:00:00Z")), 3),
+        "HTML page": best(lambda: (work / "p.html").write_text(html.page(run_of())), 3),
     }
     anchor = None
     if jq:
-        anchor = best(lambda: subprocess.run([jq, "-c", JQ, str(source)], check=True, stdout=subprocess.DEVNULL))
+        anchor = best(lambda: subprocess.run([jq, "-c", JQ, str(source)], check=True, stdout=subprocess.DEVNULL), 3)
     print(f"{opts.accounts} accounts, {results} results (the report: {source.stat().st_size / 2**20:.1f} MiB)")
     for name, seconds in timings.items():
         ratio = f", {seconds / anchor:.1f}x jq" if anchor else ""

@@ -13,20 +13,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from _workdir import best
 
 from rootkeeper.storage import transaction
 from rootkeeper.storage.journal import Journal
-
-
-def best(fn, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
