@@ -169,9 +169,12 @@ def _control_checks(row: dict) -> dict[str, tuple[str, str]]:
         out["root-mfa"] = (("pass", f"{len(devices) or 'an'} MFA device(s)") if row["mfa_enabled"]
                            else ("fail", "the root user has no MFA device"))
         hardware = [d for d in devices if d["kind"] != "virtual"]
-        out["root-hardware-mfa"] = (("pass", f"{len(hardware)} security key(s) or hardware token(s)") if hardware
-                                    else ("fail", "no security key or hardware token: only virtual MFA")
-                                    if devices else ("fail", "the root user has no MFA device"))
+        out["root-hardware-mfa"] = (
+            ("pass", f"{len(hardware)} security key(s) or hardware token(s)") if hardware
+            # INCOMPLETE: the devices seen may not be all of root's (a role sees virtual devices only)
+            else ("unknown", "a security key or hardware token cannot be seen this way") if verdict == "INCOMPLETE"
+            else ("fail", "no security key or hardware token: only virtual MFA") if devices
+            else ("fail", "the root user has no MFA device"))
     return out
 
 
@@ -222,9 +225,13 @@ def from_root_use(payload: dict, explain: dict[str, str]) -> list[Result]:
                           "; ".join(explain.get(k, k) for k in kinds), account,
                           {"uses": len(uses[account]), "with_findings": len(bad)}))
     trail = payload.get("trail") or {}
-    stray = problems.get("", []) + [p for a, ps in problems.items() if a and a not in uses for p in ps]
-    broken = stray or payload["not_examined"] or not trusted
-    message = "; ".join([f"{p['kind']}: {p['detail']}" for p in stray] + list(payload["not_examined"])
+    # Every trail problem fails the trail as well as its account: a reader of this result alone is not misled.
+    every = payload["trail_problems"]
+    kinds = {}
+    for p in every:
+        kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
+    broken = every or payload["not_examined"] or not trusted
+    message = "; ".join([f"{n} {k}" for k, n in sorted(kinds.items())] + list(payload["not_examined"])
                         + ([] if trusted else ["the journal does not verify"])) or (
         f"{payload['examined'].get('objects_read', 0)} log file(s) read, "
         f"{payload['examined'].get('objects_verified', 0)} verified against signed digests")
