@@ -143,3 +143,20 @@ def test_a_drill_page_has_one_row_per_copy_and_names_the_failing_one(home, tmp_p
         "rootkeeper/drill/drill-copy/usb"]
     assert {r["status"] for r in dom.rows} == {"fail"} and written["ok"] is False
     assert any("222222222222" in r["cells"][6] for r in dom.rows)
+
+
+def test_a_root_use_page_names_each_account_examined_and_the_trail(home, sim, tmp_path, shots):
+    from test_org import Org
+    from test_root_use import signed_in_member
+
+    org = Org(home, sim)
+    member = signed_in_member(org)
+    as_json = json.loads(org.rk("org", "root-use", "--since", "1d", "--json").out)
+    page = tmp_path / "root-use.html"
+    assert org.rk("org", "root-use", "--since", "1d", "--format", "html", "-o", page).returncode == 1
+    assert_self_contained(page.read_text())
+    dom = chromium(page, screenshot=shots / "root-use.png")
+    accounts = {r["cells"][3]: r for r in dom.rows if r["cells"][2] == "root-use"}
+    assert set(accounts) == {a["account_id"] for a in as_json["accounts"]}
+    assert accounts[member]["status"] == "fail" and "NO_MFA" in accounts[member]["cells"][6]
+    assert [r["cells"][2] for r in dom.rows].count("trail-integrity") == 1

@@ -216,7 +216,9 @@ def from_root_use(payload: dict, explain: dict[str, str]) -> list[Result]:
         own = problems.get(account, [])
         kinds = sorted({k for u in bad for k in u["findings"]} | {p["kind"] for p in own})
         status = "fail" if kinds else "pass" if trusted else "unknown"
-        message = (f"{len(bad)} unexplained or failing root use(s), {len(own)} trail problem(s): {', '.join(kinds)}"
+        said = [t for n, t in ((len(bad), f"{len(bad)} root use(s) with findings"),
+                               (len(own), f"{len(own)} trail problem(s)")) if n]
+        message = (f"{' and '.join(said)}: {', '.join(kinds)}"
                    if kinds else f"{len(uses[account])} root use(s), every one explained" if trusted
                    else "the journal does not verify: nothing can be explained")
         out.append(Result("root-use", "root-use", "account", account, names.get(account) or "", status,
