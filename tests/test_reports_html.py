@@ -110,6 +110,10 @@ def test_the_audit_page_shows_what_the_json_says_and_filters_and_sorts_in_the_br
     assert [r["cells"][3] for r in shown] == sorted((r["cells"][3] for r in shown), reverse=True)
     found = chromium(report, f"filter={org.ids['no-mfa']}")
     assert {r["cells"][3] for r in found.rows if not r["hidden"]} == {org.ids["no-mfa"]}
+    # A fragment the page does not know is ignored, not obeyed: every row shown, in the page's order.
+    odd = chromium(report, "sort=%22%5D%3Cimg&status=nonsense&filter=%E0%A4%A")
+    assert [r["uid"] for r in odd.rows] == [r["uid"] for r in dom.rows] and not any(r["hidden"] for r in odd.rows)
+    assert f"{len(dom.rows)} of {len(dom.rows)} shown" in "".join(odd.text)  # the page's script ran to its end
 
 
 def test_a_custody_check_page_carries_its_diagram_and_every_rule(home, tmp_path, shots):

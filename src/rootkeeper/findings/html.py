@@ -45,8 +45,12 @@ SCRIPT = """
   var table=document.getElementById('results'),body=table.tBodies[0];
   var box=document.getElementById('filter'),pick=document.getElementById('status'),shown=document.getElementById('shown');
   var state={filter:'',status:'',sort:'',dir:'ascending'};
+  var keys=Array.prototype.map.call(table.tHead.rows[0].cells,function(th){return th.dataset.key;});
+  var allowed={status:['','pass','warning','fail','unknown'],sort:[''].concat(keys),dir:['ascending','descending']};
   function read(){var h=location.hash.replace(/^#/,'');h.split('&').forEach(function(p){
-    var kv=p.split('=');if(kv.length==2&&kv[0] in state){state[kv[0]]=decodeURIComponent(kv[1]);}});}
+    var kv=p.split('='),v;if(kv.length!=2||!(kv[0] in state))return;
+    try{v=decodeURIComponent(kv[1]);}catch(e){return;}
+    if(!(kv[0] in allowed)||allowed[kv[0]].indexOf(v)>=0)state[kv[0]]=v;});}
   function write(){var parts=[];['status','filter','sort','dir'].forEach(function(k){
     if(state[k]&&!(k=='dir'&&state[k]=='ascending'))parts.push(k+'='+encodeURIComponent(state[k]));});
     history.replaceState(null,'',parts.length?'#'+parts.join('&'):location.pathname);}
