@@ -228,6 +228,29 @@ def test_root_use_as_ocsf_fails_the_account_with_an_unexplained_sign_in_and_name
     assert len(trail) == 1 and trail[0]["compliance"]["status_id"] == 3 and "TRAIL_SILENT" in trail[0]["message"]
 
 
+def test_root_use_goes_to_security_hub_beside_the_audit_and_archives_none_of_its_findings(home, sim):
+    from test_root_use import signed_in_member
+
+    org = Org(home, sim)
+    sim.features |= {"RootSessions", "RootCredentialsManagement"}
+    sim.change("TrustedAccess", True)
+    member = signed_in_member(org)
+    assert org.rk("org", "audit", "--to-security-hub").returncode == 1
+    audit = {i: f for i, f in hub_findings(org).items() if i.startswith("rootkeeper/audit/")}
+    result = org.rk("org", "root-use", "--since", "1d", "--to-security-hub")
+    assert result.returncode == 1 and "Security Hub us-east-1" in result.err, result.err
+    after = hub_findings(org)
+    assert {i: f for i, f in after.items() if i.startswith("rootkeeper/audit/")} == audit  # not the audit's to archive
+    used = after[f"rootkeeper/root-use/root-use/{member}"]
+    assert used["Compliance"]["Status"] == "FAILED" and used["RecordState"] == "ACTIVE"
+    assert "AWS Foundational Security Best Practices/CloudWatch.1" in used["Compliance"]["RelatedRequirements"]
+    _validate_asff([f for i, f in after.items() if i.startswith("rootkeeper/root-use/")])
+    asff = json.loads(org.rk("org", "root-use", "--since", "1d", "--format", "asff").out)
+    assert {f["Id"] for f in asff} == {i for i in after if i.startswith("rootkeeper/root-use/")}
+    last = json.loads(org.home.journal.read_text().splitlines()[-1])
+    assert last["event"] == "org.security-hub-export" and last["source"] == "root-use"
+
+
 def test_a_root_use_whose_journal_does_not_verify_is_never_a_pass_in_ocsf(home, sim):
     from test_root_use import signed_in_member
 

@@ -158,12 +158,13 @@ def test_every_policy_grants_exactly_what_its_commands_call_by_each_principal(ho
     enable = policy_doc(org, "enable")
     assert granted(enable["management-account"]["policy"]) == management.caller()
     assert set(enable) == {"management-account"}  # the Enable* calls are the management account's alone
-    # Security Hub: what --to-security-hub adds to the audit.
-    plain, hub = Calls(org), Calls(org)
-    plain.run("org", "audit", code=1)
-    hub.run("org", "audit", "--to-security-hub", code=1)
-    added = hub.caller()[0] - plain.caller()[0]
-    assert granted(policy_doc(org, "security-hub")["management-account"]["policy"]) == (added, set(), False)
+    # Security Hub: what --to-security-hub adds to the audit and to root-use.
+    hub_policy = granted(policy_doc(org, "security-hub")["management-account"]["policy"])
+    for command, code in ((("org", "audit"), 1), (("org", "root-use", "--since", "1d"), 1)):
+        plain, hub = Calls(org), Calls(org)
+        plain.run(*command, code=code)
+        hub.run(*command, "--to-security-hub", code=code)
+        assert hub_policy == (hub.caller()[0] - plain.caller()[0], set(), False), command
 
 
 def all_documents(home) -> list[dict]:

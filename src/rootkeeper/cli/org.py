@@ -471,9 +471,11 @@ USE_FIELDS = ["time", "account_id", "account_name", "kind", "event_name", "succe
                                                         "workgroup does not say.")
 @json_flag()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for spreadsheets.")
-@format_options(("ocsf", "html"))
+@format_options()
+@click.option("--to-security-hub", "to_hub", is_flag=True,
+              help="Also send the results to Security Hub CSPM in --region (as org audit does; journaled).")
 def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, prefix, concurrency, via, athena_table,
-                 athena_workgroup, athena_output, as_json, as_csv, fmt, output):
+                 athena_workgroup, athena_output, as_json, as_csv, fmt, output, to_hub):
     """Every root use in the organization trail, matched with the break-glass journal; exit 1 on findings.
 
     Root console sign-ins (success or failure, MFA or not, source IP), 'aws
@@ -513,6 +515,7 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
       rootkeeper org root-use --since 7d --json | jq .summary
       rootkeeper org root-use --since 90d --csv > root-use.csv
       rootkeeper org root-use --since 30d --format ocsf -o root-use.ocsf.json
+      rootkeeper org root-use --since 1d --to-security-hub
       rootkeeper org root-use --since 1d --allow-principal \\
           'arn:aws:sts::123456789012:assumed-role/a/*#IAMAuditRootUserCredentials'
     """
@@ -536,7 +539,7 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
         raise InputError("--athena-table and --athena-output go with --via athena")
     now = time.time()
     start, end = _window_time(since, now), _window_time(until, now)
-    ws = workspace()
+    ws = workspace(writer=to_hub)
     guard(ws, output)
     cfg = ws.config
     window = 60 * (window_minutes or cfg.root_use_window_minutes)
@@ -551,10 +554,14 @@ def org_root_use(accounts, since, until, window_minutes, allow, trail, bucket, p
     report = _root_use_with_progress(lambda **kw: rootuse.root_use(
         ws, aws, list(accounts), start, end, window=window, allowed=allowed, trail_name=trail or cfg.trail,
         bucket=bucket, prefix=prefix, concurrency=concurrency, athena=athena, **kw))
-    if fmt in FINDING_FORMATS:
+    if fmt in FINDING_FORMATS or to_hub:
         from ..rules.rootuse import iso
 
-        emit(rootuse.findings_run(report, iso(now), ws.anchor()), fmt, output)
+        run = rootuse.findings_run(report, iso(now), ws.anchor())
+        if to_hub:
+            _to_security_hub(ws, aws, run, complete=not accounts)
+        if fmt in FINDING_FORMATS:
+            emit(run, fmt, output, **_asff_place(aws) if fmt == "asff" else {})
     if fmt == "json":
         emit_json("org-root-use", report.as_dict())
     elif fmt == "csv":
