@@ -285,3 +285,13 @@ def test_custody_check_and_drill_as_ocsf_one_finding_per_rule_and_per_copy(home,
     piped = home.rk("drill", "--copy", f"usb={usb}", "--report", reports, "--format", "ocsf")
     assert piped.returncode == 1 and "DIFFERENCE" in piped.err  # what a person reads goes to stderr
     assert [(f["resources"][0]["uid"], f["compliance"]["status_id"]) for f in ocsf_of(piped)] == [("usb", 3)]
+
+
+def test_a_security_hub_answer_that_imports_nothing_is_an_error_not_a_pass(org, monkeypatch):
+    from moto.securityhub.models import SecurityHubBackend
+
+    monkeypatch.setattr(SecurityHubBackend, "batch_import_findings", lambda self, findings: (0, 0, []))
+    result = org.rk("org", "audit", "--to-security-hub")
+    assert_clean_failure(result, contains="NotAcknowledged")
+    last = json.loads(org.home.journal.read_text().splitlines()[-1])
+    assert last["event"] == "org.security-hub-export" and last["imported"] == 0 and last["failed"] >= 1

@@ -75,8 +75,13 @@ def export(aws: Aws, run: Run, *, complete: bool, now: float) -> Exported:
         with aws_errors("securityhub:BatchImportFindings"):
             answer = hub.batch_import_findings(Findings=batch)
         out.calls += 1
-        out.imported += int(answer.get("SuccessCount", 0))
-        out.failed += answer.get("FailedFindings", [])
+        imported, failed = int(answer.get("SuccessCount") or 0), list(answer.get("FailedFindings") or [])
+        unaccounted = len(batch) - imported - len(failed)
+        if unaccounted > 0:  # an answer that does not account for every finding sent is no success
+            failed.append({"Id": f"{unaccounted} of the call's {len(batch)}", "ErrorCode": "NotAcknowledged",
+                           "ErrorMessage": "neither imported nor refused in Security Hub's answer"})
+        out.imported += imported
+        out.failed += failed
     return out
 
 
