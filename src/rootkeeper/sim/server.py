@@ -525,15 +525,7 @@ class AwsApi:
         from .trail import root_call
 
         allowed_service, allowed = RESOURCE_TASKS[session.task]
-        if service == "sqs":
-            action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
-        else:
-            method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
-            path = environ.get("PATH_INFO", "/").strip("/")
-            subresource = "policy" in parse_qs(query, keep_blank_values=True)
-            action = ("ListBuckets" if not path and method == "GET" else
-                      {"GET": "GetBucketPolicy", "DELETE": "DeleteBucketPolicy", "PUT": "PutBucketPolicy"}.get(method, "")
-                      if subresource and "/" not in path else f"{method} {path}")
+        action = operation(service, environ, body)
         self._count(session, service, action)
         with self.lock:
             self.calls[session.account_id] += 1
